@@ -1,0 +1,27 @@
+# Builds every image in images/ that is missing. An image's tag is a hash of its folder and of
+# the base image, so an unchanged image is never rebuilt and a changed one gets a new tag (and
+# the stack a rolling update). A folder's `prepare` script adds files (binaries) to the context.
+base_id=$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)
+for dir in "$ROOT"/images/*/; do
+  name=$(basename "$dir")
+  hash=$({ echo "$base_id"; tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$dir" -cf - .; } | sha256sum | cut -c1-12)
+  tag="swarmpress/$name:$hash"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    log "building image $tag"
+    ctx=$(mktemp -d /var/tmp/swarmpress-build.XXXXXX)
+    cp -a "$dir/." "$ctx/"
+    if [[ -x $dir/prepare ]]; then "$dir/prepare" "$ctx"; rm -f "$ctx/prepare"; fi
+    t0=$SECONDS
+    if ! docker build --label "swarmpress.input-hash=$hash" -t "$tag" "$ctx" >"$LOG_DIR/build-$name.log" 2>&1; then
+      rm -rf "$ctx"; tail -n 25 "$LOG_DIR/build-$name.log" >&2
+      die "building image $name failed (log: $LOG_DIR/build-$name.log)"
+    fi
+    rm -rf "$ctx"
+    log "built $tag in $((SECONDS - t0)) s"
+  fi
+  # :latest is what tenants and tests name; the stack pins the exact tag.
+  [[ $(docker image inspect -f '{{.Id}}' "swarmpress/$name:latest" 2>/dev/null) == $(docker image inspect -f '{{.Id}}' "$tag") ]] \
+    || docker tag "$tag" "swarmpress/$name:latest"
+  var="IMAGE_$(echo "$name" | tr 'a-z-' 'A-Z_')"
+  export "$var=$tag"
+done

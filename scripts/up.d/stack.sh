@@ -1,0 +1,25 @@
+# Deploys manifests/stack.yml. Skipped when the rendered stack is the one already deployed and
+# every service exists, so a warm run leaves the services' versions alone.
+export EDGE_PORT
+services=(mariadb s3 prometheus traefik)
+render_hash=$(
+  cd "$ROOT/manifests"
+  { cat stack.yml prometheus.yml; env | grep -E '^(IMAGE_|MARIADB_ROOT_SECRET|S3_CONFIG_SECRET|PROMETHEUS_CONFIG|EDGE_PORT|SECRETS_DIR)' | sort; } | sha256sum | cut -c1-16
+)
+deployed=$(cat "$STATE_DIR/stack.hash" 2>/dev/null || true)
+all_there=true
+for s in "${services[@]}"; do
+  docker service inspect "${STACK}_$s" >/dev/null 2>&1 || all_there=false
+done
+if [[ $render_hash != "$deployed" ]] || ! $all_there; then
+  log "deploying stack $STACK"
+  (cd "$ROOT/manifests" && docker stack deploy --prune --resolve-image never -c stack.yml "$STACK") >"$LOG_DIR/stack-deploy.log" 2>&1 \
+    || { cat "$LOG_DIR/stack-deploy.log" >&2; die "docker stack deploy failed"; }
+  echo "$render_hash" >"$STATE_DIR/stack.hash"
+  # Superseded secrets and configs (older content hashes) go once nothing uses them.
+  for kind in secret config; do
+    for old in $(docker "$kind" ls --format '{{.Name}}' | grep -E '^swarmpress_(mariadb_root|s3_config|prometheus)_' || true); do
+      case " $MARIADB_ROOT_SECRET $S3_CONFIG_SECRET $PROMETHEUS_CONFIG " in *" $old "*) ;; *) docker "$kind" rm "$old" >/dev/null 2>&1 || true ;; esac
+    done
+  done
+fi
