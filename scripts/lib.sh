@@ -1,3 +1,6 @@
+# shellcheck shell=bash
+# Variables here are used by the scripts that source this file.
+# shellcheck disable=SC2034
 # Shared helpers for scripts/up, scripts/down, scripts/test and scripts/bench.
 # Sourced, never run. Everything the platform keeps lives at machine level (not in the
 # checkout) so a fresh clone — CI's — reuses the images, the swarm and the data.
@@ -21,7 +24,7 @@ die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # wait_for SECONDS DESCRIPTION CMD... — polls CMD every 0.5 s until it succeeds.
 wait_for() {
-  local limit=$1 what=$2; shift 2
+  local limit=$1; shift 2  # $2 names what is awaited, for the reader of the call
   local deadline=$((SECONDS + limit))
   until "$@" >/dev/null 2>&1; do
     ((SECONDS < deadline)) || return 1

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The base every image builds on: Debian bookworm from debootstrap, imported under the tag
 # the Dockerfiles name, since no registry can be pulled from.
 if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Starts dockerd when no daemon answers. Its data stays in /var/lib/docker, so a restarted
 # daemon is still in its swarm with its services, images and volumes.
 if ! docker info >/dev/null 2>&1; then

@@ -1,3 +1,6 @@
+# shellcheck shell=bash
+# `services` comes from stack.sh, sourced before this phase.
+# shellcheck disable=SC2154
 # Waits, bounded, until every service has its replicas running (Swarm counts a task as running
 # only once its container's HEALTHCHECK passed), then checks each from the host side.
 service_ready() {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Debian packages the platform needs on the host. Only missing ones are installed, so a warm
 # run never touches apt.
 wanted=(docker.io debootstrap python3-venv curl ca-certificates jq iptables)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Platform credentials, generated once and kept at machine level (mode 0600) so every clone —
 # CI's too — finds the same ones. Swarm secrets are made from these files by the stack.
 gen_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c "${1:-32}" || true; }
@@ -37,7 +38,7 @@ umask 022
 # Swarm secrets and configs are immutable, so each carries a hash of its content in its name:
 # new content makes a new object and a rolling update, never an error.
 content_hash() { sha256sum "$1" | cut -c1-10; }
-export MARIADB_ROOT_SECRET="swarmpress_mariadb_root_$(content_hash "$SECRETS_DIR/mariadb_root_password")"
-export S3_CONFIG_SECRET="swarmpress_s3_config_$(content_hash "$SECRETS_DIR/s3_config")"
-export PROMETHEUS_CONFIG="swarmpress_prometheus_$(content_hash "$ROOT/manifests/prometheus.yml")"
-export SECRETS_DIR
+MARIADB_ROOT_SECRET="swarmpress_mariadb_root_$(content_hash "$SECRETS_DIR/mariadb_root_password")"
+S3_CONFIG_SECRET="swarmpress_s3_config_$(content_hash "$SECRETS_DIR/s3_config")"
+PROMETHEUS_CONFIG="swarmpress_prometheus_$(content_hash "$ROOT/manifests/prometheus.yml")"
+export MARIADB_ROOT_SECRET S3_CONFIG_SECRET PROMETHEUS_CONFIG SECRETS_DIR

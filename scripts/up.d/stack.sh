@@ -1,9 +1,10 @@
+# shellcheck shell=bash
 # Deploys manifests/stack.yml. Skipped when the rendered stack is the one already deployed and
 # every service exists, so a warm run leaves the services' versions alone.
 export EDGE_PORT
 services=(mariadb s3 prometheus traefik)
 render_hash=$(
-  cd "$ROOT/manifests"
+  cd "$ROOT/manifests" || exit 1
   { cat stack.yml prometheus.yml; env | grep -E '^(IMAGE_|MARIADB_ROOT_SECRET|S3_CONFIG_SECRET|PROMETHEUS_CONFIG|EDGE_PORT|SECRETS_DIR)' | sort; } | sha256sum | cut -c1-16
 )
 deployed=$(cat "$STATE_DIR/stack.hash" 2>/dev/null || true)

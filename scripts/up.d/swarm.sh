@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Swarm mode on this one node, labelled with every configured region so a tenant's region
 # placement constraint can always be met locally.
 if [[ $(docker info --format '{{.Swarm.LocalNodeState}}') != active ]]; then

@@ -1,0 +1,209 @@
+//! Tenant databases and users in the shared MariaDB.
+//!
+//! Statements are built with `format!` because MariaDB cannot bind identifiers, and
+//! `CREATE USER … IDENTIFIED BY` takes no placeholder. That is safe only because every
+//! interpolated value comes from a [`TenantName`] derivation (`[a-z0-9_]`) or a
+//! [`GeneratedPassword`] (`[A-Za-z0-9]`): neither type can hold a quote, backslash or backtick.
+
+use std::fmt;
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+use swarmpress_schema::TenantName;
+
+use crate::password::GeneratedPassword;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MariaDbError {
+    /// The message has the connection URL (which carries the admin password) redacted.
+    #[error("cannot connect to MariaDB: {0}")]
+    Connect(String),
+    /// `message` is the database's error text with the password redacted: MariaDB quotes the
+    /// statement back in syntax errors.
+    #[error("MariaDB refused to {action} for tenant {tenant}: {message}")]
+    Statement {
+        action: &'static str,
+        tenant: TenantName,
+        message: String,
+    },
+}
+
+/// Creates, checks and drops each tenant's database and its user, over an administrative
+/// connection (a user allowed to create databases and users and to grant privileges).
+#[derive(Clone)]
+pub struct TenantDatabases {
+    admin: DatabaseConnection,
+}
+
+/// Written by hand so that no future change to the driver's `Debug` can print connection
+/// options (which hold the admin password).
+impl fmt::Debug for TenantDatabases {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantDatabases").finish_non_exhaustive()
+    }
+}
+
+impl TenantDatabases {
+    pub fn new(admin: DatabaseConnection) -> Self {
+        Self { admin }
+    }
+
+    /// Connects with a `mysql://user:password@host:port/` URL. SQL statement logging is
+    /// turned off because the statements of [`Self::ensure`] carry the tenant's password.
+    pub async fn connect(admin_url: &str) -> Result<Self, MariaDbError> {
+        let mut options = ConnectOptions::new(admin_url);
+        options
+            .max_connections(4)
+            .min_connections(0)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let admin = Database::connect(options).await.map_err(|error| {
+            MariaDbError::Connect(error.to_string().replace(admin_url, "<admin url>"))
+        })?;
+        Ok(Self { admin })
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.admin
+    }
+
+    /// Makes the tenant's database and user exist, sets the user's password to `password`
+    /// (also when the user already existed, so a rotated secret takes effect), and grants the
+    /// user everything on its own database and nothing else. Safe to repeat.
+    pub async fn ensure(
+        &self,
+        tenant: &TenantName,
+        password: &GeneratedPassword,
+    ) -> Result<(), MariaDbError> {
+        let database = tenant.database_name();
+        let user = tenant.database_user();
+        let password = password.expose();
+        self.run(
+            tenant,
+            "create the database",
+            &format!(
+                "CREATE DATABASE IF NOT EXISTS `{database}` \
+                 CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            ),
+        )
+        .await?;
+        self.run_redacted(
+            tenant,
+            "create the user",
+            &format!("CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{password}'"),
+            Some(password),
+        )
+        .await?;
+        self.run_redacted(
+            tenant,
+            "set the user's password",
+            &format!("ALTER USER '{user}'@'%' IDENTIFIED BY '{password}'"),
+            Some(password),
+        )
+        .await?;
+        // In a database-level GRANT, `_` is a wildcard: `wp_a_b.*` would also cover the
+        // database of tenant "aab" (`wp_aab`). Escaping it grants exactly one database.
+        let grant_pattern = database.replace('_', "\\_");
+        self.run(
+            tenant,
+            "grant privileges",
+            &format!("GRANT ALL PRIVILEGES ON `{grant_pattern}`.* TO '{user}'@'%'"),
+        )
+        .await
+    }
+
+    /// Drops the tenant's database and user. Tolerates either being already gone.
+    pub async fn drop(&self, tenant: &TenantName) -> Result<(), MariaDbError> {
+        let database = tenant.database_name();
+        let user = tenant.database_user();
+        // The user first: once it is gone no new session can write to the database.
+        self.run(
+            tenant,
+            "drop the user",
+            &format!("DROP USER IF EXISTS '{user}'@'%'"),
+        )
+        .await?;
+        self.run(
+            tenant,
+            "drop the database",
+            &format!("DROP DATABASE IF EXISTS `{database}`"),
+        )
+        .await
+    }
+
+    /// Whether the tenant's database exists.
+    pub async fn exists(&self, tenant: &TenantName) -> Result<bool, MariaDbError> {
+        self.any_row(
+            tenant,
+            "look up the database",
+            "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            tenant.database_name(),
+        )
+        .await
+    }
+
+    /// Whether the tenant's database user exists.
+    pub async fn user_exists(&self, tenant: &TenantName) -> Result<bool, MariaDbError> {
+        self.any_row(
+            tenant,
+            "look up the user",
+            "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'",
+            tenant.database_user(),
+        )
+        .await
+    }
+
+    async fn run(
+        &self,
+        tenant: &TenantName,
+        action: &'static str,
+        sql: &str,
+    ) -> Result<(), MariaDbError> {
+        self.run_redacted(tenant, action, sql, None).await
+    }
+
+    async fn run_redacted(
+        &self,
+        tenant: &TenantName,
+        action: &'static str,
+        sql: &str,
+        secret: Option<&str>,
+    ) -> Result<(), MariaDbError> {
+        self.admin
+            .execute_unprepared(sql)
+            .await
+            .map(drop)
+            .map_err(|source| {
+                let mut message = source.to_string();
+                if let Some(secret) = secret {
+                    message = message.replace(secret, "***");
+                }
+                MariaDbError::Statement {
+                    action,
+                    tenant: tenant.clone(),
+                    message,
+                }
+            })
+    }
+
+    async fn any_row(
+        &self,
+        tenant: &TenantName,
+        action: &'static str,
+        sql: &str,
+        value: String,
+    ) -> Result<bool, MariaDbError> {
+        let statement =
+            Statement::from_sql_and_values(self.admin.get_database_backend(), sql, [value.into()]);
+        self.admin
+            .query_one_raw(statement)
+            .await
+            .map(|row| row.is_some())
+            .map_err(|source| MariaDbError::Statement {
+                action,
+                tenant: tenant.clone(),
+                message: source.to_string(),
+            })
+    }
+}

@@ -1,0 +1,304 @@
+//! The Swarm objects a tenant needs (secrets, a volume, a service), through the Docker API.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bollard::Docker;
+use bollard::errors::Error as DockerError;
+use bollard::models::{SecretSpec, Service, ServiceSpec, VolumeCreateRequest};
+use bollard::query_parameters::{
+    InspectServiceOptions, ListContainersOptionsBuilder, ListSecretsOptionsBuilder,
+    ListServicesOptionsBuilder, RemoveVolumeOptions, UpdateServiceOptionsBuilder,
+};
+use tokio::time::{Instant, sleep};
+
+use super::SecretRef;
+use super::service_spec::TENANT_LABEL;
+
+/// Seconds the engine may take over one request before bollard gives up.
+const REQUEST_TIMEOUT_SECS: u64 = 60;
+const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SwarmError {
+    #[error("Docker API: {0}")]
+    Docker(#[from] DockerError),
+    #[error("service spec has no name")]
+    UnnamedService,
+    #[error("Docker returned no {what} for {name}")]
+    MissingField { what: &'static str, name: String },
+    #[error("service {name} has version {index}, beyond what the update API accepts")]
+    VersionOutOfRange { name: String, index: u64 },
+    #[error("volume {0} is still in use")]
+    VolumeInUse(String),
+    #[error("service {name} still has containers after {waited:?}")]
+    ServiceStillRunning { name: String, waited: Duration },
+}
+
+impl SwarmError {
+    fn status(&self) -> Option<u16> {
+        match self {
+            Self::Docker(DockerError::DockerResponseServerError { status_code, .. }) => {
+                Some(*status_code)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A Docker client whose API version has been negotiated with the engine.
+#[derive(Debug, Clone)]
+pub struct SwarmClient {
+    docker: Docker,
+}
+
+impl SwarmClient {
+    /// Connects to the local engine's unix socket (`DOCKER_HOST` when it is a `unix://` URL,
+    /// `/var/run/docker.sock` otherwise).
+    pub async fn connect_local() -> Result<Self, SwarmError> {
+        let docker = match std::env::var("DOCKER_HOST") {
+            Ok(host) if host.starts_with("unix://") => {
+                Docker::connect_with_unix(&host, REQUEST_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+            }
+            _ => Docker::connect_with_unix(
+                "/var/run/docker.sock",
+                REQUEST_TIMEOUT_SECS,
+                bollard::API_DEFAULT_VERSION,
+            ),
+        }?;
+        Self::negotiated(docker).await
+    }
+
+    pub async fn connect_unix(socket_path: &str) -> Result<Self, SwarmError> {
+        let docker = Docker::connect_with_unix(
+            socket_path,
+            REQUEST_TIMEOUT_SECS,
+            bollard::API_DEFAULT_VERSION,
+        )?;
+        Self::negotiated(docker).await
+    }
+
+    /// bollard speaks the newest API by default; Debian's engine (API 1.41) rejects every
+    /// request made with a newer version, so the client must step down to the engine's.
+    async fn negotiated(docker: Docker) -> Result<Self, SwarmError> {
+        let docker = docker.negotiate_version().await?;
+        Ok(Self { docker })
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    pub async fn find_secret(&self, name: &str) -> Result<Option<SecretRef>, SwarmError> {
+        // The engine's name filter matches prefixes too, hence the exact comparison.
+        let filters = HashMap::from([("name", vec![name])]);
+        let options = ListSecretsOptionsBuilder::new().filters(&filters).build();
+        let secrets = self.docker.list_secrets(Some(options)).await?;
+        let found = secrets.into_iter().find(|secret| {
+            secret.spec.as_ref().and_then(|spec| spec.name.as_deref()) == Some(name)
+        });
+        found
+            .map(|secret| {
+                let id = secret.id.ok_or_else(|| SwarmError::MissingField {
+                    what: "secret id",
+                    name: name.to_owned(),
+                })?;
+                Ok(SecretRef {
+                    id,
+                    name: name.to_owned(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Returns the secret called `name`, creating it with `data` when there is none.
+    ///
+    /// Swarm secrets cannot change, so an existing secret is returned as it is, whatever it
+    /// holds: a new value needs a new name (the controller puts a content hash in it).
+    pub async fn ensure_secret(
+        &self,
+        name: &str,
+        labels: HashMap<String, String>,
+        data: &[u8],
+    ) -> Result<SecretRef, SwarmError> {
+        if let Some(existing) = self.find_secret(name).await? {
+            return Ok(existing);
+        }
+        let spec = SecretSpec {
+            name: Some(name.to_owned()),
+            labels: Some(labels),
+            data: Some(BASE64.encode(data)),
+            ..Default::default()
+        };
+        match self.docker.create_secret(spec).await {
+            Ok(created) => Ok(SecretRef {
+                id: created.id,
+                name: name.to_owned(),
+            }),
+            // Another reconcile created it between our lookup and our create.
+            Err(error) => {
+                let error = SwarmError::from(error);
+                if error.status() == Some(409)
+                    && let Some(existing) = self.find_secret(name).await?
+                {
+                    return Ok(existing);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Removes the secret called `name`; `false` when there was none.
+    pub async fn remove_secret(&self, name: &str) -> Result<bool, SwarmError> {
+        let Some(secret) = self.find_secret(name).await? else {
+            return Ok(false);
+        };
+        match self.docker.delete_secret(&secret.id).await {
+            Ok(()) => Ok(true),
+            Err(error) => not_found_is_false(error),
+        }
+    }
+
+    /// Creates the named local volume; the engine treats an existing one as success.
+    pub async fn ensure_volume(
+        &self,
+        name: &str,
+        labels: HashMap<String, String>,
+    ) -> Result<(), SwarmError> {
+        let request = VolumeCreateRequest {
+            name: Some(name.to_owned()),
+            driver: Some("local".to_owned()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        self.docker.create_volume(request).await?;
+        Ok(())
+    }
+
+    /// Removes the volume; `false` when there was none, [`SwarmError::VolumeInUse`] while a
+    /// container (even a stopped one) still refers to it.
+    pub async fn remove_volume(&self, name: &str) -> Result<bool, SwarmError> {
+        match self
+            .docker
+            .remove_volume(name, None::<RemoveVolumeOptions>)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                let error = SwarmError::from(error);
+                match error.status() {
+                    Some(404) => Ok(false),
+                    Some(409) => Err(SwarmError::VolumeInUse(name.to_owned())),
+                    _ => Err(error),
+                }
+            }
+        }
+    }
+
+    /// Creates the service and returns its id.
+    pub async fn create_service(&self, spec: ServiceSpec) -> Result<String, SwarmError> {
+        let name = spec.name.clone().ok_or(SwarmError::UnnamedService)?;
+        let created = self.docker.create_service(spec, None).await?;
+        created.id.ok_or(SwarmError::MissingField {
+            what: "service id",
+            name,
+        })
+    }
+
+    pub async fn inspect_service(&self, name: &str) -> Result<Option<Service>, SwarmError> {
+        match self
+            .docker
+            .inspect_service(name, None::<InspectServiceOptions>)
+            .await
+        {
+            Ok(service) => Ok(Some(service)),
+            Err(error) => {
+                let error = SwarmError::from(error);
+                if error.status() == Some(404) {
+                    Ok(None)
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
+    /// Replaces the spec of the service named in `spec`. The engine requires the version we
+    /// read, so a concurrent change makes this fail rather than be silently overwritten.
+    pub async fn update_service(&self, spec: ServiceSpec) -> Result<(), SwarmError> {
+        let name = spec.name.clone().ok_or(SwarmError::UnnamedService)?;
+        let current = self.docker.inspect_service(&name, None).await?;
+        let index = current
+            .version
+            .and_then(|version| version.index)
+            .ok_or_else(|| SwarmError::MissingField {
+                what: "service version",
+                name: name.clone(),
+            })?;
+        let version = i32::try_from(index).map_err(|_| SwarmError::VersionOutOfRange {
+            name: name.clone(),
+            index,
+        })?;
+        let options = UpdateServiceOptionsBuilder::new().version(version).build();
+        self.docker
+            .update_service(&name, spec, options, None)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the service; `false` when there was none. Its containers stop afterwards, in
+    /// the background: see [`Self::wait_service_gone`].
+    pub async fn remove_service(&self, name: &str) -> Result<bool, SwarmError> {
+        match self.docker.delete_service(name).await {
+            Ok(()) => Ok(true),
+            Err(error) => not_found_is_false(error),
+        }
+    }
+
+    /// Every service that carries the `swarmpress.tenant` label, in one request.
+    pub async fn list_tenant_services(&self) -> Result<Vec<Service>, SwarmError> {
+        let filters = HashMap::from([("label", vec![TENANT_LABEL])]);
+        let options = ListServicesOptionsBuilder::new().filters(&filters).build();
+        Ok(self.docker.list_services(Some(options)).await?)
+    }
+
+    /// How many containers (running or not) the service's tasks still have on this node.
+    pub async fn service_container_count(&self, name: &str) -> Result<usize, SwarmError> {
+        let label = format!("com.docker.swarm.service.name={name}");
+        let filters = HashMap::from([("label", vec![label.as_str()])]);
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        Ok(self.docker.list_containers(Some(options)).await?.len())
+    }
+
+    /// Waits until a removed service has no containers left, which is when its volume can be
+    /// removed.
+    pub async fn wait_service_gone(&self, name: &str, timeout: Duration) -> Result<(), SwarmError> {
+        let started = Instant::now();
+        loop {
+            if self.service_container_count(name).await? == 0 {
+                return Ok(());
+            }
+            if started.elapsed() >= timeout {
+                return Err(SwarmError::ServiceStillRunning {
+                    name: name.to_owned(),
+                    waited: timeout,
+                });
+            }
+            sleep(POLL_INTERVAL).await;
+        }
+    }
+}
+
+fn not_found_is_false(error: DockerError) -> Result<bool, SwarmError> {
+    let error = SwarmError::from(error);
+    if error.status() == Some(404) {
+        Ok(false)
+    } else {
+        Err(error)
+    }
+}

@@ -1,0 +1,17 @@
+//! Docker Swarm: the tenant's service shape and a client for the objects it needs.
+
+mod client;
+mod service_spec;
+
+pub use client::{SwarmClient, SwarmError};
+pub use service_spec::{
+    ADMIN_PASSWORD_FILE, BACKEND_NETWORK, DB_PASSWORD_FILE, EDGE_NETWORK, SPEC_HASH_LABEL,
+    ServiceSpecError, TENANT_LABEL, WP_CONTENT_PATH, WordPressService,
+};
+
+/// A Swarm secret as services must reference it: by id and by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub id: String,
+    pub name: String,
+}

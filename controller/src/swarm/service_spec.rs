@@ -1,0 +1,548 @@
+//! The Swarm service of a WordPress tenant, as a pure function of its parameters.
+
+use std::collections::HashMap;
+
+use bollard::models::{
+    EndpointSpec, EndpointSpecModeEnum, Limit, Mount, MountType, NetworkAttachmentConfig,
+    ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
+    ServiceSpecRollbackConfigOrderEnum, ServiceSpecUpdateConfig,
+    ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum, TaskSpec,
+    TaskSpecContainerSpec, TaskSpecContainerSpecFile, TaskSpecContainerSpecSecrets,
+    TaskSpecPlacement, TaskSpecResources, TaskSpecRestartPolicy,
+    TaskSpecRestartPolicyConditionEnum,
+};
+use swarmpress_schema::TenantName;
+
+use super::SecretRef;
+
+pub const EDGE_NETWORK: &str = "swarmpress_edge";
+pub const BACKEND_NETWORK: &str = "swarmpress_backend";
+pub const TENANT_LABEL: &str = "swarmpress.tenant";
+pub const SPEC_HASH_LABEL: &str = "swarmpress.spec-hash";
+/// Where the image keeps `wp-content` (its `VOLUME`).
+pub const WP_CONTENT_PATH: &str = "/var/lib/wordpress/wp-content";
+/// File names under `/run/secrets/` that the image's `*_FILE` variables point at.
+pub const DB_PASSWORD_FILE: &str = "db_password";
+pub const ADMIN_PASSWORD_FILE: &str = "admin_password";
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+/// Everything that decides a tenant's service. Names that reach the outside world are derived
+/// from `name`; the free-text fields (title, admin user and e-mail) only ever become
+/// environment values, where any content is harmless.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordPressService {
+    pub name: TenantName,
+    pub image: String,
+    pub replicas: u32,
+    pub cpu_nanos: i64,
+    pub memory_bytes: i64,
+    /// Public URL without a trailing slash, e.g. `http://acme.localhost:8080`.
+    pub public_url: String,
+    /// e.g. `/blog`; routed by Traefik and passed to the image.
+    pub path_prefix: Option<String>,
+    pub site_title: String,
+    pub admin_user: String,
+    pub admin_email: String,
+    /// Host name of MariaDB on the backend network.
+    pub db_host: String,
+    /// Swarm refers to secrets by id *and* name (the engine rejects a reference without an
+    /// id), so both come from the secret as created.
+    pub db_secret: SecretRef,
+    pub admin_secret: SecretRef,
+    pub network_edge: String,
+    pub network_backend: String,
+    pub base_domain: String,
+    /// Becomes a placement constraint on the node label `swarmpress.region.<region>=true`.
+    pub region: Option<String>,
+    /// Hash of the desired spec, stored as a label so the controller can tell whether the
+    /// running service is current without comparing whole specs.
+    pub spec_hash: String,
+}
+
+/// A field that would break the Traefik rule or the placement constraint it is written into.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceSpecError {
+    #[error(
+        "path prefix {0:?} must start with '/', not end with '/', and use only [A-Za-z0-9._~-/]"
+    )]
+    PathPrefix(String),
+    #[error("base domain {0:?} must be a lowercase DNS name")]
+    BaseDomain(String),
+    #[error("region {0:?} may only contain a-z, 0-9 and '-'")]
+    Region(String),
+    #[error("spec hash {0:?} may only contain a-z, 0-9 and '-'")]
+    SpecHash(String),
+}
+
+impl WordPressService {
+    /// The Traefik router and service name.
+    pub fn router_name(&self) -> String {
+        format!("wp-{}", self.name)
+    }
+
+    /// Builds the service spec; see the architecture's "Tenant service shape".
+    pub fn to_spec(&self) -> Result<ServiceSpec, ServiceSpecError> {
+        self.validate()?;
+        let router = self.router_name();
+        let host = self.name.hostname(&self.base_domain);
+        let rule = match &self.path_prefix {
+            Some(prefix) => format!("Host(`{host}`) && PathPrefix(`{prefix}`)"),
+            None => format!("Host(`{host}`)"),
+        };
+        let labels = HashMap::from([
+            (TENANT_LABEL.to_owned(), self.name.to_string()),
+            (SPEC_HASH_LABEL.to_owned(), self.spec_hash.clone()),
+            ("traefik.enable".to_owned(), "true".to_owned()),
+            (
+                "traefik.swarm.network".to_owned(),
+                self.network_edge.clone(),
+            ),
+            (format!("traefik.http.routers.{router}.rule"), rule),
+            (
+                format!("traefik.http.routers.{router}.entrypoints"),
+                "web".to_owned(),
+            ),
+            (
+                format!("traefik.http.routers.{router}.service"),
+                router.clone(),
+            ),
+            (
+                format!("traefik.http.services.{router}.loadbalancer.server.port"),
+                "80".to_owned(),
+            ),
+        ]);
+
+        let mut env = vec![
+            format!("WORDPRESS_DB_HOST={}", self.db_host),
+            format!("WORDPRESS_DB_NAME={}", self.name.database_name()),
+            format!("WORDPRESS_DB_USER={}", self.name.database_user()),
+            format!("WORDPRESS_DB_PASSWORD_FILE=/run/secrets/{DB_PASSWORD_FILE}"),
+            format!("WORDPRESS_URL={}", self.public_url.trim_end_matches('/')),
+            format!("WORDPRESS_TITLE={}", self.site_title),
+            format!("WORDPRESS_ADMIN_USER={}", self.admin_user),
+            format!("WORDPRESS_ADMIN_EMAIL={}", self.admin_email),
+            format!("WORDPRESS_ADMIN_PASSWORD_FILE=/run/secrets/{ADMIN_PASSWORD_FILE}"),
+        ];
+        if let Some(prefix) = &self.path_prefix {
+            env.push(format!("WORDPRESS_PATH_PREFIX={prefix}"));
+        }
+
+        let container_spec = TaskSpecContainerSpec {
+            image: Some(self.image.clone()),
+            labels: Some(HashMap::from([(
+                TENANT_LABEL.to_owned(),
+                self.name.to_string(),
+            )])),
+            env: Some(env),
+            mounts: Some(vec![Mount {
+                target: Some(WP_CONTENT_PATH.to_owned()),
+                source: Some(self.name.volume_name()),
+                typ: Some(MountType::VOLUME),
+                ..Default::default()
+            }]),
+            secrets: Some(vec![
+                secret_file(&self.db_secret, DB_PASSWORD_FILE),
+                secret_file(&self.admin_secret, ADMIN_PASSWORD_FILE),
+            ]),
+            ..Default::default()
+        };
+
+        let placement = self.region.as_ref().map(|region| TaskSpecPlacement {
+            constraints: Some(vec![format!(
+                "node.labels.swarmpress.region.{region}==true"
+            )]),
+            ..Default::default()
+        });
+
+        let task_template = TaskSpec {
+            container_spec: Some(container_spec),
+            resources: Some(TaskSpecResources {
+                limits: Some(Limit {
+                    nano_cpus: Some(self.cpu_nanos),
+                    memory_bytes: Some(self.memory_bytes),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            restart_policy: Some(TaskSpecRestartPolicy {
+                condition: Some(TaskSpecRestartPolicyConditionEnum::ANY),
+                delay: Some(2 * NANOS_PER_SECOND),
+                ..Default::default()
+            }),
+            placement,
+            networks: Some(vec![
+                network(&self.network_edge),
+                network(&self.network_backend),
+            ]),
+            ..Default::default()
+        };
+
+        Ok(ServiceSpec {
+            name: Some(self.name.service_name()),
+            labels: Some(labels),
+            task_template: Some(task_template),
+            mode: Some(ServiceSpecMode {
+                replicated: Some(ServiceSpecModeReplicated {
+                    replicas: Some(i64::from(self.replicas)),
+                }),
+                ..Default::default()
+            }),
+            update_config: Some(ServiceSpecUpdateConfig {
+                parallelism: Some(1),
+                failure_action: Some(ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK),
+                monitor: Some(30 * NANOS_PER_SECOND),
+                order: Some(ServiceSpecUpdateConfigOrderEnum::START_FIRST),
+                ..Default::default()
+            }),
+            rollback_config: Some(ServiceSpecRollbackConfig {
+                parallelism: Some(1),
+                order: Some(ServiceSpecRollbackConfigOrderEnum::START_FIRST),
+                ..Default::default()
+            }),
+            // No VIP: the machines have no IPVS. Traefik reaches the tasks directly.
+            endpoint_spec: Some(EndpointSpec {
+                mode: Some(EndpointSpecModeEnum::DNSRR),
+                ports: None,
+            }),
+            ..Default::default()
+        })
+    }
+
+    fn validate(&self) -> Result<(), ServiceSpecError> {
+        if let Some(prefix) = &self.path_prefix {
+            let valid = prefix.len() > 1
+                && prefix.starts_with('/')
+                && !prefix.ends_with('/')
+                && !prefix.contains("//")
+                && prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._~-/".contains(c));
+            if !valid {
+                return Err(ServiceSpecError::PathPrefix(prefix.clone()));
+            }
+        }
+        let domain_ok = !self.base_domain.is_empty()
+            && self.base_domain.split('.').all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            });
+        if !domain_ok {
+            return Err(ServiceSpecError::BaseDomain(self.base_domain.clone()));
+        }
+        if let Some(region) = &self.region
+            && !is_label_value(region)
+        {
+            return Err(ServiceSpecError::Region(region.clone()));
+        }
+        if !is_label_value(&self.spec_hash) {
+            return Err(ServiceSpecError::SpecHash(self.spec_hash.clone()));
+        }
+        Ok(())
+    }
+}
+
+fn is_label_value(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn secret_file(secret: &SecretRef, file_name: &str) -> TaskSpecContainerSpecSecrets {
+    TaskSpecContainerSpecSecrets {
+        secret_id: Some(secret.id.clone()),
+        secret_name: Some(secret.name.clone()),
+        // The engine's defaults, made explicit: root-owned and world-readable, so the
+        // entrypoint can read it whichever user it drops to.
+        file: Some(TaskSpecContainerSpecFile {
+            name: Some(file_name.to_owned()),
+            uid: Some("0".to_owned()),
+            gid: Some("0".to_owned()),
+            mode: Some(0o444),
+        }),
+    }
+}
+
+fn network(name: &str) -> NetworkAttachmentConfig {
+    NetworkAttachmentConfig {
+        target: Some(name.to_owned()),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> WordPressService {
+        WordPressService {
+            name: TenantName::parse("acme-blog").unwrap(),
+            image: "swarmpress/wordpress:latest".into(),
+            replicas: 2,
+            cpu_nanos: 500_000_000,
+            memory_bytes: 512 * 1024 * 1024,
+            public_url: "http://acme-blog.localhost:8080/".into(),
+            path_prefix: None,
+            site_title: "Acme Blog".into(),
+            admin_user: "admin".into(),
+            admin_email: "admin@acme.test".into(),
+            db_host: "mariadb".into(),
+            db_secret: SecretRef {
+                id: "db-id".into(),
+                name: "wp_acme-blog_db_password_1".into(),
+            },
+            admin_secret: SecretRef {
+                id: "admin-id".into(),
+                name: "wp_acme-blog_admin_password_1".into(),
+            },
+            network_edge: EDGE_NETWORK.into(),
+            network_backend: BACKEND_NETWORK.into(),
+            base_domain: "localhost".into(),
+            region: None,
+            spec_hash: "abc123".into(),
+        }
+    }
+
+    fn container(spec: &ServiceSpec) -> &TaskSpecContainerSpec {
+        spec.task_template
+            .as_ref()
+            .and_then(|t| t.container_spec.as_ref())
+            .unwrap()
+    }
+
+    fn env(spec: &ServiceSpec) -> HashMap<String, String> {
+        container(spec)
+            .env
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|entry| {
+                let (key, value) = entry.split_once('=').unwrap();
+                (key.to_owned(), value.to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_and_mode() {
+        let spec = service().to_spec().unwrap();
+        assert_eq!(spec.name.as_deref(), Some("wp_acme-blog"));
+        assert_eq!(
+            spec.mode.unwrap().replicated.unwrap().replicas,
+            Some(2),
+            "replicated with the requested count"
+        );
+        assert_eq!(
+            spec.endpoint_spec.unwrap().mode,
+            Some(EndpointSpecModeEnum::DNSRR)
+        );
+    }
+
+    #[test]
+    fn labels_route_the_host_through_traefik() {
+        let labels = service().to_spec().unwrap().labels.unwrap();
+        let expect = [
+            ("swarmpress.tenant", "acme-blog"),
+            ("swarmpress.spec-hash", "abc123"),
+            ("traefik.enable", "true"),
+            ("traefik.swarm.network", "swarmpress_edge"),
+            (
+                "traefik.http.routers.wp-acme-blog.rule",
+                "Host(`acme-blog.localhost`)",
+            ),
+            ("traefik.http.routers.wp-acme-blog.entrypoints", "web"),
+            ("traefik.http.routers.wp-acme-blog.service", "wp-acme-blog"),
+            (
+                "traefik.http.services.wp-acme-blog.loadbalancer.server.port",
+                "80",
+            ),
+        ];
+        for (key, value) in expect {
+            assert_eq!(labels.get(key).map(String::as_str), Some(value), "{key}");
+        }
+        assert_eq!(
+            labels.len(),
+            expect.len(),
+            "no unexpected labels: {labels:?}"
+        );
+    }
+
+    #[test]
+    fn path_prefix_is_routed_and_passed_on() {
+        let mut with_prefix = service();
+        with_prefix.path_prefix = Some("/blog".into());
+        let spec = with_prefix.to_spec().unwrap();
+        assert_eq!(
+            spec.labels.as_ref().unwrap()["traefik.http.routers.wp-acme-blog.rule"],
+            "Host(`acme-blog.localhost`) && PathPrefix(`/blog`)"
+        );
+        assert_eq!(env(&spec)["WORDPRESS_PATH_PREFIX"], "/blog");
+
+        let without = service().to_spec().unwrap();
+        assert!(!env(&without).contains_key("WORDPRESS_PATH_PREFIX"));
+    }
+
+    #[test]
+    fn environment_follows_the_image_contract() {
+        let env = env(&service().to_spec().unwrap());
+        let expect = [
+            ("WORDPRESS_DB_HOST", "mariadb"),
+            ("WORDPRESS_DB_NAME", "wp_acme_blog"),
+            ("WORDPRESS_DB_USER", "wp_acme_blog"),
+            ("WORDPRESS_DB_PASSWORD_FILE", "/run/secrets/db_password"),
+            ("WORDPRESS_URL", "http://acme-blog.localhost:8080"),
+            ("WORDPRESS_TITLE", "Acme Blog"),
+            ("WORDPRESS_ADMIN_USER", "admin"),
+            ("WORDPRESS_ADMIN_EMAIL", "admin@acme.test"),
+            (
+                "WORDPRESS_ADMIN_PASSWORD_FILE",
+                "/run/secrets/admin_password",
+            ),
+        ];
+        for (key, value) in expect {
+            assert_eq!(env.get(key).map(String::as_str), Some(value), "{key}");
+        }
+        assert_eq!(env.len(), expect.len(), "no plain-text passwords: {env:?}");
+    }
+
+    #[test]
+    fn secrets_are_files_and_content_is_the_tenant_volume() {
+        let spec = service().to_spec().unwrap();
+        let container = container(&spec);
+        let secrets = container.secrets.as_ref().unwrap();
+        let mounted: Vec<_> = secrets
+            .iter()
+            .map(|s| {
+                (
+                    s.secret_id.as_deref().unwrap(),
+                    s.secret_name.as_deref().unwrap(),
+                    s.file.as_ref().unwrap().name.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            mounted,
+            [
+                ("db-id", "wp_acme-blog_db_password_1", "db_password"),
+                (
+                    "admin-id",
+                    "wp_acme-blog_admin_password_1",
+                    "admin_password"
+                ),
+            ]
+        );
+        let mounts = container.mounts.as_ref().unwrap();
+        assert_eq!(mounts.len(), 1);
+        assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
+        assert_eq!(mounts[0].source.as_deref(), Some("wp_acme-blog_content"));
+        assert_eq!(
+            mounts[0].target.as_deref(),
+            Some("/var/lib/wordpress/wp-content")
+        );
+    }
+
+    #[test]
+    fn networks_resources_restart_and_no_placement_without_region() {
+        let spec = service().to_spec().unwrap();
+        let task = spec.task_template.unwrap();
+        let networks: Vec<_> = task
+            .networks
+            .unwrap()
+            .into_iter()
+            .map(|n| n.target.unwrap())
+            .collect();
+        assert_eq!(networks, ["swarmpress_edge", "swarmpress_backend"]);
+        let limits = task.resources.unwrap().limits.unwrap();
+        assert_eq!(limits.nano_cpus, Some(500_000_000));
+        assert_eq!(limits.memory_bytes, Some(512 * 1024 * 1024));
+        let restart = task.restart_policy.unwrap();
+        assert_eq!(
+            restart.condition,
+            Some(TaskSpecRestartPolicyConditionEnum::ANY)
+        );
+        assert_eq!(restart.delay, Some(2_000_000_000));
+        assert_eq!(task.placement, None);
+    }
+
+    #[test]
+    fn region_becomes_a_placement_constraint() {
+        let mut regional = service();
+        regional.region = Some("eu-west".into());
+        let placement = regional.to_spec().unwrap().task_template.unwrap().placement;
+        assert_eq!(
+            placement.unwrap().constraints.unwrap(),
+            ["node.labels.swarmpress.region.eu-west==true"]
+        );
+    }
+
+    #[test]
+    fn updates_start_first_and_roll_back() {
+        let spec = service().to_spec().unwrap();
+        let update = spec.update_config.unwrap();
+        assert_eq!(update.parallelism, Some(1));
+        assert_eq!(
+            update.order,
+            Some(ServiceSpecUpdateConfigOrderEnum::START_FIRST)
+        );
+        assert_eq!(
+            update.failure_action,
+            Some(ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK)
+        );
+        assert_eq!(update.monitor, Some(30_000_000_000));
+        let rollback = spec.rollback_config.unwrap();
+        assert_eq!(rollback.parallelism, Some(1));
+        assert_eq!(
+            rollback.order,
+            Some(ServiceSpecRollbackConfigOrderEnum::START_FIRST)
+        );
+    }
+
+    #[test]
+    fn rejects_values_that_would_break_the_rule_or_constraint() {
+        for prefix in ["blog", "/blog/", "/", "/a`)||Host(`x", "/a b", "//x"] {
+            let mut bad = service();
+            bad.path_prefix = Some(prefix.into());
+            assert_eq!(
+                bad.to_spec(),
+                Err(ServiceSpecError::PathPrefix(prefix.into())),
+                "{prefix:?}"
+            );
+        }
+        for domain in ["", "Example.com", "a..b", "x`)", "-a.b"] {
+            let mut bad = service();
+            bad.base_domain = domain.into();
+            assert_eq!(
+                bad.to_spec(),
+                Err(ServiceSpecError::BaseDomain(domain.into())),
+                "{domain:?}"
+            );
+        }
+        let mut bad = service();
+        bad.region = Some("eu west==true".into());
+        assert!(matches!(bad.to_spec(), Err(ServiceSpecError::Region(_))));
+        let mut bad = service();
+        bad.spec_hash = String::new();
+        assert!(matches!(bad.to_spec(), Err(ServiceSpecError::SpecHash(_))));
+    }
+
+    #[test]
+    fn serializes_to_the_engine_field_names() {
+        let json = serde_json::to_value(service().to_spec().unwrap()).unwrap();
+        assert_eq!(json["EndpointSpec"]["Mode"], "dnsrr");
+        assert_eq!(json["UpdateConfig"]["Order"], "start-first");
+        assert_eq!(json["UpdateConfig"]["FailureAction"], "rollback");
+        assert_eq!(json["TaskTemplate"]["RestartPolicy"]["Condition"], "any");
+        assert_eq!(
+            json["TaskTemplate"]["ContainerSpec"]["Mounts"][0]["Type"],
+            "volume"
+        );
+        // Fields left unset must be omitted, not sent as null: API 1.41 engines reject
+        // some nulls and newer fields they do not know.
+        assert!(json["TaskTemplate"].get("PluginSpec").is_none());
+    }
+}

@@ -1,0 +1,304 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Names a tenant may not take: they are hostnames the platform serves itself under the base
+/// domain, so a tenant holding one would capture the platform's own traffic.
+pub const RESERVED_TENANT_NAMES: &[&str] = &[
+    "api",
+    "www",
+    "admin",
+    "traefik",
+    "prometheus",
+    "mariadb",
+    "s3",
+    "portal",
+    "mail",
+    "ftp",
+    "localhost",
+    "swarmpress",
+];
+
+const MIN_LEN: usize = 3;
+/// 32 keeps every derived name within its backend's limit: MariaDB identifiers (64) and
+/// user names (80), S3 bucket names (63) and DNS labels (63), with the `wp_`/`wp-` prefixes
+/// and the `_content` suffix added.
+const MAX_LEN: usize = 32;
+
+/// Why a string is not a valid tenant name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TenantNameError {
+    #[error("tenant name must be {MIN_LEN} to {MAX_LEN} characters long, got {0}")]
+    Length(usize),
+    #[error("tenant name may only contain a-z, 0-9 and '-', found {0:?}")]
+    InvalidCharacter(char),
+    #[error("tenant name must start with a lowercase letter")]
+    MustStartWithLetter,
+    #[error("tenant name must not end with '-'")]
+    TrailingHyphen,
+    #[error("tenant name must not contain \"--\"")]
+    ConsecutiveHyphens,
+    #[error("tenant name {0:?} is reserved")]
+    Reserved(String),
+}
+
+/// A tenant's name (its slug): a lowercase DNS label of 3–32 characters that starts with a
+/// letter, has no trailing hyphen and no `--`, and is not reserved.
+///
+/// The only way to get one is [`TenantName::parse`] (also behind `FromStr`, `TryFrom` and
+/// serde), so holding one is proof that it is valid.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantName(String);
+
+impl TenantName {
+    pub fn parse(input: impl Into<String>) -> Result<Self, TenantNameError> {
+        let name = input.into();
+        let length = name.chars().count();
+        if !(MIN_LEN..=MAX_LEN).contains(&length) {
+            return Err(TenantNameError::Length(length));
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        {
+            return Err(TenantNameError::InvalidCharacter(bad));
+        }
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err(TenantNameError::MustStartWithLetter);
+        }
+        if name.ends_with('-') {
+            return Err(TenantNameError::TrailingHyphen);
+        }
+        // Forbidden because "xn--" marks punycode labels, and because `-` maps to `_` in
+        // database names, where `a--b` would read as a different, confusable name.
+        if name.contains("--") {
+            return Err(TenantNameError::ConsecutiveHyphens);
+        }
+        if RESERVED_TENANT_NAMES.contains(&name.as_str()) {
+            return Err(TenantNameError::Reserved(name));
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The Swarm service: `wp_<slug>`.
+    pub fn service_name(&self) -> String {
+        format!("wp_{}", self.0)
+    }
+
+    /// The MariaDB database: `wp_<slug>` with `-` as `_`, because `-` is not allowed in an
+    /// unquoted SQL identifier. The mapping is injective since slugs never contain `_`.
+    pub fn database_name(&self) -> String {
+        format!("wp_{}", self.0.replace('-', "_"))
+    }
+
+    /// The MariaDB user, which is granted only [`Self::database_name`]; the same string.
+    pub fn database_user(&self) -> String {
+        self.database_name()
+    }
+
+    /// The S3 bucket: `wp-<slug>` (bucket names allow no `_`).
+    pub fn bucket_name(&self) -> String {
+        format!("wp-{}", self.0)
+    }
+
+    /// The Docker volume holding `wp-content`: `wp_<slug>_content`.
+    pub fn volume_name(&self) -> String {
+        format!("wp_{}_content", self.0)
+    }
+
+    /// The routed hostname: `<slug>.<base_domain>`.
+    pub fn hostname(&self, base_domain: &str) -> String {
+        format!("{}.{}", self.0, base_domain)
+    }
+}
+
+impl fmt::Display for TenantName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for TenantName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for TenantName {
+    type Err = TenantNameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for TenantName {
+    type Error = TenantNameError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<TenantName> for String {
+    fn from(name: TenantName) -> Self {
+        name.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_valid_names() {
+        for name in [
+            "abc",
+            "acme-blog",
+            "a1b2c3",
+            "shop-2024",
+            "x-y-z",
+            "abcdefghijklmnopqrstuvwxyz012345", // 32 characters
+            "apis",                             // a reserved name is only reserved whole
+            "www1",
+        ] {
+            let parsed = TenantName::parse(name);
+            assert_eq!(parsed.as_ref().map(TenantName::as_str), Ok(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_names_with_their_reason() {
+        use TenantNameError::*;
+        let cases: &[(&str, TenantNameError)] = &[
+            ("", Length(0)),
+            ("ab", Length(2)),
+            ("abcdefghijklmnopqrstuvwxyz0123456", Length(33)),
+            ("Acme", InvalidCharacter('A')),
+            ("acme_blog", InvalidCharacter('_')),
+            ("acme.blog", InvalidCharacter('.')),
+            ("acme blog", InvalidCharacter(' ')),
+            ("café", InvalidCharacter('é')),
+            ("1abc", MustStartWithLetter),
+            ("-abc", MustStartWithLetter),
+            ("abc-", TrailingHyphen),
+            ("ab--c", ConsecutiveHyphens),
+            ("xn--bcher-kva", ConsecutiveHyphens),
+        ];
+        for (input, reason) in cases {
+            assert_eq!(TenantName::parse(*input).as_ref(), Err(reason), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_every_reserved_name() {
+        for reserved in RESERVED_TENANT_NAMES {
+            // Names shorter than the minimum fail on length first; that is still a rejection.
+            assert!(TenantName::parse(*reserved).is_err(), "{reserved}");
+        }
+        assert_eq!(
+            TenantName::parse("traefik"),
+            Err(TenantNameError::Reserved("traefik".into()))
+        );
+    }
+
+    #[test]
+    fn length_is_counted_in_characters() {
+        // 17 characters but 34 bytes: within the length bounds, so rejected for the character.
+        assert_eq!(
+            TenantName::parse("é".repeat(17)),
+            Err(TenantNameError::InvalidCharacter('é'))
+        );
+    }
+
+    #[test]
+    fn derives_deterministic_names() {
+        let name = TenantName::parse("acme-blog-2").unwrap();
+        assert_eq!(name.service_name(), "wp_acme-blog-2");
+        assert_eq!(name.database_name(), "wp_acme_blog_2");
+        assert_eq!(name.database_user(), "wp_acme_blog_2");
+        assert_eq!(name.bucket_name(), "wp-acme-blog-2");
+        assert_eq!(name.volume_name(), "wp_acme-blog-2_content");
+        assert_eq!(name.hostname("localhost"), "acme-blog-2.localhost");
+        assert_eq!(name.to_string(), "acme-blog-2");
+    }
+
+    /// Exhaustive over a small alphabet: every string of length 3–4 over `a 1 - _ A` is
+    /// checked against an independent statement of the rules, and every accepted one yields
+    /// derived names that fit their backends and contain only their allowed characters.
+    #[test]
+    fn agrees_with_the_rules_on_all_short_strings() {
+        let alphabet = ['a', '1', '-', '_', 'A'];
+        let mut accepted = 0;
+        for len in 3..=4u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                let candidate: String = (0..len)
+                    .map(|_| {
+                        let c = alphabet[n % alphabet.len()];
+                        n /= alphabet.len();
+                        c
+                    })
+                    .collect();
+                let expected_valid = candidate
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && candidate.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !candidate.ends_with('-')
+                    && !candidate.contains("--");
+                let parsed = TenantName::parse(candidate.clone());
+                assert_eq!(parsed.is_ok(), expected_valid, "{candidate:?}: {parsed:?}");
+                if let Ok(name) = parsed {
+                    accepted += 1;
+                    check_derived_names(&name);
+                }
+            }
+        }
+        assert!(accepted > 10, "the table should contain valid names too");
+    }
+
+    fn check_derived_names(name: &TenantName) {
+        let sql_ident = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        assert!(sql_ident(&name.database_name()) && name.database_name().len() <= 64);
+        assert!(sql_ident(&name.database_user()) && name.database_user().len() <= 80);
+        let bucket = name.bucket_name();
+        assert!(bucket.len() <= 63 && !bucket.contains('_') && !bucket.contains("--"));
+        assert!(
+            name.hostname("example.test")
+                .split('.')
+                .all(|l| l.len() <= 63)
+        );
+    }
+
+    #[test]
+    fn distinct_names_derive_distinct_database_names() {
+        let a = TenantName::parse("ab-c").unwrap();
+        let b = TenantName::parse("abc").unwrap();
+        assert_ne!(a.database_name(), b.database_name());
+    }
+
+    #[test]
+    fn serde_goes_through_parse() {
+        let name: TenantName = serde_json::from_str("\"acme-blog\"").unwrap();
+        assert_eq!(name.as_str(), "acme-blog");
+        assert_eq!(serde_json::to_string(&name).unwrap(), "\"acme-blog\"");
+
+        let error = serde_json::from_str::<TenantName>("\"Acme\"").unwrap_err();
+        assert!(error.to_string().contains("may only contain"), "{error}");
+        assert!(serde_json::from_str::<TenantName>("\"api\"").is_err());
+        assert!(serde_json::from_str::<TenantName>("42").is_err());
+    }
+
+    #[test]
+    fn from_str_and_try_from_parse() {
+        assert!("acme".parse::<TenantName>().is_ok());
+        assert!("ac".parse::<TenantName>().is_err());
+        assert!(TenantName::try_from(String::from("acme")).is_ok());
+        assert_eq!(String::from(TenantName::parse("acme").unwrap()), "acme");
+    }
+}
