@@ -1,9 +1,21 @@
 #!/bin/bash
-# Initialises the data directory on first start and (re)asserts the root password from the
-# Swarm secret on every start, so the secret stays the single source of truth.
+# Initialises the data directory on first start and (re)asserts the platform's accounts from
+# their Swarm secrets on every start, so the secrets stay the single source of truth:
+#   root                  MARIADB_ROOT_PASSWORD_FILE
+#   swarmpress            SWARMPRESS_DB_PASSWORD_FILE: the control plane's own database only
+#   swarmpress_controller SWARMPRESS_CONTROLLER_PASSWORD_FILE: creates tenant databases
+#                         (wp_*) and their users, and nothing else
 set -euo pipefail
-pw_file="${MARIADB_ROOT_PASSWORD_FILE:?MARIADB_ROOT_PASSWORD_FILE is required}"
-[[ -r $pw_file ]] || { echo "swarmpress-mariadb: cannot read $pw_file" >&2; exit 64; }
+
+read_secret() { # VAR — prints the SQL-quoted content of the file named by $VAR
+  local file=${!1:-}
+  [[ -n $file && -r $file ]] || { echo "swarmpress-mariadb: $1 must name a readable file" >&2; exit 64; }
+  local v
+  v=$(tr -d '\r\n' <"$file")
+  v=${v//\\/\\\\}; v=${v//\'/\'\'}
+  printf '%s' "$v"
+}
+root_pw=$(read_secret MARIADB_ROOT_PASSWORD_FILE)
 
 datadir=/var/lib/mysql
 chown mysql:mysql "$datadir" /run/mysqld
@@ -13,18 +25,38 @@ if [[ ! -d $datadir/mysql ]]; then
     --auth-root-authentication-method=socket >/dev/null
 fi
 
-# The init file holds the password only inside this container's private /run, and the
-# password is quoted for SQL by doubling quotes and backslashes.
+# The init file holds the passwords only inside this container's private /run.
 init=/run/mysqld/init.sql
-pw=$(tr -d '\r\n' <"$pw_file")
-pw=${pw//\\/\\\\}; pw=${pw//\'/\'\'}
 umask 077
-cat >"$init" <<SQL
-ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('$pw');
-CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$pw';
-ALTER USER 'root'@'%' IDENTIFIED BY '$pw';
+{
+  cat <<SQL
+ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('$root_pw');
+CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$root_pw';
+ALTER USER 'root'@'%' IDENTIFIED BY '$root_pw';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
-FLUSH PRIVILEGES;
 SQL
+  if [[ -n ${SWARMPRESS_DB_PASSWORD_FILE:-} ]]; then
+    pw=$(read_secret SWARMPRESS_DB_PASSWORD_FILE)
+    cat <<SQL
+CREATE DATABASE IF NOT EXISTS swarmpress CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS 'swarmpress'@'%' IDENTIFIED BY '$pw';
+ALTER USER 'swarmpress'@'%' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON swarmpress.* TO 'swarmpress'@'%';
+SQL
+  fi
+  if [[ -n ${SWARMPRESS_CONTROLLER_PASSWORD_FILE:-} ]]; then
+    pw=$(read_secret SWARMPRESS_CONTROLLER_PASSWORD_FILE)
+    # Tenant databases are all named wp_<slug> ('_' escaped: it is a wildcard in grants).
+    cat <<SQL
+CREATE USER IF NOT EXISTS 'swarmpress_controller'@'%' IDENTIFIED BY '$pw';
+ALTER USER 'swarmpress_controller'@'%' IDENTIFIED BY '$pw';
+GRANT CREATE USER ON *.* TO 'swarmpress_controller'@'%';
+GRANT SELECT ON mysql.user TO 'swarmpress_controller'@'%';
+GRANT SELECT ON mysql.db TO 'swarmpress_controller'@'%';
+GRANT ALL PRIVILEGES ON \`wp\\_%\`.* TO 'swarmpress_controller'@'%' WITH GRANT OPTION;
+SQL
+  fi
+  echo "FLUSH PRIVILEGES;"
+} >"$init"
 chown mysql:mysql "$init"
 exec mariadbd --user=mysql --datadir="$datadir" --init-file="$init"

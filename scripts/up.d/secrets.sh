@@ -14,6 +14,9 @@ secret_file mariadb_root_password gen_password 32
 secret_file s3_access_key gen_password 20
 secret_file s3_secret_key gen_password 40
 secret_file admin_password gen_password 20
+secret_file db_password gen_password 32
+secret_file controller_db_password gen_password 32
+secret_file jwt_secret gen_password 64
 s3_config() {
   jq -n --arg a "$(cat "$SECRETS_DIR/s3_access_key")" --arg s "$(cat "$SECRETS_DIR/s3_secret_key")" \
     '{identities: [{name: "swarmpress", credentials: [{accessKey: $a, secretKey: $s}], actions: ["Admin", "Read", "List", "Tagging", "Write"]}]}'
@@ -39,6 +42,8 @@ umask 022
 # new content makes a new object and a rolling update, never an error.
 content_hash() { sha256sum "$1" | cut -c1-10; }
 MARIADB_ROOT_SECRET="swarmpress_mariadb_root_$(content_hash "$SECRETS_DIR/mariadb_root_password")"
+DB_PASSWORD_SECRET="swarmpress_db_password_$(content_hash "$SECRETS_DIR/db_password")"
+CONTROLLER_DB_SECRET="swarmpress_controller_db_$(content_hash "$SECRETS_DIR/controller_db_password")"
 S3_CONFIG_SECRET="swarmpress_s3_config_$(content_hash "$SECRETS_DIR/s3_config")"
 PROMETHEUS_CONFIG="swarmpress_prometheus_$(content_hash "$ROOT/manifests/prometheus.yml")"
-export MARIADB_ROOT_SECRET S3_CONFIG_SECRET PROMETHEUS_CONFIG SECRETS_DIR
+export MARIADB_ROOT_SECRET DB_PASSWORD_SECRET CONTROLLER_DB_SECRET S3_CONFIG_SECRET PROMETHEUS_CONFIG SECRETS_DIR
