@@ -298,6 +298,13 @@ impl ScratchTenant {
         &self.name
     }
 
+    /// Adjusts the service (replicas, path prefix, …) before [`ScratchTenant::start`].
+    pub fn configure(&mut self, change: impl FnOnce(&mut WordPressService)) {
+        if let Some(service) = self.service.as_mut() {
+            change(service);
+        }
+    }
+
     pub fn title(&self) -> &str {
         &self.title
     }
