@@ -45,8 +45,7 @@ async fn running_tasks(platform: &Platform, tenant: &ScratchTenant) -> usize {
     tasks
         .iter()
         .filter(|task| {
-            task.status.as_ref().and_then(|s| s.state)
-                == Some(bollard::models::TaskState::RUNNING)
+            task.status.as_ref().and_then(|s| s.state) == Some(bollard::models::TaskState::RUNNING)
         })
         .count()
 }
@@ -161,7 +160,10 @@ async fn a_restarted_site_keeps_its_content_and_uploads() {
         if containers > first_task_count && running_tasks(&platform, &tenant).await == 1 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "restart never happened");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "restart never happened"
+        );
         tokio::time::sleep(POLL).await;
     }
     let home = tenant
@@ -172,7 +174,10 @@ async fn a_restarted_site_keeps_its_content_and_uploads() {
         .unwrap();
     assert!(home.contains("Hello world!"), "the sample post survived");
     let upload = client
-        .get(format!("{}/wp-content/uploads/probe.txt", tenant.base_url()))
+        .get(format!(
+            "{}/wp-content/uploads/probe.txt",
+            tenant.base_url()
+        ))
         .send()
         .await
         .unwrap();
