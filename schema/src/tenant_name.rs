@@ -152,6 +152,74 @@ impl From<TenantName> for String {
     }
 }
 
+/// OpenAPI: a tenant name is a string with the DNS-label pattern, parsed through
+/// [`TenantName::parse`] so that a request body or path parameter holding an invalid name is
+/// refused by the API layer before any handler sees it.
+mod openapi {
+    use std::borrow::Cow;
+
+    use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+    use poem_openapi::types::{
+        ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+    };
+    use serde_json::Value;
+
+    use super::{MAX_LEN, MIN_LEN, TenantName};
+
+    impl Type for TenantName {
+        const IS_REQUIRED: bool = true;
+        type RawValueType = Self;
+        type RawElementValueType = Self;
+
+        fn name() -> Cow<'static, str> {
+            "string_tenant_name".into()
+        }
+
+        fn schema_ref() -> MetaSchemaRef {
+            let mut schema = MetaSchema::new("string");
+            schema.min_length = Some(MIN_LEN);
+            schema.max_length = Some(MAX_LEN);
+            schema.pattern = Some("^[a-z](-?[a-z0-9])*$".to_owned());
+            schema.description = Some(
+                "A tenant's name (slug): a lowercase DNS label of 3-32 characters that starts \
+                 with a letter, with no trailing or doubled hyphen.",
+            );
+            MetaSchemaRef::Inline(Box::new(schema))
+        }
+
+        fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(
+            &'a self,
+        ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+            Box::new(self.as_raw_value().into_iter())
+        }
+    }
+
+    impl ParseFromJSON for TenantName {
+        fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+            match value.unwrap_or_default() {
+                Value::String(text) => TenantName::parse(text).map_err(ParseError::custom),
+                other => Err(ParseError::expected_type(other)),
+            }
+        }
+    }
+
+    impl ParseFromParameter for TenantName {
+        fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+            TenantName::parse(value).map_err(ParseError::custom)
+        }
+    }
+
+    impl ToJSON for TenantName {
+        fn to_json(&self) -> Option<Value> {
+            Some(Value::String(self.0.clone()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

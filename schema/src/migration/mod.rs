@@ -1,0 +1,30 @@
+//! sea-orm-migration migrations. Each file is self-contained (its own `DeriveIden` enums and
+//! literal seed data) so that a later change to the entities or the resource types can never
+//! change what an old migration did. MariaDB/MySQL only: timestamps are `DATETIME(6)` in UTC
+//! (the driver sets the session time zone to `+00:00`).
+//!
+//! Run through [`Store::migrate`](crate::store::Store::migrate), which serializes concurrent
+//! runs (API and controller start together) with a MariaDB named lock.
+
+use sea_orm_migration::prelude::*;
+
+mod m20250601_000001_accounts;
+mod m20250601_000002_billing;
+mod m20250601_000003_tenants;
+mod m20250601_000004_operations;
+mod m20250601_000005_tenant_secrets;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20250601_000001_accounts::Migration),
+            Box::new(m20250601_000002_billing::Migration),
+            Box::new(m20250601_000003_tenants::Migration),
+            Box::new(m20250601_000004_operations::Migration),
+            Box::new(m20250601_000005_tenant_secrets::Migration),
+        ]
+    }
+}

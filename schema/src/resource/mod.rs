@@ -1,0 +1,32 @@
+//! The resource types: what the API accepts and returns, what the controller reads and
+//! writes, and what the store keeps as JSON. Every type derives serde (the database, the
+//! watch stream, the CLI) and poem-openapi (the API's OpenAPI document), with the same
+//! camelCase wire names.
+
+pub mod account;
+pub mod manifest;
+pub mod notice;
+pub mod rollout;
+pub mod tenant;
+pub mod validation;
+
+pub use account::{
+    AccessToken, Invoice, InvoiceStatus, Plan, Role, Subscription, SubscriptionStatus, User,
+};
+pub use manifest::{
+    Manifest, ManifestDocument, ManifestError, ManifestMeta, RolloutManifest, RolloutMeta,
+    TenantManifest, parse_manifest,
+};
+pub use notice::{
+    Announcement, AnnouncementInput, AnnouncementType, MaintenanceWindow, MaintenanceWindowInput,
+};
+pub use rollout::{
+    DEFAULT_HEALTH_TIMEOUT_SECONDS, ROLLOUT_KIND, Rollout, RolloutItem, RolloutItemState,
+    RolloutSelector, RolloutSpec, RolloutState,
+};
+pub use tenant::{
+    API_VERSION, AdminSpec, ChangeType, Condition, ConditionStatus, ConditionType, EventType,
+    ObjectMeta, Phase, ReplicaCounts, Resources, TENANT_KIND, Tenant, TenantEvent, TenantSpec,
+    TenantState, TenantStatus,
+};
+pub use validation::{FieldError, SpecLimits, validate_labels};

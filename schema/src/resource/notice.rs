@@ -1,0 +1,146 @@
+//! Announcements and maintenance windows: public to read, written by admins.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{Enum, Object};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::validation::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "lowercase")]
+#[oai(rename_all = "lowercase")]
+pub enum AnnouncementType {
+    Info,
+    Warning,
+    Maintenance,
+}
+
+impl AnnouncementType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Maintenance => "maintenance",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Info, Self::Warning, Self::Maintenance]
+            .into_iter()
+            .find(|t| t.as_str() == value)
+    }
+}
+
+/// What an admin writes to create or replace an announcement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AnnouncementInput {
+    #[serde(rename = "type")]
+    #[oai(rename = "type")]
+    pub type_: AnnouncementType,
+    pub title: String,
+    pub message: String,
+    /// Shown from this time on.
+    pub start: DateTime<Utc>,
+    /// Shown until this time.
+    pub end: DateTime<Utc>,
+}
+
+/// An announcement as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase")]
+pub struct Announcement {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    #[oai(rename = "type")]
+    pub type_: AnnouncementType,
+    pub title: String,
+    pub message: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Announcement {
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.start <= now && now < self.end
+    }
+}
+
+impl AnnouncementInput {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        check_text(&mut errors, "title", &self.title, 200);
+        check_text(&mut errors, "message", &self.message, 4000);
+        check_period(&mut errors, self.start, self.end);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// What an admin writes to create or replace a maintenance window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MaintenanceWindowInput {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub message: String,
+    /// The rollout this window is for, if any.
+    #[serde(default)]
+    pub rollout_id: Option<Uuid>,
+}
+
+/// A period during which the portal blocks users and shows `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase")]
+pub struct MaintenanceWindow {
+    pub id: Uuid,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub message: String,
+    pub rollout_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl MaintenanceWindow {
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.start <= now && now < self.end
+    }
+}
+
+impl MaintenanceWindowInput {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        check_text(&mut errors, "message", &self.message, 4000);
+        check_period(&mut errors, self.start, self.end);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max_chars: usize) {
+    let chars = value.chars().count();
+    if value.trim().is_empty() || chars > max_chars {
+        errors.push(FieldError::new(
+            field,
+            format!("must be 1 to {max_chars} characters and not blank, got {chars}"),
+        ));
+    }
+}
+
+fn check_period(errors: &mut Vec<FieldError>, start: DateTime<Utc>, end: DateTime<Utc>) {
+    if end <= start {
+        errors.push(FieldError::new("end", "must be after start"));
+    }
+}

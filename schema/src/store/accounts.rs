@@ -1,0 +1,447 @@
+//! Users, refresh-token families and personal access tokens. Hashing is the API's job: the
+//! store keeps and compares only what it is given (Argon2 PHC strings, SHA-256 hex digests).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::billing::start_subscription;
+use super::{StoreError, StoreResult, corrupt, is_unique_violation, now};
+use crate::entity::{personal_access_tokens, refresh_token_families, users};
+use crate::resource::{AccessToken, Plan, Role, User};
+use crate::store::Store;
+
+/// What is needed to create a user.
+#[derive(Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    pub role: Role,
+}
+
+impl fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewUser")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user with the password hash, for logging in and changing the password.
+#[derive(Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+impl fmt::Debug for UserCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserCredentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// The token was current: the family now expects the new jti.
+    Rotated { user_id: Uuid },
+    /// The token was an old one of a live family: it was stolen or replayed, so the family
+    /// has been revoked (the legitimate holder must log in again).
+    Reused { user_id: Uuid },
+    /// Unknown, revoked or expired family.
+    Invalid,
+}
+
+impl Store {
+    /// Creates a user on the default plan (an active subscription to `free`, in the same
+    /// transaction). [`StoreError::AlreadyExists`] when the e-mail is taken, regardless of
+    /// case.
+    pub async fn create_user(&self, new: NewUser) -> StoreResult<User> {
+        let at = now();
+        let user = User {
+            id: Uuid::new_v4(),
+            email: new.email,
+            name: new.name,
+            role: new.role,
+            created_at: at,
+            updated_at: at,
+            password_changed_at: at,
+        };
+        let tx = self.db.begin().await?;
+        let inserted = users::Entity::insert(users::ActiveModel {
+            id: Set(user.id),
+            email: Set(user.email.clone()),
+            name: Set(user.name.clone()),
+            password_hash: Set(new.password_hash),
+            role: Set(user.role.as_str().to_owned()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            password_changed_at: Set(at),
+        })
+        .exec_without_returning(&tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => {
+                tx.rollback().await?;
+                return Err(StoreError::AlreadyExists);
+            }
+            Err(error) => return Err(error.into()),
+        }
+        start_subscription(&tx, user.id, Plan::DEFAULT_ID, at).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn get_user(&self, id: Uuid) -> StoreResult<User> {
+        Ok(self.get_user_credentials(id).await?.user)
+    }
+
+    pub async fn get_user_credentials(&self, id: Uuid) -> StoreResult<UserCredentials> {
+        users::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(row_to_credentials)
+    }
+
+    /// The user with this e-mail (compared without regard to case), if any.
+    pub async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
+        users::Entity::find()
+            .filter(users::Column::Email.eq(email))
+            .one(&self.db)
+            .await?
+            .map(row_to_credentials)
+            .transpose()
+    }
+
+    /// All users, oldest first.
+    pub async fn list_users(&self) -> StoreResult<Vec<User>> {
+        users::Entity::find()
+            .order_by_asc(users::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| row_to_credentials(row).map(|c| c.user))
+            .collect()
+    }
+
+    /// Whether any admin exists (the first admin is created on first start).
+    pub async fn any_admin_exists(&self) -> StoreResult<bool> {
+        let admins = users::Entity::find()
+            .filter(users::Column::Role.eq(Role::Admin.as_str()))
+            .count(&self.db)
+            .await?;
+        Ok(admins > 0)
+    }
+
+    /// Changes name and/or e-mail. [`StoreError::AlreadyExists`] when the e-mail is taken.
+    pub async fn update_user(
+        &self,
+        id: Uuid,
+        name: Option<String>,
+        email: Option<String>,
+    ) -> StoreResult<User> {
+        let mut update = users::Entity::update_many()
+            .col_expr(users::Column::UpdatedAt, Expr::value(now()))
+            .filter(users::Column::Id.eq(id));
+        if let Some(name) = name {
+            update = update.col_expr(users::Column::Name, Expr::value(name));
+        }
+        if let Some(email) = email {
+            update = update.col_expr(users::Column::Email, Expr::value(email));
+        }
+        match update.exec(&self.db).await {
+            Ok(result) if result.rows_affected == 1 => self.get_user(id).await,
+            Ok(_) => Err(StoreError::NotFound),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Sets a new password hash and `passwordChangedAt`, and revokes every refresh-token
+    /// family of the user except `keep` (the session that made the change), in one
+    /// transaction.
+    pub async fn set_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        keep: Option<Uuid>,
+    ) -> StoreResult<User> {
+        let at = now();
+        let tx = self.db.begin().await?;
+        let result = users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(password_hash))
+            .col_expr(users::Column::PasswordChangedAt, Expr::value(at))
+            .col_expr(users::Column::UpdatedAt, Expr::value(at))
+            .filter(users::Column::Id.eq(id))
+            .exec(&tx)
+            .await?;
+        if result.rows_affected != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        }
+        revoke_families(&tx, id, keep, at).await?;
+        tx.commit().await?;
+        self.get_user(id).await
+    }
+
+    pub async fn set_role(&self, id: Uuid, role: Role) -> StoreResult<User> {
+        let result = users::Entity::update_many()
+            .col_expr(users::Column::Role, Expr::value(role.as_str()))
+            .col_expr(users::Column::UpdatedAt, Expr::value(now()))
+            .filter(users::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected != 1 {
+            return Err(StoreError::NotFound);
+        }
+        self.get_user(id).await
+    }
+
+    /// Starts a refresh-token family (a login) expecting `jti` next; returns its id.
+    pub async fn create_refresh_family(
+        &self,
+        user_id: Uuid,
+        jti: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<Uuid> {
+        let id = Uuid::new_v4();
+        refresh_token_families::Entity::insert(refresh_token_families::ActiveModel {
+            id: Set(id),
+            user_id: Set(user_id),
+            current_jti: Set(jti.to_owned()),
+            revoked_at: Set(None),
+            expires_at: Set(expires_at),
+            created_at: Set(now()),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(id)
+    }
+
+    /// Presents refresh token `presented_jti` of `family_id`. A compare-and-swap on the
+    /// current jti: of two concurrent refreshes with the same token exactly one rotates, and
+    /// the other is treated as reuse.
+    pub async fn rotate_refresh_family(
+        &self,
+        family_id: Uuid,
+        presented_jti: &str,
+        new_jti: &str,
+        new_expires_at: DateTime<Utc>,
+    ) -> StoreResult<RefreshRotation> {
+        let at = now();
+        let swapped = refresh_token_families::Entity::update_many()
+            .col_expr(
+                refresh_token_families::Column::CurrentJti,
+                Expr::value(new_jti),
+            )
+            .col_expr(
+                refresh_token_families::Column::ExpiresAt,
+                Expr::value(new_expires_at),
+            )
+            .filter(refresh_token_families::Column::Id.eq(family_id))
+            .filter(refresh_token_families::Column::CurrentJti.eq(presented_jti))
+            .filter(refresh_token_families::Column::RevokedAt.is_null())
+            .filter(refresh_token_families::Column::ExpiresAt.gt(at))
+            .exec(&self.db)
+            .await?;
+        let Some(family) = refresh_token_families::Entity::find_by_id(family_id)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(RefreshRotation::Invalid);
+        };
+        if swapped.rows_affected == 1 {
+            return Ok(RefreshRotation::Rotated {
+                user_id: family.user_id,
+            });
+        }
+        if family.revoked_at.is_some() || family.expires_at <= at {
+            return Ok(RefreshRotation::Invalid);
+        }
+        self.revoke_refresh_family(family_id).await?;
+        Ok(RefreshRotation::Reused {
+            user_id: family.user_id,
+        })
+    }
+
+    /// Whether the family exists, is not revoked and has not expired (access tokens carry
+    /// their family, so logging out ends them too).
+    pub async fn refresh_family_active(&self, family_id: Uuid) -> StoreResult<bool> {
+        let family = refresh_token_families::Entity::find_by_id(family_id)
+            .one(&self.db)
+            .await?;
+        Ok(family.is_some_and(|f| f.revoked_at.is_none() && f.expires_at > now()))
+    }
+
+    /// Revokes one family (logout). Returns whether it was live.
+    pub async fn revoke_refresh_family(&self, family_id: Uuid) -> StoreResult<bool> {
+        let result = refresh_token_families::Entity::update_many()
+            .col_expr(
+                refresh_token_families::Column::RevokedAt,
+                Expr::value(now()),
+            )
+            .filter(refresh_token_families::Column::Id.eq(family_id))
+            .filter(refresh_token_families::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Revokes every live family of the user except `keep`; returns how many.
+    pub async fn revoke_user_refresh_families(
+        &self,
+        user_id: Uuid,
+        keep: Option<Uuid>,
+    ) -> StoreResult<u64> {
+        revoke_families(&self.db, user_id, keep, now()).await
+    }
+
+    /// Stores a personal access token by the SHA-256 hex of its secret.
+    pub async fn create_access_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        token_hash: &str,
+        prefix: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<AccessToken> {
+        let token = AccessToken {
+            id: Uuid::new_v4(),
+            name: name.to_owned(),
+            prefix: prefix.to_owned(),
+            created_at: now(),
+            last_used_at: None,
+            expires_at,
+        };
+        let inserted =
+            personal_access_tokens::Entity::insert(personal_access_tokens::ActiveModel {
+                id: Set(token.id),
+                user_id: Set(user_id),
+                name: Set(token.name.clone()),
+                token_hash: Set(token_hash.to_owned()),
+                prefix: Set(token.prefix.clone()),
+                created_at: Set(token.created_at),
+                last_used_at: Set(None),
+                expires_at: Set(expires_at),
+            })
+            .exec_without_returning(&self.db)
+            .await;
+        match inserted {
+            Ok(_) => Ok(token),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The user's tokens, newest first.
+    pub async fn list_access_tokens(&self, user_id: Uuid) -> StoreResult<Vec<AccessToken>> {
+        Ok(personal_access_tokens::Entity::find()
+            .filter(personal_access_tokens::Column::UserId.eq(user_id))
+            .order_by_desc(personal_access_tokens::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(row_to_token)
+            .collect())
+    }
+
+    /// Deletes one of the user's tokens; [`StoreError::NotFound`] if the user has no such
+    /// token (another user's token id included).
+    pub async fn delete_access_token(&self, user_id: Uuid, id: Uuid) -> StoreResult<()> {
+        let result = personal_access_tokens::Entity::delete_many()
+            .filter(personal_access_tokens::Column::Id.eq(id))
+            .filter(personal_access_tokens::Column::UserId.eq(user_id))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// The user and token for a presented secret's SHA-256 hex, unless unknown or expired;
+    /// records the use in `lastUsedAt`.
+    pub async fn authenticate_access_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(User, AccessToken)>> {
+        let Some(row) = personal_access_tokens::Entity::find()
+            .filter(personal_access_tokens::Column::TokenHash.eq(token_hash))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let at = now();
+        if row.expires_at.is_some_and(|expires| expires <= at) {
+            return Ok(None);
+        }
+        personal_access_tokens::Entity::update_many()
+            .col_expr(personal_access_tokens::Column::LastUsedAt, Expr::value(at))
+            .filter(personal_access_tokens::Column::Id.eq(row.id))
+            .exec(&self.db)
+            .await?;
+        let user = self.get_user(row.user_id).await?;
+        let mut token = row_to_token(row);
+        token.last_used_at = Some(at);
+        Ok(Some((user, token)))
+    }
+}
+
+async fn revoke_families<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut update = refresh_token_families::Entity::update_many()
+        .col_expr(refresh_token_families::Column::RevokedAt, Expr::value(at))
+        .filter(refresh_token_families::Column::UserId.eq(user_id))
+        .filter(refresh_token_families::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        update = update.filter(refresh_token_families::Column::Id.ne(keep));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+fn row_to_credentials(row: users::Model) -> StoreResult<UserCredentials> {
+    let role = Role::parse(&row.role).ok_or_else(|| corrupt("users.role", &row.role))?;
+    Ok(UserCredentials {
+        user: User {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            password_changed_at: row.password_changed_at,
+        },
+        password_hash: row.password_hash,
+    })
+}
+
+fn row_to_token(row: personal_access_tokens::Model) -> AccessToken {
+    AccessToken {
+        id: row.id,
+        name: row.name,
+        prefix: row.prefix,
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        expires_at: row.expires_at,
+    }
+}

@@ -1,0 +1,228 @@
+//! Plans, subscriptions and invoices. Billing is simulated: a plan change issues a paid
+//! invoice for its first month; there is no payment provider.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Months, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{StoreError, StoreResult, corrupt, from_json, now, to_i32, to_u32};
+use crate::entity::{invoices, plans, subscriptions};
+use crate::resource::{Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus};
+use crate::store::Store;
+
+impl Store {
+    /// The catalogue, cheapest first.
+    pub async fn list_plans(&self) -> StoreResult<Vec<Plan>> {
+        plans::Entity::find()
+            .order_by_asc(plans::Column::SortOrder)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(row_to_plan)
+            .collect()
+    }
+
+    pub async fn get_plan(&self, id: &str) -> StoreResult<Plan> {
+        plans::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(row_to_plan)
+    }
+
+    /// The user's active subscription and its plan. A user without one (created before
+    /// subscriptions existed, or by hand) is on the default plan: the subscription returned
+    /// then is started for them.
+    pub async fn current_subscription(&self, user_id: Uuid) -> StoreResult<(Subscription, Plan)> {
+        let active = active_subscription(&self.db, user_id, false).await?;
+        let subscription = match active {
+            Some(subscription) => subscription,
+            None => {
+                let tx = self.db.begin().await?;
+                // Re-checked under lock: two first requests must not start two.
+                let subscription = match active_subscription(&tx, user_id, true).await? {
+                    Some(subscription) => subscription,
+                    None => start_subscription(&tx, user_id, Plan::DEFAULT_ID, now()).await?,
+                };
+                tx.commit().await?;
+                subscription
+            }
+        };
+        let plan = self.get_plan(&subscription.plan_id).await?;
+        Ok((subscription, plan))
+    }
+
+    /// The plan a user is on ([`Plan::DEFAULT_ID`] without an active subscription).
+    pub async fn plan_of_user(&self, user_id: Uuid) -> StoreResult<Plan> {
+        let plan_id = active_subscription(&self.db, user_id, false)
+            .await?
+            .map_or_else(|| Plan::DEFAULT_ID.to_owned(), |s| s.plan_id);
+        self.get_plan(&plan_id).await
+    }
+
+    /// Every user's active plan id, for evaluating rollout selectors in bulk. Users absent
+    /// from the map are on [`Plan::DEFAULT_ID`].
+    pub async fn active_plan_ids(&self) -> StoreResult<HashMap<Uuid, String>> {
+        let rows: Vec<(Uuid, String)> = subscriptions::Entity::find()
+            .select_only()
+            .column(subscriptions::Column::UserId)
+            .column(subscriptions::Column::PlanId)
+            .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Active.as_str()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Moves the user to `plan_id`: ends the active subscription, starts a new one now and,
+    /// for a paid plan, issues a paid invoice for its first month, all in one transaction.
+    /// Choosing the current plan changes nothing. [`StoreError::NotFound`] for an unknown
+    /// plan. Quota checks (a smaller plan than the tenants in use) are the API's.
+    pub async fn change_plan(&self, user_id: Uuid, plan_id: &str) -> StoreResult<Subscription> {
+        let plan = self.get_plan(plan_id).await?;
+        let at = now();
+        let tx = self.db.begin().await?;
+        let current = active_subscription(&tx, user_id, true).await?;
+        if let Some(current) = &current
+            && current.plan_id == plan.id
+        {
+            tx.rollback().await?;
+            return Ok(current.clone());
+        }
+        subscriptions::Entity::update_many()
+            .col_expr(
+                subscriptions::Column::Status,
+                Expr::value(SubscriptionStatus::Cancelled.as_str()),
+            )
+            .col_expr(subscriptions::Column::EndedAt, Expr::value(at))
+            .filter(subscriptions::Column::UserId.eq(user_id))
+            .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Active.as_str()))
+            .exec(&tx)
+            .await?;
+        let subscription = start_subscription(&tx, user_id, &plan.id, at).await?;
+        if plan.price_cents > 0 {
+            let period_end = at.checked_add_months(Months::new(1)).unwrap_or(at);
+            invoices::Entity::insert(invoices::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                user_id: Set(user_id),
+                subscription_id: Set(Some(subscription.id)),
+                plan_id: Set(plan.id.clone()),
+                description: Set(format!("{} plan, first month", plan.name)),
+                amount_cents: Set(to_i32("invoices.amount_cents", plan.price_cents)?),
+                currency: Set(plan.currency.clone()),
+                status: Set(InvoiceStatus::Paid.as_str().to_owned()),
+                period_start: Set(at),
+                period_end: Set(period_end),
+                issued_at: Set(at),
+            })
+            .exec_without_returning(&tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(subscription)
+    }
+
+    /// The user's invoices, newest first.
+    pub async fn list_invoices(&self, user_id: Uuid) -> StoreResult<Vec<Invoice>> {
+        invoices::Entity::find()
+            .filter(invoices::Column::UserId.eq(user_id))
+            .order_by_desc(invoices::Column::IssuedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| {
+                Ok(Invoice {
+                    status: InvoiceStatus::parse(&row.status)
+                        .ok_or_else(|| corrupt("invoices.status", &row.status))?,
+                    amount_cents: to_u32("invoices.amount_cents", row.amount_cents)?,
+                    id: row.id,
+                    user_id: row.user_id,
+                    subscription_id: row.subscription_id,
+                    plan_id: row.plan_id,
+                    description: row.description,
+                    currency: row.currency,
+                    period_start: row.period_start,
+                    period_end: row.period_end,
+                    issued_at: row.issued_at,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn active_subscription<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    lock: bool,
+) -> StoreResult<Option<Subscription>> {
+    let mut query = subscriptions::Entity::find()
+        .filter(subscriptions::Column::UserId.eq(user_id))
+        .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Active.as_str()))
+        .order_by_desc(subscriptions::Column::StartedAt);
+    if lock {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await?.map(row_to_subscription).transpose()
+}
+
+/// Inserts an active subscription (the caller has ended any other).
+pub(super) async fn start_subscription<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    plan_id: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Subscription> {
+    let subscription = Subscription {
+        id: Uuid::new_v4(),
+        user_id,
+        plan_id: plan_id.to_owned(),
+        status: SubscriptionStatus::Active,
+        started_at: at,
+        ended_at: None,
+    };
+    subscriptions::Entity::insert(subscriptions::ActiveModel {
+        id: Set(subscription.id),
+        user_id: Set(user_id),
+        plan_id: Set(subscription.plan_id.clone()),
+        status: Set(SubscriptionStatus::Active.as_str().to_owned()),
+        started_at: Set(at),
+        ended_at: Set(None),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(subscription)
+}
+
+fn row_to_subscription(row: subscriptions::Model) -> StoreResult<Subscription> {
+    Ok(Subscription {
+        status: SubscriptionStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("subscriptions.status", &row.status))?,
+        id: row.id,
+        user_id: row.user_id,
+        plan_id: row.plan_id,
+        started_at: row.started_at,
+        ended_at: row.ended_at,
+    })
+}
+
+fn row_to_plan(row: plans::Model) -> StoreResult<Plan> {
+    Ok(Plan {
+        max_instances: row
+            .max_instances
+            .map(|max| to_u32("plans.max_instances", max))
+            .transpose()?,
+        max_replicas: to_u32("plans.max_replicas", row.max_replicas)?,
+        price_cents: to_u32("plans.price_cents", row.price_cents)?,
+        features: from_json("plans.features", row.features)?,
+        id: row.id,
+        name: row.name,
+        currency: row.currency,
+    })
+}

@@ -1,0 +1,322 @@
+//! Users, sessions, access tokens, plans and billing against the platform's MariaDB.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] functions
+
+mod common;
+
+use chrono::Duration;
+use common::TestDb;
+use swarmpress_schema::resource::{InvoiceStatus, Plan, Role, SubscriptionStatus};
+use swarmpress_schema::store::{NewUser, RefreshRotation, StoreError, now};
+use uuid::Uuid;
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: email.into(),
+        name: "Ada".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        role: Role::User,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn users_are_unique_by_email_without_regard_to_case() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    assert!(!store.any_admin_exists().await.unwrap());
+    let user = store
+        .create_user(new_user("ada@example.test"))
+        .await
+        .unwrap();
+    assert_eq!(store.get_user(user.id).await.unwrap(), user);
+    assert!(matches!(
+        store.create_user(new_user("ADA@example.test")).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    let found = store
+        .find_user_by_email("Ada@Example.Test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.user, user);
+    assert!(found.password_hash.starts_with("$argon2id$"));
+    assert!(
+        !format!("{found:?}").contains("argon2"),
+        "Debug hides the hash"
+    );
+    assert!(
+        store
+            .find_user_by_email("nobody@x.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store.get_user(Uuid::new_v4()).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let renamed = store
+        .update_user(user.id, Some("Ada L.".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Ada L.");
+    let other = store
+        .create_user(new_user("bob@example.test"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .update_user(other.id, None, Some("ada@example.test".into()))
+            .await,
+        Err(StoreError::AlreadyExists)
+    ));
+    let admin = store.set_role(other.id, Role::Admin).await.unwrap();
+    assert_eq!(admin.role, Role::Admin);
+    assert!(store.any_admin_exists().await.unwrap());
+    assert_eq!(store.list_users().await.unwrap().len(), 2);
+
+    // New users start on the free plan.
+    let (subscription, plan) = store.current_subscription(user.id).await.unwrap();
+    assert_eq!(plan.id, Plan::DEFAULT_ID);
+    assert_eq!(subscription.status, SubscriptionStatus::Active);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_families_rotate_and_detect_reuse() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    let user = store.create_user(new_user("s@example.test")).await.unwrap();
+    let expires = now() + Duration::days(7);
+    let family = store
+        .create_refresh_family(user.id, "jti-1", expires)
+        .await
+        .unwrap();
+    assert!(store.refresh_family_active(family).await.unwrap());
+
+    assert_eq!(
+        store
+            .rotate_refresh_family(family, "jti-1", "jti-2", expires)
+            .await
+            .unwrap(),
+        RefreshRotation::Rotated { user_id: user.id }
+    );
+    // The old token again: reuse, and the family dies.
+    assert_eq!(
+        store
+            .rotate_refresh_family(family, "jti-1", "jti-3", expires)
+            .await
+            .unwrap(),
+        RefreshRotation::Reused { user_id: user.id }
+    );
+    assert!(!store.refresh_family_active(family).await.unwrap());
+    assert_eq!(
+        store
+            .rotate_refresh_family(family, "jti-2", "jti-4", expires)
+            .await
+            .unwrap(),
+        RefreshRotation::Invalid
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_family(Uuid::new_v4(), "x", "y", expires)
+            .await
+            .unwrap(),
+        RefreshRotation::Invalid
+    );
+
+    // Two concurrent refreshes with the same token: exactly one rotates.
+    let family = store
+        .create_refresh_family(user.id, "a", expires)
+        .await
+        .unwrap();
+    let (first, second) = tokio::join!(
+        store.rotate_refresh_family(family, "a", "b1", expires),
+        store.rotate_refresh_family(family, "a", "b2", expires),
+    );
+    let outcomes = [first.unwrap(), second.unwrap()];
+    let rotated = outcomes
+        .iter()
+        .filter(|o| matches!(o, RefreshRotation::Rotated { .. }))
+        .count();
+    assert_eq!(rotated, 1, "{outcomes:?}");
+
+    // Expired families are invalid; a password change revokes all but the kept one.
+    let expired = store
+        .create_refresh_family(user.id, "e", now() - Duration::seconds(1))
+        .await
+        .unwrap();
+    assert!(!store.refresh_family_active(expired).await.unwrap());
+    assert_eq!(
+        store
+            .rotate_refresh_family(expired, "e", "f", expires)
+            .await
+            .unwrap(),
+        RefreshRotation::Invalid
+    );
+    let keep = store
+        .create_refresh_family(user.id, "k", expires)
+        .await
+        .unwrap();
+    let lose = store
+        .create_refresh_family(user.id, "l", expires)
+        .await
+        .unwrap();
+    let changed = store
+        .set_password(user.id, "$argon2id$new", Some(keep))
+        .await
+        .unwrap();
+    assert!(changed.password_changed_at > user.password_changed_at);
+    assert!(store.refresh_family_active(keep).await.unwrap());
+    assert!(!store.refresh_family_active(lose).await.unwrap());
+    assert_eq!(
+        store
+            .get_user_credentials(user.id)
+            .await
+            .unwrap()
+            .password_hash,
+        "$argon2id$new"
+    );
+    assert!(store.revoke_refresh_family(keep).await.unwrap());
+    assert!(!store.revoke_refresh_family(keep).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_tokens_authenticate_by_hash_until_they_expire() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    let user = store.create_user(new_user("t@example.test")).await.unwrap();
+    let other = store.create_user(new_user("u@example.test")).await.unwrap();
+    let hash = "a".repeat(64);
+    let token = store
+        .create_access_token(user.id, "laptop", &hash, "swp_abcd", None)
+        .await
+        .unwrap();
+    assert!(token.last_used_at.is_none());
+    assert!(matches!(
+        store
+            .create_access_token(other.id, "dup", &hash, "swp_abcd", None)
+            .await,
+        Err(StoreError::AlreadyExists)
+    ));
+
+    let (who, used) = store
+        .authenticate_access_token(&hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(who, user);
+    assert!(used.last_used_at.is_some());
+    assert_eq!(
+        store.list_access_tokens(user.id).await.unwrap()[0].last_used_at,
+        used.last_used_at
+    );
+    assert!(
+        store
+            .authenticate_access_token(&"b".repeat(64))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let expired_hash = "c".repeat(64);
+    store
+        .create_access_token(
+            user.id,
+            "old",
+            &expired_hash,
+            "swp_old",
+            Some(now() - Duration::seconds(1)),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .authenticate_access_token(&expired_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.list_access_tokens(user.id).await.unwrap().len(), 2);
+
+    // Only the owner can delete a token.
+    assert!(matches!(
+        store.delete_access_token(other.id, token.id).await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_access_token(user.id, token.id).await.unwrap();
+    assert!(
+        store
+            .authenticate_access_token(&hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_are_seeded_and_plan_changes_bill_once() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    let plans = store.list_plans().await.unwrap();
+    let summary: Vec<(&str, Option<u32>, u32)> = plans
+        .iter()
+        .map(|p| (p.id.as_str(), p.max_instances, p.max_replicas))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("free", Some(1), 1),
+            ("hobby", Some(2), 1),
+            ("starter", Some(5), 2),
+            ("starter-plus", Some(8), 2),
+            ("professional", Some(15), 3),
+            ("professional-plus", Some(25), 3),
+            ("business", Some(50), 4),
+            ("business-plus", Some(100), 4),
+            ("agency", Some(200), 5),
+            ("enterprise", None, 5),
+        ]
+    );
+    assert!(
+        plans
+            .windows(2)
+            .all(|w| w[0].price_cents < w[1].price_cents)
+    );
+    assert!(plans.iter().all(|p| !p.features.is_empty()));
+    assert!(plans[9].allows_another_instance(1_000_000));
+    assert!(!plans[0].allows_another_instance(1));
+
+    let user = store.create_user(new_user("b@example.test")).await.unwrap();
+    let starter = store.change_plan(user.id, "starter").await.unwrap();
+    assert_eq!(starter.plan_id, "starter");
+    let same = store.change_plan(user.id, "starter").await.unwrap();
+    assert_eq!(same, starter, "the current plan again changes nothing");
+    assert!(matches!(
+        store.change_plan(user.id, "platinum").await,
+        Err(StoreError::NotFound)
+    ));
+    store.change_plan(user.id, "free").await.unwrap();
+
+    let invoices = store.list_invoices(user.id).await.unwrap();
+    assert_eq!(invoices.len(), 1, "only the paid plan bills");
+    assert_eq!(invoices[0].plan_id, "starter");
+    assert_eq!(invoices[0].amount_cents, plans[2].price_cents);
+    assert_eq!(invoices[0].status, InvoiceStatus::Paid);
+    assert!(invoices[0].period_end > invoices[0].period_start);
+
+    let (current, plan) = store.current_subscription(user.id).await.unwrap();
+    assert_eq!(plan.id, "free");
+    assert_eq!(current.status, SubscriptionStatus::Active);
+    assert_eq!(store.plan_of_user(user.id).await.unwrap().id, "free");
+    assert_eq!(store.active_plan_ids().await.unwrap()[&user.id], "free");
+    // A user nobody subscribed is on the default plan.
+    assert_eq!(store.plan_of_user(Uuid::new_v4()).await.unwrap().id, "free");
+}
