@@ -1,11 +1,23 @@
-//! The swarmpress controller: converges MariaDB, Swarm secrets, volumes and services to the
-//! tenants' desired state.
+//! The swarmpress controller: converges MariaDB, S3 buckets, Swarm secrets, volumes and
+//! services to the tenants' desired state.
 //!
-//! The modules here are the adapters the reconcile loop drives; each one is idempotent so a
-//! step can be repeated after a crash.
+//! The adapters (`mariadb`, `s3`, `swarm`) are each idempotent so a step can be repeated
+//! after a crash; `queue` feeds the reconcile workers; `metrics` and `http` expose what the
+//! controller does.
 
+pub mod config;
+pub mod http;
 pub mod mariadb;
+pub mod metrics;
+pub mod observe;
+pub mod orphans;
 pub mod password;
+pub mod queue;
+pub mod reconcile;
+pub mod runner;
+pub mod s3;
+pub mod schema_store;
+pub mod store;
 pub mod swarm;
 
 pub use mariadb::{MariaDbError, TenantDatabases};

@@ -1,17 +1,128 @@
-use std::process::ExitCode;
+//! `swarmpress-controller`: migrates the store, serves `/metrics` and `/healthz`, and runs
+//! the reconcile loop while it holds the leader lease.
 
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use swarmpress_controller::config::Config;
+use swarmpress_controller::metrics::Metrics;
+use swarmpress_controller::observe::Observer;
+use swarmpress_controller::orphans::OrphanScope;
+use swarmpress_controller::reconcile::{Context, Settings};
+use swarmpress_controller::runner::{RunSettings, run};
+use swarmpress_controller::s3::TenantBuckets;
+use swarmpress_controller::swarm::{BACKEND_NETWORK, EDGE_NETWORK, SwarmClient};
+use swarmpress_controller::{TenantDatabases, http};
+use swarmpress_schema::store::Store;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    // Failing loudly keeps a deployment of this binary from looking healthy while it does
-    // nothing.
-    tracing::error!(
-        "the reconcile loop is not implemented yet; this build only provides the adapters"
+    match start().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| format!("configuration: {e}"))?;
+    tracing::info!(?config, "starting");
+    let store = Store::connect(&config.store_url)
+        .await
+        .map_err(|e| format!("store: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("migrations: {e}"))?;
+    let databases = TenantDatabases::connect(&config.mariadb_admin_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let swarm = SwarmClient::connect_local()
+        .await
+        .map_err(|e| format!("Docker: {e}"))?;
+    let metrics = Metrics::new().map_err(|e| e.to_string())?;
+    let ctx = Arc::new(Context {
+        store,
+        databases,
+        buckets: TenantBuckets::new(config.s3.clone()),
+        observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
+        swarm,
+        metrics: metrics.clone(),
+        settings: Settings {
+            base_domain: config.base_domain.clone(),
+            edge_port: config.edge_port,
+            db_host_for_tenants: config.db_host_for_tenants.clone(),
+            default_image: config.default_image.clone(),
+            network_edge: EDGE_NETWORK.to_owned(),
+            network_backend: BACKEND_NETWORK.to_owned(),
+            resync: Duration::from_secs(30),
+            converging_requeue: Duration::from_secs(2),
+            service_gone_timeout: Duration::from_secs(60),
+            orphan_grace: config.orphan_grace,
+            orphan_scope: OrphanScope::All,
+        },
+    });
+
+    let shutdown = CancellationToken::new();
+    let (listener, addr) = http::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    tracing::info!(%addr, "serving /metrics and /healthz");
+    let server = tokio::spawn(http::serve(listener, metrics, shutdown.clone()));
+
+    let holder = format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "controller".to_owned()),
+        std::process::id()
     );
-    ExitCode::FAILURE
+    let settings = RunSettings {
+        holder,
+        lease_ttl: Duration::from_secs(10),
+        workers: config.workers,
+        feed_poll: Duration::from_millis(250),
+        resync: Duration::from_secs(30),
+    };
+    let runner = tokio::spawn(run(ctx, settings, shutdown.clone()));
+
+    wait_for_signal().await;
+    tracing::info!("stopping");
+    shutdown.cancel();
+    runner.await.map_err(|e| format!("reconcile loop: {e}"))?;
+    server
+        .await
+        .map_err(|e| format!("HTTP server: {e}"))?
+        .map_err(|e| format!("HTTP server: {e}"))
+}
+
+/// SIGTERM (what `docker service` sends) or Ctrl-C.
+async fn wait_for_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = terminate => {}
+        result = tokio::signal::ctrl_c() => {
+            if let Err(error) = result {
+                tracing::warn!(%error, "cannot listen for Ctrl-C");
+            }
+        }
+    }
 }

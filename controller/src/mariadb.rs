@@ -26,6 +26,23 @@ pub enum MariaDbError {
         tenant: TenantName,
         message: String,
     },
+    #[error("MariaDB refused to list tenant databases or users: {0}")]
+    List(String),
+    #[error("MariaDB refused to drop orphan {name}: {message}")]
+    Orphan { name: String, message: String },
+    #[error("{0:?} is not a tenant database or user name")]
+    NotTenantIdentifier(String),
+}
+
+/// `wp_` followed by `[a-z0-9_]`: what [`TenantName::database_name`] makes, and so safe to
+/// interpolate into a statement.
+pub fn is_tenant_identifier(name: &str) -> bool {
+    name.strip_prefix("wp_").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    })
 }
 
 /// Creates, checks and drops each tenant's database and its user, over an administrative
@@ -111,6 +128,102 @@ impl TenantDatabases {
             &format!("GRANT ALL PRIVILEGES ON `{grant_pattern}`.* TO '{user}'@'%'"),
         )
         .await
+    }
+
+    /// Makes the tenant's database exist and grants it to the tenant's existing user, without
+    /// touching the user's password: the controller cannot read a password back from its
+    /// Swarm secret, so it sets one only when it makes a new secret.
+    pub async fn ensure_database_and_grants(
+        &self,
+        tenant: &TenantName,
+    ) -> Result<(), MariaDbError> {
+        let database = tenant.database_name();
+        let user = tenant.database_user();
+        self.run(
+            tenant,
+            "create the database",
+            &format!(
+                "CREATE DATABASE IF NOT EXISTS `{database}` \
+                 CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            ),
+        )
+        .await?;
+        let grant_pattern = database.replace('_', "\\_");
+        self.run(
+            tenant,
+            "grant privileges",
+            &format!("GRANT ALL PRIVILEGES ON `{grant_pattern}`.* TO '{user}'@'%'"),
+        )
+        .await
+    }
+
+    /// Names of every database and every `'…'@'%'` user that look like a tenant's
+    /// (`wp_` followed by `[a-z0-9_]`), for orphan collection.
+    pub async fn list_tenant_like(&self) -> Result<(Vec<String>, Vec<String>), MariaDbError> {
+        let databases = self
+            .names(
+                "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA \
+                 WHERE SCHEMA_NAME LIKE 'wp\\_%'",
+            )
+            .await?;
+        let users = self
+            .names("SELECT User AS name FROM mysql.user WHERE Host = '%' AND User LIKE 'wp\\_%'")
+            .await?;
+        Ok((
+            databases
+                .into_iter()
+                .filter(|n| is_tenant_identifier(n))
+                .collect(),
+            users
+                .into_iter()
+                .filter(|n| is_tenant_identifier(n))
+                .collect(),
+        ))
+    }
+
+    /// Drops a database found by [`Self::list_tenant_like`] that belongs to no tenant.
+    /// Refuses any name that is not a tenant identifier.
+    pub async fn drop_orphan_database(&self, name: &str) -> Result<(), MariaDbError> {
+        if !is_tenant_identifier(name) {
+            return Err(MariaDbError::NotTenantIdentifier(name.to_owned()));
+        }
+        self.run_orphan(name, &format!("DROP DATABASE IF EXISTS `{name}`"))
+            .await
+    }
+
+    /// Drops a user found by [`Self::list_tenant_like`] that belongs to no tenant.
+    pub async fn drop_orphan_user(&self, name: &str) -> Result<(), MariaDbError> {
+        if !is_tenant_identifier(name) {
+            return Err(MariaDbError::NotTenantIdentifier(name.to_owned()));
+        }
+        self.run_orphan(name, &format!("DROP USER IF EXISTS '{name}'@'%'"))
+            .await
+    }
+
+    async fn run_orphan(&self, name: &str, sql: &str) -> Result<(), MariaDbError> {
+        self.admin
+            .execute_unprepared(sql)
+            .await
+            .map(drop)
+            .map_err(|source| MariaDbError::Orphan {
+                name: name.to_owned(),
+                message: source.to_string(),
+            })
+    }
+
+    async fn names(&self, sql: &str) -> Result<Vec<String>, MariaDbError> {
+        let statement = Statement::from_string(self.admin.get_database_backend(), sql);
+        let rows = self
+            .admin
+            .query_all_raw(statement)
+            .await
+            .map_err(|source| MariaDbError::List(source.to_string()))?;
+        rows.iter()
+            .map(|row| {
+                row.try_get::<String>("", "name")
+                    .map_err(|source| MariaDbError::List(source.to_string()))
+            })
+            .collect()
     }
 
     /// Drops the tenant's database and user. Tolerates either being already gone.

@@ -7,10 +7,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
-use bollard::models::{SecretSpec, Service, ServiceSpec, VolumeCreateRequest};
+use bollard::models::{
+    Secret, SecretSpec, Service, ServiceSpec, Task, Volume, VolumeCreateRequest,
+};
 use bollard::query_parameters::{
     InspectServiceOptions, ListContainersOptionsBuilder, ListSecretsOptionsBuilder,
-    ListServicesOptionsBuilder, RemoveVolumeOptions, UpdateServiceOptionsBuilder,
+    ListServicesOptionsBuilder, ListTasksOptionsBuilder, ListVolumesOptionsBuilder,
+    RemoveVolumeOptions, UpdateServiceOptionsBuilder,
 };
 use tokio::time::{Instant, sleep};
 
@@ -35,6 +38,8 @@ pub enum SwarmError {
     VolumeInUse(String),
     #[error("service {name} still has containers after {waited:?}")]
     ServiceStillRunning { name: String, waited: Duration },
+    #[error("secret {0} is still used by a service")]
+    SecretInUse(String),
 }
 
 impl SwarmError {
@@ -159,6 +164,49 @@ impl SwarmClient {
             Ok(()) => Ok(true),
             Err(error) => not_found_is_false(error),
         }
+    }
+
+    /// Every secret carrying `label` (`key` or `key=value`), in one request.
+    pub async fn list_secrets_labelled(&self, label: &str) -> Result<Vec<Secret>, SwarmError> {
+        let filters = HashMap::from([("label", vec![label])]);
+        let options = ListSecretsOptionsBuilder::new().filters(&filters).build();
+        Ok(self.docker.list_secrets(Some(options)).await?)
+    }
+
+    /// Removes a secret by id; `false` when there was none, [`SwarmError::SecretInUse`]
+    /// while a service still refers to it.
+    pub async fn remove_secret_id(&self, id: &str, name: &str) -> Result<bool, SwarmError> {
+        match self.docker.delete_secret(id).await {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                let error = SwarmError::from(error);
+                match error.status() {
+                    Some(404) => Ok(false),
+                    // The engine answers 400 "secret is in use by the following service".
+                    Some(400) => Err(SwarmError::SecretInUse(name.to_owned())),
+                    _ => Err(error),
+                }
+            }
+        }
+    }
+
+    /// Every volume carrying `label` (`key` or `key=value`), in one request.
+    pub async fn list_volumes_labelled(&self, label: &str) -> Result<Vec<Volume>, SwarmError> {
+        let filters = HashMap::from([("label", vec![label])]);
+        let options = ListVolumesOptionsBuilder::new().filters(&filters).build();
+        Ok(self
+            .docker
+            .list_volumes(Some(options))
+            .await?
+            .volumes
+            .unwrap_or_default())
+    }
+
+    /// Every task the orchestrator wants running, of every service, in one request.
+    pub async fn list_running_tasks(&self) -> Result<Vec<Task>, SwarmError> {
+        let filters = HashMap::from([("desired-state", vec!["running"])]);
+        let options = ListTasksOptionsBuilder::new().filters(&filters).build();
+        Ok(self.docker.list_tasks(Some(options)).await?)
     }
 
     /// Creates the named local volume; the engine treats an existing one as success.

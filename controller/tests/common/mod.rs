@@ -6,20 +6,26 @@
 
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod memory_store;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use swarmpress_controller::TenantDatabases;
+use swarmpress_controller::s3::{S3Config, TenantBuckets};
 use swarmpress_controller::swarm::SwarmClient;
 use swarmpress_schema::TenantName;
 
 pub const MARIADB_ADDR: &str = "127.0.0.1:3306";
+pub const S3_ENDPOINT: &str = "http://127.0.0.1:8333";
 
 #[derive(Clone)]
 pub struct Platform {
     pub databases: TenantDatabases,
     pub swarm: SwarmClient,
+    pub buckets: TenantBuckets,
+    pub s3: S3Config,
 }
 
 pub fn platform_required() -> bool {
@@ -57,7 +63,23 @@ async fn connect() -> Result<Platform, String> {
         .inspect_swarm()
         .await
         .map_err(|e| format!("this engine is not a swarm manager: {e}"))?;
-    Ok(Platform { databases, swarm })
+    let s3 = S3Config {
+        endpoint: S3_ENDPOINT.to_owned(),
+        region: "us-east-1".to_owned(),
+        access_key: secrets_env_value("S3_ACCESS_KEY")?,
+        secret_key: secrets_env_value("S3_SECRET_KEY")?,
+    };
+    let buckets = TenantBuckets::new(s3.clone());
+    buckets
+        .list_tenant_buckets()
+        .await
+        .map_err(|e| format!("S3 at {S3_ENDPOINT}: {e}"))?;
+    Ok(Platform {
+        databases,
+        swarm,
+        buckets,
+        s3,
+    })
 }
 
 pub fn state_dir() -> PathBuf {
@@ -68,14 +90,20 @@ pub fn state_dir() -> PathBuf {
 
 /// `MARIADB_ROOT_PASSWORD` from the state directory's `secrets.env` (shell `KEY=value`).
 pub fn root_password() -> Result<String, String> {
+    secrets_env_value("MARIADB_ROOT_PASSWORD")
+}
+
+/// The value of `key` in the state directory's `secrets.env`.
+pub fn secrets_env_value(key: &str) -> Result<String, String> {
     let path = state_dir().join("secrets.env");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let prefix = format!("{key}=");
     text.lines()
-        .filter_map(|line| line.trim().strip_prefix("MARIADB_ROOT_PASSWORD="))
+        .filter_map(|line| line.trim().strip_prefix(prefix.as_str()))
         .map(|value| value.trim_matches(|c| c == '"' || c == '\'').to_owned())
         .next()
-        .ok_or_else(|| format!("{} has no MARIADB_ROOT_PASSWORD", path.display()))
+        .ok_or_else(|| format!("{} has no {key}", path.display()))
 }
 
 pub fn admin_url(password: &str) -> String {
@@ -91,7 +119,7 @@ pub fn tenant_url(tenant: &TenantName, password: &str) -> String {
     )
 }
 
-fn percent_encode(value: &str) -> String {
+pub fn percent_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| {
@@ -137,3 +165,224 @@ where
 }
 
 pub const GONE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The edge port tenants' URLs use: `SWARMPRESS_EDGE_PORT` as `scripts/up` sets it, else 8080.
+pub fn edge_port() -> u16 {
+    std::env::var("SWARMPRESS_EDGE_PORT")
+        .ok()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(8080)
+}
+
+/// A reconciler context over the real platform and the given store.
+pub fn context<S: swarmpress_controller::store::TenantStore>(
+    platform: &Platform,
+    store: S,
+) -> std::sync::Arc<swarmpress_controller::reconcile::Context<S>> {
+    use swarmpress_controller::reconcile::{Context, Settings};
+    std::sync::Arc::new(Context {
+        store,
+        databases: platform.databases.clone(),
+        buckets: platform.buckets.clone(),
+        swarm: platform.swarm.clone(),
+        observer: swarmpress_controller::observe::Observer::new(
+            platform.swarm.clone(),
+            Duration::from_secs(1),
+        ),
+        metrics: swarmpress_controller::metrics::Metrics::new().unwrap(),
+        settings: Settings {
+            base_domain: "localhost".to_owned(),
+            edge_port: edge_port(),
+            db_host_for_tenants: "mariadb".to_owned(),
+            default_image: std::env::var("SWARMPRESS_WORDPRESS_IMAGE")
+                .unwrap_or_else(|_| "swarmpress/wordpress:latest".to_owned()),
+            network_edge: swarmpress_controller::swarm::EDGE_NETWORK.to_owned(),
+            network_backend: swarmpress_controller::swarm::BACKEND_NETWORK.to_owned(),
+            resync: Duration::from_secs(30),
+            converging_requeue: Duration::from_secs(2),
+            service_gone_timeout: Duration::from_secs(60),
+            // Other tests' tenants share the platform but not this store: to this
+            // controller they would all look orphaned. Tests that collect orphans say whose.
+            orphan_grace: Duration::from_secs(3600),
+            orphan_scope: swarmpress_controller::orphans::OrphanScope::none(),
+        },
+    })
+}
+
+/// Polls `check` every 250 ms until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The platform's MariaDB through the least-privilege `swarmpress_controller` account the
+/// controller runs with (password in the state directory's `secrets/`), so tests prove its
+/// grants are enough.
+pub async fn controller_databases() -> Result<TenantDatabases, String> {
+    let path = state_dir().join("secrets").join("controller_db_password");
+    let password = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let url = format!(
+        "mysql://swarmpress_controller:{}@{MARIADB_ADDR}/",
+        percent_encode(password.trim_end_matches(['\n', '\r']))
+    );
+    TenantDatabases::connect(&url)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Removes everything a tenant may have on the platform, whatever state a failed test left
+/// it in: service (and its containers), labelled secrets, volume, database, user, bucket.
+pub async fn remove_tenant_objects(platform: &Platform, tenant: &TenantName) {
+    let swarm = &platform.swarm;
+    let service = tenant.service_name();
+    let mut problems = Vec::new();
+    if let Err(e) = swarm.remove_service(&service).await {
+        problems.push(format!("service: {e}"));
+    }
+    if let Err(e) = swarm.wait_service_gone(&service, GONE_TIMEOUT).await {
+        problems.push(format!("service containers: {e}"));
+    }
+    match swarm
+        .list_secrets_labelled(&format!("swarmpress.tenant={tenant}"))
+        .await
+    {
+        Ok(secrets) => {
+            for secret in secrets {
+                let (Some(id), Some(name)) = (secret.id, secret.spec.and_then(|s| s.name)) else {
+                    continue;
+                };
+                if let Err(e) = swarm.remove_secret_id(&id, &name).await {
+                    problems.push(format!("secret {name}: {e}"));
+                }
+            }
+        }
+        Err(e) => problems.push(format!("secrets: {e}")),
+    }
+    if let Err(e) = swarm.remove_volume(&tenant.volume_name()).await {
+        problems.push(format!("volume: {e}"));
+    }
+    if let Err(e) = platform.databases.drop(tenant).await {
+        problems.push(format!("database: {e}"));
+    }
+    if let Err(e) = platform.buckets.delete(tenant).await {
+        problems.push(format!("bucket: {e}"));
+    }
+    if !problems.is_empty() {
+        eprintln!("cleanup of {tenant} incomplete: {problems:?}");
+    }
+}
+
+/// Whether anything of the tenant is left on the platform, as a list of what is.
+pub async fn leftovers(platform: &Platform, tenant: &TenantName) -> Vec<&'static str> {
+    let mut left = Vec::new();
+    if platform
+        .swarm
+        .inspect_service(&tenant.service_name())
+        .await
+        .unwrap()
+        .is_some()
+    {
+        left.push("service");
+    }
+    if !platform
+        .swarm
+        .list_secrets_labelled(&format!("swarmpress.tenant={tenant}"))
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        left.push("secrets");
+    }
+    if platform
+        .swarm
+        .docker()
+        .inspect_volume(&tenant.volume_name())
+        .await
+        .is_ok()
+    {
+        left.push("volume");
+    }
+    if platform.databases.exists(tenant).await.unwrap() {
+        left.push("database");
+    }
+    if platform.databases.user_exists(tenant).await.unwrap() {
+        left.push("user");
+    }
+    if platform.buckets.exists(tenant).await.unwrap() {
+        left.push("bucket");
+    }
+    left
+}
+
+/// A control-plane database of its own (`swarmpress_test_<uuid>`), dropped when this is
+/// dropped. The drop runs on a thread of its own: `Drop` cannot await, and the test's
+/// runtime may be unwinding.
+pub struct TestDatabase {
+    pub name: String,
+    /// `mysql://root:…@…/<name>`.
+    pub url: String,
+    admin_url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Result<Self, String> {
+        use sea_orm::ConnectionTrait as _;
+        let admin_url = admin_url(&root_password()?);
+        let name = format!("swarmpress_test_{}", uuid::Uuid::new_v4().simple());
+        let root = sea_orm::Database::connect(&admin_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        root.execute_unprepared(&format!(
+            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+        root.close().await.map_err(|e| e.to_string())?;
+        Ok(Self {
+            url: format!("{admin_url}{name}"),
+            name,
+            admin_url,
+        })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let url = self.admin_url.clone();
+        let outcome = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                use sea_orm::ConnectionTrait as _;
+                let root = sea_orm::Database::connect(&url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                root.execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                root.close().await.map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        if !matches!(outcome, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}: {outcome:?}", self.name);
+        }
+    }
+}

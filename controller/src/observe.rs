@@ -1,0 +1,173 @@
+//! The actual state of every tenant service, read in bulk.
+//!
+//! One service list and one task list answer for all tenants at once; reconciles share the
+//! snapshot while it is fresh, and anything that changes the swarm (our own writes, Docker
+//! events) marks it stale so the next reader lists again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bollard::models::{Service, ServiceUpdateStatusStateEnum, TaskState};
+use swarmpress_schema::TenantName;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::swarm::{SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL};
+
+/// Label with the hash of `restartedAt` and `rebuildNonce` the service was last forced with.
+pub const RESTART_TOKEN_LABEL: &str = "swarmpress.restart-token";
+
+/// What the controller needs to know about one tenant's service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceView {
+    pub id: String,
+    pub name: String,
+    pub spec_hash: Option<String>,
+    pub restart_token: Option<String>,
+    pub force_update: u64,
+    pub desired_replicas: u64,
+    /// Tasks in state `running`: with the image's HEALTHCHECK, that means healthy.
+    pub running_tasks: u64,
+    pub updating: bool,
+    /// The update was rolled back or paused: the new spec did not come up.
+    pub update_failed: bool,
+    pub image: Option<String>,
+    /// The message of a task that the orchestrator wants running but is not, if any.
+    pub task_message: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub services: HashMap<TenantName, ServiceView>,
+}
+
+struct Cached {
+    snapshot: Arc<Snapshot>,
+    taken: Instant,
+    generation: u64,
+}
+
+pub struct Observer {
+    swarm: SwarmClient,
+    max_age: Duration,
+    cache: Mutex<Option<Cached>>,
+    generation: AtomicU64,
+}
+
+impl Observer {
+    pub fn new(swarm: SwarmClient, max_age: Duration) -> Self {
+        Self {
+            swarm,
+            max_age,
+            cache: Mutex::new(None),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// Marks the snapshot stale: the next [`Self::snapshot`] lists again.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The current snapshot, listed anew when it is older than the maximum age or was
+    /// invalidated. Concurrent callers wait for one listing instead of each making their own.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, SwarmError> {
+        let mut cache = self.cache.lock().await;
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some(cached) = cache.as_ref()
+            && cached.generation == generation
+            && cached.taken.elapsed() < self.max_age
+        {
+            return Ok(Arc::clone(&cached.snapshot));
+        }
+        let taken = Instant::now();
+        let snapshot = Arc::new(self.list().await?);
+        *cache = Some(Cached {
+            snapshot: Arc::clone(&snapshot),
+            taken,
+            generation,
+        });
+        Ok(snapshot)
+    }
+
+    async fn list(&self) -> Result<Snapshot, SwarmError> {
+        let services = self.swarm.list_tenant_services().await?;
+        let tasks = self.swarm.list_running_tasks().await?;
+        let mut running: HashMap<&str, u64> = HashMap::new();
+        let mut messages: HashMap<&str, String> = HashMap::new();
+        for task in &tasks {
+            let Some(service_id) = task.service_id.as_deref() else {
+                continue;
+            };
+            let status = task.status.as_ref();
+            match status.and_then(|s| s.state) {
+                Some(TaskState::RUNNING) => *running.entry(service_id).or_default() += 1,
+                _ => {
+                    if let Some(message) = status.and_then(|s| s.err.clone().or(s.message.clone()))
+                    {
+                        messages.insert(service_id, message);
+                    }
+                }
+            }
+        }
+        let mut views = HashMap::new();
+        for service in services {
+            if let Some((tenant, view)) = view_of(service, &running, &mut messages) {
+                views.insert(tenant, view);
+            }
+        }
+        Ok(Snapshot { services: views })
+    }
+}
+
+fn view_of(
+    service: Service,
+    running: &HashMap<&str, u64>,
+    messages: &mut HashMap<&str, String>,
+) -> Option<(TenantName, ServiceView)> {
+    let id = service.id?;
+    let spec = service.spec?;
+    let labels = spec.labels.unwrap_or_default();
+    // A service merely labelled with something that is not a tenant name is not ours.
+    let tenant = TenantName::parse(labels.get(TENANT_LABEL)?.as_str()).ok()?;
+    let name = spec.name?;
+    if name != tenant.service_name() {
+        return None;
+    }
+    let task = spec.task_template;
+    let update_state = service.update_status.and_then(|status| status.state);
+    let view = ServiceView {
+        running_tasks: running.get(id.as_str()).copied().unwrap_or(0),
+        task_message: messages.remove(id.as_str()),
+        id,
+        name,
+        spec_hash: labels.get(SPEC_HASH_LABEL).cloned(),
+        restart_token: labels.get(RESTART_TOKEN_LABEL).cloned(),
+        force_update: task.as_ref().and_then(|t| t.force_update).unwrap_or(0),
+        desired_replicas: spec
+            .mode
+            .and_then(|mode| mode.replicated)
+            .and_then(|replicated| replicated.replicas)
+            .and_then(|replicas| u64::try_from(replicas).ok())
+            .unwrap_or(0),
+        updating: matches!(
+            update_state,
+            Some(
+                ServiceUpdateStatusStateEnum::UPDATING
+                    | ServiceUpdateStatusStateEnum::ROLLBACK_STARTED
+            )
+        ),
+        update_failed: matches!(
+            update_state,
+            Some(
+                ServiceUpdateStatusStateEnum::PAUSED
+                    | ServiceUpdateStatusStateEnum::ROLLBACK_PAUSED
+                    | ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED
+            )
+        ),
+        image: task.and_then(|t| t.container_spec).and_then(|c| c.image),
+    };
+    Some((tenant, view))
+}

@@ -1,0 +1,191 @@
+//! The reconciler: one tenant in, the world converged towards it, an [`Action`] out.
+//!
+//! Shaped like a kube-rs controller: [`reconcile`] is told *which* tenant, never *why* it
+//! runs (a store change, a Docker event, a resync and a requeue all look the same), which is
+//! what forces every step to read the actual state and be safe to repeat.
+//! [`error_policy`] decides what a failure does to the tenant's place in the queue.
+
+mod apply;
+mod finalize;
+pub mod names;
+mod secrets;
+mod service;
+mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use swarmpress_schema::resource::Tenant;
+use tracing::Instrument as _;
+
+use crate::mariadb::{MariaDbError, TenantDatabases};
+use crate::metrics::Metrics;
+use crate::observe::Observer;
+use crate::orphans::OrphanScope;
+use crate::password::PasswordError;
+use crate::s3::{BucketError, TenantBuckets};
+use crate::store::TenantStore;
+use crate::swarm::{ServiceSpecError, SwarmClient, SwarmError};
+
+/// What the reconciler needs, shared by every worker.
+pub struct Context<S> {
+    /// The control-plane store: desired state in; status, events and removals out.
+    pub store: S,
+    /// Tenant databases and users, over MariaDB's administrative account.
+    pub databases: TenantDatabases,
+    /// Tenant buckets in the platform's S3.
+    pub buckets: TenantBuckets,
+    /// Secrets, volumes and services of the local Swarm.
+    pub swarm: SwarmClient,
+    /// The bulk view of every tenant service and its tasks.
+    pub observer: Observer,
+    /// The controller's own metrics.
+    pub metrics: Metrics,
+    /// Platform-wide settings that shape every tenant.
+    pub settings: Settings,
+}
+
+/// Platform-wide settings of the reconciler.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Tenants are served at `<slug>.<base_domain>`.
+    pub base_domain: String,
+    /// The edge's public port, part of each site's URL.
+    pub edge_port: u16,
+    /// MariaDB's host name as tenant containers reach it on the backend network.
+    pub db_host_for_tenants: String,
+    /// The WordPress image of tenants whose spec names none.
+    pub default_image: String,
+    pub network_edge: String,
+    pub network_backend: String,
+    /// Requeue of a converged tenant: the periodic level check.
+    pub resync: Duration,
+    /// Requeue while a tenant is converging (tasks starting, an update rolling).
+    pub converging_requeue: Duration,
+    /// How long deletion waits for a removed service's containers before retrying.
+    pub service_gone_timeout: Duration,
+    /// How long an object must have been an orphan (no tenant of its name) before orphan
+    /// collection removes it.
+    pub orphan_grace: Duration,
+    /// Whose objects orphan collection may remove: everyone's, except in tests.
+    pub orphan_scope: OrphanScope,
+}
+
+impl Settings {
+    /// The site's public URL, with a trailing slash.
+    pub fn public_url(&self, tenant: &Tenant) -> String {
+        let host = tenant.metadata.name.hostname(&self.base_domain);
+        let prefix = tenant.spec.path_prefix.as_deref().unwrap_or("");
+        if self.edge_port == 80 {
+            format!("http://{host}{prefix}/")
+        } else {
+            format!("http://{host}:{}{prefix}/", self.edge_port)
+        }
+    }
+}
+
+/// What the queue does with a tenant after a reconcile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Reconcile again after this long, unless something triggers it sooner.
+    Requeue(Duration),
+    /// Reconcile again only when something triggers it.
+    AwaitChange,
+    /// Retry after the tenant's next backoff delay.
+    Backoff,
+}
+
+impl Action {
+    pub fn requeue(after: Duration) -> Self {
+        Self::Requeue(after)
+    }
+
+    pub fn await_change() -> Self {
+        Self::AwaitChange
+    }
+}
+
+/// Why a reconcile failed. [`ReconcileError::label`] names each variant in metrics.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("store: {0}")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Database(#[from] MariaDbError),
+    #[error(transparent)]
+    Bucket(#[from] BucketError),
+    #[error(transparent)]
+    Swarm(#[from] SwarmError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    /// The spec cannot be turned into a service; retrying will not help until it changes.
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+}
+
+impl From<ServiceSpecError> for ReconcileError {
+    fn from(error: ServiceSpecError) -> Self {
+        Self::InvalidSpec(error.to_string())
+    }
+}
+
+impl ReconcileError {
+    pub fn store(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Store(Box::new(error))
+    }
+
+    /// The metric label of the error's kind.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Store(_) => "store",
+            Self::Database(_) => "database",
+            Self::Bucket(_) => "bucket",
+            Self::Swarm(_) => "swarm",
+            Self::Password(_) => "password",
+            Self::InvalidSpec(_) => "invalid_spec",
+        }
+    }
+
+    /// Errors that a retry cannot fix (controller-runtime's terminal errors).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::InvalidSpec(_))
+    }
+}
+
+/// Converges the world to `tenant` (or, once it is being deleted, finalizes it).
+pub async fn reconcile<S: TenantStore>(
+    tenant: Arc<Tenant>,
+    ctx: Arc<Context<S>>,
+) -> Result<Action, ReconcileError> {
+    let span = tracing::info_span!(
+        "reconcile",
+        tenant = %tenant.metadata.name,
+        generation = tenant.metadata.generation,
+    );
+    async move {
+        let _timer = ctx.metrics.reconcile_timer();
+        let result = if tenant.is_deleting() {
+            finalize::run(&tenant, &ctx).await
+        } else {
+            apply::run(&tenant, &ctx).await
+        };
+        ctx.metrics.reconciled(match &result {
+            Ok(_) => "success",
+            Err(error) => error.label(),
+        });
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// Transient failures back off per tenant; permanent ones wait for the spec to change.
+pub fn error_policy<S>(tenant: &Tenant, error: &ReconcileError, _ctx: &Context<S>) -> Action {
+    if error.is_permanent() {
+        tracing::warn!(tenant = %tenant.metadata.name, %error, "reconcile failed permanently");
+        Action::await_change()
+    } else {
+        tracing::warn!(tenant = %tenant.metadata.name, %error, "reconcile failed; backing off");
+        Action::Backoff
+    }
+}

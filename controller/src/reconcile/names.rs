@@ -1,0 +1,72 @@
+//! Names and labels of the Swarm objects the reconciler owns.
+
+use std::collections::HashMap;
+
+use sha2::{Digest as _, Sha256};
+use swarmpress_schema::TenantName;
+
+use crate::swarm::TENANT_LABEL;
+
+/// What a tenant secret holds: `db` or `admin`.
+pub const PURPOSE_LABEL: &str = "swarmpress.purpose";
+pub const PURPOSE_DB: &str = "db";
+pub const PURPOSE_ADMIN: &str = "admin";
+
+/// The labels every object of a tenant carries: how the controller recognises its own.
+pub fn tenant_labels(tenant: &TenantName) -> HashMap<String, String> {
+    HashMap::from([(TENANT_LABEL.to_owned(), tenant.to_string())])
+}
+
+pub fn secret_labels(tenant: &TenantName, purpose: &str) -> HashMap<String, String> {
+    let mut labels = tenant_labels(tenant);
+    labels.insert(PURPOSE_LABEL.to_owned(), purpose.to_owned());
+    labels
+}
+
+/// `wp_<slug>_<purpose>_<suffix>`. Swarm secrets are immutable, so every new value gets a new
+/// name; `suffix` is random, not derived from the value, so the name says nothing about it.
+pub fn secret_name(tenant: &TenantName, purpose: &str, suffix: &str) -> String {
+    format!("{}_{purpose}_{suffix}", tenant.service_name())
+}
+
+/// The label filter that selects one tenant's objects.
+pub fn tenant_filter(tenant: &TenantName) -> String {
+    format!("{TENANT_LABEL}={tenant}")
+}
+
+/// The first `len` hex digits of the SHA-256 of `data`: label values and name suffixes.
+pub fn short_hash(data: &[u8], len: usize) -> String {
+    let digest = Sha256::digest(data);
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex.truncate(len);
+    hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names_follow_the_convention() {
+        let tenant = TenantName::parse("acme-blog").unwrap();
+        assert_eq!(
+            secret_name(&tenant, PURPOSE_DB, "0a1b2c3d"),
+            "wp_acme-blog_db_0a1b2c3d"
+        );
+        assert_eq!(tenant_filter(&tenant), "swarmpress.tenant=acme-blog");
+        assert_eq!(
+            secret_labels(&tenant, PURPOSE_ADMIN)[PURPOSE_LABEL],
+            "admin"
+        );
+    }
+
+    #[test]
+    fn short_hashes_are_lowercase_hex() {
+        let hash = short_hash(b"abc", 16);
+        assert_eq!(hash, "ba7816bf8f01cfea");
+        assert_eq!(short_hash(b"abc", 8), "ba7816bf");
+    }
+}

@@ -1,0 +1,149 @@
+//! The tenant's Swarm service: built from the spec, created when missing, updated when the
+//! hash of its desired spec differs from the one its label records.
+
+use bollard::models::ServiceSpec;
+use swarmpress_schema::resource::{Tenant, TenantState};
+
+use super::names::short_hash;
+use super::{Context, ReconcileError};
+use crate::observe::{RESTART_TOKEN_LABEL, ServiceView};
+use crate::swarm::{SPEC_HASH_LABEL, SecretRef, WordPressService};
+
+/// The environment names the platform sets itself; a spec's `env` cannot override them.
+const RESERVED_ENV_PREFIXES: &[&str] = &["WORDPRESS_", "SWARMPRESS_"];
+
+/// The service as the spec wants it, without `ForceUpdate` (which depends on the running
+/// service), and its hash.
+pub struct Desired {
+    pub spec: ServiceSpec,
+    pub hash: String,
+    pub restart_token: String,
+    pub replicas: u32,
+}
+
+pub fn desired<S>(
+    tenant: &Tenant,
+    ctx: &Context<S>,
+    db_secret: &SecretRef,
+    admin_secret: &SecretRef,
+) -> Result<Desired, ReconcileError> {
+    let spec = &tenant.spec;
+    let name = &tenant.metadata.name;
+    let settings = &ctx.settings;
+    let replicas = match spec.state {
+        TenantState::Running => spec.replicas,
+        TenantState::Stopped => 0,
+    };
+    let memory_bytes = spec
+        .resources
+        .memory_bytes()
+        .map_err(ReconcileError::InvalidSpec)?;
+    let service = WordPressService {
+        name: name.clone(),
+        image: spec
+            .image
+            .clone()
+            .unwrap_or_else(|| settings.default_image.clone()),
+        replicas,
+        cpu_nanos: spec
+            .resources
+            .cpu_nanos()
+            .map_err(ReconcileError::InvalidSpec)?,
+        memory_bytes: i64::try_from(memory_bytes)
+            .map_err(|_| ReconcileError::InvalidSpec("memory is out of range".to_owned()))?,
+        public_url: settings.public_url(tenant),
+        path_prefix: spec.path_prefix.clone(),
+        site_title: spec.display_name.clone(),
+        admin_user: spec.admin.user.clone(),
+        admin_email: spec.admin.email.clone(),
+        db_host: settings.db_host_for_tenants.clone(),
+        db_secret: db_secret.clone(),
+        admin_secret: admin_secret.clone(),
+        network_edge: settings.network_edge.clone(),
+        network_backend: settings.network_backend.clone(),
+        base_domain: settings.base_domain.clone(),
+        region: (!spec.region.is_empty()).then(|| spec.region.clone()),
+        // Replaced below, once the rest of the spec is known.
+        spec_hash: "pending".to_owned(),
+    };
+    let mut built = service.to_spec()?;
+
+    let restart_token = short_hash(
+        format!(
+            "{:?}|{:?}",
+            spec.restarted_at.map(|at| at.to_rfc3339()),
+            spec.rebuild_nonce
+        )
+        .as_bytes(),
+        16,
+    );
+    if let Some(container) = built
+        .task_template
+        .as_mut()
+        .and_then(|task| task.container_spec.as_mut())
+    {
+        let env = container.env.get_or_insert_with(Vec::new);
+        // BTreeMap order keeps the spec, and so its hash, deterministic.
+        env.extend(
+            spec.env
+                .iter()
+                .filter(|(key, _)| !RESERVED_ENV_PREFIXES.iter().any(|p| key.starts_with(p)))
+                .map(|(key, value)| format!("{key}={value}")),
+        );
+    }
+    let labels = built.labels.get_or_insert_with(Default::default);
+    labels.remove(SPEC_HASH_LABEL);
+    labels.insert(RESTART_TOKEN_LABEL.to_owned(), restart_token.clone());
+    // serde_json's maps are sorted, so equal specs serialize (and hash) equally whatever the
+    // order of the HashMaps inside.
+    let canonical = serde_json::to_value(&built)
+        .map(|value| value.to_string())
+        .map_err(|error| ReconcileError::InvalidSpec(format!("unserializable spec: {error}")))?;
+    let hash = short_hash(canonical.as_bytes(), 16);
+    built
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(SPEC_HASH_LABEL.to_owned(), hash.clone());
+    Ok(Desired {
+        spec: built,
+        hash,
+        restart_token,
+        replicas,
+    })
+}
+
+/// What the service step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+pub async fn ensure<S>(
+    ctx: &Context<S>,
+    mut desired: Desired,
+    current: Option<&ServiceView>,
+) -> Result<Outcome, ReconcileError> {
+    let Some(current) = current else {
+        ctx.swarm.create_service(desired.spec).await?;
+        ctx.observer.invalidate();
+        return Ok(Outcome::Created);
+    };
+    if current.spec_hash.as_deref() == Some(desired.hash.as_str()) {
+        return Ok(Outcome::Unchanged);
+    }
+    // A new restart token (restart or rebuild action) makes Swarm replace every task even if
+    // nothing else changed; otherwise the counter stays and only real changes roll.
+    let force_update = if current.restart_token.as_deref() == Some(desired.restart_token.as_str()) {
+        current.force_update
+    } else {
+        current.force_update.wrapping_add(1)
+    };
+    if let Some(task) = desired.spec.task_template.as_mut() {
+        task.force_update = Some(force_update);
+    }
+    ctx.swarm.update_service(desired.spec).await?;
+    ctx.observer.invalidate();
+    Ok(Outcome::Updated)
+}

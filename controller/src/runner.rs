@@ -1,0 +1,388 @@
+//! Runs the reconciler: the leader lease, and while it is held the work queue, its workers
+//! and the four triggers (store change feed, Docker events, periodic resync, requeue-after).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::query_parameters::EventsOptionsBuilder;
+use futures_util::StreamExt as _;
+use swarmpress_schema::TenantName;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep, timeout};
+use tokio_util::sync::CancellationToken;
+
+use crate::orphans::OrphanCollector;
+use crate::queue::WorkQueue;
+use crate::reconcile::{Action, Context, error_policy, reconcile};
+use crate::store::TenantStore;
+use crate::swarm::TENANT_LABEL;
+
+/// How the loop runs.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// This instance's name in the lease: unique per process.
+    pub holder: String,
+    /// How long a lease lasts without renewal; the leader renews every third of it.
+    pub lease_ttl: Duration,
+    /// Concurrent reconciles.
+    pub workers: usize,
+    /// How often the store's change feed is read.
+    pub feed_poll: Duration,
+    /// How often every tenant is queued regardless of triggers.
+    pub resync: Duration,
+}
+
+/// Runs until `shutdown` is cancelled: waits for the lease, works while holding it, stops
+/// all work the moment it is lost, and waits again.
+pub async fn run<S: TenantStore>(
+    ctx: Arc<Context<S>>,
+    settings: RunSettings,
+    shutdown: CancellationToken,
+) {
+    let renew_every = settings.lease_ttl / 3;
+    // A standby retries more often than the leader renews, so it takes over soon after the
+    // lease runs out rather than up to a third of a lease later.
+    let standby_every = (settings.lease_ttl / 10).max(Duration::from_millis(200));
+    let mut term: Option<(CancellationToken, JoinSet<()>)> = None;
+    loop {
+        let leading = term.is_some();
+        // A renewal slower than its period is as good as a failed one: by the time it
+        // answered, the lease may have passed to another instance.
+        let held = match timeout(
+            renew_every,
+            ctx.store
+                .try_acquire_or_renew(&settings.holder, settings.lease_ttl),
+        )
+        .await
+        {
+            Ok(Ok(held)) => held,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "cannot take or renew the controller lease");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("taking or renewing the controller lease timed out");
+                false
+            }
+        };
+        match (held, leading) {
+            (true, false) => {
+                tracing::info!(holder = %settings.holder, "took the controller lease; starting work");
+                ctx.metrics.leader.set(1);
+                let token = shutdown.child_token();
+                term = Some((token.clone(), start_term(&ctx, &settings, token)));
+            }
+            (false, true) => {
+                tracing::warn!(holder = %settings.holder, "lost the controller lease; stopping work");
+                stop_term(&mut term).await;
+                ctx.metrics.leader.set(0);
+            }
+            _ => {}
+        }
+        let wait = if term.is_some() {
+            renew_every
+        } else {
+            standby_every
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = sleep(wait) => {}
+        }
+    }
+    stop_term(&mut term).await;
+    ctx.metrics.leader.set(0);
+}
+
+async fn stop_term(term: &mut Option<(CancellationToken, JoinSet<()>)>) {
+    if let Some((token, mut tasks)) = term.take() {
+        token.cancel();
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(error) = joined
+                && error.is_panic()
+            {
+                tracing::error!(%error, "a controller task panicked");
+            }
+        }
+    }
+}
+
+fn start_term<S: TenantStore>(
+    ctx: &Arc<Context<S>>,
+    settings: &RunSettings,
+    token: CancellationToken,
+) -> JoinSet<()> {
+    let queue: WorkQueue<TenantName> = WorkQueue::new();
+    let mut tasks = JoinSet::new();
+    for _ in 0..settings.workers.max(1) {
+        tasks.spawn(worker(Arc::clone(ctx), queue.clone(), token.clone()));
+    }
+    tasks.spawn(feed(
+        Arc::clone(ctx),
+        queue.clone(),
+        settings.feed_poll,
+        token.clone(),
+    ));
+    tasks.spawn(docker_events(Arc::clone(ctx), queue.clone(), token.clone()));
+    tasks.spawn(resync(
+        Arc::clone(ctx),
+        queue.clone(),
+        settings.resync,
+        token.clone(),
+    ));
+    tasks.spawn(async move {
+        token.cancelled().await;
+        queue.shut_down();
+    });
+    tasks
+}
+
+async fn worker<S: TenantStore>(
+    ctx: Arc<Context<S>>,
+    queue: WorkQueue<TenantName>,
+    token: CancellationToken,
+) {
+    loop {
+        let key = tokio::select! {
+            () = token.cancelled() => return,
+            key = queue.next() => match key {
+                Some(key) => key,
+                None => return,
+            },
+        };
+        ctx.metrics
+            .queue_depth
+            .set(i64::try_from(queue.len()).unwrap_or(i64::MAX));
+        // Dropping the reconcile future on cancellation is what stops work at once when the
+        // lease is lost; every step is safe to interrupt because every step is repeatable.
+        let action = tokio::select! {
+            () = token.cancelled() => {
+                queue.done(&key);
+                return;
+            }
+            action = process(&ctx, &key) => action,
+        };
+        queue.done(&key);
+        match action {
+            Action::Requeue(after) => {
+                queue.forget(&key);
+                queue.add_after(key, after);
+            }
+            Action::AwaitChange => queue.forget(&key),
+            Action::Backoff => {
+                let delay = queue.add_rate_limited(key.clone());
+                tracing::debug!(tenant = %key, ?delay, "retrying after backoff");
+            }
+        }
+    }
+}
+
+/// Reads the tenant and reconciles it. A tenant whose record is gone needs nothing: its
+/// finalizer ran, or orphan collection deals with what is left.
+async fn process<S: TenantStore>(ctx: &Arc<Context<S>>, key: &TenantName) -> Action {
+    let tenant = match ctx.store.get_tenant(key).await {
+        Ok(Some(tenant)) => Arc::new(tenant),
+        Ok(None) => return Action::AwaitChange,
+        Err(error) => {
+            tracing::warn!(tenant = %key, %error, "cannot read the tenant");
+            ctx.metrics.reconciled("store");
+            return Action::Backoff;
+        }
+    };
+    match reconcile(Arc::clone(&tenant), Arc::clone(ctx)).await {
+        Ok(action) => action,
+        Err(error) => error_policy(&tenant, &error, ctx),
+    }
+}
+
+/// Trigger 1: the store's change feed, polled.
+async fn feed<S: TenantStore>(
+    ctx: Arc<Context<S>>,
+    queue: WorkQueue<TenantName>,
+    every: Duration,
+    token: CancellationToken,
+) {
+    let mut since = 0;
+    let mut ticker = interval(every);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = token.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        match ctx.store.changes_since(since).await {
+            Ok(changes) => {
+                for name in changes.names {
+                    queue.add(name);
+                }
+                since = since.max(changes.resource_version);
+            }
+            Err(error) => tracing::warn!(%error, "cannot read the store's change feed"),
+        }
+        ctx.metrics
+            .queue_depth
+            .set(i64::try_from(queue.len()).unwrap_or(i64::MAX));
+    }
+}
+
+/// Trigger 2: Docker events of tenant services and containers, so drift (a service removed
+/// by hand, a task dying) is seen at once.
+async fn docker_events<S: TenantStore>(
+    ctx: Arc<Context<S>>,
+    queue: WorkQueue<TenantName>,
+    token: CancellationToken,
+) {
+    loop {
+        // Service events carry only the service's name, container events its labels; the
+        // type filter keeps the rest of the engine's traffic out.
+        let filters = HashMap::from([("type", vec!["service", "container"])]);
+        let options = EventsOptionsBuilder::new().filters(&filters).build();
+        let mut events = ctx.swarm.docker().events(Some(options));
+        loop {
+            let event = tokio::select! {
+                () = token.cancelled() => return,
+                event = events.next() => event,
+            };
+            match event {
+                Some(Ok(event)) => {
+                    let attributes = event
+                        .actor
+                        .and_then(|actor| actor.attributes)
+                        .unwrap_or_default();
+                    if let Some(tenant) = tenant_of_event(&attributes) {
+                        ctx.observer.invalidate();
+                        queue.add(tenant);
+                    }
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "Docker event stream failed; resubscribing");
+                    break;
+                }
+                None => {
+                    tracing::warn!("Docker event stream ended; resubscribing");
+                    break;
+                }
+            }
+        }
+        // Whatever happened while unsubscribed is caught by queueing everyone.
+        tokio::select! {
+            () = token.cancelled() => return,
+            () = sleep(Duration::from_secs(1)) => {}
+        }
+        queue_all(&ctx, &queue).await;
+    }
+}
+
+/// The tenant a service or container event is about, if it is one of ours.
+pub fn tenant_of_event(attributes: &HashMap<String, String>) -> Option<TenantName> {
+    if let Some(label) = attributes.get(TENANT_LABEL) {
+        return TenantName::parse(label.as_str()).ok();
+    }
+    let service = attributes
+        .get("com.docker.swarm.service.name")
+        .or_else(|| attributes.get("name"))?;
+    TenantName::parse(service.strip_prefix("wp_")?).ok()
+}
+
+/// Trigger 3: every tenant, periodically. Also refreshes the per-phase gauge, and runs an
+/// orphan collection pass after each resync.
+async fn resync<S: TenantStore>(
+    ctx: Arc<Context<S>>,
+    queue: WorkQueue<TenantName>,
+    every: Duration,
+    token: CancellationToken,
+) {
+    // One collector per term: a new leader starts every orphan's grace period again, which
+    // can only delay a removal, never hasten one.
+    let mut orphans =
+        OrphanCollector::new(ctx.settings.orphan_grace, ctx.settings.orphan_scope.clone());
+    let mut ticker = interval(every);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = token.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let started = Instant::now();
+        queue_all(&ctx, &queue).await;
+        tracing::debug!(took = ?started.elapsed(), "resync queued every tenant");
+        // Cancelled with the term like any reconcile: each removal is safe to repeat. A slow
+        // pass (waiting for an orphan service's containers) only delays the next resync.
+        let pass = tokio::select! {
+            () = token.cancelled() => return,
+            pass = orphans.pass(&ctx) => pass,
+        };
+        match pass {
+            Ok(report) => tracing::debug!(
+                removed = report.removed.len(),
+                failed = report.failed,
+                waiting = report.waiting,
+                "orphan collection pass done"
+            ),
+            Err(error) => tracing::warn!(%error, "orphan collection pass skipped"),
+        }
+    }
+}
+
+async fn queue_all<S: TenantStore>(ctx: &Context<S>, queue: &WorkQueue<TenantName>) {
+    match ctx.store.list_tenants().await {
+        Ok(tenants) => {
+            let mut phases: BTreeMap<String, i64> = BTreeMap::new();
+            for tenant in tenants {
+                *phases
+                    .entry(format!("{:?}", tenant.status.phase))
+                    .or_default() += 1;
+                queue.add(tenant.metadata.name);
+            }
+            ctx.metrics
+                .set_tenant_phases(phases.iter().map(|(phase, n)| (phase.as_str(), *n)));
+        }
+        Err(error) => tracing::warn!(%error, "cannot list tenants for a resync"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attributes(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn maps_events_to_tenants() {
+        let acme = TenantName::parse("acme-blog").unwrap();
+        assert_eq!(
+            tenant_of_event(&attributes(&[("name", "wp_acme-blog")])),
+            Some(acme.clone()),
+            "service event"
+        );
+        assert_eq!(
+            tenant_of_event(&attributes(&[
+                ("name", "wp_acme-blog.1.xyz"),
+                ("swarmpress.tenant", "acme-blog")
+            ])),
+            Some(acme.clone()),
+            "container event"
+        );
+        assert_eq!(
+            tenant_of_event(&attributes(&[(
+                "com.docker.swarm.service.name",
+                "wp_acme-blog"
+            )])),
+            Some(acme)
+        );
+        assert_eq!(
+            tenant_of_event(&attributes(&[("name", "swarmpress_traefik")])),
+            None
+        );
+        assert_eq!(
+            tenant_of_event(&attributes(&[("name", "wp_Bad_Name")])),
+            None
+        );
+        assert_eq!(tenant_of_event(&attributes(&[])), None);
+    }
+}

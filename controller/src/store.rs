@@ -1,0 +1,80 @@
+//! What the controller needs from the control-plane store.
+//!
+//! The reconcile loop is written against this trait rather than a concrete store so that the
+//! loop does not depend on how the store keeps its rows; `swarmpress-schema`'s `Store`
+//! implements it (see `store_adapter`), and tests can use an in-memory one.
+
+use std::future::Future;
+use std::time::Duration;
+
+use swarmpress_schema::TenantName;
+use swarmpress_schema::resource::{EventType, Tenant, TenantStatus};
+
+/// Names of tenants written since a resource version, and the newest version seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub names: Vec<TenantName>,
+    pub resource_version: i64,
+}
+
+pub trait TenantStore: Send + Sync + 'static {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The tenant as stored now, deleting or not; `None` once its record is removed.
+    fn get_tenant(
+        &self,
+        name: &TenantName,
+    ) -> impl Future<Output = Result<Option<Tenant>, Self::Error>> + Send;
+
+    /// Every stored tenant, deleting ones included.
+    fn list_tenants(&self) -> impl Future<Output = Result<Vec<Tenant>, Self::Error>> + Send;
+
+    /// Tenants written (any change, removal included) after `resource_version`.
+    fn changes_since(
+        &self,
+        resource_version: i64,
+    ) -> impl Future<Output = Result<Changes, Self::Error>> + Send;
+
+    /// Replaces the status of the tenant with `tenant.metadata.uid`. The controller calls it
+    /// only when the status differs from the stored one.
+    fn write_status(
+        &self,
+        tenant: &Tenant,
+        status: &TenantStatus,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Records (or counts again) an event about the tenant.
+    fn record_event(
+        &self,
+        tenant: &Tenant,
+        type_: EventType,
+        reason: &str,
+        message: &str,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// The admin password the API keeps for the controller until the Swarm secret exists.
+    fn admin_password(
+        &self,
+        tenant: &Tenant,
+    ) -> impl Future<Output = Result<Option<String>, Self::Error>> + Send;
+
+    /// Deletes the plain-text admin password; no error when there is none.
+    fn delete_admin_password(
+        &self,
+        tenant: &Tenant,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Removes the record of a tenant whose deletion has been finalized.
+    fn remove_tenant(
+        &self,
+        tenant: &Tenant,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Takes the controller lease for `holder`, or renews it if `holder` has it; `true` when
+    /// `holder` holds it for `ttl` from now.
+    fn try_acquire_or_renew(
+        &self,
+        holder: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+}

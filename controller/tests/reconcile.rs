@@ -1,0 +1,316 @@
+//! The reconcile loop against the real platform (Swarm, MariaDB, S3, Traefik), driven through
+//! an in-memory store: a tenant is created, served, reconciled idempotently, scaled, stopped,
+//! repaired after an out-of-band removal, and deleted with everything it had.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] functions
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::memory_store::{MemoryStore, spec};
+use swarmpress_controller::reconcile::{Action, Context, reconcile};
+use swarmpress_controller::runner::{RunSettings, run};
+use swarmpress_controller::swarm::SwarmClient;
+use swarmpress_schema::TenantName;
+use swarmpress_schema::resource::{ConditionType, Phase, Tenant, TenantState};
+use tokio_util::sync::CancellationToken;
+
+const SITE_TIMEOUT: Duration = Duration::from_secs(240);
+
+fn run_settings(holder: &str) -> RunSettings {
+    RunSettings {
+        holder: holder.to_owned(),
+        lease_ttl: Duration::from_secs(10),
+        workers: 2,
+        feed_poll: Duration::from_millis(250),
+        resync: Duration::from_secs(30),
+    }
+}
+
+async fn service_version(swarm: &SwarmClient, tenant: &TenantName) -> Option<u64> {
+    swarm
+        .inspect_service(&tenant.service_name())
+        .await
+        .unwrap()
+        .and_then(|s| s.version)
+        .and_then(|v| v.index)
+}
+
+async fn wait_status(
+    store: &MemoryStore,
+    tenant: &TenantName,
+    what: &str,
+    accept: impl Fn(&Tenant) -> bool,
+) -> Tenant {
+    common::eventually(what, SITE_TIMEOUT, || {
+        let found = store.get(tenant).filter(|t| accept(t));
+        async move { found }
+    })
+    .await
+}
+
+/// Removes whatever a failed run left behind, through the same finalizer the controller runs.
+async fn finalize_leftovers(ctx: Arc<Context<MemoryStore>>, tenant: TenantName) {
+    if let Some(record) = ctx.store.get(&tenant) {
+        if record.metadata.deletion_timestamp.is_none() {
+            ctx.store.mark_deleted(&tenant);
+        }
+        let record = ctx.store.get(&tenant).unwrap();
+        if let Err(error) = reconcile(Arc::new(record), Arc::clone(&ctx)).await {
+            eprintln!("cleanup of {tenant} failed: {error}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_lifecycle_through_the_controller() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let store = MemoryStore::default();
+    let ctx = common::context(&platform, store.clone());
+    let tenant = common::unique_tenant("itrec");
+    let shutdown = CancellationToken::new();
+    let controller = tokio::spawn(run(
+        Arc::clone(&ctx),
+        run_settings("test-controller"),
+        shutdown.clone(),
+    ));
+
+    let body_ctx = Arc::clone(&ctx);
+    let body_tenant = tenant.clone();
+    common::with_cleanup(
+        async move {
+            let ctx = body_ctx;
+            let tenant = body_tenant;
+            let swarm = ctx.swarm.clone();
+            let created = store.create(&tenant, spec("Reconciled Site"), "admin-password-1");
+
+            // Created: everything exists, the site answers through Traefik, status is Running.
+            let running = wait_status(&store, &tenant, "Running and Available", |t| {
+                t.status.phase == Phase::Running && t.status.is_true(ConditionType::Available)
+            })
+            .await;
+            assert_eq!(
+                running.status.observed_generation,
+                running.metadata.generation
+            );
+            for condition in [
+                ConditionType::DatabaseReady,
+                ConditionType::BucketReady,
+                ConditionType::ServiceReady,
+                ConditionType::Installed,
+            ] {
+                assert!(
+                    running.status.is_true(condition),
+                    "{condition:?}: {:?}",
+                    running.status
+                );
+            }
+            assert_eq!(running.status.replicas.desired, 1);
+            assert_eq!(running.status.replicas.running, 1);
+            let url = format!("http://{}.localhost:{}/", tenant, common::edge_port());
+            assert_eq!(running.status.url.as_deref(), Some(url.as_str()));
+            assert!(ctx.databases.exists(&tenant).await.unwrap());
+            assert!(ctx.databases.user_exists(&tenant).await.unwrap());
+            assert!(ctx.buckets.exists(&tenant).await.unwrap());
+            let secrets = swarm
+                .list_secrets_labelled(&format!("swarmpress.tenant={tenant}"))
+                .await
+                .unwrap();
+            assert_eq!(secrets.len(), 2, "db and admin secrets");
+            assert!(
+                !store.has_admin_password(&created),
+                "the plain-text admin password is deleted once its secret exists"
+            );
+            swarm
+                .docker()
+                .inspect_volume(&tenant.volume_name())
+                .await
+                .unwrap();
+
+            let client = reqwest::Client::builder()
+                .resolve(
+                    &format!("{tenant}.localhost"),
+                    ([127, 0, 0, 1], common::edge_port()).into(),
+                )
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(15))
+                .build()
+                .unwrap();
+            common::eventually("the site to answer 200", SITE_TIMEOUT, || {
+                let request = client.get(&url).send();
+                async move {
+                    let response = request.await.ok()?;
+                    let body = response
+                        .status()
+                        .is_success()
+                        .then_some(response.text().await.ok()?)?;
+                    body.contains("Reconciled Site").then_some(())
+                }
+            })
+            .await;
+
+            // Reconciling a converged tenant changes nothing: no service update, no status write.
+            let version = service_version(&swarm, &tenant).await;
+            let writes = store.status_writes();
+            for _ in 0..2 {
+                let current = Arc::new(store.get(&tenant).unwrap());
+                let action = reconcile(current, Arc::clone(&ctx)).await.unwrap();
+                assert!(matches!(action, Action::Requeue(_)));
+            }
+            assert_eq!(service_version(&swarm, &tenant).await, version);
+            assert_eq!(
+                store.status_writes(),
+                writes,
+                "no status write when nothing changed"
+            );
+
+            // Scale to 2.
+            store.update_spec(&tenant, |spec| spec.replicas = 2);
+            let scaled = wait_status(&store, &tenant, "2 replicas running", |t| {
+                t.status.replicas.running == 2
+                    && t.status.phase == Phase::Running
+                    && t.status.observed_generation == t.metadata.generation
+            })
+            .await;
+            assert_eq!(scaled.status.replicas.desired, 2);
+
+            // Stop: 0 replicas, phase Stopped, not Available.
+            store.update_spec(&tenant, |spec| spec.state = TenantState::Stopped);
+            let stopped = wait_status(&store, &tenant, "Stopped", |t| {
+                t.status.phase == Phase::Stopped
+                    && t.status.observed_generation == t.metadata.generation
+            })
+            .await;
+            assert_eq!(stopped.status.replicas.desired, 0);
+            assert_eq!(stopped.status.replicas.running, 0);
+            assert!(!stopped.status.is_true(ConditionType::Available));
+
+            // Removed behind the controller's back: the Docker event brings it back at once.
+            assert!(swarm.remove_service(&tenant.service_name()).await.unwrap());
+            let started = tokio::time::Instant::now();
+            common::eventually(
+                "the service to be recreated",
+                Duration::from_secs(15),
+                || {
+                    let swarm = swarm.clone();
+                    let tenant = tenant.clone();
+                    async move {
+                        swarm
+                            .inspect_service(&tenant.service_name())
+                            .await
+                            .ok()
+                            .flatten()
+                            .map(drop)
+                    }
+                },
+            )
+            .await;
+            eprintln!("service recreated {:?} after removal", started.elapsed());
+
+            // Delete: everything goes, then the record.
+            store.mark_deleted(&tenant);
+            common::eventually("the record to be removed", SITE_TIMEOUT, || {
+                let gone = store.get(&tenant).is_none();
+                async move { gone.then_some(()) }
+            })
+            .await;
+            assert!(
+                swarm
+                    .inspect_service(&tenant.service_name())
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert!(
+                swarm
+                    .list_secrets_labelled(&format!("swarmpress.tenant={tenant}"))
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            assert!(
+                swarm
+                    .docker()
+                    .inspect_volume(&tenant.volume_name())
+                    .await
+                    .is_err()
+            );
+            assert!(!ctx.databases.exists(&tenant).await.unwrap());
+            assert!(!ctx.databases.user_exists(&tenant).await.unwrap());
+            assert!(!ctx.buckets.exists(&tenant).await.unwrap());
+            let reasons: Vec<_> = store
+                .events(&tenant)
+                .into_iter()
+                .map(|e| e.reason)
+                .collect();
+            for reason in ["ServiceCreated", "ServiceUpdated", "Deleted"] {
+                assert!(
+                    reasons.iter().any(|r| r == reason),
+                    "{reason} in {reasons:?}"
+                );
+            }
+        },
+        async {
+            shutdown.cancel();
+            controller.await.unwrap();
+            finalize_leftovers(Arc::clone(&ctx), tenant.clone()).await;
+        },
+    )
+    .await;
+}
+
+/// Two controllers on one store: only one leads; when it stops, the other takes over within
+/// the lease's lifetime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_one_controller_leads_and_the_other_takes_over() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let store = MemoryStore::default();
+    let first_ctx = common::context(&platform, store.clone());
+    let second_ctx = common::context(&platform, store.clone());
+    let first_stop = CancellationToken::new();
+    let second_stop = CancellationToken::new();
+    let first = tokio::spawn(run(
+        Arc::clone(&first_ctx),
+        run_settings("first"),
+        first_stop.clone(),
+    ));
+    common::eventually("the first to lead", Duration::from_secs(5), || {
+        let leads = first_ctx.metrics.leader.get() == 1;
+        async move { leads.then_some(()) }
+    })
+    .await;
+    let second = tokio::spawn(run(
+        Arc::clone(&second_ctx),
+        run_settings("second"),
+        second_stop.clone(),
+    ));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(first_ctx.metrics.leader.get(), 1);
+    assert_eq!(second_ctx.metrics.leader.get(), 0, "only one leads");
+    assert_eq!(store.lease_holder().as_deref(), Some("first"));
+
+    // Killed: it stops renewing without releasing the lease.
+    first.abort();
+    let killed = tokio::time::Instant::now();
+    common::eventually("the second to take over", Duration::from_secs(15), || {
+        let leads = second_ctx.metrics.leader.get() == 1;
+        async move { leads.then_some(()) }
+    })
+    .await;
+    let took = killed.elapsed();
+    eprintln!("took over {took:?} after the leader died");
+    // The lease lasts 10 s from the dead leader's last renewal, which came at most a third of
+    // that before the kill; the standby retries every second.
+    assert!(took <= Duration::from_secs(11), "{took:?}");
+    assert_eq!(store.lease_holder().as_deref(), Some("second"));
+    second_stop.cancel();
+    second.await.unwrap();
+    assert_eq!(second_ctx.metrics.leader.get(), 0);
+    drop(first_stop);
+}
