@@ -1,2 +1,21 @@
 //! The swarmpress HTTP API. It writes desired state only and never touches infrastructure;
 //! the controller converges the world to what it stores.
+
+pub mod auth;
+pub mod body;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod passwords;
+pub mod patch;
+pub mod routes;
+pub mod selector;
+pub mod server;
+pub mod state;
+pub mod throttle;
+pub mod tokens;
+pub mod watch;
+
+pub use config::Config;
+pub use server::{BoundServer, StartError, app, openapi_json, prepare};
+pub use state::AppState;

@@ -1,0 +1,161 @@
+//! Who is calling: access-token cookies (the portal) and bearer tokens (the CLI: personal
+//! access tokens, or an access JWT), as typed poem-openapi security schemes.
+
+pub mod cookies;
+
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::{ApiKey, Bearer};
+use swarmpress_schema::resource::{Role, User};
+use swarmpress_schema::store::StoreError;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::{PAT_PREFIX, TokenType, sha256_hex};
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An access JWT of the login session (refresh family) `session`.
+    Session { session: Uuid },
+    /// The personal access token `id`.
+    PersonalAccessToken { id: Uuid },
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub credential: Credential,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+
+    /// Admins may act on anything; others only on what they own.
+    pub fn can_access(&self, owner: Uuid) -> bool {
+        self.is_admin() || self.user.id == owner
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("administrators only".to_owned()))
+        }
+    }
+}
+
+fn state(request: &Request) -> Result<&AppState, ApiError> {
+    request
+        .data::<AppState>()
+        .ok_or_else(|| ApiError::internal("application state missing from the request"))
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::Unauthorized("invalid or expired credentials".to_owned())
+}
+
+/// Checks an access JWT: signature, `exp`, `aud`, `typ`; then that its user still exists,
+/// that its session (refresh family) is not revoked, and that it was issued after the last
+/// password change.
+async fn principal_from_access_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let claims = state
+        .jwt
+        .verify(token, TokenType::Access)
+        .ok_or_else(unauthorized)?;
+    let user = match state.store.get_user(claims.sub).await {
+        Ok(user) => user,
+        Err(StoreError::NotFound) => return Err(unauthorized()),
+        Err(error) => return Err(error.into()),
+    };
+    // `iat` has second precision; a token issued in the same second as a password change
+    // is accepted, which is the token the change itself hands out.
+    if i64::try_from(claims.iat).unwrap_or(i64::MAX) < user.password_changed_at.timestamp() {
+        return Err(unauthorized());
+    }
+    if !state.store.refresh_family_active(claims.sid).await? {
+        return Err(unauthorized());
+    }
+    Ok(Principal {
+        user,
+        credential: Credential::Session {
+            session: claims.sid,
+        },
+    })
+}
+
+async fn principal_from_personal_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Principal, ApiError> {
+    let (user, token) = state
+        .store
+        .authenticate_access_token(&sha256_hex(token))
+        .await?
+        .ok_or_else(unauthorized)?;
+    Ok(Principal {
+        user,
+        credential: Credential::PersonalAccessToken { id: token.id },
+    })
+}
+
+async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let state = state(request)?;
+    let principal = if bearer.token.starts_with(PAT_PREFIX) {
+        principal_from_personal_access_token(state, &bearer.token).await?
+    } else {
+        principal_from_access_token(state, &bearer.token).await?
+    };
+    Ok(principal)
+}
+
+async fn check_cookie(request: &Request, cookie: ApiKey) -> poem::Result<Principal> {
+    let state = state(request)?;
+    let principal = principal_from_access_token(state, &cookie.key).await?;
+    cookies::check_csrf(request)?;
+    Ok(principal)
+}
+
+/// `Authorization: Bearer <personal access token or access JWT>`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "bearer",
+    bearer_format = "spat_… personal access token, or an access JWT",
+    checker = "check_bearer"
+)]
+pub struct BearerAuth(Principal);
+
+/// The `access_token` cookie set by login. Writes must also send `X-Requested-With:
+/// swarmpress`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "api_key",
+    key_name = "access_token",
+    key_in = "cookie",
+    checker = "check_cookie"
+)]
+pub struct CookieAuth(Principal);
+
+/// Either scheme. Bearer is tried first; the cookie's error (missing, expired, CSRF) is the
+/// one reported when both fail, since browsers only ever use the cookie.
+#[derive(SecurityScheme)]
+pub enum Auth {
+    Bearer(BearerAuth),
+    Cookie(CookieAuth),
+}
+
+impl Auth {
+    pub fn principal(&self) -> &Principal {
+        match self {
+            Self::Bearer(BearerAuth(principal)) | Self::Cookie(CookieAuth(principal)) => principal,
+        }
+    }
+}

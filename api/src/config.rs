@@ -1,0 +1,386 @@
+//! Configuration: an optional TOML file, then `SWARMPRESS_*` environment variables.
+//!
+//! Secrets (database password, JWT key, first admin's password) are read from files named by
+//! `*_FILE` variables, the way Swarm secrets are mounted, and are held in [`SecretString`]s so
+//! that `Debug` (and therefore any log line) never shows them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Where the optional configuration file lives.
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/swarmpress/api.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("cannot read {path}: {source}")]
+    SecretFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Figment(#[from] Box<figment::Error>),
+}
+
+/// The settings as written in the file or the environment, before secrets are read.
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawConfig {
+    listen: String,
+    database_host: String,
+    database_port: u16,
+    database_name: String,
+    database_user: String,
+    database_password_file: Option<PathBuf>,
+    jwt_secret_file: Option<PathBuf>,
+    admin_email: Option<String>,
+    admin_password_file: Option<PathBuf>,
+    /// Accepted because the API contract names it; the `_FILE` form wins when both are set.
+    admin_password: Option<String>,
+    base_domain: String,
+    public_url: String,
+    regions: String,
+    default_image: String,
+    secure_cookies: bool,
+    trust_forwarded_for: bool,
+    log_format: String,
+    portal_dir: Option<PathBuf>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:8000".to_owned(),
+            database_host: "127.0.0.1".to_owned(),
+            database_port: 3306,
+            database_name: "swarmpress".to_owned(),
+            database_user: "swarmpress".to_owned(),
+            database_password_file: None,
+            jwt_secret_file: None,
+            admin_email: None,
+            admin_password_file: None,
+            admin_password: None,
+            base_domain: "localhost".to_owned(),
+            public_url: "http://localhost:8080".to_owned(),
+            regions: "eu-west,us-east,ap-south".to_owned(),
+            default_image: "swarmpress/wordpress:latest".to_owned(),
+            secure_cookies: true,
+            trust_forwarded_for: true,
+            log_format: "json".to_owned(),
+            portal_dir: None,
+        }
+    }
+}
+
+/// Keys read from the environment, each as `SWARMPRESS_<KEY>`. Listing them keeps unrelated
+/// `SWARMPRESS_*` variables (the e2e harness has several) from being parsed as settings.
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "database_host",
+    "database_port",
+    "database_name",
+    "database_user",
+    "database_password_file",
+    "jwt_secret_file",
+    "admin_email",
+    "admin_password_file",
+    "admin_password",
+    "base_domain",
+    "public_url",
+    "regions",
+    "default_image",
+    "secure_cookies",
+    "trust_forwarded_for",
+    "log_format",
+    "portal_dir",
+];
+
+/// Connection settings of the platform database.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    pub host: String,
+    pub port: u16,
+    pub name: String,
+    pub user: String,
+    pub password: SecretString,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("name", &self.name)
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl DatabaseConfig {
+    /// The sea-orm connection URL. It holds the password: never log it.
+    pub fn url(&self) -> String {
+        format!(
+            "mysql://{}:{}@{}:{}/{}",
+            percent_encode(&self.user),
+            percent_encode(self.password.expose_secret()),
+            self.host,
+            self.port,
+            percent_encode(&self.name)
+        )
+    }
+}
+
+/// The first administrator, created on start when no admin exists.
+#[derive(Clone)]
+pub struct AdminBootstrap {
+    pub email: String,
+    pub password: SecretString,
+}
+
+impl fmt::Debug for AdminBootstrap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminBootstrap")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Compact,
+}
+
+/// The resolved configuration of the API server.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database: DatabaseConfig,
+    /// HMAC key of the JWTs.
+    pub jwt_secret: SecretString,
+    pub admin: Option<AdminBootstrap>,
+    /// Tenants are served at `<name>.<base_domain>`.
+    pub base_domain: String,
+    /// The edge's public URL; its scheme and port are those of tenants' URLs.
+    pub public_url: String,
+    pub regions: Vec<String>,
+    pub default_image: String,
+    /// `Secure` on auth cookies; only tests over plain HTTP turn it off.
+    pub secure_cookies: bool,
+    /// Take the client address for login throttling from the last `X-Forwarded-For` entry,
+    /// which the edge proxy appends; without a proxy in front this must be off, or clients
+    /// could choose their own address.
+    pub trust_forwarded_for: bool,
+    pub log_format: LogFormat,
+    /// The built portal (`portal/dist`), served at `/` with the SPA's routes falling back to
+    /// its `index.html`; none means the API serves only `/api`.
+    pub portal_dir: Option<PathBuf>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database", &self.database)
+            .field("jwt_secret", &"<redacted>")
+            .field("admin", &self.admin)
+            .field("base_domain", &self.base_domain)
+            .field("public_url", &self.public_url)
+            .field("regions", &self.regions)
+            .field("default_image", &self.default_image)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("log_format", &self.log_format)
+            .field("portal_dir", &self.portal_dir)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads [`DEFAULT_CONFIG_FILE`] (or the file named by `SWARMPRESS_CONFIG_FILE`) when it
+    /// exists, then the environment, then the secret files.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("SWARMPRESS_CONFIG_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        let raw: RawConfig = Figment::new()
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("SWARMPRESS_").only(ENV_KEYS))
+            .extract()
+            .map_err(Box::new)?;
+        Self::resolve(raw)
+    }
+
+    fn resolve(raw: RawConfig) -> Result<Self, ConfigError> {
+        let listen = raw
+            .listen
+            .parse()
+            .map_err(|error| ConfigError::Invalid(format!("listen {:?}: {error}", raw.listen)))?;
+        let database_password = match &raw.database_password_file {
+            Some(path) => read_secret(path)?,
+            None => {
+                return Err(ConfigError::Invalid(
+                    "SWARMPRESS_DATABASE_PASSWORD_FILE is required".to_owned(),
+                ));
+            }
+        };
+        let jwt_secret = match &raw.jwt_secret_file {
+            Some(path) => read_secret(path)?,
+            None => {
+                return Err(ConfigError::Invalid(
+                    "SWARMPRESS_JWT_SECRET_FILE is required".to_owned(),
+                ));
+            }
+        };
+        if jwt_secret.expose_secret().len() < 32 {
+            return Err(ConfigError::Invalid(
+                "the JWT secret must be at least 32 bytes".to_owned(),
+            ));
+        }
+        let admin = match raw.admin_email {
+            Some(email) if !email.trim().is_empty() => {
+                let password = match (&raw.admin_password_file, raw.admin_password) {
+                    (Some(path), _) => read_secret(path)?,
+                    (None, Some(password)) => SecretString::from(password),
+                    (None, None) => {
+                        return Err(ConfigError::Invalid(
+                            "SWARMPRESS_ADMIN_EMAIL needs SWARMPRESS_ADMIN_PASSWORD_FILE"
+                                .to_owned(),
+                        ));
+                    }
+                };
+                Some(AdminBootstrap {
+                    email: email.trim().to_owned(),
+                    password,
+                })
+            }
+            _ => None,
+        };
+        let regions: Vec<String> = raw
+            .regions
+            .split(',')
+            .map(str::trim)
+            .filter(|region| !region.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if regions.is_empty() {
+            return Err(ConfigError::Invalid(
+                "at least one region is required".to_owned(),
+            ));
+        }
+        let log_format = match raw.log_format.as_str() {
+            "json" => LogFormat::Json,
+            "compact" | "text" => LogFormat::Compact,
+            other => {
+                return Err(ConfigError::Invalid(format!(
+                    "log_format {other:?}: expected json or compact"
+                )));
+            }
+        };
+        Ok(Self {
+            listen,
+            database: DatabaseConfig {
+                host: raw.database_host,
+                port: raw.database_port,
+                name: raw.database_name,
+                user: raw.database_user,
+                password: database_password,
+            },
+            jwt_secret,
+            admin,
+            base_domain: raw.base_domain,
+            public_url: raw.public_url.trim_end_matches('/').to_owned(),
+            regions,
+            default_image: raw.default_image,
+            secure_cookies: raw.secure_cookies,
+            trust_forwarded_for: raw.trust_forwarded_for,
+            log_format,
+            portal_dir: raw.portal_dir,
+        })
+    }
+}
+
+/// A secret file's content without its trailing newline (editors and `echo` add one).
+fn read_secret(path: &Path) -> Result<SecretString, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
+}
+
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret_file(dir: &Path, name: &str, content: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    #[test]
+    fn resolves_defaults_and_secret_files_without_printing_secrets() {
+        let dir = std::env::temp_dir().join(format!("swarmpress-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let raw = RawConfig {
+            database_password_file: Some(secret_file(&dir, "db", "p@ss:word\n")),
+            jwt_secret_file: Some(secret_file(&dir, "jwt", &"k".repeat(40))),
+            admin_email: Some("root@example.test".to_owned()),
+            admin_password_file: Some(secret_file(&dir, "admin", "admin-password-123\n")),
+            ..RawConfig::default()
+        };
+        let config = Config::resolve(raw).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:8000".parse().unwrap());
+        assert_eq!(config.regions, ["eu-west", "us-east", "ap-south"]);
+        assert_eq!(config.database.password.expose_secret(), "p@ss:word");
+        assert_eq!(
+            config.database.url(),
+            "mysql://swarmpress:p%40ss%3Aword@127.0.0.1:3306/swarmpress"
+        );
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("p@ss"), "{printed}");
+        assert!(!printed.contains("kkkk"), "{printed}");
+        assert!(!printed.contains("admin-password"), "{printed}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_short_jwt_key() {
+        let dir = std::env::temp_dir().join(format!("swarmpress-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let raw = RawConfig {
+            database_password_file: Some(secret_file(&dir, "db", "x")),
+            jwt_secret_file: Some(secret_file(&dir, "jwt", "short")),
+            ..RawConfig::default()
+        };
+        assert!(matches!(
+            Config::resolve(raw),
+            Err(ConfigError::Invalid(message)) if message.contains("32 bytes")
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,232 @@
+//! `POST /apply`: multi-document YAML manifests with create-or-update semantics.
+//!
+//! Each document gets its own result; an invalid one is reported and does not stop the
+//! others. With `dryRun=true` every check runs and nothing is written.
+
+use poem::web::Data;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use secrecy::{ExposeSecret, SecretString};
+use swarmpress_schema::resource::{ManifestDocument, TenantManifest, parse_manifest};
+use swarmpress_schema::store::StoreError;
+
+use crate::auth::{Auth, Principal};
+use crate::body::YamlBody;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::routes::ApiTags;
+use crate::routes::tenants::{self, ADMIN_PASSWORD_LEN};
+use crate::state::AppState;
+use crate::tokens::random_token;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ApplyAction {
+    Created,
+    Configured,
+    Unchanged,
+    Invalid,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ApplyResult {
+    pub kind: String,
+    pub name: String,
+    pub action: ApplyAction,
+    pub errors: Vec<FieldError>,
+    /// For a tenant created by this call (not on a dry run): its WordPress admin password,
+    /// shown this once.
+    #[oai(skip_serializing_if_is_none)]
+    pub admin_password: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct ApplyResults {
+    pub results: Vec<ApplyResult>,
+}
+
+#[derive(ApiResponse)]
+pub enum ApplyResponse {
+    #[oai(status = 200)]
+    Ok(Json<ApplyResults>),
+}
+
+/// Turns a refusal into the document's errors; failures of the platform itself stay errors
+/// of the whole request.
+fn refusal(error: ApiError) -> ApiResult<Vec<FieldError>> {
+    Ok(match error {
+        ApiError::Validation { errors } | ApiError::BadRequest { errors, .. }
+            if !errors.is_empty() =>
+        {
+            errors
+        }
+        ApiError::QuotaExceeded(message) => vec![FieldError::new("spec", message)],
+        ApiError::Conflict(message)
+        | ApiError::BadRequest {
+            detail: message, ..
+        } => {
+            vec![FieldError::new("metadata", message)]
+        }
+        ApiError::NotFound(message) | ApiError::Forbidden(message) => {
+            vec![FieldError::new("metadata.name", message)]
+        }
+        other => return Err(other),
+    })
+}
+
+/// Applies (or, on a dry run, checks) one tenant document.
+async fn apply_tenant(
+    state: &AppState,
+    principal: &Principal,
+    manifest: TenantManifest,
+    dry_run: bool,
+    planned_creations: &mut u64,
+) -> ApiResult<(ApplyAction, Option<String>)> {
+    let name = manifest.metadata.name.clone();
+    let existing = match state.store.get_tenant(&name).await {
+        Ok(tenant) => Some(tenant),
+        Err(StoreError::NotFound) => None,
+        Err(error) => return Err(error.into()),
+    };
+    match existing {
+        None => {
+            if dry_run {
+                let plan = state.store.plan_of_user(principal.id()).await?;
+                tenants::check_spec(state, &manifest.spec, &manifest.metadata.labels)
+                    .map_err(|errors| ApiError::Validation { errors })?;
+                tenants::check_replica_quota(&plan, &manifest.spec)?;
+                // Earlier documents of this dry run would have created tenants too.
+                let count = state.store.count_tenants(principal.id()).await? + *planned_creations;
+                tenants::check_instance_quota(&plan, count)?;
+                *planned_creations += 1;
+                return Ok((ApplyAction::Created, None));
+            }
+            let password = SecretString::from(random_token(ADMIN_PASSWORD_LEN)?);
+            tenants::create(
+                state,
+                principal.id(),
+                &name,
+                manifest.metadata.labels,
+                manifest.spec,
+                password.clone(),
+            )
+            .await?;
+            tracing::info!(tenant = %name, owner = %principal.id(), "tenant created by apply");
+            Ok((
+                ApplyAction::Created,
+                Some(password.expose_secret().to_owned()),
+            ))
+        }
+        // Names are global; one taken by someone else is reported like a create's 409.
+        Some(tenant) if !principal.can_access(tenant.metadata.owner) => Err(ApiError::Conflict(
+            format!("a tenant named {:?} already exists", name.as_str()),
+        )),
+        Some(tenant) => {
+            if tenant.spec == manifest.spec && tenant.metadata.labels == manifest.metadata.labels {
+                return Ok((ApplyAction::Unchanged, None));
+            }
+            if tenant.is_deleting() {
+                return Err(ApiError::Conflict(
+                    "the tenant is being deleted and can no longer change".to_owned(),
+                ));
+            }
+            if dry_run {
+                let plan = state.store.plan_of_user(tenant.metadata.owner).await?;
+                tenants::check_spec(state, &manifest.spec, &manifest.metadata.labels)
+                    .map_err(|errors| ApiError::Validation { errors })?;
+                if manifest.spec.replicas > tenant.spec.replicas {
+                    tenants::check_replica_quota(&plan, &manifest.spec)?;
+                }
+                if let Some(expected) = &manifest.metadata.resource_version
+                    && *expected != tenant.metadata.resource_version
+                {
+                    return Err(ApiError::Conflict(format!(
+                        "the tenant was changed meanwhile; its resourceVersion is now {}",
+                        tenant.metadata.resource_version
+                    )));
+                }
+                return Ok((ApplyAction::Configured, None));
+            }
+            let written = tenants::replace(
+                state,
+                &tenant,
+                manifest.spec,
+                manifest.metadata.labels,
+                manifest.metadata.resource_version.as_deref(),
+            )
+            .await?;
+            Ok((
+                if written.changed {
+                    ApplyAction::Configured
+                } else {
+                    ApplyAction::Unchanged
+                },
+                None,
+            ))
+        }
+    }
+}
+
+pub struct ApplyApi;
+
+#[OpenApi(tag = "ApiTags::Tenants")]
+impl ApplyApi {
+    /// Applies a multi-document YAML manifest (`kind: Tenant`): each tenant is created, or
+    /// updated to match, as the caller. One result per non-empty document, in order.
+    #[oai(path = "/apply", method = "post", operation_id = "applyManifest")]
+    async fn apply(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        /// Check everything, write nothing.
+        #[oai(name = "dryRun")]
+        dry_run: Query<Option<bool>>,
+        body: YamlBody,
+    ) -> ApiResult<ApplyResponse> {
+        let principal = auth.principal();
+        let dry_run = dry_run.0.unwrap_or(false);
+        let mut planned_creations = 0;
+        let mut results = Vec::new();
+        for parsed in parse_manifest(&body.0) {
+            let result = match parsed {
+                Err(error) => ApplyResult {
+                    kind: error.kind.unwrap_or_default(),
+                    name: error.name.unwrap_or_default(),
+                    action: ApplyAction::Invalid,
+                    errors: error.errors,
+                    admin_password: None,
+                },
+                Ok(ManifestDocument::Rollout(rollout)) => ApplyResult {
+                    kind: "Rollout".to_owned(),
+                    name: rollout.metadata.name,
+                    action: ApplyAction::Invalid,
+                    errors: vec![FieldError::new(
+                        "kind",
+                        "Rollout manifests are not accepted here; use /admin/rollouts",
+                    )],
+                    admin_password: None,
+                },
+                Ok(ManifestDocument::Tenant(manifest)) => {
+                    let name = manifest.metadata.name.to_string();
+                    let outcome =
+                        apply_tenant(&state, principal, manifest, dry_run, &mut planned_creations)
+                            .await;
+                    let (action, errors, admin_password) = match outcome {
+                        Ok((action, password)) => (action, Vec::new(), password),
+                        Err(error) => (ApplyAction::Invalid, refusal(error)?, None),
+                    };
+                    ApplyResult {
+                        kind: "Tenant".to_owned(),
+                        name,
+                        action,
+                        errors,
+                        admin_password,
+                    }
+                }
+            };
+            results.push(result);
+        }
+        Ok(ApplyResponse::Ok(Json(ApplyResults { results })))
+    }
+}

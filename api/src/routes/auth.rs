@@ -1,0 +1,519 @@
+//! `/auth`: registration, login, refresh-token rotation, logout, profile, password and
+//! personal access tokens.
+
+use chrono::Utc;
+use poem::Request;
+use poem::web::Data;
+use poem::web::cookie::CookieJar;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use swarmpress_schema::resource::validation::is_plausible_email;
+use swarmpress_schema::resource::{AccessToken, Role, User};
+use swarmpress_schema::store::{NewUser, RefreshRotation, StoreError};
+use uuid::Uuid;
+
+use crate::auth::cookies::{
+    ACCESS_COOKIE, REFRESH_COOKIE, check_csrf, clear_session_cookies, client_address,
+    set_session_cookies,
+};
+use crate::auth::{Auth, Credential};
+use crate::body::JsonBody;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::passwords::check_new_password;
+use crate::routes::ApiTags;
+use crate::state::AppState;
+use crate::tokens::{REFRESH_TTL, TokenType, new_personal_access_token, sha256_hex};
+
+/// Longest display name accepted.
+const MAX_NAME_CHARS: usize = 100;
+/// Personal access tokens may live at most this long (and forever when no expiry is asked).
+const MAX_TOKEN_DAYS: u32 = 3650;
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+pub struct RegisterRequest {
+    pub email: String,
+    /// At least 12 characters.
+    #[oai(write_only)]
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+pub struct LoginRequest {
+    pub email: String,
+    #[oai(write_only)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+pub struct ProfileUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+pub struct PasswordChange {
+    #[oai(write_only)]
+    pub current_password: String,
+    /// At least 12 characters.
+    #[oai(write_only)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+pub struct TokenRequest {
+    /// What the token is for, e.g. "laptop CLI".
+    pub name: String,
+    /// Lifetime in days (1 to 3650); no expiry when absent.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// A new personal access token. `token` is shown this once; only its hash is kept.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct CreatedToken {
+    #[oai(flatten)]
+    pub metadata: AccessToken,
+    pub token: String,
+}
+
+#[derive(ApiResponse)]
+pub enum RegisterResponse {
+    /// Registered and logged in: the auth cookies are set.
+    #[oai(status = 201)]
+    Created(Json<User>),
+}
+
+#[derive(ApiResponse)]
+pub enum LoginResponse {
+    /// Logged in: the auth cookies are set.
+    #[oai(status = 200)]
+    Ok(Json<User>),
+}
+
+#[derive(ApiResponse)]
+pub enum NoContentResponse {
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+pub enum UserResponse {
+    #[oai(status = 200)]
+    Ok(Json<User>),
+}
+
+#[derive(ApiResponse)]
+pub enum TokenListResponse {
+    #[oai(status = 200)]
+    Ok(Json<Vec<AccessToken>>),
+}
+
+#[derive(ApiResponse)]
+pub enum TokenCreatedResponse {
+    #[oai(status = 201)]
+    Created(Json<CreatedToken>),
+}
+
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn check_email(field: &str, email: &str, errors: &mut Vec<FieldError>) {
+    if !is_plausible_email(email) {
+        errors.push(FieldError::new(field, "is not a valid e-mail address"));
+    }
+}
+
+fn check_name(field: &str, name: &str, errors: &mut Vec<FieldError>) {
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {MAX_NAME_CHARS} printable characters"),
+        ));
+    }
+}
+
+fn fail_if_any(errors: Vec<FieldError>) -> ApiResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation { errors })
+    }
+}
+
+fn refresh_expiry() -> ApiResult<chrono::DateTime<Utc>> {
+    Ok(Utc::now() + chrono::Duration::from_std(REFRESH_TTL).map_err(ApiError::internal)?)
+}
+
+/// Starts a login session: a new refresh family, an access and a refresh token, both cookies.
+async fn start_session(state: &AppState, jar: &CookieJar, user: &User) -> ApiResult<Uuid> {
+    let jti = Uuid::new_v4();
+    let family = state
+        .store
+        .create_refresh_family(user.id, &jti.to_string(), refresh_expiry()?)
+        .await?;
+    let refresh = state.jwt.issue(user.id, family, TokenType::Refresh, jti)?;
+    let access = state
+        .jwt
+        .issue(user.id, family, TokenType::Access, Uuid::new_v4())?;
+    set_session_cookies(jar, &state.config, &access.token, &refresh.token);
+    Ok(family)
+}
+
+pub struct AuthApi;
+
+#[OpenApi(prefix_path = "/auth", tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Creates an account on the default plan and logs it in.
+    #[oai(path = "/register", method = "post", operation_id = "register")]
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        jar: &CookieJar,
+        body: JsonBody<RegisterRequest>,
+    ) -> ApiResult<RegisterResponse> {
+        let request = body.0;
+        let email = normalize_email(&request.email);
+        let name = request.name.unwrap_or_default().trim().to_owned();
+        let mut errors = Vec::new();
+        check_email("email", &email, &mut errors);
+        if let Err(message) = check_new_password(&request.password) {
+            errors.push(FieldError::new("password", message));
+        }
+        check_name("name", &name, &mut errors);
+        fail_if_any(errors)?;
+        let password = SecretString::from(request.password);
+        let password_hash = state.passwords.hash(&password).await?;
+        let user = match state
+            .store
+            .create_user(NewUser {
+                email,
+                name,
+                password_hash,
+                role: Role::User,
+            })
+            .await
+        {
+            Ok(user) => user,
+            Err(StoreError::AlreadyExists) => {
+                return Err(ApiError::Conflict(
+                    "an account with this e-mail already exists".to_owned(),
+                ));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        start_session(&state, jar, &user).await?;
+        tracing::info!(user = %user.id, "user registered");
+        Ok(RegisterResponse::Created(Json(user)))
+    }
+
+    /// Logs in with e-mail and password. Repeated failures for an account or from an
+    /// address are refused with 429 before any password is checked.
+    #[oai(path = "/login", method = "post", operation_id = "login")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        jar: &CookieJar,
+        body: JsonBody<LoginRequest>,
+    ) -> ApiResult<LoginResponse> {
+        let email = normalize_email(&body.0.email);
+        let password = SecretString::from(body.0.password);
+        let address = client_address(request, &state.config);
+        if let Some(retry_after) = state.throttle.check(&email, address) {
+            tracing::warn!(?address, "login throttled");
+            return Err(ApiError::RateLimited { retry_after });
+        }
+        let credentials = state.store.find_user_by_email(&email).await?;
+        // Verified even when the user is unknown (against a dummy hash): answering faster
+        // for unknown e-mails would tell an attacker which accounts exist.
+        let matched = state
+            .passwords
+            .verify(
+                &password,
+                credentials.as_ref().map(|c| c.password_hash.as_str()),
+            )
+            .await?;
+        let user = match credentials {
+            Some(credentials) if matched => credentials.user,
+            _ => {
+                state.throttle.record_failure(&email, address);
+                return Err(ApiError::Unauthorized(
+                    "wrong e-mail or password".to_owned(),
+                ));
+            }
+        };
+        state.throttle.record_success(&email);
+        start_session(&state, jar, &user).await?;
+        tracing::info!(user = %user.id, "logged in");
+        Ok(LoginResponse::Ok(Json(user)))
+    }
+
+    /// Exchanges the refresh cookie for new access and refresh cookies. A refresh token
+    /// used twice means it was stolen: its whole session is revoked.
+    #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
+    async fn refresh(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        jar: &CookieJar,
+    ) -> ApiResult<LoginResponse> {
+        check_csrf(request)?;
+        let unauthorized = || ApiError::Unauthorized("invalid or expired refresh token".to_owned());
+        let token = jar
+            .get(REFRESH_COOKIE)
+            .map(|cookie| cookie.value_str().to_owned())
+            .ok_or_else(unauthorized)?;
+        let claims = state
+            .jwt
+            .verify(&token, TokenType::Refresh)
+            .ok_or_else(unauthorized)?;
+        let next = state
+            .jwt
+            .issue(claims.sub, claims.sid, TokenType::Refresh, Uuid::new_v4())?;
+        let rotation = state
+            .store
+            .rotate_refresh_family(
+                claims.sid,
+                &claims.jti.to_string(),
+                &next.claims.jti.to_string(),
+                refresh_expiry()?,
+            )
+            .await?;
+        match rotation {
+            RefreshRotation::Rotated { .. } => {}
+            RefreshRotation::Reused { user_id } => {
+                tracing::warn!(user = %user_id, session = %claims.sid,
+                    "refresh token reused; session revoked");
+                clear_session_cookies(jar, &state.config);
+                return Err(unauthorized());
+            }
+            RefreshRotation::Invalid => {
+                clear_session_cookies(jar, &state.config);
+                return Err(unauthorized());
+            }
+        }
+        let user = match state.store.get_user(claims.sub).await {
+            Ok(user) => user,
+            Err(StoreError::NotFound) => return Err(unauthorized()),
+            Err(error) => return Err(error.into()),
+        };
+        let access = state
+            .jwt
+            .issue(user.id, claims.sid, TokenType::Access, Uuid::new_v4())?;
+        set_session_cookies(jar, &state.config, &access.token, &next.token);
+        Ok(LoginResponse::Ok(Json(user)))
+    }
+
+    /// Revokes the current session (its refresh family) and clears the cookies. Works with
+    /// an expired access cookie, as long as either cookie names the session.
+    #[oai(path = "/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        jar: &CookieJar,
+    ) -> ApiResult<NoContentResponse> {
+        check_csrf(request)?;
+        let session = jar
+            .get(REFRESH_COOKIE)
+            .and_then(|c| state.jwt.verify(c.value_str(), TokenType::Refresh))
+            .or_else(|| {
+                jar.get(ACCESS_COOKIE)
+                    .and_then(|c| state.jwt.verify(c.value_str(), TokenType::Access))
+            });
+        if let Some(claims) = session {
+            state.store.revoke_refresh_family(claims.sid).await?;
+        }
+        clear_session_cookies(jar, &state.config);
+        Ok(NoContentResponse::NoContent)
+    }
+
+    /// The caller's profile.
+    #[oai(path = "/profile", method = "get", operation_id = "getProfile")]
+    async fn profile(&self, auth: Auth) -> ApiResult<UserResponse> {
+        Ok(UserResponse::Ok(Json(auth.principal().user.clone())))
+    }
+
+    /// Changes the caller's name or e-mail.
+    #[oai(path = "/profile", method = "patch", operation_id = "updateProfile")]
+    async fn update_profile(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        body: JsonBody<ProfileUpdate>,
+    ) -> ApiResult<UserResponse> {
+        let principal = auth.principal();
+        let email = body.0.email.as_deref().map(normalize_email);
+        let name = body.0.name.as_deref().map(|n| n.trim().to_owned());
+        let mut errors = Vec::new();
+        if let Some(email) = &email {
+            check_email("email", email, &mut errors);
+        }
+        if let Some(name) = &name {
+            check_name("name", name, &mut errors);
+        }
+        fail_if_any(errors)?;
+        match state.store.update_user(principal.id(), name, email).await {
+            Ok(user) => Ok(UserResponse::Ok(Json(user))),
+            Err(StoreError::AlreadyExists) => Err(ApiError::Conflict(
+                "an account with this e-mail already exists".to_owned(),
+            )),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Changes the password. Every other login session is revoked; personal access tokens
+    /// stay valid. A cookie session gets fresh cookies.
+    #[oai(path = "/password", method = "put", operation_id = "changePassword")]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        jar: &CookieJar,
+        auth: Auth,
+        body: JsonBody<PasswordChange>,
+    ) -> ApiResult<NoContentResponse> {
+        let principal = auth.principal();
+        if let Err(message) = check_new_password(&body.0.new_password) {
+            return Err(ApiError::validation("newPassword", message));
+        }
+        let current = SecretString::from(body.0.current_password);
+        let new = SecretString::from(body.0.new_password);
+        // Same throttle as login: this endpoint also answers "is this the password?".
+        let account = principal.user.email.clone();
+        let address = client_address(request, &state.config);
+        if let Some(retry_after) = state.throttle.check(&account, address) {
+            return Err(ApiError::RateLimited { retry_after });
+        }
+        let credentials = state.store.get_user_credentials(principal.id()).await?;
+        if !state
+            .passwords
+            .verify(&current, Some(&credentials.password_hash))
+            .await?
+        {
+            state.throttle.record_failure(&account, address);
+            return Err(ApiError::validation(
+                "currentPassword",
+                "is not the current password",
+            ));
+        }
+        if current.expose_secret() == new.expose_secret() {
+            return Err(ApiError::validation(
+                "newPassword",
+                "must differ from the current password",
+            ));
+        }
+        let hash = state.passwords.hash(&new).await?;
+        // Every session goes, the caller's included, and access tokens issued before now stop
+        // working; then a cookie caller gets a new session, whose tokens postdate the change.
+        let user = state
+            .store
+            .set_password(principal.id(), &hash, None)
+            .await?;
+        if let Credential::Session { .. } = principal.credential {
+            start_session(&state, jar, &user).await?;
+        }
+        tracing::info!(user = %principal.id(), "password changed; other sessions revoked");
+        Ok(NoContentResponse::NoContent)
+    }
+
+    /// The caller's personal access tokens (metadata only).
+    #[oai(path = "/tokens", method = "get", operation_id = "listTokens")]
+    async fn list_tokens(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+    ) -> ApiResult<TokenListResponse> {
+        let tokens = state
+            .store
+            .list_access_tokens(auth.principal().id())
+            .await?;
+        Ok(TokenListResponse::Ok(Json(tokens)))
+    }
+
+    /// Creates a personal access token for the CLI. The secret is in this response only.
+    #[oai(path = "/tokens", method = "post", operation_id = "createToken")]
+    async fn create_token(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        body: JsonBody<TokenRequest>,
+    ) -> ApiResult<TokenCreatedResponse> {
+        let request = body.0;
+        let name = request.name.trim().to_owned();
+        let mut errors = Vec::new();
+        if name.is_empty() {
+            errors.push(FieldError::new("name", "must not be blank"));
+        }
+        check_name("name", &name, &mut errors);
+        if let Some(days) = request.expires_in_days
+            && !(1..=MAX_TOKEN_DAYS).contains(&days)
+        {
+            errors.push(FieldError::new(
+                "expiresInDays",
+                format!("must be between 1 and {MAX_TOKEN_DAYS}"),
+            ));
+        }
+        fail_if_any(errors)?;
+        let secret = new_personal_access_token()?;
+        let token = secret.expose_secret();
+        // `spat_` and four characters: enough to tell tokens apart, far too little to guess.
+        let prefix: String = token.chars().take(9).collect();
+        let expires_at = request
+            .expires_in_days
+            .map(|days| Utc::now() + chrono::Duration::days(i64::from(days)));
+        let metadata = state
+            .store
+            .create_access_token(
+                auth.principal().id(),
+                &name,
+                &sha256_hex(token),
+                &prefix,
+                expires_at,
+            )
+            .await?;
+        tracing::info!(user = %auth.principal().id(), token = %metadata.id, "access token created");
+        Ok(TokenCreatedResponse::Created(Json(CreatedToken {
+            metadata,
+            token: token.to_owned(),
+        })))
+    }
+
+    /// Revokes one of the caller's personal access tokens.
+    #[oai(path = "/tokens/:id", method = "delete", operation_id = "deleteToken")]
+    async fn delete_token(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> ApiResult<NoContentResponse> {
+        match state
+            .store
+            .delete_access_token(auth.principal().id(), id.0)
+            .await
+        {
+            Ok(()) => Ok(NoContentResponse::NoContent),
+            Err(StoreError::NotFound) => Err(ApiError::NotFound("no such token".to_owned())),
+            Err(error) => Err(error.into()),
+        }
+    }
+}

@@ -1,0 +1,744 @@
+//! `/tenants`: desired state of WordPress sites. Nothing here calls Docker, MariaDB's admin
+//! interface or S3; the controller converges the platform to what is stored.
+//!
+//! A tenant the caller may not see answers 404 exactly like one that does not exist, so that
+//! names of other users' sites cannot be probed through the API.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::{EventStream, Json};
+use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi, ResponseContent};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use swarmpress_schema::TenantName;
+use swarmpress_schema::resource::validation::validate_labels;
+use swarmpress_schema::resource::{
+    API_VERSION, Plan, Resources, SpecLimits, Tenant, TenantEvent, TenantSpec, TenantState,
+};
+use swarmpress_schema::store::{StoreError, WriteResult, now};
+use uuid::Uuid;
+
+use crate::auth::{Auth, Principal};
+use crate::body::{JsonBody, MergePatchBody, parse_json};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::passwords::check_new_password;
+use crate::patch::merge_patch;
+use crate::routes::ApiTags;
+use crate::selector::LabelSelector;
+use crate::state::AppState;
+use crate::tokens::random_token;
+use crate::watch::{self, WatchEvent};
+
+/// Length of generated WordPress admin passwords (`[A-Za-z0-9]`, ~119 bits).
+pub const ADMIN_PASSWORD_LEN: usize = 20;
+/// Read-modify-write actions retry this often when another write slips in between.
+const ACTION_ATTEMPTS: usize = 5;
+const MAX_EVENTS: u64 = 100;
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+pub struct CreateMetadata {
+    /// The slug: 3–32 of `a-z0-9-`, starting with a letter. Becomes `<name>.<base domain>`.
+    pub name: String,
+    #[serde(default)]
+    #[oai(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+pub struct TenantCreateRequest {
+    #[serde(default)]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub metadata: CreateMetadata,
+    pub spec: TenantSpec,
+    /// The WordPress admin's password; generated (20 characters) when absent. It is
+    /// returned once, in the creation response, and never again.
+    #[serde(default)]
+    #[oai(write_only)]
+    pub admin_password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase")]
+pub struct ReplaceMetadata {
+    /// When given, the write happens only if the tenant is still at this version (409
+    /// otherwise).
+    #[serde(default)]
+    pub resource_version: Option<String>,
+    /// Replaces the labels; kept when absent.
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Must match the path when given.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A tenant as sent back by PUT: other metadata fields (uid, generation, …) and `status`
+/// are accepted and ignored, so that a GET's document can be edited and PUT back.
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase")]
+pub struct TenantReplaceRequest {
+    #[serde(default)]
+    #[oai(default)]
+    pub metadata: ReplaceMetadata,
+    pub spec: TenantSpec,
+}
+
+/// A tenant with the admin password generated for it, shown this once.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct CreatedTenant {
+    #[oai(flatten)]
+    pub tenant: Tenant,
+    pub admin_password: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ListMeta {
+    /// Watch from this version to see every change after this list.
+    pub resource_version: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct TenantList {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ListMeta,
+    pub items: Vec<Tenant>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+pub struct ScaleRequest {
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    #[serde(default)]
+    pub resources: Option<Resources>,
+}
+
+#[derive(ApiRequest)]
+pub enum PatchBody {
+    /// RFC 7396 merge patch of `spec` (or of `{metadata: {labels, resourceVersion}, spec}`).
+    MergePatch(MergePatchBody),
+    Json(JsonBody<serde_json::Value>),
+}
+
+#[derive(ApiResponse)]
+pub enum CreateTenantResponse {
+    #[oai(status = 201)]
+    Created(Json<CreatedTenant>),
+}
+
+#[derive(ResponseContent)]
+pub enum ListContent {
+    Json(Json<TenantList>),
+    /// With `watch=true`: `ADDED`, `MODIFIED` and `DELETED` events whose data is the tenant
+    /// and whose id is its resourceVersion.
+    EventStream(EventStream<BoxStream<'static, WatchEvent>>),
+}
+
+#[derive(ApiResponse)]
+pub enum ListTenantsResponse {
+    #[oai(status = 200)]
+    Ok(ListContent),
+}
+
+#[derive(ApiResponse)]
+pub enum TenantResponse {
+    #[oai(status = 200)]
+    Ok(Json<Tenant>),
+}
+
+#[derive(ApiResponse)]
+pub enum AcceptedResponse {
+    /// Stored; the controller converges the site to it.
+    #[oai(status = 202)]
+    Accepted(Json<Tenant>),
+}
+
+#[derive(ApiResponse)]
+pub enum EventsResponse {
+    #[oai(status = 200)]
+    Ok(Json<Vec<TenantEvent>>),
+}
+
+/// A path name that cannot be a tenant is simply one that does not exist.
+fn parse_name(name: &str) -> ApiResult<TenantName> {
+    TenantName::parse(name).map_err(|_| not_found(name))
+}
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::NotFound(format!("tenant {name:?} not found"))
+}
+
+fn store_error(name: &TenantName, error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => not_found(name.as_str()),
+        StoreError::AlreadyExists => {
+            ApiError::Conflict(format!("a tenant named {:?} already exists", name.as_str()))
+        }
+        other => other.into(),
+    }
+}
+
+/// The tenant, if the caller may see it.
+pub async fn load_visible(
+    state: &AppState,
+    principal: &Principal,
+    name: &TenantName,
+) -> ApiResult<Tenant> {
+    let tenant = state
+        .store
+        .get_tenant(name)
+        .await
+        .map_err(|error| store_error(name, error))?;
+    if principal.can_access(tenant.metadata.owner) {
+        Ok(tenant)
+    } else {
+        Err(not_found(name.as_str()))
+    }
+}
+
+fn with_prefix(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| FieldError::new(format!("{prefix}{}", e.field), e.message))
+        .collect()
+}
+
+/// Checks a spec and labels against the platform's rules (422 `validation_failed`). The
+/// plan's limits are checked apart ([`check_replica_quota`], [`check_instance_quota`]) so that
+/// they answer 403 `quota_exceeded`.
+pub fn check_spec(
+    state: &AppState,
+    spec: &TenantSpec,
+    labels: &BTreeMap<String, String>,
+) -> Result<(), Vec<FieldError>> {
+    let limits = SpecLimits {
+        regions: state.config.regions.clone(),
+        // The plan's bound is checked separately, to answer 403 rather than 422.
+        max_replicas: u32::MAX,
+    };
+    let mut errors = Vec::new();
+    if let Err(spec_errors) = spec.validate(&limits) {
+        errors.extend(spec_errors);
+    }
+    if let Err(label_errors) = validate_labels(labels) {
+        errors.extend(with_prefix("metadata.", label_errors));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+pub fn check_replica_quota(plan: &Plan, spec: &TenantSpec) -> ApiResult<()> {
+    if spec.replicas > plan.max_replicas {
+        return Err(ApiError::QuotaExceeded(format!(
+            "the {} plan allows at most {} replicas per site; {} requested",
+            plan.name, plan.max_replicas, spec.replicas
+        )));
+    }
+    Ok(())
+}
+
+/// Whether an owner who has `count` tenants may create another one.
+pub fn check_instance_quota(plan: &Plan, count: u64) -> ApiResult<()> {
+    if plan.allows_another_instance(count) {
+        return Ok(());
+    }
+    Err(ApiError::QuotaExceeded(format!(
+        "the {} plan allows {} sites; upgrade to create more",
+        plan.name,
+        plan.max_instances
+            .map_or_else(|| "unlimited".to_owned(), |m| m.to_string())
+    )))
+}
+
+/// Validates and quota-checks a new tenant for `owner`, then stores it with its admin
+/// password. Shared by `POST /tenants` and manifest apply.
+pub async fn create(
+    state: &AppState,
+    owner: Uuid,
+    name: &TenantName,
+    labels: BTreeMap<String, String>,
+    spec: TenantSpec,
+    admin_password: SecretString,
+) -> ApiResult<Tenant> {
+    let plan = state.store.plan_of_user(owner).await?;
+    check_spec(state, &spec, &labels).map_err(|errors| ApiError::Validation { errors })?;
+    check_replica_quota(&plan, &spec)?;
+    check_instance_quota(&plan, state.store.count_tenants(owner).await?)?;
+    state
+        .store
+        .create_tenant_with_admin_password(
+            owner,
+            name,
+            labels,
+            spec,
+            admin_password.expose_secret(),
+        )
+        .await
+        .map_err(|error| store_error(name, error))
+}
+
+/// Validates and quota-checks a replacement spec of a visible tenant, then writes it.
+pub async fn replace(
+    state: &AppState,
+    tenant: &Tenant,
+    spec: TenantSpec,
+    labels: BTreeMap<String, String>,
+    expected_resource_version: Option<&str>,
+) -> ApiResult<WriteResult> {
+    let plan = state.store.plan_of_user(tenant.metadata.owner).await?;
+    check_spec(state, &spec, &labels).map_err(|errors| ApiError::Validation { errors })?;
+    // Lowering replicas is always allowed, even above a plan that was downgraded since.
+    if spec.replicas > tenant.spec.replicas {
+        check_replica_quota(&plan, &spec)?;
+    }
+    let name = &tenant.metadata.name;
+    state
+        .store
+        .replace_spec(name, spec, labels, expected_resource_version)
+        .await
+        .map_err(|error| store_error(name, error))
+}
+
+/// Applies `change` to the current spec and writes it, retrying when another write lands
+/// in between (each attempt re-reads, so no update is lost).
+async fn update_spec(
+    state: &AppState,
+    principal: &Principal,
+    name: &TenantName,
+    change: impl Fn(&mut TenantSpec),
+) -> ApiResult<Tenant> {
+    for _ in 0..ACTION_ATTEMPTS {
+        let tenant = load_visible(state, principal, name).await?;
+        let mut spec = tenant.spec.clone();
+        change(&mut spec);
+        let version = tenant.metadata.resource_version.clone();
+        let labels = tenant.metadata.labels.clone();
+        match replace(state, &tenant, spec, labels, Some(&version)).await {
+            Err(ApiError::Conflict(_)) if !tenant.is_deleting() => continue,
+            outcome => return outcome.map(|written| written.tenant),
+        }
+    }
+    Err(ApiError::Conflict(
+        "the tenant is changing too often; try again".to_owned(),
+    ))
+}
+
+pub struct TenantsApi;
+
+#[OpenApi(prefix_path = "/tenants", tag = "ApiTags::Tenants")]
+impl TenantsApi {
+    /// Creates a tenant. The response carries `adminPassword`, the WordPress admin's
+    /// password, which is never shown again.
+    #[oai(path = "/", method = "post", operation_id = "createTenant")]
+    async fn create_tenant(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        body: JsonBody<TenantCreateRequest>,
+    ) -> ApiResult<CreateTenantResponse> {
+        let request = body.0;
+        let mut errors = Vec::new();
+        if let Some(version) = &request.api_version
+            && version != API_VERSION
+        {
+            errors.push(FieldError::new(
+                "apiVersion",
+                format!("must be {API_VERSION}"),
+            ));
+        }
+        if let Some(kind) = &request.kind
+            && kind != "Tenant"
+        {
+            errors.push(FieldError::new("kind", "must be Tenant"));
+        }
+        let name = match TenantName::parse(&request.metadata.name) {
+            Ok(name) => Some(name),
+            Err(error) => {
+                errors.push(FieldError::new("metadata.name", error.to_string()));
+                None
+            }
+        };
+        if let Some(password) = &request.admin_password
+            && let Err(message) = check_new_password(password)
+        {
+            errors.push(FieldError::new("adminPassword", message));
+        }
+        let (Some(name), true) = (name, errors.is_empty()) else {
+            return Err(ApiError::Validation { errors });
+        };
+        let password = match request.admin_password {
+            Some(password) => SecretString::from(password),
+            None => SecretString::from(random_token(ADMIN_PASSWORD_LEN)?),
+        };
+        let tenant = create(
+            &state,
+            auth.principal().id(),
+            &name,
+            request.metadata.labels,
+            request.spec,
+            password.clone(),
+        )
+        .await?;
+        tracing::info!(tenant = %name, owner = %auth.principal().id(), "tenant created");
+        Ok(CreateTenantResponse::Created(Json(CreatedTenant {
+            tenant,
+            admin_password: password.expose_secret().to_owned(),
+        })))
+    }
+
+    /// Lists the caller's tenants (admins: everyone's, or one owner's with `owner`).
+    /// With `watch=true` it streams changes instead (`text/event-stream`), starting after
+    /// `resourceVersion` (or `Last-Event-ID`), or from now.
+    #[oai(path = "/", method = "get", operation_id = "listTenants")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list_tenants(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        /// Admins only: restrict to this owner's tenants.
+        owner: Query<Option<Uuid>>,
+        /// `key=value[,key2=value2]`: all must match.
+        #[oai(name = "labelSelector")]
+        label_selector: Query<Option<String>>,
+        watch: Query<Option<bool>>,
+        /// With `watch`: stream the changes after this version.
+        #[oai(name = "resourceVersion")]
+        resource_version: Query<Option<String>>,
+        /// With `watch`: an SSE client's resume point; `resourceVersion` wins when both are
+        /// given.
+        #[oai(name = "Last-Event-ID")]
+        last_event_id: Header<Option<String>>,
+    ) -> ApiResult<ListTenantsResponse> {
+        let principal = auth.principal();
+        let selector = LabelSelector::parse(label_selector.0.as_deref().unwrap_or_default())?;
+        let owner = match (principal.is_admin(), owner.0) {
+            (true, owner) => owner,
+            // A user may name themselves; naming anyone else is an admin's privilege.
+            (false, Some(other)) if other != principal.id() => {
+                return Err(ApiError::Forbidden(
+                    "only administrators may list other users' tenants".to_owned(),
+                ));
+            }
+            (false, _) => Some(principal.id()),
+        };
+        if watch.0.unwrap_or(false) {
+            let from = resource_version.0.or(last_event_id.0);
+            let after = match from.as_deref().map(str::trim) {
+                None | Some("") => state.store.current_resource_version().await?,
+                Some(text) => text.parse::<i64>().map_err(|_| {
+                    ApiError::bad_request(Some("resourceVersion"), "must be a decimal number")
+                })?,
+            };
+            // Fail fast (410) when the feed was pruned past the resume point, before the
+            // stream starts and a status can no longer be sent.
+            state
+                .store
+                .changes_since(after, 1)
+                .await
+                .map_err(ApiError::from)?;
+            let stream = watch::tenant_events(state.0.clone(), owner, selector, after);
+            return Ok(ListTenantsResponse::Ok(ListContent::EventStream(
+                EventStream::new(stream.boxed())
+                    .keep_alive(watch::KEEP_ALIVE)
+                    .to_event(watch::to_sse_event),
+            )));
+        }
+        let (items, version) = state.store.list_tenants_snapshot(owner, None).await?;
+        let items = items
+            .into_iter()
+            .filter(|tenant| selector.matches(&tenant.metadata.labels))
+            .collect();
+        Ok(ListTenantsResponse::Ok(ListContent::Json(Json(
+            TenantList {
+                api_version: API_VERSION.to_owned(),
+                kind: "TenantList".to_owned(),
+                metadata: ListMeta {
+                    resource_version: version.to_string(),
+                },
+                items,
+            },
+        ))))
+    }
+
+    /// One tenant.
+    #[oai(path = "/:name", method = "get", operation_id = "getTenant")]
+    async fn get_tenant(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+    ) -> ApiResult<TenantResponse> {
+        let name = parse_name(&name.0)?;
+        let tenant = load_visible(&state, auth.principal(), &name).await?;
+        Ok(TenantResponse::Ok(Json(tenant)))
+    }
+
+    /// Replaces the spec (and the labels when given). With `metadata.resourceVersion`, only
+    /// if the tenant is still at that version.
+    #[oai(path = "/:name", method = "put", operation_id = "replaceTenant")]
+    async fn replace_tenant(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+        body: JsonBody<TenantReplaceRequest>,
+    ) -> ApiResult<TenantResponse> {
+        let name = parse_name(&name.0)?;
+        let request = body.0;
+        if let Some(body_name) = &request.metadata.name
+            && body_name != name.as_str()
+        {
+            return Err(ApiError::validation(
+                "metadata.name",
+                "must match the name in the path",
+            ));
+        }
+        let tenant = load_visible(&state, auth.principal(), &name).await?;
+        let labels = request
+            .metadata
+            .labels
+            .unwrap_or_else(|| tenant.metadata.labels.clone());
+        let written = replace(
+            &state,
+            &tenant,
+            request.spec,
+            labels,
+            request.metadata.resource_version.as_deref(),
+        )
+        .await?;
+        Ok(TenantResponse::Ok(Json(written.tenant)))
+    }
+
+    /// Merge-patches the spec (RFC 7396): `{"replicas": 2}`, or the tenant form
+    /// `{"metadata": {"labels": …, "resourceVersion": …}, "spec": {…}}`.
+    #[oai(path = "/:name", method = "patch", operation_id = "patchTenant")]
+    async fn patch_tenant(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+        body: PatchBody,
+    ) -> ApiResult<TenantResponse> {
+        let name = parse_name(&name.0)?;
+        let patch = match body {
+            PatchBody::MergePatch(MergePatchBody(patch)) | PatchBody::Json(JsonBody(patch)) => {
+                patch
+            }
+        };
+        let serde_json::Value::Object(object) = &patch else {
+            return Err(ApiError::bad_request(
+                None,
+                "the patch must be a JSON object",
+            ));
+        };
+        let whole_object = object.contains_key("spec") || object.contains_key("metadata");
+        let (spec_patch, labels_patch, expected) = if whole_object {
+            let metadata = object.get("metadata");
+            (
+                object.get("spec").cloned(),
+                metadata.and_then(|m| m.get("labels")).cloned(),
+                metadata
+                    .and_then(|m| m.get("resourceVersion"))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
+            )
+        } else {
+            (Some(patch.clone()), None, None)
+        };
+        let tenant = load_visible(&state, auth.principal(), &name).await?;
+        let mut spec = serde_json::to_value(&tenant.spec).map_err(ApiError::internal)?;
+        if let Some(spec_patch) = &spec_patch {
+            merge_patch(&mut spec, spec_patch);
+        }
+        let spec_bytes = serde_json::to_vec(&spec).map_err(ApiError::internal)?;
+        let spec: TenantSpec = parse_json(&spec_bytes).map_err(|error| match error {
+            ApiError::BadRequest { detail, errors } => ApiError::BadRequest {
+                detail,
+                errors: with_prefix("spec.", errors),
+            },
+            other => other,
+        })?;
+        let mut labels =
+            serde_json::to_value(&tenant.metadata.labels).map_err(ApiError::internal)?;
+        if let Some(labels_patch) = &labels_patch {
+            merge_patch(&mut labels, labels_patch);
+        }
+        let labels: BTreeMap<String, String> = serde_json::from_value(labels)
+            .map_err(|_| ApiError::validation("metadata.labels", "labels must be string values"))?;
+        let written = replace(&state, &tenant, spec, labels, expected.as_deref()).await?;
+        Ok(TenantResponse::Ok(Json(written.tenant)))
+    }
+
+    /// Requests deletion: sets `deletionTimestamp` and phase Deleting. The controller
+    /// removes the site, then the record.
+    #[oai(path = "/:name", method = "delete", operation_id = "deleteTenant")]
+    async fn delete_tenant(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+    ) -> ApiResult<AcceptedResponse> {
+        let name = parse_name(&name.0)?;
+        load_visible(&state, auth.principal(), &name).await?;
+        let written = state
+            .store
+            .mark_deleted(&name)
+            .await
+            .map_err(|error| store_error(&name, error))?;
+        tracing::info!(tenant = %name, "tenant deletion requested");
+        Ok(AcceptedResponse::Accepted(Json(written.tenant)))
+    }
+
+    /// Sets `spec.state` to Running.
+    #[oai(path = "/:name/start", method = "post", operation_id = "startTenant")]
+    async fn start(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+    ) -> ApiResult<AcceptedResponse> {
+        let name = parse_name(&name.0)?;
+        let tenant = update_spec(&state, auth.principal(), &name, |spec| {
+            spec.state = TenantState::Running;
+        })
+        .await?;
+        Ok(AcceptedResponse::Accepted(Json(tenant)))
+    }
+
+    /// Sets `spec.state` to Stopped (the service scales to 0; data is kept).
+    #[oai(path = "/:name/stop", method = "post", operation_id = "stopTenant")]
+    async fn stop(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+    ) -> ApiResult<AcceptedResponse> {
+        let name = parse_name(&name.0)?;
+        let tenant = update_spec(&state, auth.principal(), &name, |spec| {
+            spec.state = TenantState::Stopped;
+        })
+        .await?;
+        Ok(AcceptedResponse::Accepted(Json(tenant)))
+    }
+
+    /// Sets `spec.restartedAt` to now, which restarts every task.
+    #[oai(
+        path = "/:name/restart",
+        method = "post",
+        operation_id = "restartTenant"
+    )]
+    async fn restart(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+    ) -> ApiResult<AcceptedResponse> {
+        let name = parse_name(&name.0)?;
+        let at = now();
+        let tenant = update_spec(&state, auth.principal(), &name, |spec| {
+            spec.restarted_at = Some(at);
+        })
+        .await?;
+        Ok(AcceptedResponse::Accepted(Json(tenant)))
+    }
+
+    /// Sets a new `spec.rebuildNonce`, which re-pulls the image and redeploys.
+    #[oai(
+        path = "/:name/rebuild",
+        method = "post",
+        operation_id = "rebuildTenant"
+    )]
+    async fn rebuild(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+    ) -> ApiResult<AcceptedResponse> {
+        let name = parse_name(&name.0)?;
+        let nonce = random_token(16)?;
+        let tenant = update_spec(&state, auth.principal(), &name, |spec| {
+            spec.rebuild_nonce = Some(nonce.clone());
+        })
+        .await?;
+        Ok(AcceptedResponse::Accepted(Json(tenant)))
+    }
+
+    /// Changes replicas and/or resources.
+    #[oai(path = "/:name/scale", method = "post", operation_id = "scaleTenant")]
+    async fn scale(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+        body: JsonBody<ScaleRequest>,
+    ) -> ApiResult<AcceptedResponse> {
+        let name = parse_name(&name.0)?;
+        let request = body.0;
+        if request.replicas.is_none() && request.resources.is_none() {
+            return Err(ApiError::validation(
+                "replicas",
+                "give replicas, resources or both",
+            ));
+        }
+        let tenant = update_spec(&state, auth.principal(), &name, |spec| {
+            if let Some(replicas) = request.replicas {
+                spec.replicas = replicas;
+            }
+            if let Some(resources) = &request.resources {
+                spec.resources = resources.clone();
+            }
+        })
+        .await
+        .map_err(|error| match error {
+            // The scale body has no `spec.` level: name its own fields.
+            ApiError::Validation { errors } => ApiError::Validation {
+                errors: errors
+                    .into_iter()
+                    .map(|e| {
+                        FieldError::new(e.field.trim_start_matches("spec.").to_owned(), e.message)
+                    })
+                    .collect(),
+            },
+            other => other,
+        })?;
+        Ok(AcceptedResponse::Accepted(Json(tenant)))
+    }
+
+    /// What the controller did with this tenant, newest first.
+    #[oai(
+        path = "/:name/events",
+        method = "get",
+        operation_id = "listTenantEvents"
+    )]
+    async fn events(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<String>,
+    ) -> ApiResult<EventsResponse> {
+        let name = parse_name(&name.0)?;
+        load_visible(&state, auth.principal(), &name).await?;
+        let events = state.store.list_events(&name, MAX_EVENTS).await?;
+        Ok(EventsResponse::Ok(Json(events)))
+    }
+}

@@ -1,0 +1,167 @@
+//! Assembling the HTTP application and running it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem::endpoint::StaticFilesEndpoint;
+use poem::http::{HeaderValue, StatusCode};
+use poem::listener::TcpAcceptor;
+use poem::middleware::CookieJarManager;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
+use poem_openapi::OpenApiService;
+use swarmpress_schema::store::{Store, StoreError};
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::passwords::PasswordPool;
+use crate::routes;
+use crate::state::AppState;
+use crate::throttle::{LoginThrottle, ThrottleLimits};
+use crate::tokens::JwtKeys;
+
+pub const API_PREFIX: &str = "/api/v1";
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] StoreError),
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The OpenAPI service: every operation, mounted under [`API_PREFIX`].
+pub fn openapi_service() -> OpenApiService<routes::Api, ()> {
+    OpenApiService::new(routes::api(), "swarmpress", env!("CARGO_PKG_VERSION"))
+        .description(
+            "Control-plane API of swarmpress. It stores desired state; the controller \
+             converges the platform to it. Errors are application/problem+json.",
+        )
+        .server(API_PREFIX)
+}
+
+/// The OpenAPI document as JSON (what `swarmpress-api openapi` prints).
+pub fn openapi_json() -> String {
+    openapi_service().spec()
+}
+
+/// Connects to the database, runs the migrations, creates the first admin if there is none,
+/// and builds the shared state.
+pub async fn prepare(config: Config) -> Result<AppState, StartError> {
+    let store = Store::connect(&config.database.url()).await?;
+    store.migrate().await?;
+    let state = AppState {
+        jwt: JwtKeys::new(&config.jwt_secret),
+        passwords: PasswordPool::new()?,
+        throttle: LoginThrottle::new(ThrottleLimits::default()),
+        config: Arc::new(config),
+        store,
+    };
+    crate::bootstrap::ensure_admin(&state).await?;
+    Ok(state)
+}
+
+/// The whole application: the API, its OpenAPI document and Swagger UI, problem+json for
+/// every error, and a request id and log line per request.
+pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
+    let service = openapi_service();
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    let mut route = Route::new()
+        .at(format!("{API_PREFIX}/openapi.json"), spec)
+        .nest(API_PREFIX, service)
+        .nest("/api/docs", docs);
+    if let Some(dir) = &state.config.portal_dir {
+        // Client-side routes (/sites/acme, …) are not files: they fall back to index.html.
+        route = route.nest(
+            "/",
+            StaticFilesEndpoint::new(dir)
+                .index_file("index.html")
+                .fallback_to_index(),
+        );
+    }
+    route
+        .data(state)
+        .catch_all_error(|error| async move { ApiError::from_poem(error).into_response() })
+        // Outside the error handler, so cookies set before an error still reach the client
+        // (a refresh-token reuse clears them and answers 401).
+        .with(CookieJarManager::new())
+        .around(log_request)
+}
+
+/// Tags the request with an id (the caller's `X-Request-Id` when it is sane, else a new
+/// UUID), runs it inside a span carrying that id, echoes the id back and logs the outcome.
+async fn log_request<E: Endpoint>(endpoint: Arc<E>, request: Request) -> poem::Result<Response> {
+    let id = request
+        .header(REQUEST_ID_HEADER)
+        .filter(|id| {
+            (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = request.method().clone();
+    // The path only: query strings can carry tokens' neighbours and are not needed here.
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let started = Instant::now();
+    async move {
+        let mut response = match endpoint.call(request).await {
+            Ok(response) => response.into_response(),
+            Err(error) => ApiError::from_poem(error).into_response(),
+        };
+        let status = response.status();
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), elapsed_ms, "request failed");
+        } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_client_error() {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "request refused");
+        } else {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "request served");
+        }
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+/// A server bound to a port, not yet serving.
+pub struct BoundServer {
+    acceptor: TcpAcceptor,
+    pub local_addr: std::net::SocketAddr,
+}
+
+impl BoundServer {
+    pub async fn bind(addr: std::net::SocketAddr) -> Result<Self, StartError> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            acceptor: TcpAcceptor::from_tokio(listener)?,
+            local_addr,
+        })
+    }
+
+    /// Serves until `shutdown` resolves, then lets open requests finish for a few seconds.
+    pub async fn serve(
+        self,
+        state: AppState,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) -> Result<(), StartError> {
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(
+                app(state),
+                shutdown,
+                Some(std::time::Duration::from_secs(5)),
+            )
+            .await?;
+        Ok(())
+    }
+}

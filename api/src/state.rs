@@ -1,0 +1,23 @@
+//! What every handler can reach: configuration, the database and the auth machinery.
+
+use std::sync::Arc;
+
+use swarmpress_schema::store::Store;
+
+use crate::config::Config;
+use crate::passwords::PasswordPool;
+use crate::throttle::LoginThrottle;
+use crate::tokens::JwtKeys;
+
+/// Shared by all requests (cheap to clone: every field is a handle).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    /// The platform database, through the schema crate's store.
+    pub store: Store,
+    pub jwt: JwtKeys,
+    /// Bounded Argon2 pool; see [`crate::passwords`].
+    pub passwords: PasswordPool,
+    /// Failed-login windows, consulted before any hashing.
+    pub throttle: LoginThrottle,
+}

@@ -1,0 +1,522 @@
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_EMAIL, fields, problem, spawn};
+
+const PASSWORD: &str = "a-long-password-1";
+
+/// The value of cookie `name` in a response's `Set-Cookie` headers, with its attributes.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn cookie_value(header: &str) -> String {
+    header
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, value)| value.to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn register_sets_scoped_http_only_cookies_and_hides_the_hash() {
+    let Some(app) = spawn().await else { return };
+    let response = app
+        .bare()
+        .post("/auth/register")
+        .json(&json!({"email": "Alice@Example.test", "password": PASSWORD, "name": "Alice"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let access = set_cookie(&response, "access_token").expect("access cookie");
+    let refresh = set_cookie(&response, "refresh_token").expect("refresh cookie");
+    for cookie in [&access, &refresh] {
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    }
+    assert!(
+        access.contains("Path=/api;") || access.ends_with("Path=/api"),
+        "{access}"
+    );
+    assert!(refresh.contains("Path=/api/v1/auth"), "{refresh}");
+    let user: Value = response.json().await.unwrap();
+    assert_eq!(user["email"], "alice@example.test");
+    assert_eq!(user["role"], "user");
+    assert!(user.get("passwordHash").is_none() && user.get("password").is_none());
+
+    let again = app
+        .bare()
+        .post("/auth/register")
+        .json(&json!({"email": "alice@example.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    problem(again, 409, "conflict").await;
+}
+
+#[tokio::test]
+async fn secure_cookies_are_marked_secure() {
+    let Some(app) = crate::helpers::spawn_with(|config| config.secure_cookies = true).await else {
+        return;
+    };
+    let response = app
+        .bare()
+        .post("/auth/register")
+        .json(&json!({"email": "s@example.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        set_cookie(&response, "access_token")
+            .unwrap()
+            .contains("Secure")
+    );
+    assert!(
+        set_cookie(&response, "refresh_token")
+            .unwrap()
+            .contains("Secure")
+    );
+}
+
+#[tokio::test]
+async fn bad_bodies_are_problems_naming_the_field() {
+    let Some(app) = spawn().await else { return };
+    let client = app.bare();
+
+    let malformed = client
+        .post("/auth/register")
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    problem(malformed, 400, "validation_failed").await;
+
+    let mistyped = client
+        .post("/auth/register")
+        .json(&json!({"email": 5, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(mistyped, 400, "validation_failed").await;
+    assert_eq!(fields(&body), ["email"]);
+
+    let missing = client
+        .post("/auth/register")
+        .json(&json!({"email": "x@example.test"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(missing, 400, "validation_failed").await;
+    assert_eq!(fields(&body), ["password"]);
+
+    let invalid = client
+        .post("/auth/register")
+        .json(&json!({"email": "not-an-email", "password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(invalid, 422, "validation_failed").await;
+    assert_eq!(fields(&body), ["email", "password"]);
+
+    let wrong_type = client
+        .post("/auth/register")
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    problem(wrong_type, 415, "validation_failed").await;
+
+    let bad_param = app
+        .admin()
+        .await
+        .get("/tenants?watch=maybe")
+        .send()
+        .await
+        .unwrap();
+    let body = problem(bad_param, 400, "validation_failed").await;
+    assert_eq!(fields(&body), ["watch"]);
+}
+
+#[tokio::test]
+async fn login_logout_and_refresh_rotation_with_reuse_detection() {
+    let Some(app) = spawn().await else { return };
+    app.user("bob@example.test").await;
+
+    let client = app.browser();
+    let wrong = client
+        .post("/auth/login")
+        .json(&json!({"email": "bob@example.test", "password": "not-the-password"}))
+        .send()
+        .await
+        .unwrap();
+    problem(wrong, 401, "unauthorized").await;
+
+    let login = client
+        .post("/auth/login")
+        .json(&json!({"email": "BOB@example.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let first_refresh = cookie_value(&set_cookie(&login, "refresh_token").unwrap());
+    let profile: Value = client
+        .get("/auth/profile")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["email"], "bob@example.test");
+
+    // Rotation: a new refresh token, and the session still works.
+    let refreshed = client.post("/auth/refresh").send().await.unwrap();
+    assert_eq!(refreshed.status(), 200);
+    let second_refresh = cookie_value(&set_cookie(&refreshed, "refresh_token").unwrap());
+    assert_ne!(first_refresh, second_refresh);
+    assert_eq!(
+        client.get("/auth/profile").send().await.unwrap().status(),
+        200
+    );
+
+    // Presenting the first (rotated-out) token again is reuse: the family is revoked, so
+    // the current refresh token and the session's access token stop working too.
+    let thief = app.bare();
+    let reuse = thief
+        .post("/auth/refresh")
+        .header("cookie", format!("refresh_token={first_refresh}"))
+        .header("x-requested-with", "swarmpress")
+        .send()
+        .await
+        .unwrap();
+    problem(reuse, 401, "unauthorized").await;
+    let after_reuse = thief
+        .post("/auth/refresh")
+        .header("cookie", format!("refresh_token={second_refresh}"))
+        .header("x-requested-with", "swarmpress")
+        .send()
+        .await
+        .unwrap();
+    problem(after_reuse, 401, "unauthorized").await;
+    problem(
+        client.get("/auth/profile").send().await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+
+    // A new login, then logout: 204, cookies cleared, session revoked.
+    let login = client
+        .post("/auth/login")
+        .json(&json!({"email": "bob@example.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let access = cookie_value(&set_cookie(&login, "access_token").unwrap());
+    let logout = client.post("/auth/logout").send().await.unwrap();
+    assert_eq!(logout.status(), 204);
+    let cleared = set_cookie(&logout, "access_token").unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    problem(
+        client.get("/auth/profile").send().await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    // The access token itself, replayed after logout, is refused as well.
+    let replay = app
+        .bare()
+        .get("/auth/profile")
+        .header("cookie", format!("access_token={access}"))
+        .send()
+        .await
+        .unwrap();
+    problem(replay, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn cookie_writes_need_the_csrf_header_and_bearer_writes_do_not() {
+    let Some(app) = spawn().await else { return };
+    let client = app.user("carol@example.test").await;
+    let without_header = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = without_header
+        .post(app.url("/auth/login"))
+        .json(&json!({"email": "carol@example.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200, "login needs no CSRF header");
+    // Reads are fine without the header; writes are not.
+    assert_eq!(
+        without_header
+            .get(app.url("/auth/profile"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let write = without_header
+        .patch(app.url("/auth/profile"))
+        .json(&json!({"name": "Caroline"}))
+        .send()
+        .await
+        .unwrap();
+    problem(write, 403, "forbidden").await;
+    let refresh = without_header
+        .post(app.url("/auth/refresh"))
+        .send()
+        .await
+        .unwrap();
+    problem(refresh, 403, "forbidden").await;
+
+    // With the header (the browser helper sends it) the write goes through.
+    let updated: Value = client
+        .patch("/auth/profile")
+        .json(&json!({"name": "Caroline"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["name"], "Caroline");
+
+    // A personal access token: shown once, works as a bearer without the header.
+    let created = client
+        .post("/auth/tokens")
+        .json(&json!({"name": "cli"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("spat_"));
+    let listed: Value = client
+        .get("/auth/tokens")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(
+        listed[0].get("token").is_none(),
+        "the secret is never listed: {listed}"
+    );
+    assert_eq!(listed[0]["prefix"], token[..9]);
+
+    let bearer = app.bare();
+    let write = bearer
+        .patch("/auth/profile")
+        .bearer_auth(&token)
+        .json(&json!({"name": "Carol via CLI"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 200);
+    let bad = bearer
+        .get("/auth/profile")
+        .bearer_auth("spat_not-a-real-token")
+        .send()
+        .await
+        .unwrap();
+    problem(bad, 401, "unauthorized").await;
+
+    // Deleted, it stops working; deleting again is 404.
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        client
+            .delete(&format!("/auth/tokens/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let revoked = bearer
+        .get("/auth/profile")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    problem(revoked, 401, "unauthorized").await;
+    let again = client
+        .delete(&format!("/auth/tokens/{id}"))
+        .send()
+        .await
+        .unwrap();
+    problem(again, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn password_change_revokes_other_sessions_but_keeps_tokens() {
+    let Some(app) = spawn().await else { return };
+    let first = app.user("dave@example.test").await;
+    let second = app.browser();
+    second
+        .post("/auth/login")
+        .json(&json!({"email": "dave@example.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let token: Value = first
+        .post("/auth/tokens")
+        .json(&json!({"name": "cli"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+
+    let wrong = first
+        .put("/auth/password")
+        .json(
+            &json!({"currentPassword": "not-the-password", "newPassword": "another-long-password"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(wrong, 422, "validation_failed").await;
+    assert_eq!(fields(&body), ["currentPassword"]);
+
+    // Tokens are issued with second precision: make sure the change lands in a later
+    // second than the other session's tokens, as it would in real use.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let changed = first
+        .put("/auth/password")
+        .json(&json!({"currentPassword": PASSWORD, "newPassword": "another-long-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    assert_eq!(
+        first.get("/auth/profile").send().await.unwrap().status(),
+        200
+    );
+    problem(
+        second.get("/auth/profile").send().await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    problem(
+        second.post("/auth/refresh").send().await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    let with_token = app
+        .bare()
+        .get("/auth/profile")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 200);
+    let old_login = app
+        .bare()
+        .post("/auth/login")
+        .json(&json!({"email": "dave@example.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    problem(old_login, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn login_throttling_answers_429_before_hashing() {
+    let Some(app) = spawn().await else { return };
+    let client = app.bare();
+    for _ in 0..10 {
+        let response = client
+            .post("/auth/login")
+            .json(&json!({"email": "nobody@example.test", "password": "wrong-password-1"}))
+            .send()
+            .await
+            .unwrap();
+        problem(response, 401, "unauthorized").await;
+    }
+    let hashes_before = app.state.passwords.work_done();
+    let started = Instant::now();
+    let throttled = client
+        .post("/auth/login")
+        .json(&json!({"email": "nobody@example.test", "password": "wrong-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let retry_after: u64 = throttled
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After seconds");
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    problem(throttled, 429, "rate_limited").await;
+    assert_eq!(
+        app.state.passwords.work_done(),
+        hashes_before,
+        "a throttled login must not hash"
+    );
+    assert!(elapsed.as_millis() < 1000, "{elapsed:?}");
+
+    // Another account from the same address still gets in: the per-address limit (50) is
+    // higher than the per-account one.
+    let admin = client
+        .post("/auth/login")
+        .json(&json!({"email": ADMIN_EMAIL, "password": crate::helpers::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_emails_cost_a_hash_too() {
+    let Some(app) = spawn().await else { return };
+    let before = app.state.passwords.work_done();
+    let response = app
+        .bare()
+        .post("/auth/login")
+        .json(&json!({"email": "ghost@example.test", "password": "whatever-password"}))
+        .send()
+        .await
+        .unwrap();
+    problem(response, 401, "unauthorized").await;
+    assert_eq!(app.state.passwords.work_done(), before + 1);
+}
+
+#[tokio::test]
+async fn the_bootstrap_admin_exists_and_can_list_users() {
+    let Some(app) = spawn().await else { return };
+    let admin = app.admin().await;
+    let profile: Value = admin
+        .get("/auth/profile")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["role"], "admin");
+    assert_eq!(profile["email"], ADMIN_EMAIL);
+}

@@ -1,0 +1,399 @@
+use serde_json::{Value, json};
+
+use crate::helpers::{Client, fields, problem, spawn};
+
+pub fn tenant_body(name: &str) -> Value {
+    json!({
+        "metadata": {"name": name, "labels": {"team": "web"}},
+        "spec": {
+            "displayName": "Acme Blog",
+            "region": "eu-west",
+            "admin": {"user": "admin", "email": "admin@acme.test"}
+        }
+    })
+}
+
+pub async fn create(client: &Client, name: &str) -> Value {
+    let response = client
+        .post("/tenants")
+        .json(&tenant_body(name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn create_returns_the_admin_password_once() {
+    let Some(app) = spawn().await else { return };
+    let alice = app.user("alice@example.test").await;
+    let created = create(&alice, "acme-blog").await;
+    let password = created["adminPassword"].as_str().unwrap();
+    assert_eq!(password.len(), 20);
+    assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(created["apiVersion"], "swarmpress.io/v1");
+    assert_eq!(created["kind"], "Tenant");
+    assert_eq!(created["metadata"]["name"], "acme-blog");
+    assert_eq!(created["metadata"]["generation"], 1);
+    assert_eq!(created["metadata"]["labels"]["team"], "web");
+    assert_eq!(created["spec"]["replicas"], 1);
+    assert_eq!(created["status"]["phase"], "Pending");
+
+    let fetched = alice.get("/tenants/acme-blog").send().await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    let text = fetched.text().await.unwrap();
+    assert!(
+        !text.contains(password),
+        "GET shows the admin password: {text}"
+    );
+    assert!(!text.contains("adminPassword"));
+    let listed = alice
+        .get("/tenants")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listed.contains(password));
+
+    // The controller's hand-over row holds it.
+    let uid: uuid::Uuid = created["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stored = app.state.store.tenant_admin_password(uid).await.unwrap();
+    assert_eq!(stored.as_deref(), Some(password));
+
+    // Names are global: another user cannot take it either.
+    let bob = app.user("bob@example.test").await;
+    let taken = bob
+        .post("/tenants")
+        .json(&tenant_body("acme-blog"))
+        .send()
+        .await
+        .unwrap();
+    problem(taken, 409, "conflict").await;
+}
+
+#[tokio::test]
+async fn invalid_specs_name_their_fields() {
+    let Some(app) = spawn().await else { return };
+    let alice = app.user("alice@example.test").await;
+    let mut body = tenant_body("Bad_Name");
+    body["spec"]["region"] = json!("mars");
+    body["spec"]["resources"] = json!({"cpu": "99", "memory": "512Mi"});
+    let response = alice.post("/tenants").json(&body).send().await.unwrap();
+    let problem = problem(response, 422, "validation_failed").await;
+    let fields = fields(&problem);
+    assert!(fields.contains(&"metadata.name".to_owned()), "{fields:?}");
+
+    let mut body = tenant_body("good-name");
+    body["spec"]["region"] = json!("mars");
+    body["spec"]["resources"] = json!({"cpu": "99", "memory": "512Mi"});
+    let response = alice.post("/tenants").json(&body).send().await.unwrap();
+    let problem = crate::helpers::problem(response, 422, "validation_failed").await;
+    let fields = crate::helpers::fields(&problem);
+    assert!(fields.contains(&"spec.region".to_owned()), "{fields:?}");
+    assert!(
+        fields.contains(&"spec.resources.cpu".to_owned()),
+        "{fields:?}"
+    );
+
+    // A typo is refused, not silently dropped.
+    let mut body = tenant_body("good-name");
+    body["spec"]["replica"] = json!(2);
+    let response = alice.post("/tenants").json(&body).send().await.unwrap();
+    let problem = crate::helpers::problem(response, 400, "validation_failed").await;
+    assert_eq!(crate::helpers::fields(&problem), ["replica"]);
+
+    let mut body = tenant_body("good-name");
+    body["spec"]["replicas"] = json!("three");
+    let response = alice.post("/tenants").json(&body).send().await.unwrap();
+    let problem = crate::helpers::problem(response, 400, "validation_failed").await;
+    assert_eq!(crate::helpers::fields(&problem), ["spec.replicas"]);
+}
+
+#[tokio::test]
+async fn users_see_only_their_tenants_and_admins_see_all() {
+    let Some(app) = spawn().await else { return };
+    let alice = app.user("alice@example.test").await;
+    let bob = app.user("bob@example.test").await;
+    let admin = app.admin().await;
+    let created = create(&alice, "alice-site").await;
+    create(&bob, "bob-site").await;
+    let alice_id = created["metadata"]["owner"].as_str().unwrap().to_owned();
+
+    // Another user's tenant is 404 on every route, never 403.
+    for (method, path) in [
+        ("GET", "/tenants/alice-site"),
+        ("PUT", "/tenants/alice-site"),
+        ("PATCH", "/tenants/alice-site"),
+        ("DELETE", "/tenants/alice-site"),
+        ("POST", "/tenants/alice-site/stop"),
+        ("POST", "/tenants/alice-site/scale"),
+        ("GET", "/tenants/alice-site/events"),
+    ] {
+        let request = match method {
+            "GET" => bob.get(path),
+            "PUT" => bob
+                .put(path)
+                .json(&json!({"spec": tenant_body("x")["spec"]})),
+            "PATCH" => bob.patch(path).json(&json!({"replicas": 1})),
+            "DELETE" => bob.delete(path),
+            _ => bob.post(path).json(&json!({"replicas": 1})),
+        };
+        let response = request.send().await.unwrap();
+        problem(response, 404, "not_found").await;
+    }
+    let bob_list: Value = bob
+        .get("/tenants")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = bob_list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bob-site"]);
+    let peek = bob
+        .get(&format!("/tenants?owner={alice_id}"))
+        .send()
+        .await
+        .unwrap();
+    problem(peek, 403, "forbidden").await;
+
+    // Admins see and act on everything, and can filter by owner.
+    assert_eq!(
+        admin
+            .get("/tenants/alice-site")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let all: Value = admin
+        .get("/tenants")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    assert!(
+        all["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+            > 0
+    );
+    let only: Value = admin
+        .get(&format!("/tenants?owner={alice_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(only["items"].as_array().unwrap().len(), 1);
+    let stop = admin.post("/tenants/alice-site/stop").send().await.unwrap();
+    assert_eq!(stop.status(), 202);
+
+    // Label selectors.
+    let none: Value = admin
+        .get("/tenants?labelSelector=team=db")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["items"].as_array().unwrap().len(), 0);
+    let web: Value = admin
+        .get("/tenants?labelSelector=team%3Dweb")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(web["items"].as_array().unwrap().len(), 2);
+
+    // No authentication at all: 401.
+    problem(
+        app.bare().get("/tenants").send().await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn plan_quotas_are_403() {
+    let Some(app) = spawn().await else { return };
+    let alice = app.user("alice@example.test").await;
+    // The free plan: one site, one replica per site.
+    let mut body = tenant_body("too-big");
+    body["spec"]["replicas"] = json!(2);
+    let response = alice.post("/tenants").json(&body).send().await.unwrap();
+    problem(response, 403, "quota_exceeded").await;
+    create(&alice, "first-site").await;
+    let second = alice
+        .post("/tenants")
+        .json(&tenant_body("second-site"))
+        .send()
+        .await
+        .unwrap();
+    problem(second, 403, "quota_exceeded").await;
+    let scale = alice
+        .post("/tenants/first-site/scale")
+        .json(&json!({"replicas": 3}))
+        .send()
+        .await
+        .unwrap();
+    problem(scale, 403, "quota_exceeded").await;
+}
+
+#[tokio::test]
+async fn put_with_a_stale_resource_version_is_409() {
+    let Some(app) = spawn().await else { return };
+    let alice = app.user("alice@example.test").await;
+    let created = create(&alice, "acme-blog").await;
+    let version = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut document: Value = alice
+        .get("/tenants/acme-blog")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    document["spec"]["displayName"] = json!("Renamed");
+    let updated = alice
+        .put("/tenants/acme-blog")
+        .json(&document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 200);
+    let updated: Value = updated.json().await.unwrap();
+    assert_eq!(updated["metadata"]["generation"], 2);
+    assert_ne!(updated["metadata"]["resourceVersion"], version.as_str());
+
+    // The same document again carries the old version now.
+    document["spec"]["displayName"] = json!("Renamed again");
+    let stale = alice
+        .put("/tenants/acme-blog")
+        .json(&document)
+        .send()
+        .await
+        .unwrap();
+    problem(stale, 409, "conflict").await;
+}
+
+#[tokio::test]
+async fn merge_patch_actions_events_and_delete() {
+    let Some(app) = spawn().await else { return };
+    let alice = app.user("alice@example.test").await;
+    create(&alice, "acme-blog").await;
+
+    let patched = alice
+        .patch("/tenants/acme-blog")
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"displayName": "Patched", "env": {"WP_DEBUG": "true"}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["spec"]["displayName"], "Patched");
+    assert_eq!(patched["spec"]["env"]["WP_DEBUG"], "true");
+    assert_eq!(
+        patched["spec"]["region"], "eu-west",
+        "untouched fields stay"
+    );
+
+    // null removes; the tenant form patches labels too.
+    let patched: Value = alice
+        .patch("/tenants/acme-blog")
+        .json(&json!({"metadata": {"labels": {"team": null, "tier": "gold"}}, "spec": {"env": {"WP_DEBUG": null}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patched["spec"]["env"], json!({}));
+    assert_eq!(patched["metadata"]["labels"], json!({"tier": "gold"}));
+
+    let bad = alice
+        .patch("/tenants/acme-blog")
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"replicas": "many"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let body = problem(bad, 400, "validation_failed").await;
+    assert_eq!(fields(&body), ["spec.replicas"]);
+
+    for action in ["stop", "start", "restart", "rebuild"] {
+        let response = alice
+            .post(&format!("/tenants/acme-blog/{action}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{action}");
+    }
+    let tenant: Value = alice
+        .get("/tenants/acme-blog")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tenant["spec"]["state"], "Running");
+    assert!(tenant["spec"]["restartedAt"].is_string());
+    assert!(tenant["spec"]["rebuildNonce"].is_string());
+
+    let scaled = alice
+        .post("/tenants/acme-blog/scale")
+        .json(&json!({"resources": {"cpu": "1", "memory": "1Gi"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scaled.status(), 202);
+    let scaled: Value = scaled.json().await.unwrap();
+    assert_eq!(scaled["spec"]["resources"]["memory"], "1Gi");
+
+    let events: Value = alice
+        .get("/tenants/acme-blog/events")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(events.as_array().unwrap().is_empty());
+
+    let deleted = alice.delete("/tenants/acme-blog").send().await.unwrap();
+    assert_eq!(deleted.status(), 202);
+    let deleted: Value = deleted.json().await.unwrap();
+    assert!(deleted["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(deleted["status"]["phase"], "Deleting");
+    let stop = alice.post("/tenants/acme-blog/stop").send().await.unwrap();
+    problem(stop, 409, "conflict").await;
+}
