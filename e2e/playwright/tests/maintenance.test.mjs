@@ -1,0 +1,61 @@
+// An admin publishes a maintenance window: a regular user's UI is blocked, then released
+// when the window is ended.
+import assert from "node:assert/strict";
+import { after, before, test as nodeTest } from "node:test";
+import { adminCredentials, api, steps, eventually, launch, login, newPage, register, shot, unique } from "../lib.mjs";
+
+const test = steps(nodeTest);
+
+let browser;
+let admin;
+let user;
+let windowId;
+
+before(async () => {
+  browser = await launch();
+  admin = await newPage(browser);
+  user = await newPage(browser);
+});
+
+after(async () => {
+  if (windowId) await api(admin, "DELETE", `/admin/maintenance-windows/${windowId}`).catch(() => undefined);
+  await browser?.close();
+});
+
+const popup = () => user.getByTestId("maintenance-popup");
+
+test("a user and an admin are signed in", async () => {
+  const id = unique("mnt");
+  await register(user, { email: `${id}@e2e.swarmpress.test`, password: `pw-${id}-Secret!`, name: "Maintenance User" });
+  await login(admin, adminCredentials());
+  assert.equal(await popup().count(), 0);
+});
+
+test("an active window blocks the user's UI", async () => {
+  await admin.goto("/admin/maintenance");
+  await admin.getByRole("button", { name: "Schedule" }).click();
+  const dialog = admin.getByRole("dialog", { name: "Schedule maintenance" });
+  await dialog.getByLabel("Message shown to users").fill("E2E maintenance in progress");
+  await shot(admin, "admin-maintenance-dialog");
+  const created = admin.waitForResponse((r) => r.url().endsWith("/admin/maintenance-windows") && r.request().method() === "POST");
+  await dialog.getByRole("button", { name: "Schedule" }).click();
+  const response = await created;
+  assert.equal(response.status(), 201);
+  windowId = (await response.json()).id;
+  await admin.getByText("E2E maintenance in progress").waitFor();
+  await shot(admin, "admin-maintenance");
+
+  await popup().waitFor({ timeout: 25_000 });
+  assert.ok(await user.getByText("E2E maintenance in progress").isVisible());
+  // The rest of the UI cannot be reached: the dialog is modal and cannot be dismissed.
+  await user.keyboard.press("Escape");
+  assert.ok(await popup().isVisible());
+  await shot(user, "maintenance-popup");
+});
+
+test("ending the window releases the user", async () => {
+  await admin.getByRole("button", { name: "End now" }).click();
+  await eventually(async () => (await popup().count()) === 0, { timeout: 25_000, what: "the popup to lift" });
+  windowId = undefined;
+  await user.getByRole("heading", { name: /Welcome/ }).waitFor();
+});

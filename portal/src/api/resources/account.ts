@@ -1,0 +1,25 @@
+// Account-wide resources more than one feature reads: plans, the subscription, notices.
+import { queryOptions, useQuery } from "@tanstack/react-query";
+import { api, unwrap } from "../client";
+import { keys } from "../keys";
+
+export const plansQuery = queryOptions({
+  queryKey: keys.plans,
+  queryFn: () => unwrap(api.GET("/plans")),
+  staleTime: 5 * 60_000,
+});
+
+export const subscriptionQuery = queryOptions({
+  queryKey: keys.subscription,
+  queryFn: () => unwrap(api.GET("/subscription")),
+});
+
+export const announcementsQuery = queryOptions({
+  queryKey: keys.announcements,
+  queryFn: () => unwrap(api.GET("/announcements")),
+  refetchInterval: 60_000,
+});
+
+export const usePlans = () => useQuery(plansQuery);
+export const useSubscription = () => useQuery(subscriptionQuery);
+export const useAnnouncements = () => useQuery(announcementsQuery);

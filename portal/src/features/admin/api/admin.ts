@@ -1,0 +1,77 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "@/api/client";
+import { keys } from "@/api/keys";
+import type { AnnouncementInput, MaintenanceWindowInput } from "@/api/types";
+
+export function useAdminAnnouncements() {
+  return useQuery({ queryKey: keys.admin.announcements, queryFn: () => unwrap(api.GET("/admin/announcements")) });
+}
+
+export function useAdminWindows() {
+  return useQuery({ queryKey: keys.admin.windows, queryFn: () => unwrap(api.GET("/admin/maintenance-windows")) });
+}
+
+export function useAdminUsers() {
+  return useQuery({ queryKey: keys.admin.users, queryFn: () => unwrap(api.GET("/admin/users")) });
+}
+
+export function useClusterNodes() {
+  return useQuery({ queryKey: keys.cluster, queryFn: () => unwrap(api.GET("/cluster")), refetchInterval: 15_000 });
+}
+
+function useInvalidate() {
+  const queryClient = useQueryClient();
+  return () => {
+    void queryClient.invalidateQueries({ queryKey: keys.admin.announcements });
+    void queryClient.invalidateQueries({ queryKey: keys.admin.windows });
+    void queryClient.invalidateQueries({ queryKey: keys.announcements });
+    void queryClient.invalidateQueries({ queryKey: keys.maintenanceStatus });
+  };
+}
+
+export function useSaveAnnouncement() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: ({ id, body }: { id?: string; body: AnnouncementInput }) =>
+      id
+        ? unwrap(api.PUT("/admin/announcements/{id}", { params: { path: { id } }, body }))
+        : unwrap(api.POST("/admin/announcements", { body })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useDeleteAnnouncement() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE("/admin/announcements/{id}", { params: { path: { id } } })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useSaveWindow() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: ({ id, body }: { id?: string; body: MaintenanceWindowInput }) =>
+      id
+        ? unwrap(api.PUT("/admin/maintenance-windows/{id}", { params: { path: { id } }, body }))
+        : unwrap(api.POST("/admin/maintenance-windows", { body })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useDeleteWindow() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE("/admin/maintenance-windows/{id}", { params: { path: { id } } })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useSetAvailability() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, availability }: { id: string; availability: "active" | "pause" | "drain" }) =>
+      unwrap(api.POST("/cluster/nodes/{id}/availability", { params: { path: { id } }, body: { availability } })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.cluster }),
+  });
+}

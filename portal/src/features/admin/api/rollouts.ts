@@ -1,0 +1,44 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "@/api/client";
+import { keys } from "@/api/keys";
+import type { Rollout, RolloutSpec } from "@/api/types";
+
+const TERMINAL = new Set(["completed", "failed", "aborted"]);
+export const isTerminal = (rollout: Rollout) => TERMINAL.has(rollout.state);
+
+/** Every rollout; polled every 3 s while one is in flight, so progress shows live. */
+export function useRollouts() {
+  return useQuery({
+    queryKey: keys.admin.rollouts,
+    queryFn: () => unwrap(api.GET("/admin/rollouts")),
+    refetchInterval: (query) => (query.state.data?.some((r) => !isTerminal(r)) ? 3000 : 30_000),
+  });
+}
+
+export function useCreateRollout() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: RolloutSpec) => unwrap(api.POST("/admin/rollouts", { body })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.rollouts }),
+  });
+}
+
+export type RolloutCommand = "pause" | "resume" | "abort";
+
+export function useRolloutCommand() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, command }: { id: string; command: RolloutCommand }) => {
+      const params = { params: { path: { id } } };
+      switch (command) {
+        case "pause":
+          return unwrap(api.POST("/admin/rollouts/{id}/pause", params));
+        case "resume":
+          return unwrap(api.POST("/admin/rollouts/{id}/resume", params));
+        case "abort":
+          return unwrap(api.POST("/admin/rollouts/{id}/abort", params));
+      }
+    },
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.rollouts }),
+  });
+}

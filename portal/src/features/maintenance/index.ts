@@ -1,0 +1,2 @@
+export { MaintenanceGate } from "./components/MaintenanceGate";
+export { AdminMaintenanceBanner } from "./components/AdminMaintenanceBanner";
