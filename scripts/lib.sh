@@ -45,3 +45,29 @@ venv_install() {
   "$ROOT/.venv/bin/pip" show "${spec%%==*}" 2>/dev/null | grep -qx "Version: ${spec##*==}" \
     || "$ROOT/.venv/bin/pip" install -q "$spec" >&2
 }
+
+# Builds a release binary of the workspace into the machine-level Cargo cache (a no-op when
+# nothing changed) and prints its path. Cargo's own output goes to stderr.
+cargo_release_binary() {
+  local package=$1 bin=$2
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/swarmpress/target}"
+  (cd "$ROOT" && cargo build --release --locked -q -p "$package" --bin "$bin") >&2
+  echo "$CARGO_TARGET_DIR/release/$bin"
+}
+
+# Builds the portal into portal/dist when its sources changed since the last build, after
+# installing its packages when package-lock.json changed. Output goes to stderr.
+portal_build() {
+  local dir="$ROOT/portal" lock_hash src_hash
+  lock_hash=$(sha256sum "$dir/package-lock.json" | cut -c1-16)
+  if [[ $(cat "$dir/node_modules/.swarmpress-lock" 2>/dev/null) != "$lock_hash" ]]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+    echo "$lock_hash" >"$dir/node_modules/.swarmpress-lock"
+  fi
+  src_hash=$(cd "$dir" && find src public index.html package-lock.json vite.config.ts tsconfig*.json -type f -print0 2>/dev/null \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  if [[ $(cat "$dir/dist/.swarmpress-source" 2>/dev/null) != "$src_hash" ]]; then
+    (cd "$dir" && npm run build --silent) >&2
+    echo "$src_hash" >"$dir/dist/.swarmpress-source"
+  fi
+}

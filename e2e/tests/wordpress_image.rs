@@ -1,6 +1,8 @@
 //! The tenant image's promises, checked on real services: replicas starting together install
 //! once, a restarted site keeps its content and uploads, and a path prefix is honoured end to
 //! end (Traefik rule, Apache alias, WordPress URLs).
+// A test crate: its helpers fail the test the same way its assertions do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -24,6 +24,7 @@ s3_config() {
 secret_file s3_config s3_config
 
 ADMIN_EMAIL="${SWARMPRESS_ADMIN_EMAIL:-admin@swarmpress.localhost}"
+export ADMIN_EMAIL
 {
   echo "SWARMPRESS_ADMIN_EMAIL=$ADMIN_EMAIL"
   echo "SWARMPRESS_ADMIN_PASSWORD=$(cat "$SECRETS_DIR/admin_password")"
@@ -44,6 +45,10 @@ content_hash() { sha256sum "$1" | cut -c1-10; }
 MARIADB_ROOT_SECRET="swarmpress_mariadb_root_$(content_hash "$SECRETS_DIR/mariadb_root_password")"
 DB_PASSWORD_SECRET="swarmpress_db_password_$(content_hash "$SECRETS_DIR/db_password")"
 CONTROLLER_DB_SECRET="swarmpress_controller_db_$(content_hash "$SECRETS_DIR/controller_db_password")"
+JWT_SECRET="swarmpress_jwt_secret_$(content_hash "$SECRETS_DIR/jwt_secret")"
+ADMIN_PASSWORD_SECRET="swarmpress_admin_password_$(content_hash "$SECRETS_DIR/admin_password")"
+S3_ACCESS_KEY_SECRET="swarmpress_s3_access_key_$(content_hash "$SECRETS_DIR/s3_access_key")"
+S3_SECRET_KEY_SECRET="swarmpress_s3_secret_key_$(content_hash "$SECRETS_DIR/s3_secret_key")"
 S3_CONFIG_SECRET="swarmpress_s3_config_$(content_hash "$SECRETS_DIR/s3_config")"
 PROMETHEUS_CONFIG="swarmpress_prometheus_$(content_hash "$ROOT/manifests/prometheus.yml")"
-export MARIADB_ROOT_SECRET DB_PASSWORD_SECRET CONTROLLER_DB_SECRET S3_CONFIG_SECRET PROMETHEUS_CONFIG SECRETS_DIR
+export JWT_SECRET ADMIN_PASSWORD_SECRET MARIADB_ROOT_SECRET DB_PASSWORD_SECRET CONTROLLER_DB_SECRET S3_ACCESS_KEY_SECRET S3_SECRET_KEY_SECRET S3_CONFIG_SECRET PROMETHEUS_CONFIG SECRETS_DIR

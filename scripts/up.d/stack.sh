@@ -1,11 +1,11 @@
 # shellcheck shell=bash
 # Deploys manifests/stack.yml. Skipped when the rendered stack is the one already deployed and
 # every service exists, so a warm run leaves the services' versions alone.
-export EDGE_PORT
-services=(mariadb s3 prometheus traefik)
+export EDGE_PORT BASE_DOMAIN
+services=(mariadb s3 prometheus traefik api controller)
 render_hash=$(
   cd "$ROOT/manifests" || exit 1
-  { cat stack.yml prometheus.yml; env | grep -E '^(IMAGE_[A-Z_]+|[A-Z_]+_SECRET|PROMETHEUS_CONFIG|EDGE_PORT|SECRETS_DIR)=' | sort; } | sha256sum | cut -c1-16
+  { cat stack.yml prometheus.yml; env | grep -E '^(IMAGE_[A-Z_]+|[A-Z_]+_SECRET|JWT_SECRET|PROMETHEUS_CONFIG|EDGE_PORT|BASE_DOMAIN|ADMIN_EMAIL|SECRETS_DIR)=' | sort; } | sha256sum | cut -c1-16
 )
 deployed=$(cat "$STATE_DIR/stack.hash" 2>/dev/null || true)
 all_there=true
@@ -19,8 +19,8 @@ if [[ $render_hash != "$deployed" ]] || ! $all_there; then
   echo "$render_hash" >"$STATE_DIR/stack.hash"
   # Superseded secrets and configs (older content hashes) go once nothing uses them.
   for kind in secret config; do
-    for old in $(docker "$kind" ls --format '{{.Name}}' | grep -E '^swarmpress_(mariadb_root|db_password|controller_db|s3_config|prometheus)_' || true); do
-      case " $MARIADB_ROOT_SECRET $DB_PASSWORD_SECRET $CONTROLLER_DB_SECRET $S3_CONFIG_SECRET $PROMETHEUS_CONFIG " in *" $old "*) ;; *) docker "$kind" rm "$old" >/dev/null 2>&1 || true ;; esac
+    for old in $(docker "$kind" ls --format '{{.Name}}' | grep -E '^swarmpress_(mariadb_root|db_password|controller_db|jwt_secret|admin_password|s3_access_key|s3_secret_key|s3_config|prometheus)_' || true); do
+      case " $JWT_SECRET $ADMIN_PASSWORD_SECRET $MARIADB_ROOT_SECRET $DB_PASSWORD_SECRET $CONTROLLER_DB_SECRET $S3_ACCESS_KEY_SECRET $S3_SECRET_KEY_SECRET $S3_CONFIG_SECRET $PROMETHEUS_CONFIG " in *" $old "*) ;; *) docker "$kind" rm "$old" >/dev/null 2>&1 || true ;; esac
     done
   done
 fi
