@@ -36,7 +36,9 @@ impl ApiUser {
         let email = format!("e2e-{}@example.test", random_lowercase(8).unwrap());
         let response = http
             .post(format!("{base}/auth/register"))
-            .json(&json!({"email": email, "password": "correct horse battery staple", "name": "E2E"}))
+            .json(
+                &json!({"email": email, "password": "correct horse battery staple", "name": "E2E"}),
+            )
             .send()
             .await
             .unwrap();
@@ -48,7 +50,10 @@ impl ApiUser {
             .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
             .collect::<Vec<_>>()
             .join("; ");
-        assert!(cookies.contains("access_token="), "session cookies: {cookies}");
+        assert!(
+            cookies.contains("access_token="),
+            "session cookies: {cookies}"
+        );
         Self {
             http,
             base,
