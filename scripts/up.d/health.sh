@@ -27,3 +27,7 @@ wait_for 60 s3 probe_http http://127.0.0.1:8333/healthz 200 || { explain_failure
 wait_for 60 prometheus probe_http http://127.0.0.1:9090/-/ready 200 || { explain_failure "${STACK}_prometheus"; die "Prometheus is not answering on 127.0.0.1:9090"; }
 # Traefik answers 404 for a host it has no route for: that is the edge working.
 wait_for 60 traefik probe_http "http://127.0.0.1:$EDGE_PORT/" 404 || { explain_failure "${STACK}_traefik"; die "Traefik is not answering on 127.0.0.1:$EDGE_PORT"; }
+# The API through the edge: Traefik learns a new task's route within a second of it turning
+# healthy, and "up" means a client can use it.
+wait_for 60 api probe_http "http://localhost:$EDGE_PORT/api/v1/health" 200 \
+  || { explain_failure "${STACK}_api"; die "the API is not answering at http://localhost:$EDGE_PORT/api/v1/health"; }
