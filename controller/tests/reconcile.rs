@@ -1,6 +1,6 @@
 //! The reconcile loop against the real platform (Swarm, MariaDB, S3, Traefik), driven through
 //! an in-memory store: a tenant is created, served, reconciled idempotently, scaled, stopped,
-//! repaired after an out-of-band removal, and deleted with everything it had.
+//! repaired after an out-of-band scale and removal, and deleted with everything it had.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] functions
 
@@ -177,6 +177,40 @@ async fn tenant_lifecycle_through_the_controller() {
             })
             .await;
             assert_eq!(scaled.status.replicas.desired, 2);
+
+            // Scaled behind the controller's back (`docker service scale`): reverted.
+            let mut drifted = swarm
+                .inspect_service(&tenant.service_name())
+                .await
+                .unwrap()
+                .unwrap()
+                .spec
+                .unwrap();
+            if let Some(replicated) = drifted.mode.as_mut().and_then(|m| m.replicated.as_mut()) {
+                replicated.replicas = Some(3);
+            }
+            swarm.update_service(drifted).await.unwrap();
+            common::eventually(
+                "the out-of-band scale to be reverted",
+                Duration::from_secs(15),
+                || {
+                    let swarm = swarm.clone();
+                    let tenant = tenant.clone();
+                    async move {
+                        let replicas = swarm
+                            .inspect_service(&tenant.service_name())
+                            .await
+                            .ok()
+                            .flatten()?
+                            .spec?
+                            .mode?
+                            .replicated?
+                            .replicas?;
+                        (replicas == 2).then_some(())
+                    }
+                },
+            )
+            .await;
 
             // Stop: 0 replicas, phase Stopped, not Available.
             store.update_spec(&tenant, |spec| spec.state = TenantState::Stopped);

@@ -130,7 +130,11 @@ pub async fn ensure<S>(
         ctx.observer.invalidate();
         return Ok(Outcome::Created);
     };
-    if current.spec_hash.as_deref() == Some(desired.hash.as_str()) {
+    // The label says the spec is ours, but `docker service scale` changes replicas without
+    // touching labels: compare them too, so an out-of-band scale is reverted.
+    if current.spec_hash.as_deref() == Some(desired.hash.as_str())
+        && current.desired_replicas == u64::from(desired.replicas)
+    {
         return Ok(Outcome::Unchanged);
     }
     // A new restart token (restart or rebuild action) makes Swarm replace every task even if
