@@ -157,7 +157,15 @@ async fn a_site_asked_of_the_api_is_converged_served_scaled_and_deleted() {
         .no_proxy()
         .build()
         .unwrap();
-    let home = site.get(&url).send().await.unwrap();
+    // Available means the task is healthy; the edge learns the route on its next poll (1 s).
+    let started = Instant::now();
+    let home = loop {
+        let response = site.get(&url).send().await.unwrap();
+        if response.status() == StatusCode::OK || started.elapsed() > Duration::from_secs(10) {
+            break response;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!(home.status(), StatusCode::OK);
     let body = home.text().await.unwrap();
     assert!(
