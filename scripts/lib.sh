@@ -16,7 +16,10 @@ EDGE_PORT="${SWARMPRESS_EDGE_PORT:-8080}"
 export DOCKER_BUILDKIT=0
 # Debian's engine client (API 1.41) when present, so behaviour matches a fresh machine even
 # where a newer client sits earlier on PATH.
-if [[ -x /usr/bin/docker ]]; then docker() { /usr/bin/docker "$@"; }; fi
+use_engine_client() {
+  if [[ -x /usr/bin/docker ]]; then docker() { /usr/bin/docker "$@"; }; fi
+}
+use_engine_client
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }

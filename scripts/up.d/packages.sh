@@ -12,5 +12,5 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LOG_DIR/apt.log" 2>&1 \
     || { tail -n 20 "$LOG_DIR/apt.log" >&2; die "apt-get install failed (log: $LOG_DIR/apt.log)"; }
 fi
-# lib.sh picks the engine's own client only if it existed when it was sourced.
-docker() { /usr/bin/docker "$@"; }
+# lib.sh picked the engine's own client only if it existed when it was sourced.
+use_engine_client
