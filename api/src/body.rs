@@ -4,7 +4,7 @@
 //! need `spec.replicas`. These payloads keep poem-openapi's schema (from `T: Type`) for the
 //! OpenAPI document and parse with `serde_path_to_error` instead.
 
-use poem::{FromRequest, Request, RequestBody};
+use poem::{Request, RequestBody};
 use poem_openapi::impl_apirequest_for_payload;
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
@@ -136,20 +136,30 @@ fn is_json(content_type: &str) -> bool {
 }
 
 async fn read_body(request: &Request, body: &mut RequestBody) -> poem::Result<Vec<u8>> {
+    let too_large = || {
+        ApiError::PayloadTooLarge(format!(
+            "the body is larger than {} KiB",
+            MAX_BODY_BYTES / 1024
+        ))
+    };
+    // A declared length over the limit is refused before reading a byte; a chunked body is
+    // read only up to the limit, so neither can make the API buffer more than 1 MiB.
     if request
         .header("content-length")
         .and_then(|length| length.parse::<usize>().ok())
         .is_some_and(|length| length > MAX_BODY_BYTES)
     {
-        return Err(ApiError::bad_request(None, "the body is too large").into());
+        return Err(too_large().into());
     }
-    let data = Vec::<u8>::from_request(request, body)
+    let data = body
+        .take()?
+        .into_bytes_limit(MAX_BODY_BYTES)
         .await
-        .map_err(|_| ApiError::bad_request(None, "the body could not be read"))?;
-    if data.len() > MAX_BODY_BYTES {
-        return Err(ApiError::bad_request(None, "the body is too large").into());
-    }
-    Ok(data)
+        .map_err(|error| match error {
+            poem::error::ReadBodyError::PayloadTooLarge => too_large(),
+            _ => ApiError::bad_request(None, "the body could not be read"),
+        })?;
+    Ok(data.to_vec())
 }
 
 /// Parses JSON into `T`, reporting the path of the first field that failed.

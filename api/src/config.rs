@@ -52,6 +52,8 @@ struct RawConfig {
     trust_forwarded_for: bool,
     log_format: String,
     portal_dir: Option<PathBuf>,
+    prometheus_url: String,
+    prometheus_timeout_ms: u64,
 }
 
 impl Default for RawConfig {
@@ -75,6 +77,8 @@ impl Default for RawConfig {
             trust_forwarded_for: true,
             log_format: "json".to_owned(),
             portal_dir: None,
+            prometheus_url: MonitoringConfig::default().prometheus_url,
+            prometheus_timeout_ms: 3000,
         }
     }
 }
@@ -100,6 +104,8 @@ const ENV_KEYS: &[&str] = &[
     "trust_forwarded_for",
     "log_format",
     "portal_dir",
+    "prometheus_url",
+    "prometheus_timeout_ms",
 ];
 
 /// Connection settings of the platform database.
@@ -135,6 +141,25 @@ impl DatabaseConfig {
             self.port,
             percent_encode(&self.name)
         )
+    }
+}
+
+/// Where live and historical metrics come from.
+#[derive(Debug, Clone)]
+pub struct MonitoringConfig {
+    /// Prometheus' base URL (`http://prometheus:9090` inside the stack).
+    pub prometheus_url: String,
+    /// A query slower than this counts as Prometheus being unreachable, so live metrics fall
+    /// back to Docker rather than hang.
+    pub prometheus_timeout: std::time::Duration,
+}
+
+impl Default for MonitoringConfig {
+    fn default() -> Self {
+        Self {
+            prometheus_url: "http://127.0.0.1:9090".to_owned(),
+            prometheus_timeout: std::time::Duration::from_secs(3),
+        }
     }
 }
 
@@ -185,6 +210,7 @@ pub struct Config {
     /// The built portal (`portal/dist`), served at `/` with the SPA's routes falling back to
     /// its `index.html`; none means the API serves only `/api`.
     pub portal_dir: Option<PathBuf>,
+    pub monitoring: MonitoringConfig,
 }
 
 impl fmt::Debug for Config {
@@ -202,6 +228,7 @@ impl fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("log_format", &self.log_format)
             .field("portal_dir", &self.portal_dir)
+            .field("monitoring", &self.monitoring)
             .finish()
     }
 }
@@ -306,6 +333,12 @@ impl Config {
             trust_forwarded_for: raw.trust_forwarded_for,
             log_format,
             portal_dir: raw.portal_dir,
+            monitoring: MonitoringConfig {
+                prometheus_url: raw.prometheus_url.trim_end_matches('/').to_owned(),
+                prometheus_timeout: std::time::Duration::from_millis(
+                    raw.prometheus_timeout_ms.max(1),
+                ),
+            },
         })
     }
 }

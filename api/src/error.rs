@@ -69,6 +69,13 @@ pub enum ApiError {
     /// A watch asked to resume from a version the change feed no longer holds (410).
     #[error("gone: {0}")]
     Gone(String),
+    /// The body is over [`crate::body::MAX_BODY_BYTES`] (413).
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    /// A service the answer depends on (Prometheus, the Docker engine) cannot be reached
+    /// (503). The message is sent: it names the service, never a credential.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Anything the client cannot act on. The message is logged, never sent.
     #[error("internal: {0}")]
     Internal(String),
@@ -108,6 +115,8 @@ impl ApiError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Gone(_) => StatusCode::GONE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,9 +131,11 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Gone(_) => "resource_version_expired",
+            Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -142,6 +153,8 @@ impl ApiError {
             Self::RateLimited { .. } => "Too many requests",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Gone(_) => "Resource version expired",
+            Self::PayloadTooLarge(_) => "Payload too large",
+            Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal error",
         }
     }
@@ -162,7 +175,9 @@ impl ApiError {
             | Self::NotFound(detail)
             | Self::Unauthorized(detail)
             | Self::Forbidden(detail)
-            | Self::Gone(detail) => (detail.clone(), Vec::new()),
+            | Self::Gone(detail)
+            | Self::PayloadTooLarge(detail)
+            | Self::Unavailable(detail) => (detail.clone(), Vec::new()),
             Self::RateLimited { retry_after } => (
                 format!(
                     "too many attempts; retry in {} seconds",
@@ -295,6 +310,10 @@ impl ApiResponse for ApiError {
                 problem(422, "Invalid content (`validation_failed`)"),
                 problem(429, "Throttled (`rate_limited`); see `Retry-After`"),
                 problem(500, "Internal error (`internal`)"),
+                problem(
+                    503,
+                    "A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`)",
+                ),
             ],
         }
     }

@@ -4,10 +4,17 @@
 pub mod auth;
 pub mod body;
 pub mod bootstrap;
+pub mod cli;
 pub mod config;
+pub mod docker;
+pub mod docker_stats;
 pub mod error;
+pub mod inspect;
+pub mod logs;
+pub mod monitoring;
 pub mod passwords;
 pub mod patch;
+pub mod prometheus;
 pub mod routes;
 pub mod selector;
 pub mod server;

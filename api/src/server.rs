@@ -57,6 +57,8 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         jwt: JwtKeys::new(&config.jwt_secret),
         passwords: PasswordPool::new()?,
         throttle: LoginThrottle::new(ThrottleLimits::default()),
+        credentials: crate::auth::cache::CredentialCache::default(),
+        docker: crate::docker::DockerHandle::default(),
         config: Arc::new(config),
         store,
     };

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use swarmpress_schema::store::Store;
 
+use crate::auth::cache::CredentialCache;
 use crate::config::Config;
+use crate::docker::DockerHandle;
 use crate::passwords::PasswordPool;
 use crate::throttle::LoginThrottle;
 use crate::tokens::JwtKeys;
@@ -20,4 +22,8 @@ pub struct AppState {
     pub passwords: PasswordPool,
     /// Failed-login windows, consulted before any hashing.
     pub throttle: LoginThrottle,
+    /// Recently resolved credentials; see [`crate::auth::cache`].
+    pub credentials: CredentialCache,
+    /// The Docker engine, for logs, inspect, the cluster and live stats without Prometheus.
+    pub docker: DockerHandle,
 }

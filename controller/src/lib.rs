@@ -17,6 +17,7 @@ pub mod reconcile;
 pub mod runner;
 pub mod s3;
 pub mod schema_store;
+pub mod stats;
 pub mod store;
 pub mod swarm;
 

@@ -12,6 +12,7 @@ use swarmpress_controller::orphans::OrphanScope;
 use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::runner::{RunSettings, run};
 use swarmpress_controller::s3::TenantBuckets;
+use swarmpress_controller::stats::{Collector, StatsState};
 use swarmpress_controller::swarm::{BACKEND_NETWORK, EDGE_NETWORK, SwarmClient};
 use swarmpress_controller::{TenantDatabases, http};
 use swarmpress_schema::store::Store;
@@ -51,6 +52,19 @@ async fn start() -> Result<(), String> {
         .await
         .map_err(|e| format!("Docker: {e}"))?;
     let metrics = Metrics::new().map_err(|e| e.to_string())?;
+    // What each resync costs the engine is visible on /metrics.
+    let swarm = swarm
+        .counting_requests(metrics.registry())
+        .map_err(|e| format!("Docker request metric: {e}"))?;
+    let collector = Collector {
+        docker: swarm.docker().clone(),
+        database: databases.connection().clone(),
+        state: StatsState::default(),
+        leader: metrics.leader.clone(),
+    };
+    collector
+        .register(metrics.registry())
+        .map_err(|e| format!("per-tenant metrics: {e}"))?;
     let ctx = Arc::new(Context {
         store,
         databases,
@@ -93,11 +107,13 @@ async fn start() -> Result<(), String> {
         resync: Duration::from_secs(30),
     };
     let runner = tokio::spawn(run(ctx, settings, shutdown.clone()));
+    let stats = tokio::spawn(collector.run(shutdown.clone()));
 
     wait_for_signal().await;
     tracing::info!("stopping");
     shutdown.cancel();
     runner.await.map_err(|e| format!("reconcile loop: {e}"))?;
+    stats.await.map_err(|e| format!("stats collector: {e}"))?;
     server
         .await
         .map_err(|e| format!("HTTP server: {e}"))?

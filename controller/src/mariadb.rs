@@ -8,7 +8,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, Statement,
+};
 use swarmpress_schema::TenantName;
 
 use crate::password::GeneratedPassword;
@@ -26,12 +28,58 @@ pub enum MariaDbError {
         tenant: TenantName,
         message: String,
     },
+    /// The server could not be reached at all (refused, timed out, connection lost): what an
+    /// operator reads in the tenant's status while MariaDB is down.
+    #[error("database server unreachable (trying to {action}): {message}")]
+    Unreachable {
+        action: &'static str,
+        message: String,
+    },
     #[error("MariaDB refused to list tenant databases or users: {0}")]
     List(String),
     #[error("MariaDB refused to drop orphan {name}: {message}")]
     Orphan { name: String, message: String },
     #[error("{0:?} is not a tenant database or user name")]
     NotTenantIdentifier(String),
+}
+
+/// Whether `error` means the server was not reached, rather than that it refused a statement
+/// (a refusal needs a fix; an outage only needs waiting out).
+fn is_unreachable(error: &DbErr) -> bool {
+    let source = match error {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(source))
+        | DbErr::Exec(RuntimeErr::SqlxError(source))
+        | DbErr::Query(RuntimeErr::SqlxError(source)) => source,
+        _ => return false,
+    };
+    matches!(
+        source.as_ref(),
+        sea_orm::sqlx::Error::Io(_)
+            | sea_orm::sqlx::Error::Tls(_)
+            | sea_orm::sqlx::Error::PoolTimedOut
+            | sea_orm::sqlx::Error::PoolClosed
+            | sea_orm::sqlx::Error::WorkerCrashed
+    )
+}
+
+/// A failed statement as an error: [`MariaDbError::Unreachable`] when the server was not
+/// reached, else `refused` with the database's message (`secret` redacted from both).
+fn statement_error(
+    source: &DbErr,
+    action: &'static str,
+    secret: Option<&str>,
+    refused: impl FnOnce(String) -> MariaDbError,
+) -> MariaDbError {
+    let mut message = source.to_string();
+    if let Some(secret) = secret {
+        message = message.replace(secret, "***");
+    }
+    if is_unreachable(source) {
+        MariaDbError::Unreachable { action, message }
+    } else {
+        refused(message)
+    }
 }
 
 /// `wp_` followed by `[a-z0-9_]`: what [`TenantName::database_name`] makes, and so safe to
@@ -205,9 +253,13 @@ impl TenantDatabases {
             .execute_unprepared(sql)
             .await
             .map(drop)
-            .map_err(|source| MariaDbError::Orphan {
-                name: name.to_owned(),
-                message: source.to_string(),
+            .map_err(|source| {
+                statement_error(&source, "drop an orphan", None, |message| {
+                    MariaDbError::Orphan {
+                        name: name.to_owned(),
+                        message,
+                    }
+                })
             })
     }
 
@@ -217,7 +269,9 @@ impl TenantDatabases {
             .admin
             .query_all_raw(statement)
             .await
-            .map_err(|source| MariaDbError::List(source.to_string()))?;
+            .map_err(|source| {
+                statement_error(&source, "list tenant databases", None, MariaDbError::List)
+            })?;
         rows.iter()
             .map(|row| {
                 row.try_get::<String>("", "name")
@@ -288,15 +342,11 @@ impl TenantDatabases {
             .await
             .map(drop)
             .map_err(|source| {
-                let mut message = source.to_string();
-                if let Some(secret) = secret {
-                    message = message.replace(secret, "***");
-                }
-                MariaDbError::Statement {
+                statement_error(&source, action, secret, |message| MariaDbError::Statement {
                     action,
                     tenant: tenant.clone(),
                     message,
-                }
+                })
             })
     }
 
@@ -313,10 +363,65 @@ impl TenantDatabases {
             .query_one_raw(statement)
             .await
             .map(|row| row.is_some())
-            .map_err(|source| MariaDbError::Statement {
-                action,
-                tenant: tenant.clone(),
-                message: source.to_string(),
+            .map_err(|source| {
+                statement_error(&source, action, None, |message| MariaDbError::Statement {
+                    action,
+                    tenant: tenant.clone(),
+                    message,
+                })
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::ConnAcquireErr;
+
+    use super::*;
+
+    fn sqlx(error: sea_orm::sqlx::Error) -> RuntimeErr {
+        RuntimeErr::SqlxError(Arc::new(error))
+    }
+
+    #[test]
+    fn tells_an_unreachable_server_from_a_refused_statement() {
+        let refused = || std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unreachable(&DbErr::ConnectionAcquire(
+            ConnAcquireErr::Timeout
+        )));
+        assert!(is_unreachable(&DbErr::Conn(sqlx(
+            sea_orm::sqlx::Error::Io(refused())
+        ))));
+        assert!(is_unreachable(&DbErr::Exec(sqlx(
+            sea_orm::sqlx::Error::PoolTimedOut
+        ))));
+        assert!(!is_unreachable(&DbErr::Exec(sqlx(
+            sea_orm::sqlx::Error::RowNotFound
+        ))));
+        assert!(!is_unreachable(&DbErr::Custom("no".to_owned())));
+
+        let error = statement_error(
+            &DbErr::Conn(sqlx(sea_orm::sqlx::Error::Io(refused()))),
+            "look up the user",
+            None,
+            MariaDbError::List,
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("database server unreachable (trying to look up the user): "),
+            "{error}"
+        );
+        let error = statement_error(
+            &DbErr::Custom("syntax error near 'pw123'".to_owned()),
+            "create the user",
+            Some("pw123"),
+            MariaDbError::List,
+        );
+        assert!(
+            matches!(&error, MariaDbError::List(m) if m.contains("***") && !m.contains("pw123"))
+        );
     }
 }

@@ -118,6 +118,12 @@ impl Metrics {
         }
     }
 
+    /// The registry, so other collectors (the per-tenant stats) appear on the same
+    /// `/metrics`.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> Result<String, MetricsError> {
         let mut buffer = Vec::new();

@@ -25,6 +25,9 @@ pub const DEFAULT_IMAGE: &str = "swarmpress/wordpress:latest";
 /// the name to the edge address.
 pub const BASE_DOMAIN: &str = "localhost";
 
+pub mod report;
+pub mod wrk;
+
 const CLEANUP_WAIT: Duration = Duration::from_secs(90);
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,8 @@ pub enum E2eError {
 #[derive(Clone)]
 pub struct PlatformConfig {
     mariadb_admin_url: String,
+    mariadb_root_password: String,
+    mariadb_addr: String,
     /// Traefik's `web` entrypoint on the host.
     pub edge_addr: SocketAddr,
     /// The port in tenants' public URLs: the edge's, since clients reach Traefik directly.
@@ -100,10 +105,28 @@ impl PlatformConfig {
                 "mysql://root:{}@{mariadb_addr}/",
                 percent_encode(&password)
             ),
+            mariadb_root_password: password,
+            mariadb_addr,
             edge_addr,
             public_port: edge_addr.port(),
             image: env_or("SWARMPRESS_WORDPRESS_IMAGE", DEFAULT_IMAGE),
         })
+    }
+}
+
+impl PlatformConfig {
+    /// `mysql://root:…@host:port/`: for harnesses that create scratch databases.
+    pub fn mariadb_admin_url(&self) -> &str {
+        &self.mariadb_admin_url
+    }
+
+    pub fn mariadb_root_password(&self) -> &str {
+        &self.mariadb_root_password
+    }
+
+    /// `host:port` of MariaDB as this machine reaches it.
+    pub fn mariadb_addr(&self) -> &str {
+        &self.mariadb_addr
     }
 }
 

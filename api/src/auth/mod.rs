@@ -1,6 +1,7 @@
 //! Who is calling: access-token cookies (the portal) and bearer tokens (the CLI: personal
 //! access tokens, or an access JWT), as typed poem-openapi security schemes.
 
+pub mod cache;
 pub mod cookies;
 
 use poem::Request;
@@ -10,6 +11,7 @@ use swarmpress_schema::resource::{Role, User};
 use swarmpress_schema::store::StoreError;
 use uuid::Uuid;
 
+use self::cache::CredentialKey;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::{PAT_PREFIX, TokenType, sha256_hex};
@@ -71,40 +73,59 @@ async fn principal_from_access_token(state: &AppState, token: &str) -> Result<Pr
         .jwt
         .verify(token, TokenType::Access)
         .ok_or_else(unauthorized)?;
-    let user = match state.store.get_user(claims.sub).await {
-        Ok(user) => user,
-        Err(StoreError::NotFound) => return Err(unauthorized()),
-        Err(error) => return Err(error.into()),
+    let key = CredentialKey::Session(claims.sid);
+    let principal = match state.credentials.get(&key) {
+        Some(principal) => principal,
+        None => {
+            let user = match state.store.get_user(claims.sub).await {
+                Ok(user) => user,
+                Err(StoreError::NotFound) => return Err(unauthorized()),
+                Err(error) => return Err(error.into()),
+            };
+            if !state.store.refresh_family_active(claims.sid).await? {
+                return Err(unauthorized());
+            }
+            let principal = Principal {
+                user,
+                credential: Credential::Session {
+                    session: claims.sid,
+                },
+            };
+            state.credentials.insert(key, principal.clone());
+            principal
+        }
     };
-    // `iat` has second precision; a token issued in the same second as a password change
-    // is accepted, which is the token the change itself hands out.
-    if i64::try_from(claims.iat).unwrap_or(i64::MAX) < user.password_changed_at.timestamp() {
+    // Checked on every request, cached or not: the session is the user's, and the token
+    // postdates the user's last password change.
+    if principal.user.id != claims.sub
+        || i64::try_from(claims.iat).unwrap_or(i64::MAX)
+            < principal.user.password_changed_at.timestamp()
+    {
         return Err(unauthorized());
     }
-    if !state.store.refresh_family_active(claims.sid).await? {
-        return Err(unauthorized());
-    }
-    Ok(Principal {
-        user,
-        credential: Credential::Session {
-            session: claims.sid,
-        },
-    })
+    Ok(principal)
 }
 
 async fn principal_from_personal_access_token(
     state: &AppState,
     token: &str,
 ) -> Result<Principal, ApiError> {
+    let hash = sha256_hex(token);
+    let key = CredentialKey::TokenHash(hash.clone());
+    if let Some(principal) = state.credentials.get(&key) {
+        return Ok(principal);
+    }
     let (user, token) = state
         .store
-        .authenticate_access_token(&sha256_hex(token))
+        .authenticate_access_token(&hash)
         .await?
         .ok_or_else(unauthorized)?;
-    Ok(Principal {
+    let principal = Principal {
         user,
         credential: Credential::PersonalAccessToken { id: token.id },
-    })
+    };
+    state.credentials.insert(key, principal.clone());
+    Ok(principal)
 }
 
 async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Principal> {

@@ -19,7 +19,8 @@ use crate::routes::tenants::{self, ADMIN_PASSWORD_LEN};
 use crate::state::AppState;
 use crate::tokens::random_token;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Enum)]
+#[serde(rename_all = "lowercase")]
 #[oai(rename_all = "lowercase")]
 pub enum ApplyAction {
     Created,
@@ -28,7 +29,8 @@ pub enum ApplyAction {
     Invalid,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, serde::Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
 #[oai(rename_all = "camelCase")]
 pub struct ApplyResult {
     pub kind: String,
@@ -38,10 +40,11 @@ pub struct ApplyResult {
     /// For a tenant created by this call (not on a dry run): its WordPress admin password,
     /// shown this once.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(default)]
     pub admin_password: Option<String>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, serde::Deserialize, Object)]
 pub struct ApplyResults {
     pub results: Vec<ApplyResult>,
 }

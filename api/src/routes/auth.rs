@@ -301,6 +301,7 @@ impl AuthApi {
         match rotation {
             RefreshRotation::Rotated { .. } => {}
             RefreshRotation::Reused { user_id } => {
+                state.credentials.forget_session(claims.sid);
                 tracing::warn!(user = %user_id, session = %claims.sid,
                     "refresh token reused; session revoked");
                 clear_session_cookies(jar, &state.config);
@@ -342,6 +343,7 @@ impl AuthApi {
             });
         if let Some(claims) = session {
             state.store.revoke_refresh_family(claims.sid).await?;
+            state.credentials.forget_session(claims.sid);
         }
         clear_session_cookies(jar, &state.config);
         Ok(NoContentResponse::NoContent)
@@ -373,7 +375,10 @@ impl AuthApi {
         }
         fail_if_any(errors)?;
         match state.store.update_user(principal.id(), name, email).await {
-            Ok(user) => Ok(UserResponse::Ok(Json(user))),
+            Ok(user) => {
+                state.credentials.forget_user(principal.id());
+                Ok(UserResponse::Ok(Json(user)))
+            }
             Err(StoreError::AlreadyExists) => Err(ApiError::Conflict(
                 "an account with this e-mail already exists".to_owned(),
             )),
@@ -429,6 +434,7 @@ impl AuthApi {
             .store
             .set_password(principal.id(), &hash, None)
             .await?;
+        state.credentials.forget_user(principal.id());
         if let Credential::Session { .. } = principal.credential {
             start_session(&state, jar, &user).await?;
         }
@@ -511,7 +517,10 @@ impl AuthApi {
             .delete_access_token(auth.principal().id(), id.0)
             .await
         {
-            Ok(()) => Ok(NoContentResponse::NoContent),
+            Ok(()) => {
+                state.credentials.forget_token(id.0);
+                Ok(NoContentResponse::NoContent)
+            }
             Err(StoreError::NotFound) => Err(ApiError::NotFound("no such token".to_owned())),
             Err(error) => Err(error.into()),
         }

@@ -5,8 +5,11 @@ use poem_openapi::Tags;
 pub mod apply;
 pub mod auth;
 pub mod billing;
+pub mod cluster;
 pub mod health;
+pub mod monitoring;
 pub mod notices;
+pub mod observe;
 pub mod tenants;
 
 #[derive(Tags)]
@@ -19,8 +22,10 @@ pub enum ApiTags {
     Tenants,
     /// Plans, subscriptions and invoices.
     Billing,
-    /// Announcements, maintenance windows and user administration.
+    /// Announcements, maintenance windows, user administration and the cluster.
     Maintenance,
+    /// Live metrics, history and totals of tenants.
+    Monitoring,
 }
 
 /// Every API group, in the order they appear in the OpenAPI document.
@@ -31,6 +36,9 @@ pub type Api = (
     apply::ApplyApi,
     billing::BillingApi,
     notices::NoticesApi,
+    observe::ObserveApi,
+    monitoring::MonitoringApi,
+    cluster::ClusterApi,
 );
 
 pub fn api() -> Api {
@@ -41,5 +49,8 @@ pub fn api() -> Api {
         apply::ApplyApi,
         billing::BillingApi,
         notices::NoticesApi,
+        observe::ObserveApi,
+        monitoring::MonitoringApi,
+        cluster::ClusterApi,
     )
 }

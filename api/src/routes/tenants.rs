@@ -104,14 +104,16 @@ pub struct CreatedTenant {
     pub admin_password: String,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
 #[oai(rename_all = "camelCase")]
 pub struct ListMeta {
     /// Watch from this version to see every change after this list.
     pub resource_version: String,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
 #[oai(rename_all = "camelCase")]
 pub struct TenantList {
     pub api_version: String,
@@ -305,10 +307,11 @@ pub async fn replace(
     labels: BTreeMap<String, String>,
     expected_resource_version: Option<&str>,
 ) -> ApiResult<WriteResult> {
-    let plan = state.store.plan_of_user(tenant.metadata.owner).await?;
     check_spec(state, &spec, &labels).map_err(|errors| ApiError::Validation { errors })?;
-    // Lowering replicas is always allowed, even above a plan that was downgraded since.
+    // Lowering replicas is always allowed, even above a plan that was downgraded since; so
+    // the plan is read only when replicas grow.
     if spec.replicas > tenant.spec.replicas {
+        let plan = state.store.plan_of_user(tenant.metadata.owner).await?;
         check_replica_quota(&plan, &spec)?;
     }
     let name = &tenant.metadata.name;

@@ -176,6 +176,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         trust_forwarded_for: true,
         log_format: LogFormat::Compact,
         portal_dir: None,
+        monitoring: Default::default(),
     };
     adjust(&mut config);
     let state = swarmpress_api::prepare(config)

@@ -8,8 +8,11 @@
 mod apply;
 mod auth;
 mod billing;
+mod cli;
 mod helpers;
+mod hostile;
 mod notices;
+mod observability;
 mod system;
 mod tenants;
 mod watch;

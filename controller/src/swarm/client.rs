@@ -15,6 +15,7 @@ use bollard::query_parameters::{
     ListServicesOptionsBuilder, ListTasksOptionsBuilder, ListVolumesOptionsBuilder,
     RemoveVolumeOptions, UpdateServiceOptionsBuilder,
 };
+use prometheus::{IntCounterVec, Opts, Registry};
 use tokio::time::{Instant, sleep};
 
 use super::SecretRef;
@@ -53,10 +54,16 @@ impl SwarmError {
     }
 }
 
+/// The metric [`SwarmClient::counting_requests`] registers.
+pub const DOCKER_REQUESTS_METRIC: &str = "swarmpress_docker_requests_total";
+
 /// A Docker client whose API version has been negotiated with the engine.
 #[derive(Debug, Clone)]
 pub struct SwarmClient {
     docker: Docker,
+    /// Requests made through this client's methods, by operation; `None` until
+    /// [`Self::counting_requests`]. What a resync costs the engine is read from it.
+    requests: Option<IntCounterVec>,
 }
 
 impl SwarmClient {
@@ -89,7 +96,33 @@ impl SwarmClient {
     /// request made with a newer version, so the client must step down to the engine's.
     async fn negotiated(docker: Docker) -> Result<Self, SwarmError> {
         let docker = docker.negotiate_version().await?;
-        Ok(Self { docker })
+        Ok(Self {
+            docker,
+            requests: None,
+        })
+    }
+
+    /// This client, counting every request its methods make in
+    /// `swarmpress_docker_requests_total{operation}`, registered in `registry`. Clones made
+    /// afterwards share the counter. Requests made on [`Self::docker`] directly (the event
+    /// stream, the stats collector) are not counted.
+    pub fn counting_requests(mut self, registry: &Registry) -> Result<Self, prometheus::Error> {
+        let counter = IntCounterVec::new(
+            Opts::new(
+                DOCKER_REQUESTS_METRIC,
+                "Docker Engine API requests made by the reconciler's Swarm client, by operation.",
+            ),
+            &["operation"],
+        )?;
+        registry.register(Box::new(counter.clone()))?;
+        self.requests = Some(counter);
+        Ok(self)
+    }
+
+    fn count(&self, operation: &str) {
+        if let Some(requests) = &self.requests {
+            requests.with_label_values(&[operation]).inc();
+        }
     }
 
     pub fn docker(&self) -> &Docker {
@@ -100,6 +133,7 @@ impl SwarmClient {
         // The engine's name filter matches prefixes too, hence the exact comparison.
         let filters = HashMap::from([("name", vec![name])]);
         let options = ListSecretsOptionsBuilder::new().filters(&filters).build();
+        self.count("secret_list");
         let secrets = self.docker.list_secrets(Some(options)).await?;
         let found = secrets.into_iter().find(|secret| {
             secret.spec.as_ref().and_then(|spec| spec.name.as_deref()) == Some(name)
@@ -137,6 +171,7 @@ impl SwarmClient {
             data: Some(BASE64.encode(data)),
             ..Default::default()
         };
+        self.count("secret_create");
         match self.docker.create_secret(spec).await {
             Ok(created) => Ok(SecretRef {
                 id: created.id,
@@ -160,6 +195,7 @@ impl SwarmClient {
         let Some(secret) = self.find_secret(name).await? else {
             return Ok(false);
         };
+        self.count("secret_remove");
         match self.docker.delete_secret(&secret.id).await {
             Ok(()) => Ok(true),
             Err(error) => not_found_is_false(error),
@@ -170,12 +206,14 @@ impl SwarmClient {
     pub async fn list_secrets_labelled(&self, label: &str) -> Result<Vec<Secret>, SwarmError> {
         let filters = HashMap::from([("label", vec![label])]);
         let options = ListSecretsOptionsBuilder::new().filters(&filters).build();
+        self.count("secret_list");
         Ok(self.docker.list_secrets(Some(options)).await?)
     }
 
     /// Removes a secret by id; `false` when there was none, [`SwarmError::SecretInUse`]
     /// while a service still refers to it.
     pub async fn remove_secret_id(&self, id: &str, name: &str) -> Result<bool, SwarmError> {
+        self.count("secret_remove");
         match self.docker.delete_secret(id).await {
             Ok(()) => Ok(true),
             Err(error) => {
@@ -194,6 +232,7 @@ impl SwarmClient {
     pub async fn list_volumes_labelled(&self, label: &str) -> Result<Vec<Volume>, SwarmError> {
         let filters = HashMap::from([("label", vec![label])]);
         let options = ListVolumesOptionsBuilder::new().filters(&filters).build();
+        self.count("volume_list");
         Ok(self
             .docker
             .list_volumes(Some(options))
@@ -206,6 +245,7 @@ impl SwarmClient {
     pub async fn list_running_tasks(&self) -> Result<Vec<Task>, SwarmError> {
         let filters = HashMap::from([("desired-state", vec!["running"])]);
         let options = ListTasksOptionsBuilder::new().filters(&filters).build();
+        self.count("task_list");
         Ok(self.docker.list_tasks(Some(options)).await?)
     }
 
@@ -221,6 +261,7 @@ impl SwarmClient {
             labels: Some(labels),
             ..Default::default()
         };
+        self.count("volume_create");
         self.docker.create_volume(request).await?;
         Ok(())
     }
@@ -228,6 +269,7 @@ impl SwarmClient {
     /// Removes the volume; `false` when there was none, [`SwarmError::VolumeInUse`] while a
     /// container (even a stopped one) still refers to it.
     pub async fn remove_volume(&self, name: &str) -> Result<bool, SwarmError> {
+        self.count("volume_remove");
         match self
             .docker
             .remove_volume(name, None::<RemoveVolumeOptions>)
@@ -248,6 +290,7 @@ impl SwarmClient {
     /// Creates the service and returns its id.
     pub async fn create_service(&self, spec: ServiceSpec) -> Result<String, SwarmError> {
         let name = spec.name.clone().ok_or(SwarmError::UnnamedService)?;
+        self.count("service_create");
         let created = self.docker.create_service(spec, None).await?;
         created.id.ok_or(SwarmError::MissingField {
             what: "service id",
@@ -256,6 +299,7 @@ impl SwarmClient {
     }
 
     pub async fn inspect_service(&self, name: &str) -> Result<Option<Service>, SwarmError> {
+        self.count("service_inspect");
         match self
             .docker
             .inspect_service(name, None::<InspectServiceOptions>)
@@ -277,6 +321,7 @@ impl SwarmClient {
     /// read, so a concurrent change makes this fail rather than be silently overwritten.
     pub async fn update_service(&self, spec: ServiceSpec) -> Result<(), SwarmError> {
         let name = spec.name.clone().ok_or(SwarmError::UnnamedService)?;
+        self.count("service_inspect");
         let current = self.docker.inspect_service(&name, None).await?;
         let index = current
             .version
@@ -290,6 +335,7 @@ impl SwarmClient {
             index,
         })?;
         let options = UpdateServiceOptionsBuilder::new().version(version).build();
+        self.count("service_update");
         self.docker
             .update_service(&name, spec, options, None)
             .await?;
@@ -299,6 +345,7 @@ impl SwarmClient {
     /// Removes the service; `false` when there was none. Its containers stop afterwards, in
     /// the background: see [`Self::wait_service_gone`].
     pub async fn remove_service(&self, name: &str) -> Result<bool, SwarmError> {
+        self.count("service_remove");
         match self.docker.delete_service(name).await {
             Ok(()) => Ok(true),
             Err(error) => not_found_is_false(error),
@@ -309,6 +356,7 @@ impl SwarmClient {
     pub async fn list_tenant_services(&self) -> Result<Vec<Service>, SwarmError> {
         let filters = HashMap::from([("label", vec![TENANT_LABEL])]);
         let options = ListServicesOptionsBuilder::new().filters(&filters).build();
+        self.count("service_list");
         Ok(self.docker.list_services(Some(options)).await?)
     }
 
@@ -320,6 +368,7 @@ impl SwarmClient {
             .all(true)
             .filters(&filters)
             .build();
+        self.count("container_list");
         Ok(self.docker.list_containers(Some(options)).await?.len())
     }
 

@@ -3,7 +3,7 @@
 mod client;
 mod service_spec;
 
-pub use client::{SwarmClient, SwarmError};
+pub use client::{DOCKER_REQUESTS_METRIC, SwarmClient, SwarmError};
 pub use service_spec::{
     ADMIN_PASSWORD_FILE, BACKEND_NETWORK, DB_PASSWORD_FILE, EDGE_NETWORK, SPEC_HASH_LABEL,
     ServiceSpecError, TENANT_LABEL, WP_CONTENT_PATH, WordPressService,

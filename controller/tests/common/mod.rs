@@ -6,7 +6,9 @@
 
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod hooked_store;
 pub mod memory_store;
+pub mod site;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -179,33 +181,50 @@ pub fn context<S: swarmpress_controller::store::TenantStore>(
     platform: &Platform,
     store: S,
 ) -> std::sync::Arc<swarmpress_controller::reconcile::Context<S>> {
+    context_with(platform, store, |_| {})
+}
+
+/// [`context`], with the settings changed by `adjust` (another database host for tenants, …).
+pub fn context_with<S: swarmpress_controller::store::TenantStore>(
+    platform: &Platform,
+    store: S,
+    adjust: impl FnOnce(&mut swarmpress_controller::reconcile::Settings),
+) -> std::sync::Arc<swarmpress_controller::reconcile::Context<S>> {
     use swarmpress_controller::reconcile::{Context, Settings};
+    let metrics = swarmpress_controller::metrics::Metrics::new().unwrap();
+    let swarm = platform
+        .swarm
+        .clone()
+        .counting_requests(metrics.registry())
+        .unwrap();
+    let mut settings = Settings {
+        base_domain: "localhost".to_owned(),
+        edge_port: edge_port(),
+        db_host_for_tenants: "mariadb".to_owned(),
+        default_image: std::env::var("SWARMPRESS_WORDPRESS_IMAGE")
+            .unwrap_or_else(|_| "swarmpress/wordpress:latest".to_owned()),
+        network_edge: swarmpress_controller::swarm::EDGE_NETWORK.to_owned(),
+        network_backend: swarmpress_controller::swarm::BACKEND_NETWORK.to_owned(),
+        resync: Duration::from_secs(30),
+        converging_requeue: Duration::from_secs(2),
+        service_gone_timeout: Duration::from_secs(60),
+        // Other tests' tenants share the platform but not this store: to this
+        // controller they would all look orphaned. Tests that collect orphans say whose.
+        orphan_grace: Duration::from_secs(3600),
+        orphan_scope: swarmpress_controller::orphans::OrphanScope::none(),
+    };
+    adjust(&mut settings);
     std::sync::Arc::new(Context {
         store,
         databases: platform.databases.clone(),
         buckets: platform.buckets.clone(),
-        swarm: platform.swarm.clone(),
         observer: swarmpress_controller::observe::Observer::new(
-            platform.swarm.clone(),
+            swarm.clone(),
             Duration::from_secs(1),
         ),
-        metrics: swarmpress_controller::metrics::Metrics::new().unwrap(),
-        settings: Settings {
-            base_domain: "localhost".to_owned(),
-            edge_port: edge_port(),
-            db_host_for_tenants: "mariadb".to_owned(),
-            default_image: std::env::var("SWARMPRESS_WORDPRESS_IMAGE")
-                .unwrap_or_else(|_| "swarmpress/wordpress:latest".to_owned()),
-            network_edge: swarmpress_controller::swarm::EDGE_NETWORK.to_owned(),
-            network_backend: swarmpress_controller::swarm::BACKEND_NETWORK.to_owned(),
-            resync: Duration::from_secs(30),
-            converging_requeue: Duration::from_secs(2),
-            service_gone_timeout: Duration::from_secs(60),
-            // Other tests' tenants share the platform but not this store: to this
-            // controller they would all look orphaned. Tests that collect orphans say whose.
-            orphan_grace: Duration::from_secs(3600),
-            orphan_scope: swarmpress_controller::orphans::OrphanScope::none(),
-        },
+        swarm,
+        metrics,
+        settings,
     })
 }
 

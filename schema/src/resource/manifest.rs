@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use poem_openapi::Object;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde::{Deserialize, Serialize};
 
+use super::bounded_yaml::{BoundedValue, node_budget};
 use super::rollout::{ROLLOUT_KIND, RolloutSpec};
 use super::tenant::{API_VERSION, TENANT_KIND, TenantSpec, api_version};
 use super::validation::FieldError;
@@ -170,8 +171,10 @@ impl fmt::Display for ManifestError {
 /// stream, since the parser cannot tell where the next document starts.
 pub fn parse_manifest(text: &str) -> Vec<Result<ManifestDocument, ManifestError>> {
     let mut results = Vec::new();
+    // One budget for all documents: a bomb split over many documents is still one bomb.
+    let budget = node_budget(text);
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = match serde_yaml::Value::deserialize(document) {
+        let value = match BoundedValue::new(&budget).deserialize(document) {
             Ok(value) => value,
             Err(error) => {
                 results.push(Err(ManifestError {
@@ -186,9 +189,53 @@ pub fn parse_manifest(text: &str) -> Vec<Result<ManifestDocument, ManifestError>
         if value.is_null() {
             continue;
         }
-        results.push(parse_document(index, value));
+        match list_items(&value) {
+            Some(items) => results.extend(
+                items
+                    .iter()
+                    .cloned()
+                    .map(|item| parse_document(index, item)),
+            ),
+            None => results.push(parse_document(index, value)),
+        }
     }
     results
+}
+
+/// The items of a `kind: List` or `kind: TenantList` document (what `GET /tenants` and
+/// `swarmpress get -o yaml` print), so that a listing can be applied back as it is.
+fn list_items(value: &serde_yaml::Value) -> Option<&Vec<serde_yaml::Value>> {
+    let kind = value.get("kind")?.as_str()?;
+    if kind != "List" && kind != "TenantList" {
+        return None;
+    }
+    value.get("items")?.as_sequence()
+}
+
+/// Fields the server sets on a tenant it returns. A tenant read back (`get -o yaml`) is
+/// applied as it is, so these are dropped rather than refused as unknown; everything else
+/// stays strict.
+const SERVER_SET_METADATA: &[&str] = &[
+    "uid",
+    "owner",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+];
+
+fn without_server_fields(mut value: serde_yaml::Value) -> serde_yaml::Value {
+    if let Some(map) = value.as_mapping_mut() {
+        map.remove("status");
+        if let Some(metadata) = map
+            .get_mut("metadata")
+            .and_then(serde_yaml::Value::as_mapping_mut)
+        {
+            for key in SERVER_SET_METADATA {
+                metadata.remove(*key);
+            }
+        }
+    }
+    value
 }
 
 /// All documents of a manifest, parsed.
@@ -256,7 +303,9 @@ fn parse_document(
         }
     }
     match kind.as_deref() {
-        Some(TENANT_KIND) => typed(value).map(ManifestDocument::Tenant).map_err(fail),
+        Some(TENANT_KIND) => typed(without_server_fields(value))
+            .map(ManifestDocument::Tenant)
+            .map_err(fail),
         Some(ROLLOUT_KIND) => typed(value).map(ManifestDocument::Rollout).map_err(fail),
         Some(other) => Err(fail(vec![FieldError::new(
             "kind",
@@ -472,8 +521,8 @@ spec:
     #[test]
     fn unknown_fields_are_refused_everywhere() {
         let errors = errors_of(
-            "apiVersion: swarmpress.io/v1\nkind: Tenant\nstatus: { phase: Running }\n\
-             metadata: { name: acme, uid: x }\n\
+            "apiVersion: swarmpress.io/v1\nkind: Tenant\nstate: { phase: Running }\n\
+             metadata: { name: acme, uuid: x }\n\
              spec: { displayName: A, region: r, replica: 3, admin: { email: a@b.c, pw: x },\n\
                      resources: { cpus: 2 }, image: null }\n",
         );
@@ -482,11 +531,11 @@ spec:
         assert_eq!(
             fields,
             [
-                "metadata.uid",
+                "metadata.uuid",
                 "spec.admin.pw",
                 "spec.replica",
                 "spec.resources.cpus",
-                "status",
+                "state",
             ]
         );
         assert!(errors[0].1.iter().all(|(_, m)| m == "unknown field"));
@@ -556,6 +605,31 @@ spec:
                 "spec.healthTimeoutSeconds"
             ]
         );
+    }
+
+    #[test]
+    fn tenants_read_back_from_the_api_apply_as_they_are() {
+        let listing = r#"{"apiVersion": "swarmpress.io/v1", "kind": "TenantList",
+          "metadata": {"resourceVersion": "9"},
+          "items": [{"apiVersion": "swarmpress.io/v1", "kind": "Tenant",
+            "metadata": {"name": "acme-blog", "uid": "9b2f8a52-5b1e-4a8e-9a59-0d3f3c1d2e4f",
+              "owner": "5f1c4b2a-0000-4000-8000-000000000001", "labels": {"team": "web"},
+              "generation": 3, "resourceVersion": "7",
+              "creationTimestamp": "2026-11-26T09:00:00Z", "deletionTimestamp": null},
+            "spec": {"displayName": "Acme", "region": "eu-west",
+              "admin": {"user": "admin", "email": "a@acme.test"}},
+            "status": {"phase": "Running", "observedGeneration": 3}}]}"#;
+        let results = parse_manifest(listing);
+        assert_eq!(results.len(), 1);
+        let Ok(ManifestDocument::Tenant(tenant)) = &results[0] else {
+            panic!("{results:?}");
+        };
+        assert_eq!(tenant.metadata.name.as_str(), "acme-blog");
+        assert_eq!(tenant.metadata.resource_version.as_deref(), Some("7"));
+        assert_eq!(tenant.metadata.labels["team"], "web");
+        // Strict still: a field nobody sets is refused.
+        let typo = listing.replace("\"generation\"", "\"generaton\"");
+        assert!(parse_manifest(&typo)[0].is_err());
     }
 
     #[test]

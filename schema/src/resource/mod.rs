@@ -4,6 +4,7 @@
 //! camelCase wire names.
 
 pub mod account;
+pub mod bounded_yaml;
 pub mod manifest;
 pub mod notice;
 pub mod rollout;

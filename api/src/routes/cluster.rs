@@ -1,0 +1,255 @@
+//! `/cluster` (administrators): the swarm's nodes, totals and services, and a node's
+//! availability.
+
+use std::collections::HashMap;
+
+use bollard::models::{NodeSpecAvailabilityEnum, NodeSpecRoleEnum};
+use bollard::query_parameters::{
+    ListNodesOptions, ListServicesOptionsBuilder, UpdateNodeOptionsBuilder,
+};
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+
+use crate::auth::Auth;
+use crate::body::JsonBody;
+use crate::docker::engine_error;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::ApiTags;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ClusterNode {
+    pub id: String,
+    pub hostname: String,
+    /// `manager` or `worker`.
+    pub role: String,
+    /// `active`, `pause` or `drain`.
+    pub availability: String,
+    /// `ready`, `down`, `disconnected` or `unknown`.
+    pub state: String,
+    pub leader: bool,
+    pub address: Option<String>,
+    pub cpus: f64,
+    pub memory_bytes: i64,
+    pub engine_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ClusterTotals {
+    pub nodes: u64,
+    pub ready_nodes: u64,
+    pub cpus: f64,
+    pub memory_bytes: i64,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ClusterServices {
+    pub total: u64,
+    /// Services with every desired task running.
+    pub running: u64,
+    /// Tenants' services (`wp_*`).
+    pub tenants: u64,
+    pub tasks_running: u64,
+    pub tasks_desired: u64,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct Cluster {
+    pub nodes: Vec<ClusterNode>,
+    pub totals: ClusterTotals,
+    pub services: ClusterServices,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityRequest {
+    /// `active`, `pause` or `drain`.
+    pub availability: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ClusterResponse {
+    #[oai(status = 200)]
+    Ok(Json<Cluster>),
+}
+
+#[derive(ApiResponse)]
+pub enum NodeResponse {
+    #[oai(status = 200)]
+    Ok(Json<ClusterNode>),
+}
+
+fn node(n: bollard::models::Node) -> ClusterNode {
+    let spec = n.spec.unwrap_or_default();
+    let description = n.description.unwrap_or_default();
+    let resources = description.resources.unwrap_or_default();
+    let status = n.status.unwrap_or_default();
+    ClusterNode {
+        id: n.id.unwrap_or_default(),
+        hostname: description.hostname.unwrap_or_default(),
+        role: spec.role.map(|r| r.to_string()).unwrap_or_default(),
+        availability: spec.availability.map(|a| a.to_string()).unwrap_or_default(),
+        state: status.state.map(|s| s.to_string()).unwrap_or_default(),
+        leader: n.manager_status.and_then(|m| m.leader).unwrap_or(false),
+        address: status.addr,
+        cpus: resources.nano_cpus.unwrap_or(0) as f64 / 1e9,
+        memory_bytes: resources.memory_bytes.unwrap_or(0),
+        engine_version: description.engine.and_then(|e| e.engine_version),
+    }
+}
+
+fn parse_availability(text: &str) -> ApiResult<NodeSpecAvailabilityEnum> {
+    match text {
+        "active" => Ok(NodeSpecAvailabilityEnum::ACTIVE),
+        "pause" => Ok(NodeSpecAvailabilityEnum::PAUSE),
+        "drain" => Ok(NodeSpecAvailabilityEnum::DRAIN),
+        _ => Err(ApiError::validation(
+            "availability",
+            "must be one of active, pause, drain",
+        )),
+    }
+}
+
+/// Node ids are 25 lowercase alphanumerics; anything else is no node.
+fn valid_node_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+pub struct ClusterApi;
+
+#[OpenApi(prefix_path = "/cluster", tag = "ApiTags::Maintenance")]
+impl ClusterApi {
+    /// Nodes, totals and service counts (administrators).
+    #[oai(path = "/", method = "get", operation_id = "cluster")]
+    async fn cluster(&self, state: Data<&AppState>, auth: Auth) -> ApiResult<ClusterResponse> {
+        auth.principal().require_admin()?;
+        let docker = state.docker.api().await?;
+        let nodes: Vec<ClusterNode> = docker
+            .list_nodes(None::<ListNodesOptions>)
+            .await
+            .map_err(|e| engine_error("the swarm's nodes", e))?
+            .into_iter()
+            .map(node)
+            .collect();
+        let options = ListServicesOptionsBuilder::new()
+            .filters(&HashMap::<String, Vec<String>>::new())
+            .status(true)
+            .build();
+        let services = docker
+            .list_services(Some(options))
+            .await
+            .map_err(|e| engine_error("the swarm's services", e))?;
+        let mut counts = ClusterServices {
+            total: 0,
+            running: 0,
+            tenants: 0,
+            tasks_running: 0,
+            tasks_desired: 0,
+        };
+        for service in &services {
+            counts.total += 1;
+            let status = service.service_status.clone().unwrap_or_default();
+            let (running, desired) = (
+                status.running_tasks.unwrap_or(0),
+                status.desired_tasks.unwrap_or(0),
+            );
+            counts.tasks_running += running;
+            counts.tasks_desired += desired;
+            if desired > 0 && running >= desired {
+                counts.running += 1;
+            }
+            let name = service
+                .spec
+                .as_ref()
+                .and_then(|s| s.name.as_deref())
+                .unwrap_or_default();
+            if name.starts_with("wp_") {
+                counts.tenants += 1;
+            }
+        }
+        let totals = ClusterTotals {
+            nodes: nodes.len() as u64,
+            ready_nodes: nodes.iter().filter(|n| n.state == "ready").count() as u64,
+            cpus: nodes.iter().map(|n| n.cpus).sum(),
+            memory_bytes: nodes.iter().map(|n| n.memory_bytes).sum(),
+        };
+        Ok(ClusterResponse::Ok(Json(Cluster {
+            nodes,
+            totals,
+            services: counts,
+        })))
+    }
+
+    /// Sets a node's availability (administrators). Refuses (409) to pause or drain the last
+    /// active manager, which would stop the platform itself.
+    #[oai(
+        path = "/nodes/:id/availability",
+        method = "post",
+        operation_id = "setNodeAvailability"
+    )]
+    async fn set_availability(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        id: Path<String>,
+        body: JsonBody<AvailabilityRequest>,
+    ) -> ApiResult<NodeResponse> {
+        auth.principal().require_admin()?;
+        let availability = parse_availability(&body.0.availability)?;
+        if !valid_node_id(&id.0) {
+            return Err(ApiError::NotFound(format!("node {:?} not found", id.0)));
+        }
+        let docker = state.docker.api().await?;
+        let current = docker
+            .inspect_node(&id.0)
+            .await
+            .map_err(|e| engine_error("the node", e))?;
+        let mut spec = current.spec.clone().unwrap_or_default();
+        if availability != NodeSpecAvailabilityEnum::ACTIVE
+            && spec.role == Some(NodeSpecRoleEnum::MANAGER)
+        {
+            let others_active = docker
+                .list_nodes(None::<ListNodesOptions>)
+                .await
+                .map_err(|e| engine_error("the swarm's nodes", e))?
+                .into_iter()
+                .filter(|n| n.id.as_deref() != Some(id.0.as_str()))
+                .filter_map(|n| n.spec)
+                .any(|s| {
+                    s.role == Some(NodeSpecRoleEnum::MANAGER)
+                        && s.availability == Some(NodeSpecAvailabilityEnum::ACTIVE)
+                });
+            if !others_active {
+                return Err(ApiError::Conflict(
+                    "this is the last active manager: pausing or draining it would stop the platform"
+                        .to_owned(),
+                ));
+            }
+        }
+        if spec.availability != Some(availability) {
+            spec.availability = Some(availability);
+            let version = current.version.and_then(|v| v.index).unwrap_or(0);
+            let options = UpdateNodeOptionsBuilder::new()
+                .version(version as i64)
+                .build();
+            docker
+                .update_node(&id.0, spec, options)
+                .await
+                .map_err(|e| engine_error("the node", e))?;
+        }
+        let updated = docker
+            .inspect_node(&id.0)
+            .await
+            .map_err(|e| engine_error("the node", e))?;
+        Ok(NodeResponse::Ok(Json(node(updated))))
+    }
+}

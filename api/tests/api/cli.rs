@@ -1,0 +1,525 @@
+//! The `swarmpress` binary, run as a user runs it, against an in-process API (manifests,
+//! output, exit codes, login) and against the deployed platform (waiting for a real site,
+//! following its logs).
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use swarmpress_schema::TenantName;
+use swarmpress_schema::resource::tenant::Phase;
+
+use crate::helpers::{Client, TestApp, spawn};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_swarmpress");
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("manifests")
+        .join("examples")
+}
+
+/// The CLI as the holder of `token` on `server`, with a config file of its own.
+struct Cli {
+    server: String,
+    token: String,
+    config: PathBuf,
+}
+
+impl Cli {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BINARY);
+        command
+            .args(args)
+            .env("SWARMPRESS_SERVER", &self.server)
+            .env("SWARMPRESS_TOKEN", &self.token)
+            .env("SWARMPRESS_CONFIG", &self.config)
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs `args` expecting success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(output.status.success(), "{args:?}: {}", describe(&output));
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A personal access token for `client`'s user.
+async fn token(client: &Client) -> String {
+    let created: Value = client
+        .post("/auth/tokens")
+        .json(&json!({"name": "cli test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["token"].as_str().unwrap().to_owned()
+}
+
+async fn cli_for(app: &TestApp, email: &str) -> (Cli, Client) {
+    let client = app.user(email).await;
+    let upgraded = client
+        .post("/subscription/upgrade")
+        .json(&json!({"plan": "business"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upgraded.status(), 200, "{}", upgraded.text().await.unwrap());
+    let cli = Cli {
+        server: format!("http://{}", app.addr),
+        token: token(&client).await,
+        config: std::env::temp_dir().join(format!("swarmpress-cli-{}.json", uuid::Uuid::new_v4())),
+    };
+    (cli, client)
+}
+
+/// Reads a child's stdout lines on a thread, so a test can wait for one with a timeout.
+fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+fn wait_for_line(lines: &mpsc::Receiver<String>, timeout: Duration, want: impl Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if want(&line) => return,
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    panic!("no such line within {timeout:?}; saw {seen:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_apply_idempotently_and_round_trip_through_get() {
+    let Some(app) = spawn().await else { return };
+    let (cli, _) = cli_for(&app, "alice@example.test").await;
+    let site = examples().join("site.yaml");
+    let sites = examples().join("sites.yaml");
+    let (site, sites) = (site.to_str().unwrap(), sites.to_str().unwrap());
+
+    let dry = cli.ok(&["apply", "-f", site, "-f", sites, "--dry-run"]);
+    assert!(dry.contains("tenant/acme-blog created (dry run)"), "{dry}");
+    let first = cli.ok(&["apply", "-f", site, "-f", sites]);
+    for name in ["acme-blog", "acme-shop", "acme-news", "acme-archive"] {
+        assert!(first.contains(&format!("tenant/{name} created")), "{first}");
+    }
+    assert!(first.contains("WordPress admin password (shown once)"));
+    let second = cli.ok(&["apply", "-f", site, "-f", sites]);
+    assert_eq!(second.matches(" unchanged").count(), 4, "{second}");
+
+    // What `get` prints, one tenant or the whole list, applies back as it is.
+    let one = cli.ok(&["get", "tenants", "acme-blog", "-o", "json"]);
+    let parsed: Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(parsed["metadata"]["labels"]["team"], "web");
+    let again = cli.run_with_stdin(&["apply", "-f", "-"], &one);
+    assert!(again.status.success(), "{}", describe(&again));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "tenant/acme-blog unchanged"
+    );
+    let list = cli.ok(&["get", "tenants", "-o", "yaml"]);
+    let again = cli.run_with_stdin(&["apply", "-f", "-"], &list);
+    assert!(again.status.success(), "{}", describe(&again));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout)
+            .matches(" unchanged")
+            .count(),
+        4
+    );
+    // A changed field read back is a change.
+    let edited = one.replace("Acme Blog", "Acme Blog (new)");
+    let changed = cli.run_with_stdin(&["apply", "-f", "-"], &edited);
+    assert_eq!(
+        String::from_utf8_lossy(&changed.stdout).trim(),
+        "tenant/acme-blog configured"
+    );
+
+    let table = cli.ok(&["get", "tenants", "-l", "team=marketing"]);
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "PHASE", "READY", "AGE", "URL"]);
+    let names: Vec<&str> = lines
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, ["acme-news", "acme-shop"]);
+    let described = cli.ok(&["describe", "tenant", "acme-shop"]);
+    for expected in ["Name:", "acme-shop", "Replicas:", "Conditions:", "Events:"] {
+        assert!(described.contains(expected), "{described}");
+    }
+    let deleted = cli.ok(&["delete", "-f", sites]);
+    assert_eq!(
+        deleted.matches("deletion requested").count(),
+        3,
+        "{deleted}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_the_field_and_exit_codes_mean_something() {
+    let Some(app) = spawn().await else { return };
+    let (cli, _) = cli_for(&app, "bob@example.test").await;
+    let bad = "apiVersion: swarmpress.io/v1\nkind: Tenant\nmetadata: {name: bad-site}\n\
+               spec: {displayName: B, region: eu-west, replicas: many, admin: {email: b@b.test}}\n";
+    let output = cli.run_with_stdin(&["apply", "-f", "-"], bad);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("spec.replicas"), "{stderr}");
+    let broken = cli.run_with_stdin(&["apply", "-f", "-"], "kind: [unclosed\n");
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("invalid YAML"));
+
+    // The API's problem detail is what the user reads.
+    let missing = cli.run(&["get", "tenants", "no-such-site"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("error:"));
+    // Usage errors are 2.
+    for args in [
+        vec!["get", "widgets"],
+        vec!["wait", "acme", "--for=condition=Available"],
+        vec!["wait", "tenant/acme", "--for=ready"],
+        vec!["scale", "acme"],
+        vec!["frobnicate"],
+    ] {
+        let output = cli.run(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            describe(&output)
+        );
+    }
+    // Nothing reconciles here, so the site never becomes Available: a timeout is exit 1.
+    cli.ok(&[
+        "apply",
+        "-f",
+        examples().join("site.yaml").to_str().unwrap(),
+    ]);
+    let started = std::time::Instant::now();
+    let waited = cli.run(&[
+        "wait",
+        "tenant/acme-blog",
+        "--for=condition=Available",
+        "--timeout",
+        "2s",
+    ]);
+    assert_eq!(waited.status.code(), Some(1), "{}", describe(&waited));
+    assert!(String::from_utf8_lossy(&waited.stderr).contains("timed out"));
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    let completion = cli.ok(&["completion", "bash"]);
+    assert!(completion.contains("swarmpress"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_watch_prints_each_phase_change() {
+    let Some(app) = spawn().await else { return };
+    let (cli, _) = cli_for(&app, "carol@example.test").await;
+    let mut child = cli
+        .command(&["get", "tenants", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    wait_for_line(&lines, Duration::from_secs(10), |l| l.starts_with("NAME"));
+    cli.ok(&[
+        "apply",
+        "-f",
+        examples().join("site.yaml").to_str().unwrap(),
+    ]);
+    wait_for_line(&lines, Duration::from_secs(10), |l| {
+        l.starts_with("acme-blog") && l.contains("Pending")
+    });
+    // What the controller would write.
+    let name = TenantName::parse("acme-blog").unwrap();
+    for phase in [Phase::Provisioning, Phase::Running] {
+        let mut status = app.state.store.get_tenant(&name).await.unwrap().status;
+        status.phase = phase;
+        app.state.store.update_status(&name, status).await.unwrap();
+        let shown = format!("{phase:?}");
+        wait_for_line(&lines, Duration::from_secs(10), |l| {
+            l.starts_with("acme-blog") && l.contains(&shown)
+        });
+    }
+    child.kill().ok();
+    child.wait().ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_stores_a_private_token_and_logout_revokes_it() {
+    let Some(app) = spawn().await else { return };
+    app.user("dave@example.test").await;
+    let config = std::env::temp_dir().join(format!("swarmpress-cli-{}", uuid::Uuid::new_v4()));
+    let credentials = config.join("credentials.json");
+    let server = format!("http://{}", app.addr);
+    let login = |password: &str| {
+        let mut child = Command::new(BINARY)
+            .args([
+                "login",
+                "--server",
+                &server,
+                "--email",
+                "dave@example.test",
+                "--password-stdin",
+            ])
+            .env("SWARMPRESS_CONFIG", &credentials)
+            .env_remove("SWARMPRESS_SERVER")
+            .env_remove("SWARMPRESS_TOKEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let refused = login("wrong-password-here");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(!credentials.exists());
+
+    let output = login("a-long-password-1");
+    assert!(output.status.success(), "{}", describe(&output));
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&credentials)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(&credentials).unwrap()).unwrap();
+    let token = stored["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("spat_"));
+
+    let stored_cli = |args: &[&str]| {
+        Command::new(BINARY)
+            .args(args)
+            .env("SWARMPRESS_CONFIG", &credentials)
+            .env_remove("SWARMPRESS_SERVER")
+            .env_remove("SWARMPRESS_TOKEN")
+            .output()
+            .unwrap()
+    };
+    let listed = stored_cli(&["get", "tenants"]);
+    assert!(listed.status.success(), "{}", describe(&listed));
+    let logged_out = stored_cli(&["logout"]);
+    assert!(logged_out.status.success(), "{}", describe(&logged_out));
+    assert!(!credentials.exists());
+    let revoked = app
+        .bare()
+        .get("/tenants")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 401);
+    let after = stored_cli(&["get", "tenants"]);
+    assert_eq!(after.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&after.stderr).contains("not logged in"));
+    std::fs::remove_dir_all(config).ok();
+}
+
+/// The deployed platform's edge, as `scripts/up` publishes it.
+fn edge() -> String {
+    let port = std::env::var("SWARMPRESS_EDGE_PORT").unwrap_or_else(|_| "8080".to_owned());
+    format!("http://localhost:{port}")
+}
+
+/// A new user of the deployed platform and a token of theirs; `None` when the platform is
+/// not up (and not required).
+async fn deployed_user() -> Option<(reqwest::Client, String)> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-requested-with",
+        reqwest::header::HeaderValue::from_static("swarmpress"),
+    );
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let email = format!("cli-{}@example.test", uuid::Uuid::new_v4().simple());
+    let registered = http
+        .post(format!("{}/api/v1/auth/register", edge()))
+        .json(&json!({"email": email, "password": "a-long-password-1"}))
+        .send()
+        .await;
+    match registered {
+        Ok(response) if response.status() == 201 => {}
+        outcome => {
+            let why = format!("{outcome:?}");
+            if std::env::var("SWARMPRESS_REQUIRE_PLATFORM").is_ok_and(|v| !v.is_empty() && v != "0")
+            {
+                panic!("the deployed API cannot register a user: {why}");
+            }
+            eprintln!("SKIPPED: the deployed platform is unreachable ({why})");
+            return None;
+        }
+    }
+    let created: Value = http
+        .post(format!("{}/api/v1/auth/tokens", edge()))
+        .json(&json!({"name": "cli e2e"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Some((http, created["token"].as_str().unwrap().to_owned()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_applied_with_the_cli_becomes_available_and_its_logs_follow() {
+    let Some((_, token)) = deployed_user().await else {
+        return;
+    };
+    let cli = Cli {
+        server: edge(),
+        token,
+        config: std::env::temp_dir().join(format!("swarmpress-cli-{}.json", uuid::Uuid::new_v4())),
+    };
+    let name = format!("cli-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let manifest = format!(
+        "apiVersion: swarmpress.io/v1\nkind: Tenant\nmetadata: {{name: {name}}}\n\
+         spec: {{displayName: CLI site, region: eu-west, admin: {{user: admin, email: a@cli.test}}}}\n"
+    );
+
+    let _cleanup = DeleteOnDrop(
+        Cli {
+            server: cli.server.clone(),
+            token: cli.token.clone(),
+            config: cli.config.clone(),
+        },
+        name.clone(),
+    );
+    let mut watcher = cli
+        .command(&["get", "tenants", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let watched = lines_of(&mut watcher);
+    wait_for_line(&watched, Duration::from_secs(10), |l| l.starts_with("NAME"));
+    let applied = cli.run_with_stdin(&["apply", "-f", "-"], &manifest);
+    assert!(applied.status.success(), "{}", describe(&applied));
+    let waited = cli.run(&[
+        "wait",
+        &format!("tenant/{name}"),
+        "--for=condition=Available",
+        "--timeout",
+        "180s",
+    ]);
+    assert!(waited.status.success(), "{}", describe(&waited));
+    // The watcher saw the site go through its phases to Running.
+    wait_for_line(&watched, Duration::from_secs(10), |l| {
+        l.starts_with(&name) && l.contains("Provisioning")
+    });
+    wait_for_line(&watched, Duration::from_secs(10), |l| {
+        l.starts_with(&name) && l.contains("Running")
+    });
+    watcher.kill().ok();
+    watcher.wait().ok();
+
+    // A follower of the logs sees the access-log line of a request made after it started.
+    let mut follower = cli
+        .command(&["logs", &name, "-f", "--tail", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let logged = lines_of(&mut follower);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let probe = uuid::Uuid::new_v4().simple().to_string();
+    let site = reqwest::Client::builder()
+        .no_proxy()
+        .resolve(
+            &format!("{name}.localhost"),
+            std::net::SocketAddr::from(([127, 0, 0, 1], edge_port())),
+        )
+        .build()
+        .unwrap();
+    // Traefik polls Swarm every second, so a site Available a moment ago may not be routed
+    // yet; a 404 from the edge is retried, briefly.
+    let url = format!("http://{name}.localhost:{}/?probe={probe}", edge_port());
+    let mut status = 0;
+    for _ in 0..50 {
+        status = site.get(&url).send().await.unwrap().status().as_u16();
+        if status != 404 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200);
+    wait_for_line(&logged, Duration::from_secs(15), |l| l.contains(&probe));
+    follower.kill().ok();
+    follower.wait().ok();
+
+    let deleted = cli.run(&["delete", "tenant", &name, "--wait", "--timeout", "180s"]);
+    assert!(deleted.status.success(), "{}", describe(&deleted));
+}
+
+/// Asks for the tenant's deletion if the test ends before it did (a no-op after it did).
+struct DeleteOnDrop(Cli, String);
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["delete", "tenant", &self.1]);
+    }
+}
+
+fn edge_port() -> u16 {
+    std::env::var("SWARMPRESS_EDGE_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8080)
+}

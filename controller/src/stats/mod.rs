@@ -1,0 +1,132 @@
+//! The per-tenant resource collector: CPU, memory and network from one long-lived Docker
+//! stats stream per running tenant container, storage from the volume and `information_schema`,
+//! exported on the controller's `/metrics` with a `tenant` label.
+//!
+//! Only the leader collects (it reads the `swarmpress_leader` gauge the runner maintains), so
+//! the engine serves one set of streams, not one per replica, and Prometheus sees each tenant
+//! once; a standby exports no tenant series. After a failover the new leader's counters start
+//! from the containers' own totals, which Prometheus' `rate` reads as one reset.
+
+mod exposition;
+mod sample;
+mod state;
+mod storage;
+mod streams;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::Docker;
+use futures_util::StreamExt as _;
+use prometheus::{IntGauge, Registry};
+use sea_orm::DatabaseConnection;
+use tokio::time::{MissedTickBehavior, interval, sleep};
+use tokio_util::sync::CancellationToken;
+
+pub use exposition::{
+    CONTAINERS, CPU_LIMIT, CPU_PERCENT, CPU_SECONDS, DATABASE, MEMORY, MEMORY_LIMIT,
+    MEMORY_PERCENT, RX, STREAMS, TX, TenantCollector, VOLUME,
+};
+pub use sample::{ContainerSample, read as read_sample};
+pub use state::{StatsState, TenantFigures};
+pub use storage::{StorageError, database_sizes, tenant_of_database, volume_sizes};
+pub use streams::{RunningContainer, Streams, running_tenant_containers};
+
+/// How often a standby checks whether it became the leader.
+const LEADER_POLL: Duration = Duration::from_secs(2);
+
+/// What the collector needs.
+#[derive(Clone)]
+pub struct Collector {
+    pub docker: Docker,
+    /// MariaDB's administrative connection (sees every tenant database's tables).
+    pub database: DatabaseConnection,
+    pub state: StatsState,
+    /// The runner's leadership gauge: collect while it is 1.
+    pub leader: IntGauge,
+}
+
+impl Collector {
+    /// Adds the per-tenant series to `registry`.
+    pub fn register(&self, registry: &Registry) -> Result<(), prometheus::Error> {
+        registry.register(Box::new(TenantCollector::new(self.state.clone())?))
+    }
+
+    /// Runs until `shutdown`: collects while this instance leads, idles otherwise.
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            if self.leader.get() == 1 {
+                let term = shutdown.child_token();
+                self.collect(term).await;
+                self.state.clear();
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = sleep(LEADER_POLL) => {}
+            }
+        }
+    }
+
+    /// One leading term: streams follow the containers until leadership or the process ends.
+    async fn collect(&self, token: CancellationToken) {
+        tracing::info!("collecting per-tenant stats");
+        let mut streams = Streams::new(self.docker.clone(), self.state.clone(), token.clone());
+        let mut events = streams::container_events(&self.docker).boxed();
+        let mut relist = streams::relist_ticker();
+        let mut leadership = interval(LEADER_POLL);
+        leadership.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut storage = interval(storage::MEASURE_EVERY);
+        storage.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = token.cancelled() => break,
+                _ = leadership.tick() => {
+                    if self.leader.get() != 1 {
+                        tracing::info!("no longer leading; stopping stats streams");
+                        break;
+                    }
+                    continue;
+                }
+                _ = relist.tick() => {}
+                _ = storage.tick() => {
+                    self.measure_storage().await;
+                    continue;
+                }
+                event = events.next() => match event {
+                    Some(Ok(())) => {}
+                    other => {
+                        if let Some(Err(error)) = other {
+                            tracing::warn!(%error, "container events failed; resubscribing");
+                        }
+                        // A pause, so an engine that is down is not asked in a tight loop;
+                        // the re-list below catches what happened meanwhile.
+                        sleep(Duration::from_secs(1)).await;
+                        events = streams::container_events(&self.docker).boxed();
+                    }
+                },
+            }
+            match running_tenant_containers(&self.docker).await {
+                Ok(running) => {
+                    streams.sync(&running);
+                    tracing::debug!(streams = streams.open(), "stats streams synced");
+                }
+                Err(error) => tracing::warn!(%error, "cannot list tenant containers"),
+            }
+        }
+        streams.shut_down().await;
+    }
+
+    async fn measure_storage(&self) {
+        let volumes = volume_sizes(&self.docker).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot measure tenant volumes");
+            HashMap::new()
+        });
+        let databases = database_sizes(&self.database)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot measure tenant databases");
+                HashMap::new()
+            });
+        self.state.set_storage(volumes, databases);
+    }
+}

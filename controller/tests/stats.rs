@@ -1,0 +1,119 @@
+//! The per-tenant stats collector against the real engine: a container labelled with a
+//! tenant gets a stream, its figures reach `/metrics`, and its stream ends with it.
+
+// A test crate: its helpers fail the test the way its assertions do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use prometheus::IntGauge;
+use swarmpress_controller::metrics::Metrics;
+use swarmpress_controller::stats::{self, Collector, StatsState};
+use tokio_util::sync::CancellationToken;
+
+use common::{controller_databases, eventually, platform, unique_tenant};
+
+fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker").args(args).output().unwrap();
+    assert!(output.status.success(), "docker {args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_follow_containers_and_reach_the_exposition() {
+    let Some(platform) = platform().await else {
+        return;
+    };
+    let databases = controller_databases().await.unwrap();
+    let tenant = unique_tenant("stats");
+    let metrics = Metrics::new().unwrap();
+    let leader = IntGauge::new("leader", "test").unwrap();
+    leader.set(1);
+    let collector = Collector {
+        docker: platform.swarm.docker().clone(),
+        database: databases.connection().clone(),
+        state: StatsState::default(),
+        leader: leader.clone(),
+    };
+    collector.register(metrics.registry()).unwrap();
+    let state = collector.state.clone();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(collector.run(shutdown.clone()));
+
+    // A busy container (half a CPU) labelled as the tenant's, the way Swarm labels tasks.
+    let label = format!("swarmpress.tenant={tenant}");
+    let id = docker(&[
+        "run",
+        "-d",
+        "--rm",
+        "--label",
+        &label,
+        "--cpus",
+        "0.5",
+        "--memory",
+        "64m",
+        "debian:bookworm-slim",
+        "sh",
+        "-c",
+        "while :; do :; done",
+    ]);
+    let figures = eventually("the container's figures", Duration::from_secs(20), || {
+        let state = state.clone();
+        let tenant = tenant.to_string();
+        async move {
+            state
+                .tenants()
+                .get(&tenant)
+                .copied()
+                .filter(|f| f.cpu_seconds > 0.0 && f.cores_used > 0.1)
+        }
+    })
+    .await;
+    assert_eq!(figures.containers, 1);
+    assert!((figures.cpu_limit_cores - 0.5).abs() < 1e-9, "{figures:?}");
+    assert_eq!(figures.memory_limit_bytes, 64.0 * 1024.0 * 1024.0);
+    assert!(figures.cpu_percent() > 20.0, "{figures:?}");
+
+    let text = metrics.render().unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let ours = |metric: &str| {
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == metric && s.labels.get("tenant") == Some(tenant.as_str()))
+    };
+    for metric in [
+        stats::CPU_SECONDS,
+        stats::CPU_PERCENT,
+        stats::MEMORY,
+        stats::RX,
+        stats::TX,
+    ] {
+        assert!(ours(metric), "{metric} for {tenant} in\n{text}");
+    }
+
+    // The container goes: its stream ends and the tenant's series with it.
+    docker(&["rm", "-f", &id]);
+    eventually("the stream to end", Duration::from_secs(20), || {
+        let state = state.clone();
+        let tenant = tenant.to_string();
+        async move { (!state.tenants().contains_key(&tenant)).then_some(()) }
+    })
+    .await;
+
+    // Leadership lost: every stream stops and nothing is exported.
+    leader.set(0);
+    eventually("collection to stop", Duration::from_secs(10), || {
+        let state = state.clone();
+        async move { (state.streams() == 0).then_some(()) }
+    })
+    .await;
+
+    // The database sizes query runs with the controller's grants.
+    stats::database_sizes(databases.connection()).await.unwrap();
+
+    shutdown.cancel();
+    running.await.unwrap();
+}

@@ -1,0 +1,276 @@
+//! The deployed API at the edge (`http://localhost:<edge port>/api/v1`), as a bench user sees
+//! it: registered fresh, moved to the Enterprise plan (no limit on sites) and authenticated
+//! with a personal access token, which outlives the 15-minute session cookie a long run
+//! would otherwise outlast.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use swarmpress_e2e::random_lowercase;
+
+use super::BenchError;
+
+/// Retries of a failed poll or delete, and the wait between them: two minutes in all.
+const RETRIES: u32 = 24;
+const RETRY_DELAY: Duration = Duration::from_secs(5);
+
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    /// Sites answer at `<name>.localhost` on this address.
+    edge: SocketAddr,
+}
+
+async fn expect(response: Response, what: &str, ok: &[StatusCode]) -> Result<Value, BenchError> {
+    let status = response.status();
+    let body = response.text().await?;
+    if !ok.contains(&status) {
+        return Err(BenchError::Api {
+            what: what.to_owned(),
+            status: status.as_u16(),
+            body,
+        });
+    }
+    Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+impl Api {
+    /// Registers `bench-<random>@example.test`, takes a token and moves to Enterprise.
+    pub async fn enterprise_user(edge: SocketAddr) -> Result<Self, BenchError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let base = format!("http://localhost:{}/api/v1", edge.port());
+        let email = format!("bench-{}@example.test", random_lowercase(8)?);
+        let response = http
+            .post(format!("{base}/auth/register"))
+            .json(
+                &json!({"email": email, "password": "correct horse battery staple",
+                          "name": "Bench"}),
+            )
+            .send()
+            .await?;
+        let cookies = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+            .collect::<Vec<_>>()
+            .join("; ");
+        expect(response, "register", &[StatusCode::CREATED]).await?;
+        let response = http
+            .post(format!("{base}/auth/tokens"))
+            .header(COOKIE, cookies)
+            .header("X-Requested-With", "swarmpress")
+            .json(&json!({"name": "bench", "expiresInDays": 1}))
+            .send()
+            .await?;
+        let created = expect(
+            response,
+            "create token",
+            &[StatusCode::CREATED, StatusCode::OK],
+        )
+        .await?;
+        let token = created["token"]
+            .as_str()
+            .ok_or_else(|| BenchError::Setup(format!("token response without token: {created}")))?
+            .to_owned();
+        let api = Self {
+            http,
+            base,
+            token,
+            edge,
+        };
+        let response = api
+            .request(Method::POST, "/subscription/upgrade")
+            .json(&json!({"plan": "enterprise"}))
+            .send()
+            .await?;
+        expect(response, "upgrade to enterprise", &[StatusCode::OK]).await?;
+        Ok(api)
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    /// `POST /tenants` of a one-replica site in `eu-west`.
+    pub async fn create_tenant(&self, name: &str, title: &str) -> Result<(), BenchError> {
+        let response = self
+            .request(Method::POST, "/tenants")
+            .json(&json!({
+                "metadata": {"name": name, "labels": {"suite": "bench"}},
+                "spec": {"displayName": title, "region": "eu-west",
+                         "admin": {"user": "admin", "email": "admin@example.test"}}
+            }))
+            .send()
+            .await?;
+        expect(response, &format!("create {name}"), &[StatusCode::CREATED]).await?;
+        Ok(())
+    }
+
+    /// `POST /apply` of a multi-document manifest; fails when any document was refused.
+    pub async fn apply(&self, manifest: String) -> Result<(), BenchError> {
+        let response = self
+            .request(Method::POST, "/apply")
+            .header("Content-Type", "application/yaml")
+            .body(manifest)
+            .send()
+            .await?;
+        let results = expect(response, "apply", &[StatusCode::OK]).await?;
+        let refused: Vec<&Value> = results["results"]
+            .as_array()
+            .map(|items| items.iter().filter(|r| r["action"] == "invalid").collect())
+            .unwrap_or_default();
+        if let Some(first) = refused.first() {
+            return Err(BenchError::Setup(format!(
+                "apply refused {} documents, e.g. {first}",
+                refused.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The caller's tenants carrying the label `key=value`. A poll that fails (the API or the
+    /// edge briefly unreachable on a loaded machine) is retried rather than ending a
+    /// benchmark that has minutes of work — and tenants to delete — behind it.
+    pub async fn tenants(&self, selector: &str) -> Result<Vec<Value>, BenchError> {
+        // Selectors here are `[a-z0-9-]` keys and values: only `=` and `,` need escaping.
+        let query = selector.replace('=', "%3D").replace(',', "%2C");
+        let mut attempt = 0;
+        loop {
+            let outcome = match self
+                .request(Method::GET, &format!("/tenants?labelSelector={query}"))
+                .send()
+                .await
+            {
+                Ok(response) => expect(response, "list tenants", &[StatusCode::OK]).await,
+                Err(error) => Err(error.into()),
+            };
+            match outcome {
+                Ok(list) => return Ok(list["items"].as_array().cloned().unwrap_or_default()),
+                Err(error) if attempt < RETRIES => {
+                    attempt += 1;
+                    eprintln!("listing tenants failed ({error}); retrying");
+                    tokio::time::sleep(RETRY_DELAY).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Asks for the tenant's deletion; a tenant already gone is fine. Retried like
+    /// [`Self::tenants`]: a tenant left behind costs more than a wait.
+    pub async fn delete(&self, name: &str) -> Result<(), BenchError> {
+        let mut attempt = 0;
+        loop {
+            let outcome = match self
+                .request(Method::DELETE, &format!("/tenants/{name}"))
+                .send()
+                .await
+            {
+                Ok(response) => {
+                    expect(
+                        response,
+                        &format!("delete {name}"),
+                        &[StatusCode::ACCEPTED, StatusCode::NOT_FOUND],
+                    )
+                    .await
+                }
+                Err(error) => Err(error.into()),
+            };
+            match outcome {
+                Ok(_) => return Ok(()),
+                Err(error) if attempt < RETRIES => {
+                    attempt += 1;
+                    eprintln!("deleting {name} failed ({error}); retrying");
+                    tokio::time::sleep(RETRY_DELAY).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Deletes every tenant matching `selector` and waits until the controller has removed
+    /// them all (their records go last, after every resource).
+    pub async fn delete_all(&self, selector: &str, timeout: Duration) -> Result<(), BenchError> {
+        let started = Instant::now();
+        loop {
+            let left = self.tenants(selector).await?;
+            if left.is_empty() {
+                return Ok(());
+            }
+            for tenant in left
+                .iter()
+                .filter(|t| t["metadata"]["deletionTimestamp"].is_null())
+            {
+                if let Some(name) = tenant["metadata"]["name"].as_str() {
+                    self.delete(name).await?;
+                }
+            }
+            if started.elapsed() > timeout {
+                return Err(BenchError::Timeout {
+                    what: format!("{} tenants ({selector}) to be deleted", left.len()),
+                    after: timeout,
+                });
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// A client that reaches `<name>.localhost` through the edge, never following redirects.
+    pub fn site_client(&self, name: &str) -> Result<reqwest::Client, BenchError> {
+        Ok(reqwest::Client::builder()
+            .resolve(&format!("{name}.localhost"), self.edge)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()?)
+    }
+
+    pub fn site_url(&self, name: &str) -> String {
+        format!("http://{name}.localhost:{}/", self.edge.port())
+    }
+}
+
+/// Polls the site's home page every `every` until it answers 200 with `needle` in it.
+pub async fn wait_site(
+    client: &reqwest::Client,
+    url: &str,
+    needle: &str,
+    every: Duration,
+    timeout: Duration,
+) -> Result<(), BenchError> {
+    let started = Instant::now();
+    loop {
+        let last = match client.get(url).send().await {
+            Ok(response) if response.status() == StatusCode::OK => {
+                if response
+                    .text()
+                    .await
+                    .is_ok_and(|body| body.contains(needle))
+                {
+                    return Ok(());
+                }
+                "200 without the expected content".to_owned()
+            }
+            Ok(response) => format!("status {}", response.status()),
+            Err(error) => error.to_string(),
+        };
+        if started.elapsed() > timeout {
+            return Err(BenchError::Timeout {
+                what: format!("{url} to answer 200 (last: {last})"),
+                after: timeout,
+            });
+        }
+        tokio::time::sleep(every).await;
+    }
+}

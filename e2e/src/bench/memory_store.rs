@@ -1,0 +1,199 @@
+//! A minimal in-memory [`TenantStore`] for running the controller loop in the bench process:
+//! the store's contract (one global resource version, a change feed, generation bumps on spec
+//! changes) without a control-plane database, so the resync benchmark measures the
+//! reconciler and the platform, not the store.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use chrono::Utc;
+use swarmpress_controller::store::{Changes, TenantStore};
+use swarmpress_schema::TenantName;
+use swarmpress_schema::resource::{EventType, ObjectMeta, Tenant, TenantSpec, TenantStatus};
+use tokio::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+#[error("bench store: no tenant {0}")]
+pub struct MissingTenant(String);
+
+#[derive(Default)]
+struct State {
+    tenants: BTreeMap<TenantName, Tenant>,
+    version: i64,
+    /// Resource version → the tenant written at it.
+    feed: BTreeMap<i64, TenantName>,
+    admin_passwords: HashMap<uuid::Uuid, String>,
+    lease: Option<(String, Instant)>,
+    status_writes: u64,
+}
+
+#[derive(Clone, Default)]
+pub struct BenchStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl BenchStore {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every write leaves the state whole, so a panicked holder left nothing half-done.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(state: &mut State, name: &TenantName) -> String {
+        state.version += 1;
+        let version = state.version;
+        state.feed.insert(version, name.clone());
+        version.to_string()
+    }
+
+    pub fn create(&self, name: &TenantName, spec: TenantSpec, admin_password: &str) {
+        let mut state = self.lock();
+        let resource_version = Self::write(&mut state, name);
+        let tenant = Tenant {
+            api_version: "swarmpress.io/v1".to_owned(),
+            kind: "Tenant".to_owned(),
+            metadata: ObjectMeta {
+                name: name.clone(),
+                uid: uuid::Uuid::new_v4(),
+                owner: uuid::Uuid::nil(),
+                labels: BTreeMap::new(),
+                generation: 1,
+                resource_version,
+                creation_timestamp: Utc::now(),
+                deletion_timestamp: None,
+            },
+            spec,
+            status: TenantStatus::default(),
+        };
+        state
+            .admin_passwords
+            .insert(tenant.metadata.uid, admin_password.to_owned());
+        state.tenants.insert(name.clone(), tenant);
+    }
+
+    /// Puts every tenant on the change feed without changing it: the feed trigger then
+    /// queues them all, exactly what a periodic resync does.
+    pub fn touch_all(&self) {
+        let mut state = self.lock();
+        let names: Vec<TenantName> = state.tenants.keys().cloned().collect();
+        for name in names {
+            Self::write(&mut state, &name);
+        }
+    }
+
+    pub fn mark_all_deleted(&self) {
+        let mut state = self.lock();
+        let names: Vec<TenantName> = state.tenants.keys().cloned().collect();
+        for name in names {
+            let version = Self::write(&mut state, &name);
+            if let Some(tenant) = state.tenants.get_mut(&name) {
+                tenant
+                    .metadata
+                    .deletion_timestamp
+                    .get_or_insert_with(Utc::now);
+                tenant.metadata.resource_version = version;
+            }
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<Tenant> {
+        self.lock().tenants.values().cloned().collect()
+    }
+
+    pub fn status_writes(&self) -> u64 {
+        self.lock().status_writes
+    }
+}
+
+impl TenantStore for BenchStore {
+    type Error = MissingTenant;
+
+    async fn get_tenant(&self, name: &TenantName) -> Result<Option<Tenant>, MissingTenant> {
+        Ok(self.lock().tenants.get(name).cloned())
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, MissingTenant> {
+        Ok(self.snapshot())
+    }
+
+    async fn changes_since(&self, resource_version: i64) -> Result<Changes, MissingTenant> {
+        let state = self.lock();
+        let mut names: Vec<TenantName> = state
+            .feed
+            .range(resource_version.saturating_add(1)..)
+            .map(|(_, name)| name.clone())
+            .collect();
+        names.dedup();
+        Ok(Changes {
+            names,
+            resource_version: state.version,
+        })
+    }
+
+    async fn write_status(
+        &self,
+        tenant: &Tenant,
+        status: &TenantStatus,
+    ) -> Result<(), MissingTenant> {
+        let mut state = self.lock();
+        let name = tenant.metadata.name.clone();
+        let version = Self::write(&mut state, &name);
+        state.status_writes += 1;
+        let stored = state
+            .tenants
+            .get_mut(&name)
+            .filter(|t| t.metadata.uid == tenant.metadata.uid)
+            .ok_or_else(|| MissingTenant(name.to_string()))?;
+        stored.status = status.clone();
+        stored.metadata.resource_version = version;
+        Ok(())
+    }
+
+    async fn record_event(
+        &self,
+        _tenant: &Tenant,
+        _type: EventType,
+        _reason: &str,
+        _message: &str,
+    ) -> Result<(), MissingTenant> {
+        Ok(())
+    }
+
+    async fn admin_password(&self, tenant: &Tenant) -> Result<Option<String>, MissingTenant> {
+        Ok(self
+            .lock()
+            .admin_passwords
+            .get(&tenant.metadata.uid)
+            .cloned())
+    }
+
+    async fn delete_admin_password(&self, tenant: &Tenant) -> Result<(), MissingTenant> {
+        self.lock().admin_passwords.remove(&tenant.metadata.uid);
+        Ok(())
+    }
+
+    async fn remove_tenant(&self, tenant: &Tenant) -> Result<(), MissingTenant> {
+        let mut state = self.lock();
+        let name = tenant.metadata.name.clone();
+        Self::write(&mut state, &name);
+        state.tenants.remove(&name);
+        Ok(())
+    }
+
+    async fn try_acquire_or_renew(
+        &self,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, MissingTenant> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        let free = match &state.lease {
+            None => true,
+            Some((current, expires)) => current == holder || *expires <= now,
+        };
+        if free {
+            state.lease = Some((holder.to_owned(), now + ttl));
+        }
+        Ok(free)
+    }
+}

@@ -1,0 +1,351 @@
+//! The steady-state cost of a no-op resync over N tenants (500): controller CPU time and
+//! Docker Engine API requests per resync.
+//!
+//! Measured in process: the controller's own loop (`runner::run`, 4 workers as deployed)
+//! runs in this bench against an in-memory store and the real MariaDB, S3 and Swarm. N
+//! stopped tenants are provisioned for real (database, user, bucket, two secrets, volume and a
+//! service at 0 replicas), then every tenant is put on the change feed at once — what the
+//! periodic resync does — and the pass is measured until N reconciles have finished: CPU time
+//! of this process (`/proc/self/stat`; nothing else in it is busy meanwhile) and the
+//! `swarmpress_docker_requests_total` counter of the controller's Swarm client. The deployed
+//! controller is not used because its store is shared with everything else on the platform
+//! and its process cannot be isolated from its other work; this one does nothing else.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use swarmpress_controller::metrics::Metrics;
+use swarmpress_controller::observe::Observer;
+use swarmpress_controller::orphans::OrphanScope;
+use swarmpress_controller::reconcile::{Context, Settings};
+use swarmpress_controller::runner::{RunSettings, run as run_controller};
+use swarmpress_controller::s3::{S3Config, TenantBuckets};
+use swarmpress_controller::swarm::{BACKEND_NETWORK, DOCKER_REQUESTS_METRIC, EDGE_NETWORK};
+use swarmpress_e2e::{DEFAULT_STATE_DIR, Platform, random_lowercase};
+use swarmpress_schema::TenantName;
+use swarmpress_schema::resource::{AdminSpec, Phase, Resources, TenantSpec, TenantState};
+use tokio_util::sync::CancellationToken;
+
+use super::memory_store::BenchStore;
+use super::stats::{median, secs};
+use super::{BenchError, env_count};
+
+const NAME: &str = "noop_resync_cost";
+const TARGET_CPU_MS: f64 = 50.0;
+const PASS_TIMEOUT: Duration = Duration::from_secs(300);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
+const WORKERS: usize = 4;
+
+fn setup(message: impl Into<String>) -> BenchError {
+    BenchError::Setup(message.into())
+}
+
+/// A value of the state directory's `secrets.env` (shell `KEY=value`).
+fn secret_value(key: &str) -> Result<String, BenchError> {
+    let path = std::env::var_os("SWARMPRESS_STATE_DIR")
+        .map_or_else(|| PathBuf::from(DEFAULT_STATE_DIR), PathBuf::from)
+        .join("secrets.env");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| setup(format!("cannot read {}: {e}", path.display())))?;
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix(key)?.strip_prefix('='))
+        .map(|value| value.trim_matches(|c| c == '"' || c == '\'').to_owned())
+        .next_back()
+        .ok_or_else(|| setup(format!("{} has no {key}", path.display())))
+}
+
+fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchStore>>, BenchError> {
+    let metrics = Metrics::new().map_err(|e| setup(e.to_string()))?;
+    let swarm = platform
+        .swarm
+        .clone()
+        .counting_requests(metrics.registry())
+        .map_err(|e| setup(e.to_string()))?;
+    let buckets = TenantBuckets::new(S3Config {
+        endpoint: std::env::var("SWARMPRESS_S3_ENDPOINT")
+            .unwrap_or_else(|_| "http://127.0.0.1:8333".to_owned()),
+        region: "us-east-1".to_owned(),
+        access_key: secret_value("S3_ACCESS_KEY")?,
+        secret_key: secret_value("S3_SECRET_KEY")?,
+    });
+    Ok(Arc::new(Context {
+        store,
+        databases: platform.databases.clone(),
+        buckets,
+        observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
+        swarm,
+        metrics,
+        settings: Settings {
+            base_domain: "localhost".to_owned(),
+            edge_port: platform.config.public_port,
+            db_host_for_tenants: "mariadb".to_owned(),
+            default_image: platform.config.image.clone(),
+            network_edge: EDGE_NETWORK.to_owned(),
+            network_backend: BACKEND_NETWORK.to_owned(),
+            // Only the bench's own trigger starts a pass: no requeue or resync meanwhile.
+            resync: Duration::from_secs(3600),
+            converging_requeue: Duration::from_secs(2),
+            service_gone_timeout: Duration::from_secs(60),
+            orphan_grace: Duration::from_secs(3600),
+            // The platform's other tenants are not this store's: never collect them.
+            orphan_scope: OrphanScope::none(),
+        },
+    }))
+}
+
+fn stopped_spec(name: &TenantName) -> TenantSpec {
+    TenantSpec {
+        display_name: format!("Resync {name}"),
+        region: String::new(),
+        state: TenantState::Stopped,
+        replicas: 1,
+        resources: Resources::default(),
+        env: BTreeMap::new(),
+        image: None,
+        admin: AdminSpec {
+            user: "admin".to_owned(),
+            email: "admin@example.test".to_owned(),
+        },
+        path_prefix: None,
+        restarted_at: None,
+        rebuild_nonce: None,
+    }
+}
+
+/// Seconds of CPU (user + system) this process has used, dead threads included.
+fn process_cpu_seconds(ticks_per_second: f64) -> Result<f64, BenchError> {
+    let stat = std::fs::read_to_string("/proc/self/stat")
+        .map_err(|e| setup(format!("/proc/self/stat: {e}")))?;
+    // Fields after the command name (which may hold spaces) start at field 3 (`state`);
+    // utime and stime are fields 14 and 15.
+    let after_name = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| setup("unexpected /proc/self/stat"))?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let field = |index: usize| -> Result<f64, BenchError> {
+        fields
+            .get(index)
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| setup("unexpected /proc/self/stat"))
+    };
+    Ok((field(11)? + field(12)?) / ticks_per_second)
+}
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// The controller's counters by label value: Docker requests by operation, reconciles by
+/// result.
+fn counters(metrics: &Metrics, family: &str) -> BTreeMap<String, u64> {
+    let mut values = BTreeMap::new();
+    for found in metrics.registry().gather() {
+        if found.name() != family {
+            continue;
+        }
+        for metric in found.get_metric() {
+            let label = metric
+                .get_label()
+                .first()
+                .map(|l| l.value().to_owned())
+                .unwrap_or_default();
+            // Counters hold whole numbers.
+            let value = metric.get_counter().get_value() as u64;
+            *values.entry(label).or_default() += value;
+        }
+    }
+    values
+}
+
+fn total(values: &BTreeMap<String, u64>) -> u64 {
+    values.values().sum()
+}
+
+fn delta(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
+struct Pass {
+    cpu_ms: f64,
+    docker: BTreeMap<String, u64>,
+    seconds: f64,
+    status_writes: u64,
+}
+
+async fn measure_pass(
+    ctx: &Context<BenchStore>,
+    store: &BenchStore,
+    count: usize,
+    ticks: f64,
+) -> Result<Pass, BenchError> {
+    let reconciles_before = total(&counters(&ctx.metrics, "swarmpress_reconcile_total"));
+    let docker_before = counters(&ctx.metrics, DOCKER_REQUESTS_METRIC);
+    let writes_before = store.status_writes();
+    let cpu_before = process_cpu_seconds(ticks)?;
+    let started = Instant::now();
+    store.touch_all();
+    let target = reconciles_before + u64::try_from(count).unwrap_or(u64::MAX);
+    while total(&counters(&ctx.metrics, "swarmpress_reconcile_total")) < target {
+        if started.elapsed() > PASS_TIMEOUT {
+            return Err(BenchError::Timeout {
+                what: "a resync pass to finish".to_owned(),
+                after: PASS_TIMEOUT,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seconds = secs(started.elapsed());
+    let cpu_ms = (process_cpu_seconds(ticks)? - cpu_before) * 1000.0;
+    Ok(Pass {
+        cpu_ms: cpu_ms.round(),
+        docker: delta(
+            &counters(&ctx.metrics, DOCKER_REQUESTS_METRIC),
+            &docker_before,
+        ),
+        seconds,
+        status_writes: store.status_writes() - writes_before,
+    })
+}
+
+async fn wait_for(
+    store: &BenchStore,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&BenchStore) -> bool,
+) -> Result<f64, BenchError> {
+    let started = Instant::now();
+    while !done(store) {
+        if started.elapsed() > timeout {
+            // Say where it stands: the first tenant not there yet, with its status.
+            let stuck = store
+                .snapshot()
+                .into_iter()
+                .find(|t| t.status.phase != Phase::Stopped)
+                .map(|t| format!("; e.g. {}: {:?}", t.metadata.name, t.status))
+                .unwrap_or_default();
+            return Err(BenchError::Timeout {
+                what: format!("{what}{stuck}"),
+                after: timeout,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(secs(started.elapsed()))
+}
+
+pub async fn run(platform: &Platform) -> Result<Value, BenchError> {
+    let count = env_count("SWARMPRESS_BENCH_RESYNC_TENANTS", 500);
+    let passes = env_count("SWARMPRESS_BENCH_RESYNC_PASSES", 3).max(1);
+    let ticks = clock_ticks();
+    let store = BenchStore::default();
+    let ctx = context(platform, store.clone())?;
+    let shutdown = CancellationToken::new();
+    let controller = tokio::spawn(run_controller(
+        Arc::clone(&ctx),
+        RunSettings {
+            holder: "bench-resync".to_owned(),
+            lease_ttl: Duration::from_secs(10),
+            workers: WORKERS,
+            feed_poll: Duration::from_millis(250),
+            resync: Duration::from_secs(3600),
+        },
+        shutdown.clone(),
+    ));
+    let run_id = random_lowercase(6)?;
+    let outcome = async {
+        for i in 0..count {
+            let name = TenantName::parse(format!("rs-{run_id}-{i:03}"))
+                .map_err(|e| setup(e.to_string()))?;
+            store.create(&name, stopped_spec(&name), "bench-admin-password");
+        }
+        // Overridable, so a trial run on a broken platform fails fast.
+        let provision_timeout = Duration::from_secs(
+            u64::try_from(env_count("SWARMPRESS_BENCH_RESYNC_TIMEOUT", 600)).unwrap_or(600),
+        );
+        let provision_seconds = wait_for(&store, "the tenants to be Stopped", provision_timeout, |s| {
+            s.snapshot().iter().all(|t| {
+                t.status.phase == Phase::Stopped
+                    && t.status.observed_generation == t.metadata.generation
+            })
+        })
+        .await?;
+        println!("resync: {count} stopped tenants provisioned in process in {provision_seconds:.1} s");
+        // Converging tenants requeue after 2 s; let the last of them settle.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let mut results = Vec::new();
+        for pass in 1..=passes {
+            let measured = measure_pass(&ctx, &store, count, ticks).await?;
+            println!(
+                "resync pass {pass}/{passes}: {:.0} ms CPU, {} Docker requests {:?}, {:.2} s, {} status writes",
+                measured.cpu_ms,
+                total(&measured.docker),
+                measured.docker,
+                measured.seconds,
+                measured.status_writes
+            );
+            results.push(measured);
+        }
+        Ok::<_, BenchError>((provision_seconds, results))
+    }
+    .await;
+
+    let deleted = Instant::now();
+    store.mark_all_deleted();
+    let cleanup = wait_for(&store, "the tenants to be deleted", DELETE_TIMEOUT, |s| {
+        s.snapshot().is_empty()
+    })
+    .await;
+    println!(
+        "resync: {count} tenants deleted in {:.1} s",
+        deleted.elapsed().as_secs_f64()
+    );
+    shutdown.cancel();
+    controller
+        .await
+        .map_err(|e| setup(format!("controller loop: {e}")))?;
+    let (provision_seconds, results) = outcome?;
+    cleanup?;
+
+    let cpu: Vec<f64> = results.iter().map(|p| p.cpu_ms).collect();
+    let calls: Vec<f64> = results.iter().map(|p| total(&p.docker) as f64).collect();
+    let cpu_median = median(&cpu);
+    let calls_median = median(&calls);
+    Ok(json!({
+        "name": NAME,
+        "unit": "ms",
+        "tenants": count,
+        "samples": cpu,
+        "median": cpu_median,
+        "target": TARGET_CPU_MS,
+        "cpuMsPerTenant": cpu_median / (count.max(1) as f64),
+        "dockerRequestsPerResync": calls,
+        "dockerRequestsMedian": calls_median,
+        "dockerRequestsPerTenant": calls_median / (count.max(1) as f64),
+        "dockerRequestsByOperation": results.last().map(|p| p.docker.clone()),
+        "passSeconds": results.iter().map(|p| p.seconds).collect::<Vec<_>>(),
+        "statusWritesPerResync": results.iter().map(|p| p.status_writes).collect::<Vec<_>>(),
+        "provisionSeconds": provision_seconds,
+        "buildProfile": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "notes": "in-process controller loop (4 workers) over an in-memory store and the real \
+                  MariaDB, S3 and Swarm; N stopped tenants fully provisioned; one pass = every \
+                  tenant queued at once (as the 30 s resync does) until N reconciles finished; \
+                  CPU = utime+stime of the bench process over the pass (10 ms ticks); Docker \
+                  requests = swarmpress_docker_requests_total of the controller's Swarm client \
+                  (the event stream is one long-lived request, not counted); the orphan pass \
+                  that follows each real resync is not included",
+    }))
+}
