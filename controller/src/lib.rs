@@ -8,6 +8,7 @@
 pub mod config;
 pub mod http;
 pub mod mariadb;
+pub mod memory_store;
 pub mod metrics;
 pub mod observe;
 pub mod orphans;

@@ -4,7 +4,6 @@
 pub mod api;
 pub mod create;
 pub mod drift;
-pub mod memory_store;
 pub mod resync;
 pub mod scale;
 pub mod stats;

@@ -29,9 +29,9 @@ use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{AdminSpec, Phase, Resources, TenantSpec, TenantState};
 use tokio_util::sync::CancellationToken;
 
-use super::memory_store::BenchStore;
 use super::stats::{median, secs};
 use super::{BenchError, env_count};
+use swarmpress_controller::memory_store::MemoryStore as BenchStore;
 
 const NAME: &str = "noop_resync_cost";
 const TARGET_CPU_MS: f64 = 50.0;

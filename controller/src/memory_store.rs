@@ -1,21 +1,32 @@
-//! A minimal in-memory [`TenantStore`] for running the controller loop in the bench process:
-//! the store's contract (one global resource version, a change feed, generation bumps on spec
-//! changes) without a control-plane database, so the resync benchmark measures the
-//! reconciler and the platform, not the store.
+//! An in-memory [`TenantStore`]: the store's contract (one global resource version, a change
+//! feed, generation bumps on spec changes, events, the admin-password hand-over, the lease)
+//! without a control-plane database. The controller's tests drive the reconciler against the
+//! real platform with it, and the resync benchmark uses it so that it measures the reconciler
+//! and the platform rather than the store.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
-use swarmpress_controller::store::{Changes, TenantStore};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{EventType, ObjectMeta, Tenant, TenantSpec, TenantStatus};
 use tokio::time::Instant;
 
+use crate::store::{Changes, TenantStore};
+
 #[derive(Debug, thiserror::Error)]
-#[error("bench store: no tenant {0}")]
+#[error("memory store: no tenant {0}")]
 pub struct MissingTenant(String);
+
+/// An event the reconciler recorded.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub tenant: TenantName,
+    pub type_: EventType,
+    pub reason: String,
+    pub message: String,
+}
 
 #[derive(Default)]
 struct State {
@@ -23,17 +34,18 @@ struct State {
     version: i64,
     /// Resource version → the tenant written at it.
     feed: BTreeMap<i64, TenantName>,
+    events: Vec<Event>,
     admin_passwords: HashMap<uuid::Uuid, String>,
     lease: Option<(String, Instant)>,
     status_writes: u64,
 }
 
 #[derive(Clone, Default)]
-pub struct BenchStore {
+pub struct MemoryStore {
     state: Arc<Mutex<State>>,
 }
 
-impl BenchStore {
+impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every write leaves the state whole, so a panicked holder left nothing half-done.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -46,7 +58,7 @@ impl BenchStore {
         version.to_string()
     }
 
-    pub fn create(&self, name: &TenantName, spec: TenantSpec, admin_password: &str) {
+    pub fn create(&self, name: &TenantName, spec: TenantSpec, admin_password: &str) -> Tenant {
         let mut state = self.lock();
         let resource_version = Self::write(&mut state, name);
         let tenant = Tenant {
@@ -68,7 +80,57 @@ impl BenchStore {
         state
             .admin_passwords
             .insert(tenant.metadata.uid, admin_password.to_owned());
-        state.tenants.insert(name.clone(), tenant);
+        state.tenants.insert(name.clone(), tenant.clone());
+        tenant
+    }
+
+    pub fn get(&self, name: &TenantName) -> Option<Tenant> {
+        self.lock().tenants.get(name).cloned()
+    }
+
+    /// Every tenant, by name.
+    pub fn snapshot(&self) -> Vec<Tenant> {
+        self.lock().tenants.values().cloned().collect()
+    }
+
+    /// Changes the spec (a new generation); `false` when there is no such tenant.
+    pub fn update_spec(&self, name: &TenantName, change: impl FnOnce(&mut TenantSpec)) -> bool {
+        let mut state = self.lock();
+        if !state.tenants.contains_key(name) {
+            return false;
+        }
+        let version = Self::write(&mut state, name);
+        let Some(tenant) = state.tenants.get_mut(name) else {
+            return false;
+        };
+        change(&mut tenant.spec);
+        tenant.metadata.generation += 1;
+        tenant.metadata.resource_version = version;
+        true
+    }
+
+    /// Requests deletion; `false` when there is no such tenant.
+    pub fn mark_deleted(&self, name: &TenantName) -> bool {
+        let mut state = self.lock();
+        if !state.tenants.contains_key(name) {
+            return false;
+        }
+        let version = Self::write(&mut state, name);
+        let Some(tenant) = state.tenants.get_mut(name) else {
+            return false;
+        };
+        tenant
+            .metadata
+            .deletion_timestamp
+            .get_or_insert_with(Utc::now);
+        tenant.metadata.resource_version = version;
+        true
+    }
+
+    pub fn mark_all_deleted(&self) {
+        for tenant in self.snapshot() {
+            self.mark_deleted(&tenant.metadata.name);
+        }
     }
 
     /// Puts every tenant on the change feed without changing it: the feed trigger then
@@ -81,35 +143,39 @@ impl BenchStore {
         }
     }
 
-    pub fn mark_all_deleted(&self) {
-        let mut state = self.lock();
-        let names: Vec<TenantName> = state.tenants.keys().cloned().collect();
-        for name in names {
-            let version = Self::write(&mut state, &name);
-            if let Some(tenant) = state.tenants.get_mut(&name) {
-                tenant
-                    .metadata
-                    .deletion_timestamp
-                    .get_or_insert_with(Utc::now);
-                tenant.metadata.resource_version = version;
-            }
-        }
+    pub fn events(&self, name: &TenantName) -> Vec<Event> {
+        self.lock()
+            .events
+            .iter()
+            .filter(|e| &e.tenant == name)
+            .cloned()
+            .collect()
     }
 
-    pub fn snapshot(&self) -> Vec<Tenant> {
-        self.lock().tenants.values().cloned().collect()
+    pub fn has_admin_password(&self, tenant: &Tenant) -> bool {
+        self.lock()
+            .admin_passwords
+            .contains_key(&tenant.metadata.uid)
     }
 
     pub fn status_writes(&self) -> u64 {
         self.lock().status_writes
     }
+
+    pub fn lease_holder(&self) -> Option<String> {
+        self.lock()
+            .lease
+            .as_ref()
+            .filter(|(_, expires)| *expires > Instant::now())
+            .map(|(holder, _)| holder.clone())
+    }
 }
 
-impl TenantStore for BenchStore {
+impl TenantStore for MemoryStore {
     type Error = MissingTenant;
 
     async fn get_tenant(&self, name: &TenantName) -> Result<Option<Tenant>, MissingTenant> {
-        Ok(self.lock().tenants.get(name).cloned())
+        Ok(self.get(name))
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>, MissingTenant> {
@@ -151,11 +217,17 @@ impl TenantStore for BenchStore {
 
     async fn record_event(
         &self,
-        _tenant: &Tenant,
-        _type: EventType,
-        _reason: &str,
-        _message: &str,
+        tenant: &Tenant,
+        type_: EventType,
+        reason: &str,
+        message: &str,
     ) -> Result<(), MissingTenant> {
+        self.lock().events.push(Event {
+            tenant: tenant.metadata.name.clone(),
+            type_,
+            reason: reason.to_owned(),
+            message: message.to_owned(),
+        });
         Ok(())
     }
 
