@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::Utc;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 use swarmpress_schema::resource::manifest::{ManifestDocument, parse_manifest};
 use swarmpress_schema::resource::tenant::{Tenant, TenantEvent};
@@ -671,15 +671,13 @@ async fn scale(api: &Api, args: ScaleArgs) -> Result<(), CliError> {
             "memory": args.memory.unwrap_or(current.spec.resources.memory),
         });
     }
-    let response = api
-        .send(
-            api.request(Method::POST, &format!("{path}/scale"))
-                .json(&body),
-        )
-        .await?;
-    if response.status() == StatusCode::ACCEPTED || response.status().is_success() {
-        println!("tenant/{} scaled", args.name);
-    }
+    // `send` has already turned anything but 2xx into an error.
+    api.send(
+        api.request(Method::POST, &format!("{path}/scale"))
+            .json(&body),
+    )
+    .await?;
+    println!("tenant/{} scaled", args.name);
     Ok(())
 }
 
