@@ -10,7 +10,7 @@ if ! docker info >/dev/null 2>&1; then
     log "dockerd is running but not answering yet; waiting"
   else
     log "starting dockerd (log: $LOG_DIR/dockerd.log)"
-    setsid nohup dockerd --log-level=warn >>"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
+    setsid nohup dockerd --log-level=warn >>"$LOG_DIR/dockerd.log" 2>&1 </dev/null 9>&- &
   fi
   wait_for 60 dockerd docker info || { tail -n 30 "$LOG_DIR/dockerd.log" >&2; die "dockerd did not answer within 60 s"; }
 fi
