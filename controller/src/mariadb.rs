@@ -5,7 +5,9 @@
 //! interpolated value comes from a [`TenantName`] derivation (`[a-z0-9_]`) or a
 //! [`GeneratedPassword`] (`[A-Za-z0-9]`): neither type can hold a quote, backslash or backtick.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{
@@ -14,6 +16,14 @@ use sea_orm::{
 use swarmpress_schema::TenantName;
 
 use crate::password::GeneratedPassword;
+use crate::view_cache::ViewCache;
+
+/// How long a bulk view of tenant databases, users and grants is trusted: a reconcile within
+/// this long of the last listing makes no MariaDB round trip for a tenant the view shows
+/// complete. Drift done behind the controller's back (a dropped user) is seen by the first
+/// reconcile after the view is this old, and by the next periodic resync in any case (it
+/// invalidates every view before queueing the tenants).
+pub const VIEW_MAX_AGE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MariaDbError {
@@ -98,6 +108,36 @@ pub fn is_tenant_identifier(name: &str) -> bool {
 #[derive(Clone)]
 pub struct TenantDatabases {
     admin: DatabaseConnection,
+    /// Shared by clones: every reconcile reads, and every change here invalidates, one view.
+    view: Arc<ViewCache<DatabaseView>>,
+}
+
+/// Every tenant-like database, user and database grant, as listed in one go.
+#[derive(Debug, Default)]
+pub struct DatabaseView {
+    databases: HashSet<String>,
+    users: HashSet<String>,
+    /// `(Db, User)` rows of `mysql.db`; `Db` is the escaped pattern the grant was made on.
+    grants: HashSet<(String, String)>,
+}
+
+impl DatabaseView {
+    /// Whether the tenant's database, its user and the user's grant on it all exist, i.e.
+    /// [`TenantDatabases::ensure_database_and_grants`] would change nothing.
+    pub fn is_provisioned(&self, tenant: &TenantName) -> bool {
+        let database = tenant.database_name();
+        let user = tenant.database_user();
+        self.databases.contains(&database)
+            && self.users.contains(&user)
+            && self.grants.contains(&(grant_pattern(&database), user))
+    }
+}
+
+/// In a database-level GRANT, `_` is a wildcard: `wp_a_b.*` would also cover the database of
+/// tenant "aab" (`wp_aab`). Escaping it grants exactly one database; `mysql.db` keeps the
+/// escaped form.
+fn grant_pattern(database: &str) -> String {
+    database.replace('_', "\\_")
 }
 
 /// Written by hand so that no future change to the driver's `Debug` can print connection
@@ -110,7 +150,10 @@ impl fmt::Debug for TenantDatabases {
 
 impl TenantDatabases {
     pub fn new(admin: DatabaseConnection) -> Self {
-        Self { admin }
+        Self {
+            admin,
+            view: Arc::new(ViewCache::new(VIEW_MAX_AGE)),
+        }
     }
 
     /// Connects with a `mysql://user:password@host:port/` URL. SQL statement logging is
@@ -126,7 +169,7 @@ impl TenantDatabases {
         let admin = Database::connect(options).await.map_err(|error| {
             MariaDbError::Connect(error.to_string().replace(admin_url, "<admin url>"))
         })?;
-        Ok(Self { admin })
+        Ok(Self::new(admin))
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -137,6 +180,16 @@ impl TenantDatabases {
     /// (also when the user already existed, so a rotated secret takes effect), and grants the
     /// user everything on its own database and nothing else. Safe to repeat.
     pub async fn ensure(
+        &self,
+        tenant: &TenantName,
+        password: &GeneratedPassword,
+    ) -> Result<(), MariaDbError> {
+        let result = self.ensure_statements(tenant, password).await;
+        self.view.invalidate();
+        result
+    }
+
+    async fn ensure_statements(
         &self,
         tenant: &TenantName,
         password: &GeneratedPassword,
@@ -167,13 +220,11 @@ impl TenantDatabases {
             Some(password),
         )
         .await?;
-        // In a database-level GRANT, `_` is a wildcard: `wp_a_b.*` would also cover the
-        // database of tenant "aab" (`wp_aab`). Escaping it grants exactly one database.
-        let grant_pattern = database.replace('_', "\\_");
+        let pattern = grant_pattern(&database);
         self.run(
             tenant,
             "grant privileges",
-            &format!("GRANT ALL PRIVILEGES ON `{grant_pattern}`.* TO '{user}'@'%'"),
+            &format!("GRANT ALL PRIVILEGES ON `{pattern}`.* TO '{user}'@'%'"),
         )
         .await
     }
@@ -185,6 +236,12 @@ impl TenantDatabases {
         &self,
         tenant: &TenantName,
     ) -> Result<(), MariaDbError> {
+        let result = self.database_and_grant_statements(tenant).await;
+        self.view.invalidate();
+        result
+    }
+
+    async fn database_and_grant_statements(&self, tenant: &TenantName) -> Result<(), MariaDbError> {
         let database = tenant.database_name();
         let user = tenant.database_user();
         self.run(
@@ -196,13 +253,57 @@ impl TenantDatabases {
             ),
         )
         .await?;
-        let grant_pattern = database.replace('_', "\\_");
+        let pattern = grant_pattern(&database);
         self.run(
             tenant,
             "grant privileges",
-            &format!("GRANT ALL PRIVILEGES ON `{grant_pattern}`.* TO '{user}'@'%'"),
+            &format!("GRANT ALL PRIVILEGES ON `{pattern}`.* TO '{user}'@'%'"),
         )
         .await
+    }
+
+    /// The bulk view of tenant databases, users and grants: listed (three queries for all
+    /// tenants) at most once per [`VIEW_MAX_AGE`] and after every change made through this
+    /// type, shared otherwise.
+    /// `Ok(None)` when another caller's listing failed while this one waited for it (see
+    /// [`ViewCache::get`]): ask per tenant instead.
+    pub async fn view(&self) -> Result<Option<Arc<DatabaseView>>, MariaDbError> {
+        self.view.get(|| self.list_view()).await
+    }
+
+    /// Marks the view stale: the next [`Self::view`] queries again.
+    pub fn invalidate_view(&self) {
+        self.view.invalidate();
+    }
+
+    async fn list_view(&self) -> Result<DatabaseView, MariaDbError> {
+        let (databases, users) = self.list_tenant_like().await?;
+        let statement = Statement::from_string(
+            self.admin.get_database_backend(),
+            "SELECT Db AS db, User AS user FROM mysql.db WHERE Host = '%' AND User LIKE 'wp\\_%'",
+        );
+        let rows = self
+            .admin
+            .query_all_raw(statement)
+            .await
+            .map_err(|source| {
+                statement_error(&source, "list tenant grants", None, MariaDbError::List)
+            })?;
+        let grants = rows
+            .iter()
+            .map(|row| {
+                let column = |name| {
+                    row.try_get::<String>("", name)
+                        .map_err(|source| MariaDbError::List(source.to_string()))
+                };
+                Ok((column("db")?, column("user")?))
+            })
+            .collect::<Result<_, MariaDbError>>()?;
+        Ok(DatabaseView {
+            databases: databases.into_iter().collect(),
+            users: users.into_iter().collect(),
+            grants,
+        })
     }
 
     /// Names of every database and every `'…'@'%'` user that look like a tenant's
@@ -249,18 +350,16 @@ impl TenantDatabases {
     }
 
     async fn run_orphan(&self, name: &str, sql: &str) -> Result<(), MariaDbError> {
-        self.admin
-            .execute_unprepared(sql)
-            .await
-            .map(drop)
-            .map_err(|source| {
-                statement_error(&source, "drop an orphan", None, |message| {
-                    MariaDbError::Orphan {
-                        name: name.to_owned(),
-                        message,
-                    }
-                })
+        let result = self.admin.execute_unprepared(sql).await;
+        self.view.invalidate();
+        result.map(drop).map_err(|source| {
+            statement_error(&source, "drop an orphan", None, |message| {
+                MariaDbError::Orphan {
+                    name: name.to_owned(),
+                    message,
+                }
             })
+        })
     }
 
     async fn names(&self, sql: &str) -> Result<Vec<String>, MariaDbError> {
@@ -282,6 +381,12 @@ impl TenantDatabases {
 
     /// Drops the tenant's database and user. Tolerates either being already gone.
     pub async fn drop(&self, tenant: &TenantName) -> Result<(), MariaDbError> {
+        let result = self.drop_statements(tenant).await;
+        self.view.invalidate();
+        result
+    }
+
+    async fn drop_statements(&self, tenant: &TenantName) -> Result<(), MariaDbError> {
         let database = tenant.database_name();
         let user = tenant.database_user();
         // The user first: once it is gone no new session can write to the database.

@@ -1,15 +1,21 @@
-//! The actual state of every tenant service, read in bulk.
+//! The actual state of every tenant's Swarm objects, read in bulk.
 //!
-//! One service list and one task list answer for all tenants at once; reconciles share the
-//! snapshot while it is fresh, and anything that changes the swarm (our own writes, Docker
-//! events) marks it stale so the next reader lists again.
+//! One service list, one task list, one secret list and one volume list answer for all
+//! tenants at once; reconciles share the snapshot while it is fresh (a no-op resync of N
+//! tenants costs those four requests, not N of anything). Anything that changes the swarm
+//! marks it stale so the next reader lists again: every change made through the
+//! [`SwarmClient`] (counted by the client itself, so no caller can forget), and Docker events
+//! about tenant services and containers ([`Observer::invalidate`]). Changes made behind the
+//! controller's back that raise no such event (a volume removed by hand) are seen once the
+//! snapshot is older than its maximum age, by the next reconcile — the periodic resync at the
+//! latest.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bollard::models::{Service, ServiceUpdateStatusStateEnum, TaskState};
+use bollard::models::{Secret, Service, ServiceUpdateStatusStateEnum, TaskState};
 use swarmpress_schema::TenantName;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -41,6 +47,10 @@ pub struct ServiceView {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub services: HashMap<TenantName, ServiceView>,
+    /// Every tenant secret, by the tenant its label names.
+    pub secrets: HashMap<TenantName, Vec<Secret>>,
+    /// Names of every tenant volume.
+    pub volumes: HashSet<String>,
 }
 
 struct Cached {
@@ -71,11 +81,18 @@ impl Observer {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Own invalidations plus the changes made through the Swarm client.
+    fn generation(&self) -> u64 {
+        self.generation
+            .load(Ordering::SeqCst)
+            .wrapping_add(self.swarm.changes())
+    }
+
     /// The current snapshot, listed anew when it is older than the maximum age or was
     /// invalidated. Concurrent callers wait for one listing instead of each making their own.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, SwarmError> {
         let mut cache = self.cache.lock().await;
-        let generation = self.generation.load(Ordering::SeqCst);
+        let generation = self.generation();
         if let Some(cached) = cache.as_ref()
             && cached.generation == generation
             && cached.taken.elapsed() < self.max_age
@@ -118,7 +135,30 @@ impl Observer {
                 views.insert(tenant, view);
             }
         }
-        Ok(Snapshot { services: views })
+        let mut secrets: HashMap<TenantName, Vec<Secret>> = HashMap::new();
+        for secret in self.swarm.list_tenant_secrets().await? {
+            let tenant = secret
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.labels.as_ref())
+                .and_then(|labels| labels.get(TENANT_LABEL))
+                .and_then(|label| TenantName::parse(label.as_str()).ok());
+            if let Some(tenant) = tenant {
+                secrets.entry(tenant).or_default().push(secret);
+            }
+        }
+        let volumes = self
+            .swarm
+            .list_tenant_volumes()
+            .await?
+            .into_iter()
+            .map(|volume| volume.name)
+            .collect();
+        Ok(Snapshot {
+            services: views,
+            secrets,
+            volumes,
+        })
     }
 }
 

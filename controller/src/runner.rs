@@ -245,6 +245,16 @@ async fn docker_events<S: TenantStore>(
             };
             match event {
                 Some(Ok(event)) => {
+                    // Health probes run as execs: every running site raises three exec events
+                    // per probe, and none changes what the controller observes. Treating them
+                    // as changes would invalidate the bulk snapshot many times a second.
+                    if event
+                        .action
+                        .as_deref()
+                        .is_some_and(|action| action.starts_with("exec_"))
+                    {
+                        continue;
+                    }
                     let attributes = event
                         .actor
                         .and_then(|actor| actor.attributes)
@@ -269,6 +279,7 @@ async fn docker_events<S: TenantStore>(
             () = token.cancelled() => return,
             () = sleep(Duration::from_secs(1)) => {}
         }
+        ctx.invalidate_views();
         queue_all(&ctx, &queue).await;
     }
 }
@@ -304,6 +315,9 @@ async fn resync<S: TenantStore>(
             _ = ticker.tick() => {}
         }
         let started = Instant::now();
+        // Drift that raised no event is seen here: every view is listed afresh, once, for
+        // the whole pass.
+        ctx.invalidate_views();
         queue_all(&ctx, &queue).await;
         tracing::debug!(took = ?started.elapsed(), "resync queued every tenant");
         // Cancelled with the term like any reconcile: each removal is safe to repeat. A slow

@@ -4,16 +4,24 @@
 //! objects are listed, written and deleted with `object_store`. Both sign with the platform's
 //! one access key, path-style, since SeaweedFS serves no virtual-hosted bucket names.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt as _, PutPayload, RetryConfig};
+use s3::command::Command;
 use s3::creds::Credentials;
+use s3::request::Request as _;
+use s3::request::tokio_backend::ReqwestRequest;
 use s3::{Bucket, BucketConfiguration, Region};
 use swarmpress_schema::TenantName;
+use tokio::time::Instant;
+
+use crate::view_cache::ViewCache;
 
 /// Every tenant bucket is named `wp-<slug>`: [`TenantName::bucket_name`].
 pub const TENANT_BUCKET_PREFIX: &str = "wp-";
@@ -21,6 +29,16 @@ pub const TENANT_BUCKET_PREFIX: &str = "wp-";
 const PROBE_OBJECT: &str = ".swarmpress-probe";
 /// One S3 request may take this long; the work queue retries a failed reconcile.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the bucket list (one ListBuckets for every tenant) is trusted. A bucket deleted
+/// behind the controller's back is seen missing by the first reconcile after the list is
+/// this old, and by the next periodic resync in any case (it invalidates every view before
+/// queueing the tenants), and recreated.
+pub const VIEW_MAX_AGE: Duration = Duration::from_secs(10);
+/// How long a successful write probe counts: within it, a bucket that the list shows is taken
+/// as writable without writing to it again. The probe guards against the platform key losing
+/// its rights, which no bucket list shows; re-proving that for every tenant on every resync
+/// would cost two requests per tenant per pass.
+pub const PROBE_TTL: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum BucketError {
@@ -38,6 +56,16 @@ pub enum BucketError {
         #[source]
         source: object_store::Error,
     },
+}
+
+/// The bucket names of a ListBuckets answer (`<Bucket><Name>…</Name>…</Bucket>`). Bucket
+/// names are `[a-z0-9.-]`, so they need no unescaping; the owner's fields are not `<Name>`.
+fn bucket_names(xml: &str) -> impl Iterator<Item = String> + '_ {
+    xml.split("<Bucket>").skip(1).filter_map(|bucket| {
+        let (_, rest) = bucket.split_once("<Name>")?;
+        let (name, _) = rest.split_once("</Name>")?;
+        Some(name.trim().to_owned())
+    })
 }
 
 /// Where the platform's S3 is and the key that administers it.
@@ -62,11 +90,27 @@ impl fmt::Debug for S3Config {
     }
 }
 
-/// Creates, checks and deletes tenants' buckets. Cheap to clone.
-#[derive(Clone, Debug)]
+/// Creates, checks and deletes tenants' buckets. Cheap to clone; clones share the HTTP
+/// client, the bucket list and the probe record.
+#[derive(Clone)]
 pub struct TenantBuckets {
     config: S3Config,
     region: Region,
+    /// A bucket handle for no bucket in particular, built once: each handle owns an HTTP
+    /// client (TLS setup, connection pool), so per-bucket handles are cloned from this one.
+    root: Arc<Mutex<Option<Box<Bucket>>>>,
+    /// Names of every tenant bucket, listed in one request.
+    listed: Arc<ViewCache<HashSet<String>>>,
+    /// When each bucket last took a probe write.
+    probed: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl fmt::Debug for TenantBuckets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantBuckets")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TenantBuckets {
@@ -75,7 +119,13 @@ impl TenantBuckets {
             region: config.region.clone(),
             endpoint: config.endpoint.trim_end_matches('/').to_owned(),
         };
-        Self { config, region }
+        Self {
+            config,
+            region,
+            root: Arc::new(Mutex::new(None)),
+            listed: Arc::new(ViewCache::new(VIEW_MAX_AGE)),
+            probed: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     fn credentials(&self) -> Result<Credentials, BucketError> {
@@ -90,11 +140,59 @@ impl TenantBuckets {
     }
 
     fn bucket(&self, name: &str) -> Result<Box<Bucket>, BucketError> {
-        let mut bucket = Bucket::new(name, self.region.clone(), self.credentials()?)
-            .map_err(|error| BucketError::Config(error.to_string()))?
-            .with_path_style();
-        bucket.set_request_timeout(Some(REQUEST_TIMEOUT));
+        // Every holder leaves the slot either empty or filled: a poisoned lock is still whole.
+        let mut root = self.root.lock().unwrap_or_else(PoisonError::into_inner);
+        let root = match root.as_mut() {
+            Some(root) => root,
+            None => {
+                let mut built = Bucket::new("", self.region.clone(), self.credentials()?)
+                    .map_err(|error| BucketError::Config(error.to_string()))?
+                    .with_path_style();
+                built.set_request_timeout(Some(REQUEST_TIMEOUT));
+                root.insert(built)
+            }
+        };
+        let mut bucket = root.clone();
+        name.clone_into(&mut bucket.name);
         Ok(bucket)
+    }
+
+    fn probed_within_ttl(&self, bucket: &str) -> bool {
+        self.probed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(bucket)
+            .is_some_and(|at| at.elapsed() < PROBE_TTL)
+    }
+
+    fn set_probed(&self, bucket: &str, probed: bool) {
+        let mut record = self.probed.lock().unwrap_or_else(PoisonError::into_inner);
+        if probed {
+            record.insert(bucket.to_owned(), Instant::now());
+        } else {
+            record.remove(bucket);
+        }
+    }
+
+    /// Marks the bucket list stale: the next [`Self::listed`] lists again.
+    pub fn invalidate_list(&self) {
+        self.listed.invalidate();
+    }
+
+    /// Whether the tenant's bucket is in the shared bucket list (listed at most once per
+    /// [`VIEW_MAX_AGE`] for all tenants, and again after any bucket this type created or
+    /// deleted).
+    pub async fn listed(&self, tenant: &TenantName) -> Result<bool, BucketError> {
+        let names = self
+            .listed
+            .get(|| async {
+                self.list_tenant_buckets()
+                    .await
+                    .map(|names| names.into_iter().collect::<HashSet<_>>())
+            })
+            .await?;
+        // No list (another caller's listing just failed): not shown, so the full path runs.
+        Ok(names.is_some_and(|names| names.contains(&tenant.bucket_name())))
     }
 
     fn objects(&self, bucket: &str) -> Result<AmazonS3, BucketError> {
@@ -125,17 +223,33 @@ impl TenantBuckets {
             })
     }
 
-    /// Names of all buckets that look like tenant buckets (`wp-*`), for orphan collection.
+    /// Names of all buckets that look like tenant buckets (`wp-*`), for orphan collection and
+    /// the shared bucket list.
+    ///
+    /// One ListBuckets, signed by rust-s3 and sent over the shared client: the crate's own
+    /// `Bucket::list_buckets` builds a new HTTP client per call, which loads the system's CA
+    /// certificates from disk every time — most of the CPU a resync spent on S3.
     pub async fn list_tenant_buckets(&self) -> Result<Vec<String>, BucketError> {
-        let listed = Bucket::list_buckets(self.region.clone(), self.credentials()?)
+        let failed = |message: String| BucketError::Bucket {
+            action: "list",
+            bucket: "*".to_owned(),
+            message,
+        };
+        let root = self.bucket("")?;
+        let request = ReqwestRequest::new(&root, "", Command::ListBuckets)
             .await
-            .map_err(|error| BucketError::Bucket {
-                action: "list",
-                bucket: "*".to_owned(),
-                message: error.to_string(),
-            })?;
-        Ok(listed
-            .bucket_names()
+            .map_err(|error| failed(error.to_string()))?;
+        let response = request
+            .response_data(false)
+            .await
+            .map_err(|error| failed(error.to_string()))?;
+        let body = response
+            .as_str()
+            .map_err(|error| failed(error.to_string()))?;
+        if !(200..300).contains(&response.status_code()) {
+            return Err(failed(format!("HTTP {}: {body}", response.status_code())));
+        }
+        Ok(bucket_names(body)
             .filter(|name| name.starts_with(TENANT_BUCKET_PREFIX))
             .collect())
     }
@@ -154,7 +268,33 @@ impl TenantBuckets {
 
     /// Makes the tenant's bucket exist and proves the platform key can write to and delete
     /// from it (a probe object, written then removed). Safe to repeat.
+    ///
+    /// The steady state costs no request of its own: a bucket that the shared list shows and
+    /// that took a probe within [`PROBE_TTL`] is left alone. Anything else — not listed (new,
+    /// or deleted out of band), never probed by this process, probe too old — takes the full
+    /// path.
     pub async fn ensure(&self, tenant: &TenantName) -> Result<(), BucketError> {
+        let listed = self.listed(tenant).await;
+        self.ensure_listed(tenant, listed).await
+    }
+
+    /// [`Self::ensure`], given what [`Self::listed`] answered (fetched beforehand, alongside
+    /// the reconciler's other views).
+    pub async fn ensure_listed(
+        &self,
+        tenant: &TenantName,
+        listed: Result<bool, BucketError>,
+    ) -> Result<(), BucketError> {
+        let name = tenant.bucket_name();
+        if self.probed_within_ttl(&name) && listed? {
+            return Ok(());
+        }
+        let result = self.ensure_and_probe(tenant).await;
+        self.set_probed(&name, result.is_ok());
+        result
+    }
+
+    async fn ensure_and_probe(&self, tenant: &TenantName) -> Result<(), BucketError> {
         let name = tenant.bucket_name();
         if !self.exists(tenant).await? {
             let created = Bucket::create_with_path_style(
@@ -169,6 +309,7 @@ impl TenantBuckets {
                 bucket: name.clone(),
                 message: error.to_string(),
             })?;
+            self.listed.invalidate();
             // 409 is a create that raced with another: the bucket is ours either way.
             if !(created.success() || created.response_code == 409) {
                 return Err(BucketError::Bucket {
@@ -195,6 +336,15 @@ impl TenantBuckets {
     /// Deletes every object of the tenant's bucket, then the bucket. `false` when there was
     /// no bucket. Safe to repeat, and to run when [`Self::ensure`] never did.
     pub async fn delete(&self, tenant: &TenantName) -> Result<bool, BucketError> {
+        let name = tenant.bucket_name();
+        // Whatever happens below, neither the list nor the probe record can be trusted for it.
+        self.set_probed(&name, false);
+        let result = self.delete_objects_and_bucket(tenant).await;
+        self.listed.invalidate();
+        result
+    }
+
+    async fn delete_objects_and_bucket(&self, tenant: &TenantName) -> Result<bool, BucketError> {
         let name = tenant.bucket_name();
         if !self.exists(tenant).await? {
             return Ok(false);
@@ -229,5 +379,18 @@ impl TenantBuckets {
                 message: format!("HTTP {other}"),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_bucket_names_not_owner_fields() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>admin</ID><DisplayName>admin</DisplayName></Owner><Buckets><Bucket><Name>wp-acme</Name><CreationDate>2026-11-26T12:00:00Z</CreationDate></Bucket><Bucket><Name>other</Name><CreationDate>2026-11-26T12:00:00Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>"#;
+        assert_eq!(bucket_names(xml).collect::<Vec<_>>(), ["wp-acme", "other"]);
+        assert_eq!(bucket_names("<ListAllMyBucketsResult/>").count(), 0);
     }
 }

@@ -131,3 +131,92 @@ async fn a_tenant_user_can_reach_only_its_own_database() {
     )
     .await;
 }
+
+/// The bulk view a no-op reconcile trusts instead of asking per tenant: read through the
+/// controller's own least-privilege account (its grants must cover `mysql.db`), up to date at
+/// once after a change made through it, and within `VIEW_MAX_AGE` of one made behind its back.
+#[tokio::test]
+async fn the_bulk_view_shows_database_user_and_grant_and_sees_drift() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let databases = match common::controller_databases().await {
+        Ok(databases) => databases,
+        Err(reason) if common::platform_required() => panic!("controller account: {reason}"),
+        Err(reason) => {
+            eprintln!("SKIPPED: no controller account ({reason})");
+            return;
+        }
+    };
+    let tenant = common::unique_tenant("itdbv");
+    let body_tenant = tenant.clone();
+    let outsider = platform.databases.clone();
+    common::with_cleanup(
+        async move {
+            let tenant = body_tenant;
+            assert!(
+                !databases
+                    .view()
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .is_provisioned(&tenant)
+            );
+            databases
+                .ensure(&tenant, &GeneratedPassword::generate().unwrap())
+                .await
+                .unwrap();
+            // Our own change invalidates the view: no wait for it to age.
+            assert!(
+                databases
+                    .view()
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .is_provisioned(&tenant)
+            );
+
+            // A grant revoked behind the controller's back (another connection, so the view
+            // is not told): seen once the view is older than its maximum age.
+            let pattern = tenant.database_name().replace('_', "\\_");
+            outsider
+                .connection()
+                .execute_unprepared(&format!(
+                    "REVOKE ALL PRIVILEGES ON `{pattern}`.* FROM '{}'@'%'",
+                    tenant.database_user()
+                ))
+                .await
+                .unwrap();
+            tokio::time::sleep(swarmpress_controller::mariadb::VIEW_MAX_AGE).await;
+            assert!(
+                !databases
+                    .view()
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .is_provisioned(&tenant)
+            );
+            databases.ensure_database_and_grants(&tenant).await.unwrap();
+            assert!(
+                databases
+                    .view()
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .is_provisioned(&tenant)
+            );
+
+            databases.drop(&tenant).await.unwrap();
+            assert!(
+                !databases
+                    .view()
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .is_provisioned(&tenant)
+            );
+        },
+        drop_all(&platform.databases, std::slice::from_ref(&tenant)),
+    )
+    .await;
+}

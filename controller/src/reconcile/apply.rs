@@ -45,9 +45,20 @@ async fn converge<S: TenantStore>(
     next: &mut swarmpress_schema::resource::TenantStatus,
 ) -> Result<Action, ReconcileError> {
     let name = &tenant.metadata.name;
-    let secrets = TenantSecrets::list(tenant, ctx).await?;
+    // Bulk views answer a no-op reconcile: the Swarm snapshot for secrets, volume and service,
+    // the MariaDB view, the bucket list. Fetched side by side, so the first reconcile after
+    // they went stale lists Swarm, MariaDB and S3 at once rather than one after the other.
+    // The database and bucket answers (or errors) go to their steps, which report them in the
+    // tenant's conditions.
+    let (observed, database_view, bucket_listed) = tokio::join!(
+        ctx.observer.snapshot(),
+        ctx.databases.view(),
+        ctx.buckets.listed(name)
+    );
+    let observed = observed?;
+    let secrets = TenantSecrets::of(observed.secrets.get(name).map_or(&[], Vec::as_slice));
 
-    let db_secret = match ensure_database(tenant, ctx, &secrets).await {
+    let db_secret = match ensure_database(tenant, ctx, &secrets, database_view).await {
         Ok(secret) => secret,
         Err(error) => {
             status::set(
@@ -68,7 +79,7 @@ async fn converge<S: TenantStore>(
         "database and user exist",
     );
 
-    if let Err(error) = ctx.buckets.ensure(name).await {
+    if let Err(error) = ctx.buckets.ensure_listed(name, bucket_listed).await {
         status::set(
             next,
             ConditionType::BucketReady,
@@ -87,9 +98,11 @@ async fn converge<S: TenantStore>(
     );
 
     let admin_secret = ensure_admin(tenant, ctx, &secrets).await?;
-    ctx.swarm
-        .ensure_volume(&name.volume_name(), tenant_labels(name))
-        .await?;
+    if !observed.volumes.contains(&name.volume_name()) {
+        ctx.swarm
+            .ensure_volume(&name.volume_name(), tenant_labels(name))
+            .await?;
+    }
 
     let desired = match service::desired(tenant, ctx, &db_secret, &admin_secret) {
         Ok(desired) => desired,

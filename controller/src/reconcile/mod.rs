@@ -71,6 +71,18 @@ pub struct Settings {
     pub orphan_scope: OrphanScope,
 }
 
+impl<S> Context<S> {
+    /// Marks every bulk view stale (Swarm objects, MariaDB databases and users, S3 buckets),
+    /// so the reconciles that follow list the world afresh — once, and shared. The periodic
+    /// resync calls it first: that is what bounds how long drift that raised no event (a
+    /// dropped user, a deleted bucket) can go unseen, whatever the views' maximum ages.
+    pub fn invalidate_views(&self) {
+        self.observer.invalidate();
+        self.databases.invalidate_view();
+        self.buckets.invalidate_list();
+    }
+}
+
 impl Settings {
     /// The site's public URL, with a trailing slash.
     pub fn public_url(&self, tenant: &Tenant) -> String {

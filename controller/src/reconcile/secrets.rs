@@ -5,18 +5,22 @@
 //! are reused as they are. When either is missing the password cannot be recovered, so a new
 //! one is made (new secret, `ALTER USER`) and the service follows the new secret.
 
+use std::sync::Arc;
+
 use bollard::models::Secret;
 use swarmpress_schema::resource::{EventType, Tenant};
 
 use super::names::{
-    PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels, secret_name, short_hash, tenant_filter,
+    PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels, secret_name, short_hash,
 };
 use super::{Context, ReconcileError};
+use crate::mariadb::{DatabaseView, MariaDbError};
 use crate::password::GeneratedPassword;
 use crate::store::TenantStore;
 use crate::swarm::SecretRef;
 
-/// The tenant's secrets as listed at the start of the step.
+/// The tenant's secrets as the observer's snapshot (one secret list for every tenant) showed
+/// them at the start of the reconcile.
 pub struct TenantSecrets {
     all: Vec<SecretRef>,
     db: Vec<SecretRef>,
@@ -24,22 +28,18 @@ pub struct TenantSecrets {
 }
 
 impl TenantSecrets {
-    pub async fn list<S>(tenant: &Tenant, ctx: &Context<S>) -> Result<Self, ReconcileError> {
-        let listed = ctx
-            .swarm
-            .list_secrets_labelled(&tenant_filter(&tenant.metadata.name))
-            .await?;
+    pub fn of(listed: &[Secret]) -> Self {
         let mut secrets = Self {
             all: Vec::new(),
             db: Vec::new(),
             admin: Vec::new(),
         };
         for secret in listed {
-            let purpose = purpose_of(&secret);
+            let purpose = purpose_of(secret);
             let Some(reference) = reference(secret) else {
                 continue;
             };
-            match purpose.as_deref() {
+            match purpose {
                 Some(PURPOSE_DB) => secrets.db.push(reference.clone()),
                 Some(PURPOSE_ADMIN) => secrets.admin.push(reference.clone()),
                 _ => {}
@@ -48,7 +48,7 @@ impl TenantSecrets {
         }
         // A stable choice when a crash left two of a kind.
         secrets.admin.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(secrets)
+        secrets
     }
 
     /// Every secret of the tenant that is not one of `keep`.
@@ -59,20 +59,20 @@ impl TenantSecrets {
     }
 }
 
-fn purpose_of(secret: &Secret) -> Option<String> {
+fn purpose_of(secret: &Secret) -> Option<&str> {
     secret
         .spec
         .as_ref()?
         .labels
         .as_ref()?
         .get(PURPOSE_LABEL)
-        .cloned()
+        .map(String::as_str)
 }
 
-fn reference(secret: Secret) -> Option<SecretRef> {
+fn reference(secret: &Secret) -> Option<SecretRef> {
     Some(SecretRef {
-        id: secret.id?,
-        name: secret.spec?.name?,
+        id: secret.id.clone()?,
+        name: secret.spec.as_ref()?.name.clone()?,
     })
 }
 
@@ -81,13 +81,24 @@ fn random_suffix() -> Result<String, ReconcileError> {
     Ok(short_hash(seed.expose().as_bytes(), 8))
 }
 
-/// Database, user, grants and the password secret. Returns the secret the service mounts.
+/// Database, user, grants and the password secret, given the bulk database view (or why it
+/// could not be listed). Returns the secret the service mounts.
 pub async fn ensure_database<S: TenantStore>(
     tenant: &Tenant,
     ctx: &Context<S>,
     secrets: &TenantSecrets,
+    view: Result<Option<Arc<DatabaseView>>, MariaDbError>,
 ) -> Result<SecretRef, ReconcileError> {
     let name = &tenant.metadata.name;
+    // The steady state: one secret, and the bulk view (shared by every tenant) shows
+    // database, user and grant in place. Nothing to do, and no round trip of this tenant's
+    // own.
+    if let [existing] = secrets.db.as_slice()
+        && view?.is_some_and(|view| view.is_provisioned(name))
+    {
+        return Ok(existing.clone());
+    }
+    // Otherwise ask MariaDB itself: whether to make a new password hangs on this answer.
     let user_exists = ctx.databases.user_exists(name).await?;
     if let ([existing], true) = (secrets.db.as_slice(), user_exists) {
         ctx.databases.ensure_database_and_grants(name).await?;
@@ -123,10 +134,16 @@ pub async fn ensure_admin<S: TenantStore>(
     secrets: &TenantSecrets,
 ) -> Result<SecretRef, ReconcileError> {
     if let Some(existing) = secrets.admin.first() {
-        ctx.store
-            .delete_admin_password(tenant)
-            .await
-            .map_err(ReconcileError::store)?;
+        // A reconcile that got through every step (observed a generation) handed the
+        // password over already: the store keeps it only until then, and only the API's
+        // create puts one there. Skipping the delete saves a store write per tenant per
+        // resync.
+        if tenant.status.observed_generation == 0 {
+            ctx.store
+                .delete_admin_password(tenant)
+                .await
+                .map_err(ReconcileError::store)?;
+        }
         return Ok(existing.clone());
     }
     let name = &tenant.metadata.name;

@@ -1,6 +1,8 @@
 //! The Swarm objects a tenant needs (secrets, a volume, a service), through the Docker API.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -64,6 +66,9 @@ pub struct SwarmClient {
     /// Requests made through this client's methods, by operation; `None` until
     /// [`Self::counting_requests`]. What a resync costs the engine is read from it.
     requests: Option<IntCounterVec>,
+    /// Completed changes (creates, updates, removals) made through this client and its
+    /// clones: a bulk view listed before the latest change is stale ([`Self::changes`]).
+    changes: Arc<AtomicU64>,
 }
 
 impl SwarmClient {
@@ -99,6 +104,7 @@ impl SwarmClient {
         Ok(Self {
             docker,
             requests: None,
+            changes: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -127,6 +133,19 @@ impl SwarmClient {
 
     pub fn docker(&self) -> &Docker {
         &self.docker
+    }
+
+    /// How many changes this client (and its clones) completed, successful or not. Read it
+    /// before a listing: if it moved by the time the listing is used, the listing may predate
+    /// a change.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    /// Counts a change once its request has completed, never before: a listing that starts
+    /// after this sees the change.
+    fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
     }
 
     pub async fn find_secret(&self, name: &str) -> Result<Option<SecretRef>, SwarmError> {
@@ -172,7 +191,9 @@ impl SwarmClient {
             ..Default::default()
         };
         self.count("secret_create");
-        match self.docker.create_secret(spec).await {
+        let created = self.docker.create_secret(spec).await;
+        self.changed();
+        match created {
             Ok(created) => Ok(SecretRef {
                 id: created.id,
                 name: name.to_owned(),
@@ -196,7 +217,9 @@ impl SwarmClient {
             return Ok(false);
         };
         self.count("secret_remove");
-        match self.docker.delete_secret(&secret.id).await {
+        let removed = self.docker.delete_secret(&secret.id).await;
+        self.changed();
+        match removed {
             Ok(()) => Ok(true),
             Err(error) => not_found_is_false(error),
         }
@@ -214,7 +237,9 @@ impl SwarmClient {
     /// while a service still refers to it.
     pub async fn remove_secret_id(&self, id: &str, name: &str) -> Result<bool, SwarmError> {
         self.count("secret_remove");
-        match self.docker.delete_secret(id).await {
+        let removed = self.docker.delete_secret(id).await;
+        self.changed();
+        match removed {
             Ok(()) => Ok(true),
             Err(error) => {
                 let error = SwarmError::from(error);
@@ -241,6 +266,16 @@ impl SwarmClient {
             .unwrap_or_default())
     }
 
+    /// Every secret of every tenant (carrying the `swarmpress.tenant` label), in one request.
+    pub async fn list_tenant_secrets(&self) -> Result<Vec<Secret>, SwarmError> {
+        self.list_secrets_labelled(TENANT_LABEL).await
+    }
+
+    /// Every volume of every tenant (carrying the `swarmpress.tenant` label), in one request.
+    pub async fn list_tenant_volumes(&self) -> Result<Vec<Volume>, SwarmError> {
+        self.list_volumes_labelled(TENANT_LABEL).await
+    }
+
     /// Every task the orchestrator wants running, of every service, in one request.
     pub async fn list_running_tasks(&self) -> Result<Vec<Task>, SwarmError> {
         let filters = HashMap::from([("desired-state", vec!["running"])]);
@@ -262,7 +297,9 @@ impl SwarmClient {
             ..Default::default()
         };
         self.count("volume_create");
-        self.docker.create_volume(request).await?;
+        let created = self.docker.create_volume(request).await;
+        self.changed();
+        created?;
         Ok(())
     }
 
@@ -270,11 +307,12 @@ impl SwarmClient {
     /// container (even a stopped one) still refers to it.
     pub async fn remove_volume(&self, name: &str) -> Result<bool, SwarmError> {
         self.count("volume_remove");
-        match self
+        let removed = self
             .docker
             .remove_volume(name, None::<RemoveVolumeOptions>)
-            .await
-        {
+            .await;
+        self.changed();
+        match removed {
             Ok(()) => Ok(true),
             Err(error) => {
                 let error = SwarmError::from(error);
@@ -291,8 +329,9 @@ impl SwarmClient {
     pub async fn create_service(&self, spec: ServiceSpec) -> Result<String, SwarmError> {
         let name = spec.name.clone().ok_or(SwarmError::UnnamedService)?;
         self.count("service_create");
-        let created = self.docker.create_service(spec, None).await?;
-        created.id.ok_or(SwarmError::MissingField {
+        let created = self.docker.create_service(spec, None).await;
+        self.changed();
+        created?.id.ok_or(SwarmError::MissingField {
             what: "service id",
             name,
         })
@@ -336,9 +375,9 @@ impl SwarmClient {
         })?;
         let options = UpdateServiceOptionsBuilder::new().version(version).build();
         self.count("service_update");
-        self.docker
-            .update_service(&name, spec, options, None)
-            .await?;
+        let updated = self.docker.update_service(&name, spec, options, None).await;
+        self.changed();
+        updated?;
         Ok(())
     }
 
@@ -346,7 +385,9 @@ impl SwarmClient {
     /// the background: see [`Self::wait_service_gone`].
     pub async fn remove_service(&self, name: &str) -> Result<bool, SwarmError> {
         self.count("service_remove");
-        match self.docker.delete_service(name).await {
+        let removed = self.docker.delete_service(name).await;
+        self.changed();
+        match removed {
             Ok(()) => Ok(true),
             Err(error) => not_found_is_false(error),
         }
