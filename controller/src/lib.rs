@@ -15,12 +15,14 @@ pub mod orphans;
 pub mod password;
 pub mod queue;
 pub mod reconcile;
+pub mod rollout;
 pub mod runner;
 pub mod s3;
 pub mod schema_store;
 pub mod stats;
 pub mod store;
 pub mod swarm;
+pub mod view_cache;
 
 pub use mariadb::{MariaDbError, TenantDatabases};
 pub use password::{GeneratedPassword, PasswordError};

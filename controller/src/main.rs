@@ -10,6 +10,7 @@ use swarmpress_controller::metrics::Metrics;
 use swarmpress_controller::observe::Observer;
 use swarmpress_controller::orphans::OrphanScope;
 use swarmpress_controller::reconcile::{Context, Settings};
+use swarmpress_controller::rollout::{self, RolloutSettings};
 use swarmpress_controller::runner::{RunSettings, run};
 use swarmpress_controller::s3::TenantBuckets;
 use swarmpress_controller::stats::{Collector, StatsState};
@@ -106,6 +107,13 @@ async fn start() -> Result<(), String> {
         feed_poll: Duration::from_millis(250),
         resync: Duration::from_secs(30),
     };
+    let rollouts = rollout_driver(&ctx, &config)?;
+    let rollout_settings = RolloutSettings {
+        holder: settings.holder.clone(),
+        lease_ttl: settings.lease_ttl,
+        tick: Duration::from_secs(1),
+    };
+    let rollouts = tokio::spawn(rollout::run(rollouts, rollout_settings, shutdown.clone()));
     let runner = tokio::spawn(run(ctx, settings, shutdown.clone()));
     let stats = tokio::spawn(collector.run(shutdown.clone()));
 
@@ -114,10 +122,26 @@ async fn start() -> Result<(), String> {
     shutdown.cancel();
     runner.await.map_err(|e| format!("reconcile loop: {e}"))?;
     stats.await.map_err(|e| format!("stats collector: {e}"))?;
+    rollouts.await.map_err(|e| format!("rollout driver: {e}"))?;
     server
         .await
         .map_err(|e| format!("HTTP server: {e}"))?
         .map_err(|e| format!("HTTP server: {e}"))
+}
+
+/// The rollout driver over the reconciler's store and Swarm client. It probes sites through
+/// Traefik at `SWARMPRESS_EDGE_PROBE_URL` (the stack's `traefik` service by default).
+fn rollout_driver(ctx: &Context<Store>, config: &Config) -> Result<rollout::Driver, String> {
+    let edge_url = std::env::var("SWARMPRESS_EDGE_PROBE_URL")
+        .unwrap_or_else(|_| rollout::DEFAULT_EDGE_URL.to_owned());
+    Ok(rollout::Driver {
+        store: ctx.store.clone(),
+        swarm: ctx.swarm.clone(),
+        prober: rollout::Prober::new(&edge_url, &config.base_domain, config.edge_port)
+            .map_err(|e| format!("rollout probe client: {e}"))?,
+        metrics: rollout::RolloutMetrics::register(ctx.metrics.registry())
+            .map_err(|e| format!("rollout metrics: {e}"))?,
+    })
 }
 
 /// SIGTERM (what `docker service` sends) or Ctrl-C.

@@ -191,6 +191,11 @@ impl WordPressService {
             update_config: Some(ServiceSpecUpdateConfig {
                 parallelism: Some(1),
                 failure_action: Some(ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK),
+                // Swarm counts a new task that fails before it ever ran (never healthy, e.g.
+                // after the image's 120 s start period) as a failure whatever the monitor;
+                // the monitor only covers a task that was healthy and then failed, which the
+                // HEALTHCHECK sees within interval × retries (6 s). Longer would only keep
+                // every update "updating" longer. Fleet rollouts also time out on their own.
                 monitor: Some(30 * NANOS_PER_SECOND),
                 order: Some(ServiceSpecUpdateConfigOrderEnum::START_FIRST),
                 ..Default::default()

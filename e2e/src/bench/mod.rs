@@ -5,6 +5,7 @@ pub mod api;
 pub mod create;
 pub mod drift;
 pub mod resync;
+pub mod rollout;
 pub mod scale;
 pub mod stats;
 

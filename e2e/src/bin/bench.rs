@@ -4,7 +4,8 @@
 //! - `create`: API create → installed site answering 200 through Traefik (median of 5, p95);
 //! - `drift`: `docker service rm` → service recreated, and site answering again;
 //! - `scale`: N tenants applied at once as Stopped, then all started;
-//! - `resync`: CPU time and Docker requests of a no-op resync over 500 tenants.
+//! - `resync`: CPU time and Docker requests of a no-op resync over 500 tenants;
+//! - `rollout`: a fleet rollout of 10 running tenants in batches of 3, and failed requests.
 //!
 //! Every tenant a benchmark makes is deleted before it returns, whatever the outcome. The
 //! entries are merged into `target/bench/report.json` (or `$SWARMPRESS_BENCH_REPORT`), keeping
@@ -59,6 +60,9 @@ async fn run() -> Result<(), BenchError> {
     }
     if selected("resync") {
         record(vec![bench::resync::run(&platform).await?])?;
+    }
+    if selected("rollout") {
+        record(vec![bench::rollout::run(&platform).await?])?;
     }
     println!("report written to {}", path.display());
     Ok(())

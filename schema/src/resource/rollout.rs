@@ -23,7 +23,9 @@ pub const ROLLOUT_KIND: &str = "Rollout";
 /// [`RolloutSpec::validate`], so "everything" is always said explicitly.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Object)]
 #[serde(rename_all = "camelCase")]
-#[oai(rename_all = "camelCase")]
+// Unknown fields are refused in API bodies (a misspelt `plan:` must not be ignored);
+// serde stays lenient for stored data.
+#[oai(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RolloutSelector {
     #[serde(default)]
     #[oai(default)]
@@ -270,7 +272,8 @@ pub struct Rollout {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Always present in answers (empty until the controller plans the rollout), hence
+    /// required in the OpenAPI document; serde still accepts its absence.
     #[serde(default)]
-    #[oai(default)]
     pub items: Vec<RolloutItem>,
 }

@@ -119,6 +119,34 @@ impl Store {
         })
     }
 
+    /// Replaces the spec of a rollout that has not started: `scheduled`, or `paused` before
+    /// it ever ran (no items planned yet). [`StoreError::InvalidTransition`] otherwise. What
+    /// `apply` of a changed `kind: Rollout` manifest uses.
+    pub async fn update_unstarted_rollout_spec(
+        &self,
+        id: Uuid,
+        spec: &RolloutSpec,
+    ) -> StoreResult<Rollout> {
+        let result = rollouts::Entity::update_many()
+            .col_expr(rollouts::Column::Spec, Expr::value(to_json(spec)?))
+            .filter(rollouts::Column::Id.eq(id))
+            .filter(rollouts::Column::State.is_in([
+                RolloutState::Scheduled.as_str(),
+                RolloutState::Paused.as_str(),
+            ]))
+            .filter(rollouts::Column::StartedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 1 {
+            return self.get_rollout(id).await;
+        }
+        let current = self.get_rollout(id).await?;
+        Err(StoreError::InvalidTransition {
+            from: current.state.as_str().to_owned(),
+            to: "updated spec".to_owned(),
+        })
+    }
+
     /// Moves the rollout to `to` if it is in one of `from` (compare-and-swap), with an
     /// optional message (`None` keeps the current one). Entering `running` sets `startedAt`
     /// the first time; entering a terminal state sets `finishedAt`.
@@ -237,6 +265,47 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         row_to_item(row)
+    }
+
+    /// Moves one item to `to` if it is in one of `from` (compare-and-swap), like
+    /// [`Self::update_rollout_item`] otherwise. `None` when the item was in another state (or
+    /// does not exist): a second controller, or this one before a restart, got there first.
+    pub async fn transition_rollout_item(
+        &self,
+        id: Uuid,
+        tenant: &TenantName,
+        from: &[RolloutItemState],
+        to: RolloutItemState,
+        reason: Option<&str>,
+    ) -> StoreResult<Option<RolloutItem>> {
+        let at = now();
+        let mut update = rollout_items::Entity::update_many()
+            .col_expr(rollout_items::Column::State, Expr::value(to.as_str()))
+            .filter(rollout_items::Column::RolloutId.eq(id))
+            .filter(rollout_items::Column::TenantName.eq(tenant.as_str()))
+            .filter(rollout_items::Column::State.is_in(from.iter().map(|s| s.as_str())));
+        if let Some(reason) = reason {
+            update = update.col_expr(rollout_items::Column::Reason, Expr::value(reason));
+        }
+        if to == RolloutItemState::Updating {
+            update = update.col_expr(
+                rollout_items::Column::StartedAt,
+                Expr::col(rollout_items::Column::StartedAt).if_null(at),
+            );
+        }
+        if to.is_terminal() {
+            update = update.col_expr(rollout_items::Column::FinishedAt, Expr::value(at));
+        }
+        if update.exec(&self.db).await?.rows_affected != 1 {
+            return Ok(None);
+        }
+        let row = rollout_items::Entity::find()
+            .filter(rollout_items::Column::RolloutId.eq(id))
+            .filter(rollout_items::Column::TenantName.eq(tenant.as_str()))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        row_to_item(row).map(Some)
     }
 
     async fn with_items(&self, rows: Vec<rollouts::Model>) -> StoreResult<Vec<Rollout>> {

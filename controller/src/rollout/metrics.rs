@@ -1,0 +1,91 @@
+//! Rollout metrics on the controller's `/metrics`.
+
+use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use swarmpress_schema::resource::{RolloutItemState, RolloutState};
+use swarmpress_schema::store::Store;
+
+use super::RolloutError;
+
+#[derive(Clone, Debug)]
+pub struct RolloutMetrics {
+    /// Rollouts by state (every stored rollout).
+    rollouts: IntGaugeVec,
+    /// Items of unfinished rollouts by state: what is pending, updating, done right now.
+    items: IntGaugeVec,
+    /// Item transitions this instance made, by the state entered.
+    transitions: IntCounterVec,
+    /// Rollouts this instance finished, by final state.
+    finished: IntCounterVec,
+}
+
+impl RolloutMetrics {
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let rollouts = IntGaugeVec::new(
+            Opts::new("swarmpress_rollouts", "Rollouts by state."),
+            &["state"],
+        )?;
+        let items = IntGaugeVec::new(
+            Opts::new(
+                "swarmpress_rollout_items",
+                "Tenants of scheduled, running and paused rollouts, by item state.",
+            ),
+            &["state"],
+        )?;
+        let transitions = IntCounterVec::new(
+            Opts::new(
+                "swarmpress_rollout_item_transitions_total",
+                "Rollout items this controller moved, by the state they entered.",
+            ),
+            &["state"],
+        )?;
+        let finished = IntCounterVec::new(
+            Opts::new(
+                "swarmpress_rollouts_finished_total",
+                "Rollouts this controller finished, by final state (completed or failed).",
+            ),
+            &["state"],
+        )?;
+        registry.register(Box::new(rollouts.clone()))?;
+        registry.register(Box::new(items.clone()))?;
+        registry.register(Box::new(transitions.clone()))?;
+        registry.register(Box::new(finished.clone()))?;
+        Ok(Self {
+            rollouts,
+            items,
+            transitions,
+            finished,
+        })
+    }
+
+    pub fn item_moved(&self, to: RolloutItemState) {
+        self.transitions.with_label_values(&[to.as_str()]).inc();
+    }
+
+    pub fn finished(&self, state: RolloutState) {
+        self.finished.with_label_values(&[state.as_str()]).inc();
+    }
+
+    /// Sets the gauges from the store, every state present (at 0 when none) so a series does
+    /// not vanish when its count drops to nothing.
+    pub async fn refresh(&self, store: &Store) -> Result<(), RolloutError> {
+        let all = store.list_rollouts().await?;
+        for state in RolloutState::ALL {
+            let count = all.iter().filter(|r| r.state == state).count();
+            self.rollouts
+                .with_label_values(&[state.as_str()])
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+        for state in RolloutItemState::ALL {
+            let count = all
+                .iter()
+                .filter(|r| !r.state.is_terminal())
+                .flat_map(|r| &r.items)
+                .filter(|i| i.state == state)
+                .count();
+            self.items
+                .with_label_values(&[state.as_str()])
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+        Ok(())
+    }
+}
