@@ -98,75 +98,148 @@ pub struct SseEvent {
 /// Reads server-sent events off a response body as chunks arrive.
 pub struct SseReader {
     response: Response,
-    buffer: String,
+    parser: SseParser,
 }
 
 impl SseReader {
     pub fn new(response: Response) -> Self {
         Self {
             response,
-            buffer: String::new(),
+            parser: SseParser::default(),
         }
     }
 
     /// The next event; `None` when the server ends the stream.
     pub async fn next(&mut self) -> Result<Option<SseEvent>, CliError> {
         loop {
-            if let Some(event) = take_event(&mut self.buffer) {
-                if event.data.is_empty() && event.event.is_empty() {
-                    continue; // a keep-alive comment
-                }
+            if let Some(event) = self.parser.next_event() {
                 return Ok(Some(event));
             }
             match self.response.chunk().await? {
-                Some(chunk) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                Some(chunk) => self.parser.push(&chunk),
                 None => return Ok(None),
             }
         }
     }
 }
 
-/// Removes the first complete event (ended by a blank line) from `buffer`.
-fn take_event(buffer: &mut String) -> Option<SseEvent> {
-    let normalized = buffer.replace("\r\n", "\n");
-    let end = normalized.find("\n\n")?;
-    let block = normalized[..end].to_owned();
-    *buffer = normalized[end + 2..].to_owned();
-    let mut event = SseEvent::default();
-    let mut data = Vec::new();
-    for line in block.lines() {
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "event" => event.event = value.to_owned(),
-            "id" => event.id = value.to_owned(),
-            "data" => data.push(value),
-            _ => {}
-        }
+/// The `text/event-stream` grammar over bytes as they come. Chunks may end anywhere, even
+/// inside a UTF-8 character or between `\r` and `\n`, so bytes are buffered and only
+/// complete lines are decoded.
+#[derive(Debug, Default)]
+struct SseParser {
+    buffer: Vec<u8>,
+    /// The event being read: fields seen since the last blank line.
+    pending: SseEvent,
+    data: Vec<String>,
+}
+
+impl SseParser {
+    fn push(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
     }
-    event.data = data.join("\n");
-    Some(event)
+
+    /// The next complete line without its terminator (`\r\n`, `\n` or `\r`), or `None`
+    /// until one has arrived.
+    fn take_line(&mut self) -> Option<String> {
+        let end = self.buffer.iter().position(|&b| b == b'\n' || b == b'\r')?;
+        let terminator = if self.buffer[end] == b'\r' {
+            match self.buffer.get(end + 1) {
+                Some(b'\n') => 2,
+                Some(_) => 1,
+                // A `\r` last in the buffer may be the first half of `\r\n`.
+                None => return None,
+            }
+        } else {
+            1
+        };
+        let line = String::from_utf8_lossy(&self.buffer[..end]).into_owned();
+        self.buffer.drain(..end + terminator);
+        Some(line)
+    }
+
+    /// The next complete event (ended by a blank line); comments and blocks without data or
+    /// event type (keep-alives) are skipped.
+    fn next_event(&mut self) -> Option<SseEvent> {
+        while let Some(line) = self.take_line() {
+            if line.is_empty() {
+                let mut event = std::mem::take(&mut self.pending);
+                let data = std::mem::take(&mut self.data);
+                if data.is_empty() && event.event.is_empty() {
+                    continue;
+                }
+                event.data = data.join("\n");
+                return Some(event);
+            }
+            let (field, value) = line.split_once(':').unwrap_or((line.as_str(), ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "event" => self.pending.event = value.to_owned(),
+                "id" => self.pending.id = value.to_owned(),
+                "data" => self.data.push(value.to_owned()),
+                _ => {} // comments (empty field) and fields we do not use
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn events_of(chunks: &[&[u8]]) -> Vec<SseEvent> {
+        let mut parser = SseParser::default();
+        let mut events = Vec::new();
+        for chunk in chunks {
+            parser.push(chunk);
+            while let Some(event) = parser.next_event() {
+                events.push(event);
+            }
+        }
+        events
+    }
+
     #[test]
     fn events_are_split_on_blank_lines() {
-        let mut buffer =
-            String::from(": keep-alive\n\nevent: ADDED\nid: 7\ndata: {\"a\":1}\n\nevent: MOD");
-        assert_eq!(take_event(&mut buffer), Some(SseEvent::default()));
-        let event = take_event(&mut buffer).unwrap();
-        assert_eq!(event.event, "ADDED");
-        assert_eq!(event.id, "7");
-        assert_eq!(event.data, "{\"a\":1}");
-        assert_eq!(take_event(&mut buffer), None);
-        buffer.push_str("IFIED\r\ndata: one\r\ndata: two\r\n\r\n");
-        let event = take_event(&mut buffer).unwrap();
-        assert_eq!(event.event, "MODIFIED");
-        assert_eq!(event.data, "one\ntwo");
-        assert!(buffer.is_empty());
+        let events = events_of(&[
+            b": keep-alive\n\nevent: ADDED\nid: 7\ndata: {\"a\":1}\n\nevent: MOD",
+            b"IFIED\r\ndata: one\r\ndata: two\r",
+            b"\n\r\n",
+        ]);
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0].event, "ADDED");
+        assert_eq!(events[0].id, "7");
+        assert_eq!(events[0].data, "{\"a\":1}");
+        assert_eq!(events[1].event, "MODIFIED");
+        assert_eq!(events[1].data, "one\ntwo");
+    }
+
+    #[test]
+    fn characters_split_across_chunks_survive() {
+        let text = "data: {\"displayName\":\"Café ☕ 日本\"}\n\n".as_bytes();
+        // Every split point, including inside each multi-byte character.
+        for at in 0..text.len() {
+            let events = events_of(&[&text[..at], &text[at..]]);
+            assert_eq!(events.len(), 1, "split at {at}");
+            assert_eq!(
+                events[0].data, "{\"displayName\":\"Café ☕ 日本\"}",
+                "split at {at}"
+            );
+        }
+        // And one byte at a time.
+        let bytes: Vec<&[u8]> = text.chunks(1).collect();
+        let events = events_of(&bytes);
+        assert_eq!(events[0].data, "{\"displayName\":\"Café ☕ 日本\"}");
+        assert!(!events[0].data.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn bare_carriage_returns_end_lines_too() {
+        let events = events_of(&[b"data: a\r\rdata: b\n", b"\n"]);
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0].data, "a");
+        assert_eq!(events[1].data, "b");
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub async fn run(command: Command) -> Result<(), CliError> {
         Command::Restart(arg) => action(&api()?, &arg.name, "restart", "restarted").await,
         Command::Rebuild(arg) => action(&api()?, &arg.name, "rebuild", "rebuilt").await,
         Command::Scale(args) => scale(&api()?, args).await,
+        Command::Rollout(command) => super::rollout::run(&api()?, command).await,
         // Handled before the runtime starts.
         Command::Completion { .. } => Ok(()),
     }

@@ -5,6 +5,7 @@ mod commands;
 mod credentials;
 mod error;
 mod output;
+mod rollout;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -20,7 +21,9 @@ Examples:
   swarmpress apply -f manifests/examples/sites.yaml
   swarmpress get tenants -l team=web -o wide
   swarmpress wait tenant/acme-blog --for=condition=Available --timeout 120s
-  swarmpress logs acme-blog -f";
+  swarmpress logs acme-blog -f
+  swarmpress rollout create --image swarmpress/wordpress:6.7 --all --batch-size 3 --name wp-6-7
+  swarmpress rollout status wp-6-7 -w";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,7 +49,7 @@ pub enum Command {
     Logout,
     /// Create or update what manifests describe (multi-document YAML; files, directories or -).
     #[command(
-        after_help = "Examples:\n  swarmpress apply -f site.yaml\n  swarmpress apply -f manifests/ --dry-run\n  swarmpress get tenants acme-blog -o yaml | swarmpress apply -f -"
+        after_help = "Examples:\n  swarmpress apply -f site.yaml\n  swarmpress apply -f manifests/ --dry-run\n  swarmpress apply -f manifests/examples/rollout.yaml   (kind: Rollout, administrators)\n  swarmpress get tenants acme-blog -o yaml | swarmpress apply -f -"
     )]
     Apply(ApplyArgs),
     /// List tenants, or show one.
@@ -89,6 +92,12 @@ pub enum Command {
         after_help = "Examples:\n  swarmpress scale acme-blog --replicas 2\n  swarmpress scale acme-blog --cpu 1 --memory 1Gi"
     )]
     Scale(ScaleArgs),
+    /// Roll an image out to the fleet, and follow or steer rollouts (administrators).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  swarmpress rollout create --image swarmpress/wordpress:6.7 --plan business --batch-size 3\n  swarmpress rollout status wp-6-7 -w\n  swarmpress rollout list\n  swarmpress rollout pause wp-6-7\n  swarmpress apply -f manifests/examples/rollout.yaml"
+    )]
+    Rollout(rollout::RolloutCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  swarmpress completion bash > /etc/bash_completion.d/swarmpress"

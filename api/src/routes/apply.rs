@@ -1,20 +1,24 @@
 //! `POST /apply`: multi-document YAML manifests with create-or-update semantics.
 //!
 //! Each document gets its own result; an invalid one is reported and does not stop the
-//! others. With `dryRun=true` every check runs and nothing is written.
+//! others. With `dryRun=true` every check runs and nothing is written. `kind: Tenant`
+//! documents are applied as the caller; `kind: Rollout` documents by administrators only.
 
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use secrecy::{ExposeSecret, SecretString};
-use swarmpress_schema::resource::{ManifestDocument, TenantManifest, parse_manifest};
+use swarmpress_schema::resource::{
+    ManifestDocument, RolloutManifest, RolloutState, TenantManifest, parse_manifest,
+};
 use swarmpress_schema::store::StoreError;
 
 use crate::auth::{Auth, Principal};
 use crate::body::YamlBody;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::routes::ApiTags;
+use crate::routes::rollouts;
 use crate::routes::tenants::{self, ADMIN_PASSWORD_LEN};
 use crate::state::AppState;
 use crate::tokens::random_token;
@@ -171,12 +175,85 @@ async fn apply_tenant(
     }
 }
 
+/// Applies (or checks) one rollout document: created when its name is new, `unchanged`
+/// when the stored spec is equal, `configured` while the rollout has not started; a running
+/// or finished rollout cannot be changed.
+async fn apply_rollout(
+    state: &AppState,
+    principal: &Principal,
+    manifest: RolloutManifest,
+    dry_run: bool,
+) -> ApiResult<ApplyAction> {
+    if !principal.is_admin() {
+        return Err(ApiError::Validation {
+            errors: vec![FieldError::new(
+                "kind",
+                "only administrators may apply Rollout manifests",
+            )],
+        });
+    }
+    let mut errors = manifest.validate().err().unwrap_or_default();
+    for error in rollouts::check_spec(state, &manifest.spec).await? {
+        if !errors.iter().any(|e| e.field == error.field) {
+            errors.push(error);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation { errors });
+    }
+    let name = manifest.metadata.name;
+    let existing = match state.store.get_rollout_by_name(&name).await {
+        Ok(rollout) => Some(rollout),
+        Err(StoreError::NotFound) => None,
+        Err(error) => return Err(error.into()),
+    };
+    let Some(existing) = existing else {
+        if !dry_run {
+            let created = state
+                .store
+                .create_rollout(Some(&name), &manifest.spec, Some(principal.id()))
+                .await?;
+            tracing::info!(rollout = %created.id, %name, "rollout created by apply");
+        }
+        return Ok(ApplyAction::Created);
+    };
+    if existing.spec == manifest.spec {
+        return Ok(ApplyAction::Unchanged);
+    }
+    let unstarted = existing.started_at.is_none()
+        && matches!(
+            existing.state,
+            RolloutState::Scheduled | RolloutState::Paused
+        );
+    if !unstarted {
+        return Err(ApiError::Validation {
+            errors: vec![FieldError::new(
+                "spec",
+                format!(
+                    "rollout {name:?} is {} and has started; its spec can no longer change \
+                     (create a rollout with another name)",
+                    existing.state.as_str()
+                ),
+            )],
+        });
+    }
+    if !dry_run {
+        state
+            .store
+            .update_unstarted_rollout_spec(existing.id, &manifest.spec)
+            .await?;
+        tracing::info!(rollout = %existing.id, %name, "rollout reconfigured by apply");
+    }
+    Ok(ApplyAction::Configured)
+}
+
 pub struct ApplyApi;
 
 #[OpenApi(tag = "ApiTags::Tenants")]
 impl ApplyApi {
-    /// Applies a multi-document YAML manifest (`kind: Tenant`): each tenant is created, or
-    /// updated to match, as the caller. One result per non-empty document, in order.
+    /// Applies a multi-document YAML manifest: each `kind: Tenant` is created, or updated to
+    /// match, as the caller; each `kind: Rollout` (administrators only) is created, or
+    /// updated while it has not started. One result per non-empty document, in order.
     #[oai(path = "/apply", method = "post", operation_id = "applyManifest")]
     async fn apply(
         &self,
@@ -200,16 +277,21 @@ impl ApplyApi {
                     errors: error.errors,
                     admin_password: None,
                 },
-                Ok(ManifestDocument::Rollout(rollout)) => ApplyResult {
-                    kind: "Rollout".to_owned(),
-                    name: rollout.metadata.name,
-                    action: ApplyAction::Invalid,
-                    errors: vec![FieldError::new(
-                        "kind",
-                        "Rollout manifests are not accepted here; use /admin/rollouts",
-                    )],
-                    admin_password: None,
-                },
+                Ok(ManifestDocument::Rollout(manifest)) => {
+                    let name = manifest.metadata.name.clone();
+                    let (action, errors) =
+                        match apply_rollout(&state, principal, manifest, dry_run).await {
+                            Ok(action) => (action, Vec::new()),
+                            Err(error) => (ApplyAction::Invalid, refusal(error)?),
+                        };
+                    ApplyResult {
+                        kind: "Rollout".to_owned(),
+                        name,
+                        action,
+                        errors,
+                        admin_password: None,
+                    }
+                }
                 Ok(ManifestDocument::Tenant(manifest)) => {
                     let name = manifest.metadata.name.to_string();
                     let outcome =

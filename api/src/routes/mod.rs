@@ -10,6 +10,7 @@ pub mod health;
 pub mod monitoring;
 pub mod notices;
 pub mod observe;
+pub mod rollouts;
 pub mod tenants;
 
 #[derive(Tags)]
@@ -36,6 +37,7 @@ pub type Api = (
     apply::ApplyApi,
     billing::BillingApi,
     notices::NoticesApi,
+    rollouts::RolloutsApi,
     observe::ObserveApi,
     monitoring::MonitoringApi,
     cluster::ClusterApi,
@@ -49,6 +51,7 @@ pub fn api() -> Api {
         apply::ApplyApi,
         billing::BillingApi,
         notices::NoticesApi,
+        rollouts::RolloutsApi,
         observe::ObserveApi,
         monitoring::MonitoringApi,
         cluster::ClusterApi,

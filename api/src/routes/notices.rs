@@ -80,6 +80,22 @@ fn missing(what: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
     }
 }
 
+/// A window's `rolloutId` must name a rollout: the controller starts it at the window's
+/// start, and a dangling id would silently start nothing.
+async fn check_rollout_exists(state: &AppState, input: &MaintenanceWindowInput) -> ApiResult<()> {
+    let Some(id) = input.rollout_id else {
+        return Ok(());
+    };
+    match state.store.get_rollout(id).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => Err(ApiError::validation(
+            "rolloutId",
+            format!("no rollout {id}"),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
 pub struct NoticesApi;
 
 #[OpenApi(tag = "ApiTags::Maintenance")]
@@ -252,6 +268,7 @@ impl NoticesApi {
         body.0
             .validate()
             .map_err(|errors| ApiError::Validation { errors })?;
+        check_rollout_exists(&state, &body.0).await?;
         let created = state.store.create_maintenance_window(&body.0).await?;
         Ok(WindowResponse::Created(Json(created)))
     }
@@ -294,6 +311,7 @@ impl NoticesApi {
         body.0
             .validate()
             .map_err(|errors| ApiError::Validation { errors })?;
+        check_rollout_exists(&state, &body.0).await?;
         let updated = state
             .store
             .update_maintenance_window(id.0, &body.0)

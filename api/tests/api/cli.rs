@@ -523,3 +523,244 @@ fn edge_port() -> u16 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080)
 }
+
+/// Waits (a bounded time) for a child to exit; returns its exit code.
+fn exit_code_within(child: &mut Child, timeout: Duration) -> Option<i32> {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().ok();
+    child.wait().ok();
+    panic!("the command did not exit within {timeout:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_verbs_create_list_steer_and_follow() {
+    use swarmpress_schema::resource::{RolloutItemState, RolloutState};
+    use swarmpress_schema::store::NewRolloutItem;
+
+    let Some(app) = spawn().await else { return };
+    let admin = app.admin().await;
+    let cli = Cli {
+        server: format!("http://{}", app.addr),
+        token: token(&admin).await,
+        config: std::env::temp_dir().join(format!("swarmpress-cli-{}.json", uuid::Uuid::new_v4())),
+    };
+
+    let created = cli.ok(&[
+        "rollout",
+        "create",
+        "--image",
+        "swarmpress/wordpress:6.7",
+        "--plan",
+        "business",
+        "--batch-size",
+        "3",
+        "--health-timeout",
+        "2m",
+        "--start-at",
+        "2030-01-01T02:00:00Z",
+        "--name",
+        "wp-6-7",
+    ]);
+    assert!(
+        created.starts_with("rollout/wp-6-7 created (id "),
+        "{created}"
+    );
+    assert!(created.trim_end().ends_with("scheduled)"), "{created}");
+    let stored = app.state.store.get_rollout_by_name("wp-6-7").await.unwrap();
+    assert_eq!(stored.spec.health_timeout_seconds, 120);
+    assert_eq!(stored.spec.batch_size, 3);
+    assert_eq!(stored.spec.selector.plans, ["business"]);
+    assert!(stored.spec.start_at.is_some());
+
+    // Usage errors exit 2; refusals exit 1 naming the field.
+    for args in [
+        &["rollout", "create", "--image", "wordpress:6.7"][..],
+        &[
+            "rollout", "create", "--image", "wp", "--all", "--plan", "business",
+        ],
+        &[
+            "rollout",
+            "create",
+            "--image",
+            "wp",
+            "--all",
+            "--start-at",
+            "tomorrow",
+        ],
+        &["rollout", "status", "../etc"],
+    ] {
+        let output = cli.run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            describe(&output)
+        );
+    }
+    let output = cli.run(&["rollout", "create", "--image", "Bad/Image", "--all"]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("  image: "),
+        "{}",
+        describe(&output)
+    );
+
+    let listed = cli.ok(&["rollout", "list"]);
+    let header: Vec<&str> = listed.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["ID", "NAME", "IMAGE", "STATE", "PROGRESS", "AGE"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("wp-6-7") && l.contains("scheduled")),
+        "{listed}"
+    );
+    let status = cli.ok(&["rollout", "status", "wp-6-7"]);
+    for expected in [
+        "rollout/wp-6-7",
+        "swarmpress/wordpress:6.7",
+        "State:      scheduled",
+        "batches of 3",
+        "(not planned yet)",
+    ] {
+        assert!(status.contains(expected), "{status}");
+    }
+
+    assert_eq!(
+        cli.ok(&["rollout", "pause", "wp-6-7"]).trim(),
+        "rollout/wp-6-7 paused"
+    );
+    let output = cli.run(&["rollout", "pause", "wp-6-7"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("the rollout is paused"),
+        "{}",
+        describe(&output)
+    );
+    assert_eq!(
+        cli.ok(&["rollout", "resume", stored.id.to_string().as_str()])
+            .trim(),
+        "rollout/wp-6-7 scheduled"
+    );
+
+    // kind: Rollout through apply.
+    let example = examples().join("rollout.yaml");
+    let example = example.to_str().unwrap();
+    assert_eq!(
+        cli.ok(&["apply", "-f", example, "--dry-run"]).trim(),
+        "rollout/wordpress-6-7 created (dry run)"
+    );
+    assert_eq!(
+        cli.ok(&["apply", "-f", example]).trim(),
+        "rollout/wordpress-6-7 created"
+    );
+    assert_eq!(
+        cli.ok(&["apply", "-f", example]).trim(),
+        "rollout/wordpress-6-7 unchanged"
+    );
+
+    // status -w follows a rollout as the controller moves it, and ends with it.
+    let id = app
+        .state
+        .store
+        .get_rollout_by_name("wordpress-6-7")
+        .await
+        .unwrap()
+        .id;
+    let mut child = cli
+        .command(&["rollout", "status", "wordpress-6-7", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    wait_for_line(&lines, Duration::from_secs(10), |l| {
+        l.starts_with("Progress:")
+    });
+    let store = &app.state.store;
+    let site = TenantName::parse("acme-news").unwrap();
+    store
+        .add_rollout_items(
+            id,
+            &[NewRolloutItem {
+                tenant: site.clone(),
+                from_image: None,
+                to_image: "swarmpress/wordpress:6.7".to_owned(),
+                batch: 0,
+            }],
+        )
+        .await
+        .unwrap();
+    store
+        .set_rollout_state(id, &[RolloutState::Scheduled], RolloutState::Running, None)
+        .await
+        .unwrap();
+    wait_for_line(&lines, Duration::from_secs(10), |l| {
+        l == "rollout/wordpress-6-7 scheduled -> running"
+    });
+    store
+        .update_rollout_item(id, &site, RolloutItemState::Updating, None)
+        .await
+        .unwrap();
+    wait_for_line(&lines, Duration::from_secs(10), |l| {
+        l == "tenant/acme-news pending -> updating"
+    });
+    store
+        .update_rollout_item(id, &site, RolloutItemState::Healthy, None)
+        .await
+        .unwrap();
+    store
+        .set_rollout_state(
+            id,
+            &[RolloutState::Running],
+            RolloutState::Completed,
+            Some("every tenant is on the new image"),
+        )
+        .await
+        .unwrap();
+    wait_for_line(&lines, Duration::from_secs(10), |l| {
+        l.starts_with("acme-news") && l.contains("healthy")
+    });
+    assert_eq!(
+        exit_code_within(&mut child, Duration::from_secs(10)),
+        Some(0)
+    );
+
+    // An aborted rollout ends the follow with exit 1.
+    let mut child = cli
+        .command(&["rollout", "status", "wp-6-7", "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    wait_for_line(&lines, Duration::from_secs(10), |l| {
+        l.starts_with("Progress:")
+    });
+    assert_eq!(
+        cli.ok(&["rollout", "abort", "wp-6-7"]).trim(),
+        "rollout/wp-6-7 aborted"
+    );
+    wait_for_line(&lines, Duration::from_secs(10), |l| {
+        l.starts_with("rollout/wp-6-7 scheduled -> aborted")
+    });
+    assert_eq!(
+        exit_code_within(&mut child, Duration::from_secs(10)),
+        Some(1)
+    );
+
+    // Rollouts are for administrators.
+    let (user_cli, _) = cli_for(&app, "erin@example.test").await;
+    let output = user_cli.run(&["rollout", "list"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("administrators only"),
+        "{}",
+        describe(&output)
+    );
+}

@@ -13,6 +13,7 @@ mod helpers;
 mod hostile;
 mod notices;
 mod observability;
+mod rollouts;
 mod system;
 mod tenants;
 mod watch;

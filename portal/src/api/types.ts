@@ -37,5 +37,5 @@ export type ClusterNode = Schemas["ClusterNode"];
 export type ApplyResults = Schemas["ApplyResults"];
 export type ApplyResult = Schemas["ApplyResult"];
 export type Rollout = Schemas["Rollout"];
-export type RolloutSpec = Schemas["RolloutSpec"];
+export type RolloutSpec = Schemas["NewRollout"];
 export type RolloutItem = Schemas["RolloutItem"];

@@ -46,11 +46,11 @@ function RolloutCard({ rollout }: { rollout: Rollout }) {
       <CardHeader
         title={
           <span className="flex flex-wrap items-center gap-2">
-            <code className="font-mono text-sm">{rollout.spec.image}</code>
+            <code className="font-mono text-sm">{rollout.image}</code>
             <Badge tone={STATE_TONE[rollout.state]} dot pulse={rollout.state === "running"}>{rollout.state}</Badge>
           </span>
         }
-        description={`Created ${formatRelative(rollout.createdAt)} · canaries ${rollout.spec.canary ?? 1}, batches of ${rollout.spec.batchSize ?? 1}, failure budget ${rollout.spec.failureBudget ?? 0}${rollout.spec.startAt ? ` · starts ${formatDateTime(rollout.spec.startAt)}` : ""}`}
+        description={`Created ${formatRelative(rollout.createdAt)} · canaries ${rollout.canary ?? 1}, batches of ${rollout.batchSize ?? 1}, failure budget ${rollout.failureBudget ?? 0}${rollout.startAt ? ` · starts ${formatDateTime(rollout.startAt)}` : ""}`}
         actions={
           live && (
             <>
