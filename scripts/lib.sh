@@ -58,15 +58,23 @@ cargo_release_binary() {
   echo "$CARGO_TARGET_DIR/release/$bin"
 }
 
+# npm_ci_when_changed DIR — installs DIR's npm packages with `npm ci` only when its
+# package-lock.json changed since the last install (a warm run never touches the registry).
+# Playwright never downloads a browser: the tests run Debian's chromium.
+npm_ci_when_changed() {
+  local dir=$1 lock_hash
+  lock_hash=$(sha256sum "$dir/package-lock.json" | cut -c1-16)
+  if [[ $(cat "$dir/node_modules/.swarmpress-lock" 2>/dev/null) != "$lock_hash" ]]; then
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) >&2
+    echo "$lock_hash" >"$dir/node_modules/.swarmpress-lock"
+  fi
+}
+
 # Builds the portal into portal/dist when its sources changed since the last build, after
 # installing its packages when package-lock.json changed. Output goes to stderr.
 portal_build() {
-  local dir="$ROOT/portal" lock_hash src_hash
-  lock_hash=$(sha256sum "$dir/package-lock.json" | cut -c1-16)
-  if [[ $(cat "$dir/node_modules/.swarmpress-lock" 2>/dev/null) != "$lock_hash" ]]; then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
-    echo "$lock_hash" >"$dir/node_modules/.swarmpress-lock"
-  fi
+  local dir="$ROOT/portal" src_hash
+  npm_ci_when_changed "$dir"
   src_hash=$(cd "$dir" && find src public index.html package-lock.json vite.config.ts tsconfig*.json -type f -print0 2>/dev/null \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
   if [[ $(cat "$dir/dist/.swarmpress-source" 2>/dev/null) != "$src_hash" ]]; then

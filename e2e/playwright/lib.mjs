@@ -14,10 +14,26 @@ export const CONVERGE_MS = Number(process.env.SWARMPRESS_E2E_CONVERGE_MS ?? 300_
 
 mkdirSync(join(SCREENSHOTS, "pages"), { recursive: true });
 
+/**
+ * The flags Chromium runs with (a project requirement): headless, no sandbox (root in CI), and
+ * nothing that talks to Google or updates itself behind the tests' back.
+ */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** Debian's Chromium, always by path: playwright-core never downloads or picks a browser. */
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    headless: true,
+    args: CHROMIUM_ARGS,
   });
 }
 
@@ -30,8 +46,9 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
   return page;
 }
 
-export async function shot(page, name) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+/** A full-page screenshot; `{ fullPage: false }` for dialogs (fixed overlays cover the viewport only). */
+export async function shot(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
 /** The first admin, from the environment or .platform/admin.env (written by scripts/up). */
@@ -99,7 +116,7 @@ export async function eventually(check, { timeout = 30_000, interval = 1000, wha
  * Sequential steps of one story: once a step fails, the later ones are skipped instead of
  * waiting out their timeouts against a state that was never reached.
  */
-export function steps(test) {
+export function steps(test, pages = () => []) {
   let broken = null;
   return (name, fn) =>
     test(name, async (t) => {
@@ -111,7 +128,19 @@ export function steps(test) {
         await fn(t);
       } catch (error) {
         broken = name;
+        await shootFailure(name, pages());
         throw error;
       }
     });
+}
+
+/** What the browser showed when a step failed, next to the other screenshots. */
+async function shootFailure(step, pages) {
+  const slug = step.replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 60);
+  for (const [i, page] of pages.filter(Boolean).entries()) {
+    const path = join(SCREENSHOTS, "failures", `${slug}-${i}.png`);
+    mkdirSync(dirname(path), { recursive: true });
+    await page.screenshot({ path, fullPage: true, timeout: 5000 }).catch(() => undefined);
+    console.error(`[failure] ${page.url()} → ${path}`);
+  }
 }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test as nodeTest } from "node:test";
 import { adminCredentials, api, steps, eventually, launch, login, newPage, register, shot, unique } from "../lib.mjs";
 
-const test = steps(nodeTest);
+const test = steps(nodeTest, () => [admin, user]);
 
 let browser;
 let admin;
@@ -36,13 +36,13 @@ test("an active window blocks the user's UI", async () => {
   await admin.getByRole("button", { name: "Schedule" }).click();
   const dialog = admin.getByRole("dialog", { name: "Schedule maintenance" });
   await dialog.getByLabel("Message shown to users").fill("E2E maintenance in progress");
-  await shot(admin, "admin-maintenance-dialog");
+  await shot(admin, "admin-maintenance-dialog", { fullPage: false });
   const created = admin.waitForResponse((r) => r.url().endsWith("/admin/maintenance-windows") && r.request().method() === "POST");
   await dialog.getByRole("button", { name: "Schedule" }).click();
   const response = await created;
   assert.equal(response.status(), 201);
   windowId = (await response.json()).id;
-  await admin.getByText("E2E maintenance in progress").waitFor();
+  await admin.getByText("E2E maintenance in progress", { exact: true }).waitFor();
   await shot(admin, "admin-maintenance");
 
   await popup().waitFor({ timeout: 25_000 });
@@ -50,7 +50,7 @@ test("an active window blocks the user's UI", async () => {
   // The rest of the UI cannot be reached: the dialog is modal and cannot be dismissed.
   await user.keyboard.press("Escape");
   assert.ok(await popup().isVisible());
-  await shot(user, "maintenance-popup");
+  await shot(user, "maintenance-popup", { fullPage: false });
 });
 
 test("ending the window releases the user", async () => {

@@ -1,6 +1,9 @@
-// Screenshots of every main page at desktop and phone width, light and dark, as an admin.
+// Every main page at desktop and phone width (and a few in dark mode), as an admin: each must
+// render its heading on the real API without losing the session, and is saved as a screenshot
+// under pages/ for people to look at.
+import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { adminCredentials, launch, login, newPage, shot } from "../lib.mjs";
+import { adminCredentials, launch, newPage, shot } from "../lib.mjs";
 
 let browser;
 before(async () => {
@@ -8,39 +11,81 @@ before(async () => {
 });
 after(async () => browser?.close());
 
+/** [screenshot name, path, the page's heading] */
 const PAGES = [
-  ["dashboard", "/"],
-  ["sites", "/instances"],
-  ["wizard", "/instances/new"],
-  ["apply", "/apply"],
-  ["billing", "/billing"],
-  ["profile", "/account"],
-  ["tokens", "/account/tokens"],
-  ["admin-maintenance", "/admin/maintenance"],
-  ["admin-rollouts", "/admin/rollouts"],
-  ["admin-cluster", "/admin/cluster"],
-  ["admin-users", "/admin/users"],
+  ["dashboard", "/", /Welcome/],
+  ["sites", "/instances", "Sites"],
+  ["wizard", "/instances/new", "New site"],
+  ["apply", "/apply", "Apply a manifest"],
+  ["billing", "/billing", "Billing"],
+  ["profile", "/account", "Account"],
+  ["tokens", "/account/tokens", "API tokens"],
+  ["admin-maintenance", "/admin/maintenance", "Maintenance"],
+  ["admin-rollouts", "/admin/rollouts", "Rollouts"],
+  ["admin-cluster", "/admin/cluster", "Cluster"],
+  ["admin-users", "/admin/users", "Users"],
 ];
+const DARK = new Set(["dashboard", "sites", "billing", "admin-maintenance"]);
 
-for (const [width, suffix] of [
-  [1280, "1280"],
-  [390, "390"],
+async function visit(page, name, path, heading, suffix) {
+  await page.goto(path);
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  assert.equal(new URL(page.url()).pathname, path, `${name} stays at ${path} (no sign-in redirect)`);
+  // Wait for the page's own loading states to settle before the picture.
+  await page.locator("main [role=status]", { hasText: /^Loading/ }).first()
+    .waitFor({ state: "detached", timeout: 10_000 }).catch(() => undefined);
+  await shot(page, `pages/${name}-${suffix}`);
+}
+
+for (const [width, height] of [
+  [1280, 900],
+  [390, 844],
 ]) {
   test(`main pages at ${width} px`, async () => {
-    const page = await newPage(browser, { width, height: width > 500 ? 900 : 844 });
-    await page.goto("/login");
-    await shot(page, `pages/login-${suffix}`);
-    await page.goto("/register");
-    await shot(page, `pages/register-${suffix}`);
-    await login(page, adminCredentials());
-    for (const [name, path] of PAGES) {
-      await page.goto(path);
-      await page.waitForLoadState("networkidle").catch(() => undefined);
-      await shot(page, `pages/${name}-${suffix}`);
+    const page = await newPage(browser, { width, height });
+    try {
+      await page.goto("/login");
+      await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      await shot(page, `pages/login-${width}`);
+      await page.goto("/register");
+      await page.getByRole("heading", { name: "Create your account" }).waitFor();
+      await shot(page, `pages/register-${width}`);
+      // A refused sign-in shows the API's problem+json detail; then the keyboard alone signs in.
+      const admin = adminCredentials();
+      await page.goto("/login");
+      await page.getByLabel("E-mail").fill(admin.email);
+      await page.getByLabel("Password").fill("not-the-password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByText("wrong e-mail or password").waitFor();
+      await shot(page, `pages/login-error-${width}`);
+      await page.getByLabel("E-mail").focus();
+      await page.keyboard.press("Tab");
+      await page.keyboard.press("ControlOrMeta+A");
+      await page.keyboard.type(admin.password);
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { name: /Welcome/ }).waitFor();
+      for (const [name, path, heading] of PAGES) await visit(page, name, path, heading, width);
+
+      // The YAML page against the real API: a dry run changes nothing and says what would happen.
+      await page.goto("/apply");
+      await page.getByRole("button", { name: "Insert example" }).click();
+      await page.getByRole("button", { name: "Dry run" }).click();
+      await page.getByRole("heading", { name: "Dry run" }).waitFor();
+      await page.getByText(/\(dry run\)$/).first().waitFor();
+      await shot(page, `pages/apply-dry-run-${width}`);
+
+      await page.goto("/");
+      await page.getByRole("button", { name: "Switch to dark mode" }).click();
+      assert.equal(await page.evaluate(() => document.documentElement.classList.contains("dark")), true);
+      for (const [name, path, heading] of PAGES.filter(([n]) => DARK.has(n))) {
+        await visit(page, name, path, heading, `${width}-dark`);
+      }
+      // The choice is stored: it survives a reload, and switches back.
+      await page.reload();
+      await page.getByRole("button", { name: "Switch to light mode" }).click();
+      assert.equal(await page.evaluate(() => document.documentElement.classList.contains("dark")), false);
+    } finally {
+      await page.context().close();
     }
-    await page.getByRole("button", { name: /Switch to dark mode/ }).click().catch(() => undefined);
-    await page.goto("/");
-    await shot(page, `pages/dashboard-${suffix}-dark`);
-    await page.context().close();
   });
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test as nodeTest } from "node:test";
 import { CONVERGE_MS, api, steps, eventually, launch, newPage, register, shot, unique } from "../lib.mjs";
 
-const test = steps(nodeTest);
+const test = steps(nodeTest, () => [page]);
 
 let browser;
 let page;
@@ -13,6 +13,8 @@ const id = unique("e2e");
 const user = { email: `${id}@e2e.swarmpress.test`, password: `pw-${id}-Secret!`, name: "E2E User" };
 const displayName = `E2E Blog ${id.slice(-5)}`;
 let siteName;
+/** Every phase the UI showed, from the wizard's confirmation on. */
+const phasesSeen = [];
 
 before(async () => {
   browser = await launch();
@@ -51,7 +53,7 @@ test("the plan allows two replicas (upgrading in the billing page if needed)", a
   await page.getByRole("button", { name: "Change plan" }).click();
   const dialog = page.getByRole("dialog", { name: "Change plan" });
   await dialog.getByText(target.name, { exact: true }).click();
-  await shot(page, "billing-upgrade");
+  await shot(page, "billing-upgrade", { fullPage: false });
   await dialog.getByRole("button", { name: `Switch to ${target.name}` }).click();
   await dialog.waitFor({ state: "detached" });
   await page.getByText(target.name, { exact: true }).first().waitFor();
@@ -80,26 +82,61 @@ test("create a site in the wizard and get its admin password once", async () => 
 
   const secret = await page.getByTestId("secret-value").textContent();
   assert.ok(secret && secret.length >= 12, "a generated admin password is shown");
+  phasesSeen.push(await phase().textContent());
   await shot(page, "wizard-created");
   await page.getByRole("link", { name: "Open site dashboard" }).click();
   await page.waitForURL(`**/instances/${siteName}`);
+  await phase().waitFor();
+  assert.equal(await page.getByText(secret).count(), 0, "the password is shown only once");
 });
 
 test("the site becomes Running without a reload", async () => {
-  const seen = new Set();
   const navigations = [];
-  page.on("framenavigated", (frame) => frame === page.mainFrame() && navigations.push(frame.url()));
-  await eventually(
-    async () => {
-      const text = await phase().textContent();
-      seen.add(text);
-      return text === "Running";
-    },
-    { timeout: CONVERGE_MS, what: "phase Running" },
-  );
+  const polls = [];
+  const onNavigation = (frame) => frame === page.mainFrame() && navigations.push(frame.url());
+  // Reading the tenant again would also show the new phase: only the watch stream may.
+  const onRequest = (request) => {
+    const path = new URL(request.url()).pathname;
+    if (request.method() === "GET" && (path === "/api/v1/tenants" || path === `/api/v1/tenants/${siteName}`)) {
+      if (!new URL(request.url()).searchParams.has("watch")) polls.push(path);
+    }
+  };
+  page.on("framenavigated", onNavigation);
+  page.on("request", onRequest);
+  try {
+    await eventually(
+      async () => {
+        const text = await phase().textContent();
+        if (phasesSeen.at(-1) !== text) phasesSeen.push(text);
+        return text === "Running";
+      },
+      { timeout: CONVERGE_MS, interval: 250, what: "phase Running" },
+    );
+  } finally {
+    page.off("framenavigated", onNavigation);
+    page.off("request", onRequest);
+  }
+  console.log(`phases seen: ${phasesSeen.join(" → ")}`);
   assert.deepEqual(navigations, [], "no reload or navigation happened while waiting");
-  assert.ok(seen.size >= 1);
+  assert.deepEqual(polls, [], "the tenant was not read again: the watch stream brought the change");
+  assert.ok(phasesSeen.some((p) => p !== "Running"), `the site was seen before it ran: ${phasesSeen.join(" → ")}`);
   await shot(page, "site-overview");
+});
+
+test("the detail tabs: analytics, inspect, settings", async () => {
+  await page.getByRole("link", { name: "Analytics" }).click();
+  await page.getByRole("group", { name: "Time range" }).waitFor();
+  await shot(page, "site-analytics");
+  await page.getByRole("button", { name: "Inspect" }).click();
+  const inspect = page.getByRole("dialog", { name: `Inspect ${siteName}` });
+  await inspect.waitFor();
+  await shot(page, "site-inspect", { fullPage: false });
+  await page.keyboard.press("Escape");
+  await inspect.waitFor({ state: "detached" });
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByLabel("Replicas").waitFor();
+  await shot(page, "site-settings");
+  await page.getByRole("link", { name: "Overview" }).click();
 });
 
 test("the site serves its title", async () => {
@@ -123,14 +160,33 @@ test("a log line appears after visiting the site", async () => {
   await viewer.waitFor();
   const url = await page.getByTestId("visit-site").getAttribute("href");
   const marker = `e2e-${id}`;
-  await eventually(
-    async () => {
-      await page.request.get(`${url}?${marker}=1`).catch(() => undefined);
-      return (await viewer.textContent())?.includes(marker);
-    },
-    { timeout: 90_000, interval: 3000, what: "the visit in the log viewer" },
-  );
+  // Visited by the browser: Chromium resolves <name>.localhost itself, Node's resolver may not.
+  const visitor = await page.context().newPage();
+  try {
+    await eventually(
+      async () => {
+        await visitor.goto(`${url}?${marker}=1`, { waitUntil: "commit", timeout: 10_000 }).catch(() => undefined);
+        return (await viewer.textContent({ timeout: 5000 }))?.includes(marker);
+      },
+      { timeout: 60_000, interval: 3000, what: "the visit in the log viewer" },
+    );
+  } finally {
+    await visitor.close();
+  }
   await shot(page, "site-logs");
+
+  // Search narrows the lines to the visit; pause holds new lines back; download saves them.
+  await page.getByRole("searchbox", { name: "Search logs" }).fill(marker);
+  const counts = page.getByText(/^\d+ of \d+ lines match/);
+  const [shown, total] = ((await counts.textContent()) ?? "").match(/\d+/g).map(Number);
+  assert.ok(shown >= 1 && shown < total, `search keeps only the visit's lines (${shown} of ${total})`);
+  assert.ok((await viewer.textContent())?.includes(marker));
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page.getByRole("button", { name: /^Resume/ }).click();
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download" }).click();
+  assert.match((await download).suggestedFilename(), /\.(log|txt)$/);
+  await page.getByRole("searchbox", { name: "Search logs" }).fill("");
 });
 
 test("scale to two replicas", async () => {

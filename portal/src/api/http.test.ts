@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { createApiFetch, prepareRequest } from "./http";
+import { createApiFetch, ensureSession, prepareRequest } from "./http";
 
 const ok = () => new Response("{}", { status: 200 });
 const unauthorized = () => new Response("{}", { status: 401 });
@@ -64,5 +64,30 @@ describe("apiFetch", () => {
     const apiFetch = createApiFetch(fetchImpl as typeof fetch);
     await Promise.all([apiFetch(new Request("http://x/api/v1/a")), apiFetch(new Request("http://x/api/v1/b"))]);
     expect(refreshes).toBe(1);
+  });
+});
+
+describe("ensureSession", () => {
+  const calls = (fetchImpl: ReturnType<typeof vi.fn>) =>
+    fetchImpl.mock.calls.map(([input, init]) =>
+      input instanceof Request ? `${input.method} ${new URL(input.url).pathname}` : `${init?.method} ${String(input)}`,
+    );
+
+  it("does not refresh a session that still works", async () => {
+    // A blind refresh while the page unloads would rotate the tokens and lose the new ones.
+    const fetchImpl = vi.fn(async () => ok());
+    expect(await ensureSession(createApiFetch(fetchImpl as typeof fetch), "http://x")).toBe(true);
+    expect(calls(fetchImpl)).toEqual(["GET /api/v1/auth/profile"]);
+  });
+
+  it("refreshes when the API answers 401, and says whether that worked", async () => {
+    const fetchImpl = vi.fn(async (input: RequestInfo | URL) =>
+      input instanceof Request && fetchImpl.mock.calls.length === 1 ? unauthorized() : ok(),
+    );
+    expect(await ensureSession(createApiFetch(fetchImpl as typeof fetch), "http://x")).toBe(true);
+    expect(calls(fetchImpl)).toEqual(["GET /api/v1/auth/profile", "POST /api/v1/auth/refresh", "GET /api/v1/auth/profile"]);
+
+    const refused = vi.fn(async () => unauthorized());
+    expect(await ensureSession(createApiFetch(refused as typeof fetch), "http://x")).toBe(false);
   });
 });

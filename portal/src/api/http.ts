@@ -66,3 +66,20 @@ export function apiRequest(path: string, init: RequestInit = {}): Promise<Respon
   const url = path.startsWith("/api/") ? path : `${API_BASE}${path}`;
   return apiFetch(new Request(url, init));
 }
+
+/**
+ * After a stream (EventSource) was refused: makes sure the session is usable before
+ * reconnecting. An EventSource cannot tell a 401 from a dropped connection or a page being
+ * left, so this asks the API, and the session is refreshed only on a real 401. A blind
+ * refresh sent while the page unloads rotates the session on the server but loses the new
+ * cookies with the page; the next refresh then presents the old token, which the API treats
+ * as stolen, and the whole session ends.
+ */
+export function ensureSession(
+  fetcher: (request: Request) => Promise<Response> = apiFetch,
+  origin: string = globalThis.location?.origin ?? "http://localhost",
+): Promise<boolean> {
+  return fetcher(new Request(new URL(`${API_BASE}/auth/profile`, origin)))
+    .then((response) => response.ok)
+    .catch(() => false);
+}

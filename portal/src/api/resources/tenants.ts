@@ -2,7 +2,7 @@
 import { queryOptions, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, unwrap } from "../client";
-import { API_BASE, refreshSession } from "../http";
+import { API_BASE, ensureSession } from "../http";
 import { keys } from "../keys";
 import type { Tenant, TenantList } from "../types";
 import { applyToTenant, applyWatchEvent, openWatch } from "../watch";
@@ -56,7 +56,7 @@ export function useTenantWatch(enabled = true): boolean {
           }
         },
         onStatus: setConnected,
-        onRefresh: () => refreshSession(),
+        onRefresh: () => ensureSession(),
         onRelist: () => {
           void queryClient
             .refetchQueries({ queryKey: tenantListQuery.queryKey, exact: true })

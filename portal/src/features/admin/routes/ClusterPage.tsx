@@ -54,7 +54,8 @@ export default function ClusterPage() {
                   {cluster.data.nodes.map((n) => (
                     <li key={n.id} className="flex flex-wrap items-center gap-3 px-5 py-3 text-sm">
                       <Server className="size-4 text-slate-400" aria-hidden />
-                      <div className="min-w-0 flex-1">
+                      {/* Wide enough for its line of facts; the badges wrap below on phones. */}
+                      <div className="min-w-40 flex-1">
                         <p className="font-medium">{n.hostname}</p>
                         <p className="text-xs text-slate-500">{n.cpus ?? "—"} CPU · {formatBytes(n.memoryBytes)} · {n.role}</p>
                       </div>

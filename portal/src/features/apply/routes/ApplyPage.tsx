@@ -45,8 +45,9 @@ function Results({ results, dryRun }: { results: ApplyResult[]; dryRun: boolean 
         <table className="w-full text-left text-sm">
           <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase dark:border-slate-800">
             <tr>
-              <th scope="col" className="px-5 py-3 font-medium">Kind</th>
-              <th scope="col" className="px-3 py-3 font-medium">Name</th>
+              {/* Only one kind exists today: at phone width its column gives way to the details. */}
+              <th scope="col" className="hidden px-5 py-3 font-medium sm:table-cell">Kind</th>
+              <th scope="col" className="py-3 pr-3 pl-5 font-medium sm:px-3">Name</th>
               <th scope="col" className="px-3 py-3 font-medium">Result</th>
               <th scope="col" className="px-5 py-3 font-medium">Details</th>
             </tr>
@@ -54,8 +55,8 @@ function Results({ results, dryRun }: { results: ApplyResult[]; dryRun: boolean 
           <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
             {results.map((r, i) => (
               <tr key={`${r.kind}/${r.name}/${i}`} className="align-top">
-                <td className="px-5 py-3">{r.kind}</td>
-                <td className="px-3 py-3 font-mono">{r.name || "—"}</td>
+                <td className="hidden px-5 py-3 sm:table-cell">{r.kind}</td>
+                <td className="py-3 pr-3 pl-5 font-mono sm:px-3">{r.name || "—"}</td>
                 <td className="px-3 py-3"><Badge tone={ACTION_TONE[r.action] ?? "gray"}>{dryRun && r.action !== "invalid" && r.action !== "unchanged" ? `${r.action} (dry run)` : r.action}</Badge></td>
                 <td className="px-5 py-3">
                   {r.adminPassword ? (

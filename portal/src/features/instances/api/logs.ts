@@ -1,7 +1,7 @@
 // Log lines from `GET /tenants/{name}/logs`: `text/plain` for a snapshot, server-sent events
 // when following. Parsing and buffering are pure functions (tested); the hook owns the stream.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { API_BASE, apiRequest, refreshSession } from "@/api/http";
+import { API_BASE, apiRequest, ensureSession } from "@/api/http";
 import { problemFromResponse } from "@/api/problem";
 
 export interface LogLine {
@@ -193,7 +193,7 @@ export function useLogStream(name: string, { follow, tail = 200 }: { follow: boo
         }
         report("reconnecting");
         const delay = Math.min(30_000, 1000 * 2 ** (failures - 1));
-        void (refused ? refreshSession() : Promise.resolve(true)).then(() => {
+        void (refused ? ensureSession() : Promise.resolve(true)).then(() => {
           if (!cancelled) timer = setTimeout(connect, delay);
         });
       };
