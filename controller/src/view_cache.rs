@@ -11,7 +11,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Mutex;
@@ -32,6 +32,8 @@ struct State<T> {
 pub struct ViewCache<T> {
     max_age: Duration,
     generation: AtomicU64,
+    /// The last listing failed: callers then never wait for the lock (see [`Self::get`]).
+    failing: AtomicBool,
     state: Mutex<State<T>>,
 }
 
@@ -40,6 +42,7 @@ impl<T> ViewCache<T> {
         Self {
             max_age,
             generation: AtomicU64::new(0),
+            failing: AtomicBool::new(false),
             state: Mutex::new(State {
                 cached: None,
                 failed: None,
@@ -59,14 +62,24 @@ impl<T> ViewCache<T> {
     /// A failed listing is not cached: its error goes to the caller that listed, and the
     /// callers that were waiting for it get `Ok(None)` — they do without the view (taking
     /// the per-tenant path) rather than queue up for another attempt, which against an
-    /// unreachable server would serialize every caller's timeout.
+    /// unreachable server would serialize every caller's timeout. After a failure the view
+    /// is tried again at most once per maximum age, and only by a caller that finds nobody
+    /// else listing: the others do without at once, so an outage costs each reconcile no
+    /// more than its own attempt (and its backoff stays what it was without the view).
     pub async fn get<E, F, Fut>(&self, list: F) -> Result<Option<Arc<T>>, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
         let waiting_since = Instant::now();
-        let mut state = self.state.lock().await;
+        let mut state = if self.failing.load(Ordering::SeqCst) {
+            match self.state.try_lock() {
+                Ok(state) => state,
+                Err(_) => return Ok(None),
+            }
+        } else {
+            self.state.lock().await
+        };
         // Read before listing: a change that completes during the listing bumps the
         // generation past this one, so the listing it may have missed is not reused.
         let generation = self.generation.load(Ordering::SeqCst);
@@ -76,7 +89,10 @@ impl<T> ViewCache<T> {
         {
             return Ok(Some(Arc::clone(&found.view)));
         }
-        if state.failed.is_some_and(|failed| failed > waiting_since) {
+        if state
+            .failed
+            .is_some_and(|failed| failed > waiting_since || failed.elapsed() < self.max_age)
+        {
             return Ok(None);
         }
         let taken = Instant::now();
@@ -89,10 +105,12 @@ impl<T> ViewCache<T> {
                     generation,
                 });
                 state.failed = None;
+                self.failing.store(false, Ordering::SeqCst);
                 Ok(Some(view))
             }
             Err(error) => {
                 state.failed = Some(Instant::now());
+                self.failing.store(true, Ordering::SeqCst);
                 Err(error)
             }
         }
@@ -152,10 +170,11 @@ mod tests {
         assert_eq!(*next, 2, "the listing that raced a write is not reused");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_failed_listing_is_not_cached() {
         let cache: ViewCache<u8> = ViewCache::new(Duration::from_secs(60));
         assert!(cache.get(|| async { Err::<u8, _>("down") }).await.is_err());
+        tokio::time::advance(Duration::from_secs(61)).await;
         let view = cache
             .get(|| async { Ok::<_, &str>(7) })
             .await
@@ -194,7 +213,13 @@ mod tests {
             1,
             "one attempt, not one per caller"
         );
-        // A caller arriving after the failure tries again.
+        // Within the maximum age of the failure callers do without; after it, one tries again.
+        assert_eq!(
+            cache.get(|| async { Ok::<_, &str>(3) }).await,
+            Ok(None),
+            "no new attempt right after a failure"
+        );
+        tokio::time::advance(Duration::from_secs(61)).await;
         assert_eq!(
             *cache
                 .get(|| async { Ok::<_, &str>(2) })
