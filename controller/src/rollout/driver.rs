@@ -9,7 +9,7 @@
 use chrono::Utc;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
-    Rollout, RolloutItem, RolloutItemState, RolloutState, Tenant, TenantState,
+    MaintenanceWindow, Rollout, RolloutItem, RolloutItemState, RolloutState, Tenant, TenantState,
 };
 use swarmpress_schema::store::{Store, StoreError};
 
@@ -53,18 +53,28 @@ impl Driver {
                     )
                 })
         };
+        // Read once per pass, and only when a scheduled rollout may wait for a window.
+        let windows = if active.iter().any(|r| r.state == RolloutState::Scheduled) {
+            self.store.list_maintenance_windows().await?
+        } else {
+            Vec::new()
+        };
         for rollout in active.iter().filter(unsettled) {
-            if let Err(error) = self.step(rollout).await {
+            if let Err(error) = self.step(rollout, &windows).await {
                 tracing::warn!(rollout = %rollout.id, %error, "rollout step failed; retrying");
             }
         }
         self.metrics.refresh(&self.store).await
     }
 
-    async fn step(&self, rollout: &Rollout) -> Result<(), RolloutError> {
+    async fn step(
+        &self,
+        rollout: &Rollout,
+        windows: &[MaintenanceWindow],
+    ) -> Result<(), RolloutError> {
         match rollout.state {
             RolloutState::Scheduled => {
-                if self.is_due(rollout).await? {
+                if is_due(rollout, windows) {
                     self.start(rollout).await?;
                 }
                 Ok(())
@@ -95,24 +105,6 @@ impl Driver {
             }
         }
         Ok(())
-    }
-
-    /// Due when its `startAt` has passed, or its maintenance window has begun; with neither
-    /// a start time nor a window, at once.
-    async fn is_due(&self, rollout: &Rollout) -> Result<bool, RolloutError> {
-        let now = Utc::now();
-        if rollout.spec.start_at.is_some_and(|at| at <= now) {
-            return Ok(true);
-        }
-        let windows = self.store.list_maintenance_windows().await?;
-        let mut own = windows
-            .iter()
-            .filter(|w| w.rollout_id == Some(rollout.id))
-            .peekable();
-        if own.peek().is_none() {
-            return Ok(rollout.spec.start_at.is_none());
-        }
-        Ok(own.any(|window| window.start <= now))
     }
 
     /// Plans the items (again, harmlessly, after a crash) and enters `running`.
@@ -459,6 +451,23 @@ impl Driver {
         }
         Err(RolloutError::Contended(name.clone()))
     }
+}
+
+/// Due when its `startAt` has passed, or its maintenance window has begun; with neither a
+/// start time nor a window, at once.
+fn is_due(rollout: &Rollout, windows: &[MaintenanceWindow]) -> bool {
+    let now = Utc::now();
+    if rollout.spec.start_at.is_some_and(|at| at <= now) {
+        return true;
+    }
+    let mut own = windows
+        .iter()
+        .filter(|w| w.rollout_id == Some(rollout.id))
+        .peekable();
+    if own.peek().is_none() {
+        return rollout.spec.start_at.is_none();
+    }
+    own.any(|window| window.start <= now)
 }
 
 /// What `forcePull` writes into `rebuildNonce`: a new value per rollout makes the tenant's
