@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use sea_orm::{
 use swarmpress_schema::TenantName;
 
 use crate::password::GeneratedPassword;
-use crate::view_cache::ViewCache;
+use crate::view_cache::{RETRY_AFTER_FAILURE, ViewCache};
 
 /// How long a bulk view of tenant databases, users and grants is trusted: a reconcile within
 /// this long of the last listing makes no MariaDB round trip for a tenant the view shows
@@ -25,7 +26,14 @@ use crate::view_cache::ViewCache;
 /// invalidates every view before queueing the tenants).
 pub const VIEW_MAX_AGE: Duration = Duration::from_secs(10);
 
-#[derive(Debug, thiserror::Error)]
+/// How long one administrative statement may take, waiting for a connection included. The
+/// pool's own acquire timeout does not cover a connection that was handed out alive and whose
+/// server then vanished: a query on it waited ~30 s for TCP to give up (seen when MariaDB
+/// stopped under load), holding the reconcile — and its retry backoff — all that time.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Clone: a failed bulk listing's error is handed to every reconcile that waited for it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum MariaDbError {
     /// The message has the connection URL (which carries the admin password) redacted.
     #[error("cannot connect to MariaDB: {0}")]
@@ -108,8 +116,10 @@ pub fn is_tenant_identifier(name: &str) -> bool {
 #[derive(Clone)]
 pub struct TenantDatabases {
     admin: DatabaseConnection,
+    /// How long one statement may take, connection included (see [`STATEMENT_TIMEOUT`]).
+    statement_timeout: Duration,
     /// Shared by clones: every reconcile reads, and every change here invalidates, one view.
-    view: Arc<ViewCache<DatabaseView>>,
+    view: Arc<ViewCache<DatabaseView, MariaDbError>>,
 }
 
 /// Every tenant-like database, user and database grant, as listed in one go.
@@ -152,7 +162,8 @@ impl TenantDatabases {
     pub fn new(admin: DatabaseConnection) -> Self {
         Self {
             admin,
-            view: Arc::new(ViewCache::new(VIEW_MAX_AGE)),
+            statement_timeout: STATEMENT_TIMEOUT,
+            view: Arc::new(ViewCache::new(VIEW_MAX_AGE, RETRY_AFTER_FAILURE)),
         }
     }
 
@@ -170,6 +181,29 @@ impl TenantDatabases {
             MariaDbError::Connect(error.to_string().replace(admin_url, "<admin url>"))
         })?;
         Ok(Self::new(admin))
+    }
+
+    /// The same adapter with another statement deadline (tests shorten it).
+    pub fn with_statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// `call` (one statement), given up as unreachable after the statement deadline.
+    async fn bounded<T>(
+        &self,
+        action: &'static str,
+        call: impl Future<Output = Result<T, DbErr>>,
+    ) -> Result<Result<T, DbErr>, MariaDbError> {
+        tokio::time::timeout(self.statement_timeout, call)
+            .await
+            .map_err(|_| MariaDbError::Unreachable {
+                action,
+                message: format!(
+                    "no answer within {} s",
+                    self.statement_timeout.as_secs_f32()
+                ),
+            })
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -283,9 +317,8 @@ impl TenantDatabases {
             "SELECT Db AS db, User AS user FROM mysql.db WHERE Host = '%' AND User LIKE 'wp\\_%'",
         );
         let rows = self
-            .admin
-            .query_all_raw(statement)
-            .await
+            .bounded("list tenant grants", self.admin.query_all_raw(statement))
+            .await?
             .map_err(|source| {
                 statement_error(&source, "list tenant grants", None, MariaDbError::List)
             })?;
@@ -350,9 +383,11 @@ impl TenantDatabases {
     }
 
     async fn run_orphan(&self, name: &str, sql: &str) -> Result<(), MariaDbError> {
-        let result = self.admin.execute_unprepared(sql).await;
+        let result = self
+            .bounded("drop an orphan", self.admin.execute_unprepared(sql))
+            .await;
         self.view.invalidate();
-        result.map(drop).map_err(|source| {
+        result?.map(drop).map_err(|source| {
             statement_error(&source, "drop an orphan", None, |message| {
                 MariaDbError::Orphan {
                     name: name.to_owned(),
@@ -365,9 +400,8 @@ impl TenantDatabases {
     async fn names(&self, sql: &str) -> Result<Vec<String>, MariaDbError> {
         let statement = Statement::from_string(self.admin.get_database_backend(), sql);
         let rows = self
-            .admin
-            .query_all_raw(statement)
-            .await
+            .bounded("list tenant databases", self.admin.query_all_raw(statement))
+            .await?
             .map_err(|source| {
                 statement_error(&source, "list tenant databases", None, MariaDbError::List)
             })?;
@@ -442,9 +476,8 @@ impl TenantDatabases {
         sql: &str,
         secret: Option<&str>,
     ) -> Result<(), MariaDbError> {
-        self.admin
-            .execute_unprepared(sql)
-            .await
+        self.bounded(action, self.admin.execute_unprepared(sql))
+            .await?
             .map(drop)
             .map_err(|source| {
                 statement_error(&source, action, secret, |message| MariaDbError::Statement {
@@ -464,9 +497,8 @@ impl TenantDatabases {
     ) -> Result<bool, MariaDbError> {
         let statement =
             Statement::from_sql_and_values(self.admin.get_database_backend(), sql, [value.into()]);
-        self.admin
-            .query_one_raw(statement)
-            .await
+        self.bounded(action, self.admin.query_one_raw(statement))
+            .await?
             .map(|row| row.is_some())
             .map_err(|source| {
                 statement_error(&source, action, None, |message| MariaDbError::Statement {

@@ -13,7 +13,7 @@ use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{EventType, ObjectMeta, Tenant, TenantSpec, TenantStatus};
 use tokio::time::Instant;
 
-use crate::store::{Changes, TenantStore};
+use crate::store::{Changed, Changes, TenantStore, desired_fingerprint};
 
 #[derive(Debug, thiserror::Error)]
 #[error("memory store: no tenant {0}")]
@@ -32,8 +32,8 @@ pub struct Event {
 struct State {
     tenants: BTreeMap<TenantName, Tenant>,
     version: i64,
-    /// Resource version → the tenant written at it.
-    feed: BTreeMap<i64, TenantName>,
+    /// Resource version → the tenant written at it, and whether it was [`MemoryStore::touch_all`].
+    feed: BTreeMap<i64, (TenantName, bool)>,
     events: Vec<Event>,
     admin_passwords: HashMap<uuid::Uuid, String>,
     lease: Option<(String, Instant)>,
@@ -54,7 +54,7 @@ impl MemoryStore {
     fn write(state: &mut State, name: &TenantName) -> String {
         state.version += 1;
         let version = state.version;
-        state.feed.insert(version, name.clone());
+        state.feed.insert(version, (name.clone(), false));
         version.to_string()
     }
 
@@ -133,13 +133,16 @@ impl MemoryStore {
         }
     }
 
-    /// Puts every tenant on the change feed without changing it: the feed trigger then
-    /// queues them all, exactly what a periodic resync does.
+    /// Puts every tenant on the change feed without changing it, as a store that cannot say
+    /// what changed (no fingerprint): the feed trigger then queues them all, exactly what a
+    /// periodic resync does.
     pub fn touch_all(&self) {
         let mut state = self.lock();
         let names: Vec<TenantName> = state.tenants.keys().cloned().collect();
         for name in names {
-            Self::write(&mut state, &name);
+            state.version += 1;
+            let version = state.version;
+            state.feed.insert(version, (name, true));
         }
     }
 
@@ -184,14 +187,21 @@ impl TenantStore for MemoryStore {
 
     async fn changes_since(&self, resource_version: i64) -> Result<Changes, MissingTenant> {
         let state = self.lock();
-        let mut names: Vec<TenantName> = state
+        let mut changed: Vec<Changed> = state
             .feed
             .range(resource_version.saturating_add(1)..)
-            .map(|(_, name)| name.clone())
+            .map(|(_, (name, touched))| Changed {
+                name: name.clone(),
+                fingerprint: state
+                    .tenants
+                    .get(name)
+                    .filter(|_| !touched)
+                    .map(desired_fingerprint),
+            })
             .collect();
-        names.dedup();
+        changed.dedup();
         Ok(Changes {
-            names,
+            changed,
             resource_version: state.version,
         })
     }
@@ -267,5 +277,62 @@ impl TenantStore for MemoryStore {
             state.lease = Some((holder.to_owned(), now + ttl));
         }
         Ok(free)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use swarmpress_schema::resource::{AdminSpec, Resources, TenantState};
+
+    use super::*;
+
+    fn spec() -> TenantSpec {
+        TenantSpec {
+            display_name: "Feed".to_owned(),
+            region: String::new(),
+            state: TenantState::Running,
+            replicas: 1,
+            resources: Resources::default(),
+            env: BTreeMap::new(),
+            image: None,
+            admin: AdminSpec {
+                user: "admin".to_owned(),
+                email: "admin@example.test".to_owned(),
+            },
+            path_prefix: None,
+            restarted_at: None,
+            rebuild_nonce: None,
+        }
+    }
+
+    async fn fingerprint_after(store: &MemoryStore, since: i64) -> (Option<u64>, i64) {
+        let changes = store.changes_since(since).await.unwrap();
+        (
+            changes.changed.last().and_then(|c| c.fingerprint),
+            changes.resource_version,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_status_write_keeps_the_fingerprint_and_a_spec_or_label_change_does_not() {
+        let store = MemoryStore::default();
+        let name = TenantName::parse("feed").unwrap();
+        let tenant = store.create(&name, spec(), "password");
+        let (created, v1) = fingerprint_after(&store, 0).await;
+        let mut status = tenant.status.clone();
+        status.message = Some("database server unreachable".to_owned());
+        store.write_status(&tenant, &status).await.unwrap();
+        let (after_status, v2) = fingerprint_after(&store, v1).await;
+        assert!(v2 > v1, "the status write is in the feed");
+        assert_eq!(
+            after_status, created,
+            "but changes nothing the reconciler acts on"
+        );
+        store.update_spec(&name, |spec| spec.replicas = 2);
+        let (after_spec, _) = fingerprint_after(&store, v2).await;
+        assert_ne!(after_spec, created);
+        store.mark_all_deleted();
+        let (deleting, _) = fingerprint_after(&store, v2).await;
+        assert_ne!(deleting, after_spec, "a deletion request changes it");
     }
 }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::orphans::OrphanCollector;
 use crate::queue::WorkQueue;
 use crate::reconcile::{Action, Context, error_policy, reconcile};
-use crate::store::TenantStore;
+use crate::store::{Changed, TenantStore};
 use crate::swarm::TENANT_LABEL;
 
 /// How the loop runs.
@@ -203,6 +203,8 @@ async fn feed<S: TenantStore>(
     token: CancellationToken,
 ) {
     let mut since = 0;
+    // The fingerprint each tenant had when the feed last queued it.
+    let mut seen: HashMap<TenantName, u64> = HashMap::new();
     let mut ticker = interval(every);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -212,8 +214,21 @@ async fn feed<S: TenantStore>(
         }
         match ctx.store.changes_since(since).await {
             Ok(changes) => {
-                for name in changes.names {
-                    queue.add(name);
+                for Changed { name, fingerprint } in changes.changed {
+                    let unchanged = match fingerprint {
+                        Some(fingerprint) => {
+                            seen.insert(name.clone(), fingerprint) == Some(fingerprint)
+                        }
+                        None => {
+                            seen.remove(&name);
+                            false
+                        }
+                    };
+                    // Only the controller's own status write changed it: nothing to do,
+                    // and queueing would cut a failing tenant's backoff short.
+                    if !unchanged {
+                        queue.add(name);
+                    }
                 }
                 since = since.max(changes.resource_version);
             }

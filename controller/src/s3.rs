@@ -21,7 +21,7 @@ use s3::{Bucket, BucketConfiguration, Region};
 use swarmpress_schema::TenantName;
 use tokio::time::Instant;
 
-use crate::view_cache::ViewCache;
+use crate::view_cache::{RETRY_AFTER_FAILURE, ViewCache};
 
 /// Every tenant bucket is named `wp-<slug>`: [`TenantName::bucket_name`].
 pub const TENANT_BUCKET_PREFIX: &str = "wp-";
@@ -40,7 +40,9 @@ pub const VIEW_MAX_AGE: Duration = Duration::from_secs(10);
 /// would cost two requests per tenant per pass.
 pub const PROBE_TTL: Duration = Duration::from_secs(3600);
 
-#[derive(Debug, thiserror::Error)]
+/// Clone (hence the `Arc`): a failed bucket listing's error is handed to every reconcile
+/// that waited for it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum BucketError {
     #[error("S3 client configuration: {0}")]
     Config(String),
@@ -54,7 +56,7 @@ pub enum BucketError {
     Objects {
         bucket: String,
         #[source]
-        source: object_store::Error,
+        source: Arc<object_store::Error>,
     },
 }
 
@@ -100,7 +102,7 @@ pub struct TenantBuckets {
     /// client (TLS setup, connection pool), so per-bucket handles are cloned from this one.
     root: Arc<Mutex<Option<Box<Bucket>>>>,
     /// Names of every tenant bucket, listed in one request.
-    listed: Arc<ViewCache<HashSet<String>>>,
+    listed: Arc<ViewCache<HashSet<String>, BucketError>>,
     /// When each bucket last took a probe write.
     probed: Arc<Mutex<HashMap<String, Instant>>>,
 }
@@ -123,7 +125,7 @@ impl TenantBuckets {
             config,
             region,
             root: Arc::new(Mutex::new(None)),
-            listed: Arc::new(ViewCache::new(VIEW_MAX_AGE)),
+            listed: Arc::new(ViewCache::new(VIEW_MAX_AGE, RETRY_AFTER_FAILURE)),
             probed: Arc::new(Mutex::new(HashMap::new())),
         }
     }
@@ -219,7 +221,7 @@ impl TenantBuckets {
             .build()
             .map_err(|source| BucketError::Objects {
                 bucket: bucket.to_owned(),
-                source,
+                source: Arc::new(source),
             })
     }
 
@@ -323,7 +325,7 @@ impl TenantBuckets {
         let probe = Path::from(PROBE_OBJECT);
         let objects_error = |source| BucketError::Objects {
             bucket: name.clone(),
-            source,
+            source: Arc::new(source),
         };
         store
             .put(&probe, PutPayload::from_static(b"swarmpress"))
@@ -358,7 +360,7 @@ impl TenantBuckets {
             .await
             .map_err(|source| BucketError::Objects {
                 bucket: name.clone(),
-                source,
+                source: Arc::new(source),
             })?;
         let status = self
             .bucket(&name)?

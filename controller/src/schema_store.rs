@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::{EventType, Tenant, TenantStatus};
+use swarmpress_schema::resource::{ChangeType, EventType, Tenant, TenantStatus};
 use swarmpress_schema::store::{Store, StoreError};
 
-use crate::store::{Changes, TenantStore};
+use crate::store::{Changed, Changes, TenantStore, desired_fingerprint};
 
 /// The lease row the controller instances compete for.
 pub const LEASE_NAME: &str = "controller";
@@ -36,9 +36,13 @@ impl TenantStore for Store {
                     .map(|change| change.resource_version)
                     .max()
                     .unwrap_or(resource_version),
-                names: changes
+                changed: changes
                     .into_iter()
-                    .map(|change| change.tenant.metadata.name)
+                    .map(|change| Changed {
+                        fingerprint: (change.change_type != ChangeType::Deleted)
+                            .then(|| desired_fingerprint(&change.tenant)),
+                        name: change.tenant.metadata.name,
+                    })
                     .collect(),
             }),
             // The feed was pruned past where we stood: every tenant may have changed.
@@ -46,7 +50,13 @@ impl TenantStore for Store {
                 let (tenants, resource_version) =
                     Store::list_tenants_snapshot(self, None, None).await?;
                 Ok(Changes {
-                    names: tenants.into_iter().map(|t| t.metadata.name).collect(),
+                    changed: tenants
+                        .into_iter()
+                        .map(|t| Changed {
+                            name: t.metadata.name,
+                            fingerprint: None,
+                        })
+                        .collect(),
                     resource_version,
                 })
             }

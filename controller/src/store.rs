@@ -10,11 +10,36 @@ use std::time::Duration;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{EventType, Tenant, TenantStatus};
 
-/// Names of tenants written since a resource version, and the newest version seen.
+/// Tenants written since a resource version, and the newest version seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
-    pub names: Vec<TenantName>,
+    pub changed: Vec<Changed>,
     pub resource_version: i64,
+}
+
+/// One tenant in [`Changes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub name: TenantName,
+    /// [`desired_fingerprint`] of the tenant as written; `None` when the record is gone or
+    /// the store cannot tell (the tenant is then queued whatever it was before).
+    pub fingerprint: Option<u64>,
+}
+
+/// What of a tenant the reconciler acts on, hashed: everything but its status (and the
+/// resource version, which every status write bumps). The change feed compares it with the
+/// last one seen so that the controller's own status writes do not queue the tenant again —
+/// each would otherwise cut a failing tenant's retry backoff short (GenerationChanged in
+/// controller-runtime's terms; labels count too, as they reach the service).
+pub fn desired_fingerprint(tenant: &Tenant) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::hash::DefaultHasher::new();
+    let meta = &tenant.metadata;
+    meta.uid.hash(&mut hasher);
+    meta.generation.hash(&mut hasher);
+    meta.deletion_timestamp.hash(&mut hasher);
+    meta.labels.hash(&mut hasher);
+    hasher.finish()
 }
 
 pub trait TenantStore: Send + Sync + 'static {

@@ -17,30 +17,38 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+/// After a failed listing, how long callers do without the view before one lists again.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+
 struct Cached<T> {
     view: Arc<T>,
     taken: Instant,
     generation: u64,
 }
 
-struct State<T> {
+struct State<T, E> {
     cached: Option<Cached<T>>,
-    /// When the last listing failed.
-    failed: Option<Instant>,
+    /// When the last listing failed, and why.
+    failed: Option<(Instant, E)>,
 }
 
-pub struct ViewCache<T> {
+pub struct ViewCache<T, E> {
     max_age: Duration,
+    /// How long after a failed listing callers do without the view instead of listing again.
+    retry_after: Duration,
     generation: AtomicU64,
     /// The last listing failed: callers then never wait for the lock (see [`Self::get`]).
     failing: AtomicBool,
-    state: Mutex<State<T>>,
+    state: Mutex<State<T, E>>,
 }
 
-impl<T> ViewCache<T> {
-    pub fn new(max_age: Duration) -> Self {
+impl<T, E: Clone> ViewCache<T, E> {
+    /// A view trusted for `max_age`; after a failed listing, listed again no sooner than
+    /// `retry_after` (at most `max_age`).
+    pub fn new(max_age: Duration, retry_after: Duration) -> Self {
         Self {
             max_age,
+            retry_after: retry_after.min(max_age),
             generation: AtomicU64::new(0),
             failing: AtomicBool::new(false),
             state: Mutex::new(State {
@@ -59,14 +67,14 @@ impl<T> ViewCache<T> {
     /// The view, listed anew with `list` when it is older than the maximum age or was
     /// invalidated. Concurrent callers wait for one listing instead of each making their own.
     ///
-    /// A failed listing is not cached: its error goes to the caller that listed, and the
-    /// callers that were waiting for it get `Ok(None)` — they do without the view (taking
-    /// the per-tenant path) rather than queue up for another attempt, which against an
-    /// unreachable server would serialize every caller's timeout. After a failure the view
-    /// is tried again at most once per maximum age, and only by a caller that finds nobody
-    /// else listing: the others do without at once, so an outage costs each reconcile no
-    /// more than its own attempt (and its backoff stays what it was without the view).
-    pub async fn get<E, F, Fut>(&self, list: F) -> Result<Option<Arc<T>>, E>
+    /// A failed listing is not cached as a view: its error goes to the caller that listed
+    /// *and* to every caller that was waiting for it, so an outage costs each of them one
+    /// attempt — not that attempt plus a per-tenant one of their own, which against an
+    /// unreachable server doubled every reconcile's timeout and starved the retry backoff.
+    /// After a failure the view is tried again no sooner than `retry_after`, and only by a
+    /// caller that finds nobody else listing; meanwhile callers get `Ok(None)` at once and
+    /// take the per-tenant path (their own single attempt).
+    pub async fn get<F, Fut>(&self, list: F) -> Result<Option<Arc<T>>, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -89,11 +97,14 @@ impl<T> ViewCache<T> {
         {
             return Ok(Some(Arc::clone(&found.view)));
         }
-        if state
-            .failed
-            .is_some_and(|failed| failed > waiting_since || failed.elapsed() < self.max_age)
-        {
-            return Ok(None);
+        if let Some((failed, error)) = state.failed.as_ref() {
+            if *failed > waiting_since {
+                // This caller waited for that very listing.
+                return Err(error.clone());
+            }
+            if failed.elapsed() < self.retry_after {
+                return Ok(None);
+            }
         }
         let taken = Instant::now();
         match list().await {
@@ -109,7 +120,7 @@ impl<T> ViewCache<T> {
                 Ok(Some(view))
             }
             Err(error) => {
-                state.failed = Some(Instant::now());
+                state.failed = Some((Instant::now(), error.clone()));
                 self.failing.store(true, Ordering::SeqCst);
                 Err(error)
             }
@@ -123,7 +134,7 @@ mod tests {
 
     use super::*;
 
-    async fn counted(cache: &ViewCache<usize>, lists: &AtomicUsize) -> usize {
+    async fn counted(cache: &ViewCache<usize, ()>, lists: &AtomicUsize) -> usize {
         let view = cache
             .get(|| async { Ok::<_, ()>(lists.fetch_add(1, Ordering::SeqCst) + 1) })
             .await
@@ -134,7 +145,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn lists_once_while_fresh_and_again_when_stale_or_invalidated() {
-        let cache = ViewCache::new(Duration::from_secs(1));
+        let cache = ViewCache::new(Duration::from_secs(1), Duration::from_secs(1));
         let lists = AtomicUsize::new(0);
         assert_eq!(counted(&cache, &lists).await, 1);
         assert_eq!(counted(&cache, &lists).await, 1, "fresh: reused");
@@ -151,41 +162,38 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_change_during_the_listing_is_not_hidden_by_it() {
-        let cache = ViewCache::new(Duration::from_secs(60));
+        let cache: ViewCache<u8, ()> =
+            ViewCache::new(Duration::from_secs(60), Duration::from_secs(5));
         let view = cache
             .get(|| async {
                 // Our own write completes while the listing is in flight.
                 cache.invalidate();
-                Ok::<_, ()>(1)
+                Ok(1)
             })
             .await
             .unwrap()
             .unwrap();
         assert_eq!(*view, 1);
-        let next = cache
-            .get(|| async { Ok::<_, ()>(2) })
-            .await
-            .unwrap()
-            .unwrap();
+        let next = cache.get(|| async { Ok(2) }).await.unwrap().unwrap();
         assert_eq!(*next, 2, "the listing that raced a write is not reused");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_failed_listing_is_not_cached() {
-        let cache: ViewCache<u8> = ViewCache::new(Duration::from_secs(60));
-        assert!(cache.get(|| async { Err::<u8, _>("down") }).await.is_err());
-        tokio::time::advance(Duration::from_secs(61)).await;
-        let view = cache
-            .get(|| async { Ok::<_, &str>(7) })
-            .await
-            .unwrap()
-            .unwrap();
+        let cache: ViewCache<u8, &str> =
+            ViewCache::new(Duration::from_secs(60), Duration::from_secs(5));
+        assert!(cache.get(|| async { Err("down") }).await.is_err());
+        tokio::time::advance(Duration::from_secs(6)).await;
+        let view = cache.get(|| async { Ok(7) }).await.unwrap().unwrap();
         assert_eq!(*view, 7);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn callers_waiting_on_a_failed_listing_do_without_instead_of_queueing() {
-        let cache: Arc<ViewCache<u8>> = Arc::new(ViewCache::new(Duration::from_secs(60)));
+    async fn callers_waiting_on_a_failed_listing_share_its_error() {
+        let cache: Arc<ViewCache<u8, &str>> = Arc::new(ViewCache::new(
+            Duration::from_secs(60),
+            Duration::from_secs(5),
+        ));
         let lists = Arc::new(AtomicUsize::new(0));
         let slow_failure = {
             let (cache, lists) = (Arc::clone(&cache), Arc::clone(&lists));
@@ -194,7 +202,7 @@ mod tests {
                     .get(|| async {
                         lists.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_secs(10)).await;
-                        Err::<u8, _>("unreachable")
+                        Err("unreachable")
                     })
                     .await
             })
@@ -203,30 +211,28 @@ mod tests {
         let waiter = cache
             .get(|| async {
                 lists.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, &str>(1)
+                Ok(1)
             })
             .await;
-        assert_eq!(waiter, Ok(None), "the waiter does without the view");
-        assert!(slow_failure.await.unwrap().is_err());
+        assert_eq!(
+            waiter,
+            Err("unreachable"),
+            "the waiter fails with the listing it waited for, at the same time"
+        );
+        assert_eq!(slow_failure.await.unwrap(), Err("unreachable"));
         assert_eq!(
             lists.load(Ordering::SeqCst),
             1,
             "one attempt, not one per caller"
         );
-        // Within the maximum age of the failure callers do without; after it, one tries again.
+        // Right after a failure callers do without (their own per-tenant attempt); after
+        // the retry delay one lists again.
         assert_eq!(
-            cache.get(|| async { Ok::<_, &str>(3) }).await,
+            cache.get(|| async { Ok(3) }).await,
             Ok(None),
-            "no new attempt right after a failure"
+            "no new listing right after a failure"
         );
-        tokio::time::advance(Duration::from_secs(61)).await;
-        assert_eq!(
-            *cache
-                .get(|| async { Ok::<_, &str>(2) })
-                .await
-                .unwrap()
-                .unwrap(),
-            2
-        );
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert_eq!(*cache.get(|| async { Ok(2) }).await.unwrap().unwrap(), 2);
     }
 }

@@ -50,11 +50,11 @@ async fn converge<S: TenantStore>(
     // they went stale lists Swarm, MariaDB and S3 at once rather than one after the other.
     // The database and bucket answers (or errors) go to their steps, which report them in the
     // tenant's conditions.
-    // The MariaDB view is not consulted yet: during a MariaDB outage reconciles queued on its
-    // failing listing and the retry backoff broke (tests/database_outage.rs); each tenant asks
-    // MariaDB itself until that is solved.
-    let (observed, bucket_listed) = tokio::join!(ctx.observer.snapshot(), ctx.buckets.listed(name));
-    let database_view = Ok(None);
+    let (observed, database_view, bucket_listed) = tokio::join!(
+        ctx.observer.snapshot(),
+        ctx.databases.view(),
+        ctx.buckets.listed(name)
+    );
     let observed = observed?;
     let secrets = TenantSecrets::of(observed.secrets.get(name).map_or(&[], Vec::as_slice));
 
