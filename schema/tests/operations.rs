@@ -213,6 +213,10 @@ async fn rollouts_move_through_their_states_by_compare_and_swap() {
             .iter()
             .all(|i| i.state == RolloutItemState::Pending)
     );
+    let counts = store.rollout_counts().await.unwrap();
+    assert_eq!(counts.rollouts.get("running"), Some(&1));
+    assert_eq!(counts.items.get("pending"), Some(&2));
+    assert_eq!(store.list_unsettled_rollouts().await.unwrap().len(), 1);
     let started_at = running.started_at.unwrap();
     assert!(matches!(
         store.update_rollout_spec(created.id, &rollout_spec).await,
@@ -312,6 +316,38 @@ async fn rollouts_move_through_their_states_by_compare_and_swap() {
         store.get_rollout(Uuid::new_v4()).await,
         Err(StoreError::NotFound)
     ));
+    let counts = store.rollout_counts().await.unwrap();
+    assert_eq!(counts.rollouts.get("completed"), Some(&1));
+    assert_eq!(counts.rollouts.get("scheduled"), Some(&1));
+    assert!(
+        counts.items.is_empty(),
+        "items of finished rollouts are not counted: {counts:?}"
+    );
+
+    // An aborted rollout is the driver's business only while an item is left to settle.
+    store
+        .add_rollout_items(unnamed.id, &items[..1])
+        .await
+        .unwrap();
+    store
+        .set_rollout_state(
+            unnamed.id,
+            &[RolloutState::Scheduled],
+            RolloutState::Aborted,
+            None,
+        )
+        .await
+        .unwrap();
+    let unsettled = store.list_unsettled_rollouts().await.unwrap();
+    assert_eq!(
+        unsettled.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![unnamed.id]
+    );
+    store
+        .update_rollout_item(unnamed.id, &name("canary"), RolloutItemState::Skipped, None)
+        .await
+        .unwrap();
+    assert!(store.list_unsettled_rollouts().await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -35,31 +35,14 @@ impl Driver {
     /// One pass over every unfinished rollout, oldest first, then the gauges. A rollout
     /// whose step fails is logged and retried on the next pass; the others go on.
     pub async fn tick(&self) -> Result<(), RolloutError> {
-        let active = self
-            .store
-            .list_rollouts_in(&[
-                RolloutState::Scheduled,
-                RolloutState::Running,
-                RolloutState::Paused,
-                RolloutState::Aborted,
-            ])
-            .await?;
-        let unsettled = |rollout: &&Rollout| {
-            rollout.state != RolloutState::Aborted
-                || rollout.items.iter().any(|i| {
-                    matches!(
-                        i.state,
-                        RolloutItemState::Pending | RolloutItemState::Updating
-                    )
-                })
-        };
+        let active = self.store.list_unsettled_rollouts().await?;
         // Read once per pass, and only when a scheduled rollout may wait for a window.
         let windows = if active.iter().any(|r| r.state == RolloutState::Scheduled) {
             self.store.list_maintenance_windows().await?
         } else {
             Vec::new()
         };
-        for rollout in active.iter().filter(unsettled) {
+        for rollout in &active {
             if let Err(error) = self.step(rollout, &windows).await {
                 tracing::warn!(rollout = %rollout.id, %error, "rollout step failed; retrying");
             }

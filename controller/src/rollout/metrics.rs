@@ -68,23 +68,16 @@ impl RolloutMetrics {
     /// Sets the gauges from the store, every state present (at 0 when none) so a series does
     /// not vanish when its count drops to nothing.
     pub async fn refresh(&self, store: &Store) -> Result<(), RolloutError> {
-        let all = store.list_rollouts().await?;
-        for state in RolloutState::ALL {
-            let count = all.iter().filter(|r| r.state == state).count();
+        let counts = store.rollout_counts().await?;
+        for state in RolloutState::ALL.map(RolloutState::as_str) {
             self.rollouts
-                .with_label_values(&[state.as_str()])
-                .set(i64::try_from(count).unwrap_or(i64::MAX));
+                .with_label_values(&[state])
+                .set(counts.rollouts.get(state).copied().unwrap_or(0));
         }
-        for state in RolloutItemState::ALL {
-            let count = all
-                .iter()
-                .filter(|r| !r.state.is_terminal())
-                .flat_map(|r| &r.items)
-                .filter(|i| i.state == state)
-                .count();
+        for state in RolloutItemState::ALL.map(RolloutItemState::as_str) {
             self.items
-                .with_label_values(&[state.as_str()])
-                .set(i64::try_from(count).unwrap_or(i64::MAX));
+                .with_label_values(&[state])
+                .set(counts.items.get(state).copied().unwrap_or(0));
         }
         Ok(())
     }

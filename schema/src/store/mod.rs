@@ -28,7 +28,7 @@ mod tenants;
 
 pub use accounts::{NewUser, RefreshRotation, UserCredentials};
 pub use lease::LeaseStatus;
-pub use rollouts::NewRolloutItem;
+pub use rollouts::{NewRolloutItem, RolloutCounts};
 pub use tenants::{TenantChange, WriteResult};
 
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::{
@@ -16,6 +16,13 @@ use crate::TenantName;
 use crate::entity::{rollout_items, rollouts};
 use crate::resource::{Rollout, RolloutItem, RolloutItemState, RolloutSpec, RolloutState};
 use crate::store::Store;
+
+/// Rollouts per state and items of unfinished rollouts per item state, by wire name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RolloutCounts {
+    pub rollouts: HashMap<String, i64>,
+    pub items: HashMap<String, i64>,
+}
 
 /// A tenant to add to a rollout's plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +94,77 @@ impl Store {
             .all(&self.db)
             .await?;
         self.with_items(rows).await
+    }
+
+    /// What the rollout driver has to look at, oldest first: scheduled, running and paused
+    /// rollouts, and aborted ones that still have a pending or updating item to settle.
+    /// Finished history, however long, is not read.
+    pub async fn list_unsettled_rollouts(&self) -> StoreResult<Vec<Rollout>> {
+        let open_items = Query::select()
+            .column(rollout_items::Column::RolloutId)
+            .from(rollout_items::Entity)
+            .and_where(rollout_items::Column::State.is_in([
+                RolloutItemState::Pending.as_str(),
+                RolloutItemState::Updating.as_str(),
+            ]))
+            .to_owned();
+        let rows = rollouts::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(rollouts::Column::State.is_in([
+                        RolloutState::Scheduled.as_str(),
+                        RolloutState::Running.as_str(),
+                        RolloutState::Paused.as_str(),
+                    ]))
+                    .add(
+                        Condition::all()
+                            .add(rollouts::Column::State.eq(RolloutState::Aborted.as_str()))
+                            .add(rollouts::Column::Id.in_subquery(open_items)),
+                    ),
+            )
+            .order_by_asc(rollouts::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        self.with_items(rows).await
+    }
+
+    /// How many rollouts are in each state, and how many items of unfinished rollouts are in
+    /// each item state (states as their wire names; a state with none is absent). Two
+    /// grouped queries, whatever the history: what the controller's gauges need every second.
+    pub async fn rollout_counts(&self) -> StoreResult<RolloutCounts> {
+        let rollouts: Vec<(String, i64)> = rollouts::Entity::find()
+            .select_only()
+            .column(rollouts::Column::State)
+            .column_as(rollouts::Column::Id.count(), "count")
+            .group_by(rollouts::Column::State)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let unfinished = RolloutState::ALL
+            .into_iter()
+            .filter(|state| !state.is_terminal())
+            .map(RolloutState::as_str);
+        let items: Vec<(String, i64)> = rollout_items::Entity::find()
+            .select_only()
+            .column(rollout_items::Column::State)
+            .column_as(rollout_items::Column::Id.count(), "count")
+            .filter(
+                rollout_items::Column::RolloutId.in_subquery(
+                    Query::select()
+                        .column(rollouts::Column::Id)
+                        .from(rollouts::Entity)
+                        .and_where(rollouts::Column::State.is_in(unfinished))
+                        .to_owned(),
+                ),
+            )
+            .group_by(rollout_items::Column::State)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(RolloutCounts {
+            rollouts: rollouts.into_iter().collect(),
+            items: items.into_iter().collect(),
+        })
     }
 
     /// Rollouts in any of `states`, oldest first: what the controller resumes after a
