@@ -20,6 +20,11 @@ use swarmpress_schema::store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than glibc's malloc: a resync lists and drops thousands of small objects,
+/// and glibc's free lists were a third of its CPU (`scripts/bench`, no-op resync profile).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -73,6 +78,7 @@ async fn start() -> Result<(), String> {
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
         swarm,
         metrics: metrics.clone(),
+        desired: Default::default(),
         settings: Settings {
             base_domain: config.base_domain.clone(),
             edge_port: config.edge_port,

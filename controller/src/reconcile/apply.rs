@@ -104,32 +104,46 @@ async fn converge<S: TenantStore>(
             .await?;
     }
 
-    let desired = match service::desired(tenant, ctx, &db_secret, &admin_secret) {
-        Ok(desired) => desired,
-        Err(error) => {
-            status::set(
-                next,
-                ConditionType::ServiceReady,
-                false,
-                "InvalidSpec",
-                error.to_string(),
-            );
-            return Err(error);
-        }
-    };
-    let replicas = desired.replicas;
     let snapshot = ctx.observer.snapshot().await?;
-    let outcome = match service::ensure(ctx, desired, snapshot.services.get(name)).await {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            status::set(
-                next,
-                ConditionType::ServiceReady,
-                false,
-                "Failed",
-                error.to_string(),
-            );
-            return Err(error);
+    let current = snapshot.services.get(name);
+    // The steady state: the service runs what the remembered desired spec hashes to, so the
+    // spec need not be built (or serialized and hashed) again.
+    let unchanged = current.and_then(|current| {
+        ctx.desired
+            .get(tenant, &db_secret, &admin_secret)
+            .filter(|summary| service::is_current(summary, current))
+    });
+    let (replicas, outcome) = if let Some(summary) = unchanged {
+        (summary.replicas, Outcome::Unchanged)
+    } else {
+        let desired = match service::desired(tenant, ctx, &db_secret, &admin_secret) {
+            Ok(desired) => desired,
+            Err(error) => {
+                status::set(
+                    next,
+                    ConditionType::ServiceReady,
+                    false,
+                    "InvalidSpec",
+                    error.to_string(),
+                );
+                return Err(error);
+            }
+        };
+        ctx.desired
+            .remember(tenant, &db_secret, &admin_secret, &desired);
+        let replicas = desired.replicas;
+        match service::ensure(ctx, desired, current).await {
+            Ok(outcome) => (replicas, outcome),
+            Err(error) => {
+                status::set(
+                    next,
+                    ConditionType::ServiceReady,
+                    false,
+                    "Failed",
+                    error.to_string(),
+                );
+                return Err(error);
+            }
         }
     };
     match outcome {

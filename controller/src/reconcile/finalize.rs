@@ -23,6 +23,7 @@ pub async fn run<S: TenantStore>(
         status::write(ctx, tenant, &next).await?;
     }
 
+    ctx.desired.forget(name);
     let service = name.service_name();
     if ctx.swarm.remove_service(&service).await? {
         ctx.observer.invalidate();

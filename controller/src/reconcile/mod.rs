@@ -6,6 +6,7 @@
 //! [`error_policy`] decides what a failure does to the tenant's place in the queue.
 
 mod apply;
+pub mod desired_cache;
 mod finalize;
 pub mod names;
 mod secrets;
@@ -41,6 +42,8 @@ pub struct Context<S> {
     pub observer: Observer,
     /// The controller's own metrics.
     pub metrics: Metrics,
+    /// Each tenant's desired service, as last built (see [`desired_cache`]).
+    pub desired: desired_cache::DesiredCache,
     /// Platform-wide settings that shape every tenant.
     pub settings: Settings,
 }

@@ -4,6 +4,7 @@
 use bollard::models::ServiceSpec;
 use swarmpress_schema::resource::{Tenant, TenantState};
 
+use super::desired_cache::Summary;
 use super::names::short_hash;
 use super::{Context, ReconcileError};
 use crate::observe::{RESTART_TOKEN_LABEL, ServiceView};
@@ -112,12 +113,30 @@ pub fn desired<S>(
     })
 }
 
+impl Desired {
+    pub fn summary(&self) -> Summary {
+        Summary {
+            hash: self.hash.clone(),
+            restart_token: self.restart_token.clone(),
+            replicas: self.replicas,
+        }
+    }
+}
+
 /// What the service step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Created,
     Updated,
     Unchanged,
+}
+
+/// Whether the running service is what `summary` describes: its label records the desired
+/// hash, and its replicas are as desired (`docker service scale` changes replicas without
+/// touching labels, so an out-of-band scale must be seen here too).
+pub fn is_current(summary: &Summary, current: &ServiceView) -> bool {
+    current.spec_hash.as_deref() == Some(summary.hash.as_str())
+        && current.desired_replicas == u64::from(summary.replicas)
 }
 
 pub async fn ensure<S>(
@@ -130,11 +149,7 @@ pub async fn ensure<S>(
         ctx.observer.invalidate();
         return Ok(Outcome::Created);
     };
-    // The label says the spec is ours, but `docker service scale` changes replicas without
-    // touching labels: compare them too, so an out-of-band scale is reverted.
-    if current.spec_hash.as_deref() == Some(desired.hash.as_str())
-        && current.desired_replicas == u64::from(desired.replicas)
-    {
+    if is_current(&desired.summary(), current) {
         return Ok(Outcome::Unchanged);
     }
     // A new restart token (restart or rebuild action) makes Swarm replace every task even if

@@ -224,6 +224,7 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         ),
         swarm,
         metrics,
+        desired: Default::default(),
         settings,
     })
 }

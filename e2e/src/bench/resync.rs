@@ -78,6 +78,7 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
         swarm,
         metrics,
+        desired: Default::default(),
         settings: Settings {
             base_domain: "localhost".to_owned(),
             edge_port: platform.config.public_port,

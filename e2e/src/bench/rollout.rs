@@ -126,6 +126,7 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
         observer: Observer::new(platform.swarm.clone(), Duration::from_secs(1)),
         swarm: platform.swarm.clone(),
         metrics,
+        desired: Default::default(),
         settings: Settings {
             base_domain: "localhost".to_owned(),
             edge_port: platform.config.public_port,

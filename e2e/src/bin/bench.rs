@@ -22,6 +22,11 @@ use serde_json::Value;
 use swarmpress_e2e::report::{report_path, write_entries};
 use swarmpress_e2e::{Platform, PlatformConfig};
 
+/// The controller binary's allocator: the resync benchmark runs the controller's loop in this
+/// process and measures its CPU, which depends on the allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match run().await {
