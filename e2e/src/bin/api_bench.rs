@@ -278,6 +278,21 @@ end
 
 const BOMB_RUNS: usize = 20;
 
+/// Concurrent connections of the GET and apply loads (overridable to sweep).
+const GET_CONNECTIONS: u32 = 16;
+/// The paced GET load: connections, and each one's pause after an answer.
+const PACED_CONNECTIONS: u32 = 32;
+const PACED_DELAY_MS: u32 = 8;
+const APPLY_CONNECTIONS: u32 = 4;
+
+fn connections(variable: &str, default: u32) -> u32 {
+    std::env::var(variable)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .filter(|count| *count > 0)
+        .unwrap_or(default)
+}
+
 /// Median and maximum milliseconds the API takes to refuse a "billion laughs" manifest.
 async fn yaml_bomb_refusal(
     client: &reqwest::Client,
@@ -334,6 +349,11 @@ fn entry(
     })
 }
 
+fn with_note(mut entry: Value, note: &str) -> Value {
+    entry["notes"] = json!(note);
+    entry
+}
+
 fn load(load: &Load<'_>) -> Result<LoadResult, BenchError> {
     wrk::run(&Load {
         duration: WARM_UP,
@@ -373,7 +393,7 @@ async fn run() -> Result<(), BenchError> {
     let headers = vec![format!("Authorization: Bearer {token}")];
 
     let get_url = format!("{base}/tenants/get-bench");
-    let get_connections = 16;
+    let get_connections = connections("SWARMPRESS_BENCH_GET_CONNECTIONS", GET_CONNECTIONS);
     let get = load(&Load {
         url: &get_url,
         threads: 1,
@@ -383,8 +403,33 @@ async fn run() -> Result<(), BenchError> {
         script: None,
     })?;
     println!(
-        "GET /tenants/{{name}}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms (targets ≥ {GET_TARGET_RPS}/s, p99 ≤ {GET_TARGET_P99_MS} ms)",
+        "GET /tenants/{{name}} at saturation ({get_connections} connections): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
         get.requests_per_second, get.p50_ms, get.p99_ms
+    );
+    // The target is a latency at a throughput: p99 while serving 3,000 requests a second.
+    // A closed loop at saturation measures queueing on a CPU-bound box instead (every core
+    // busy with wrk, the API and MariaDB), so the target is judged on a paced load: each
+    // connection waits `PACED_DELAY_MS` after every answer, which with `PACED_CONNECTIONS`
+    // connections offers a little over 3,000 requests a second. The achieved rate is
+    // reported and must reach the target too.
+    let paced_script = scratch.dir.join("paced.lua");
+    std::fs::write(
+        &paced_script,
+        format!("delay = function() return {PACED_DELAY_MS} end\n"),
+    )
+    .map_err(|e| setup(format!("paced.lua: {e}")))?;
+    let paced_connections = connections("SWARMPRESS_BENCH_PACED_CONNECTIONS", PACED_CONNECTIONS);
+    let paced = load(&Load {
+        url: &get_url,
+        threads: 1,
+        connections: paced_connections,
+        duration: MEASURE,
+        headers: &headers,
+        script: Some(&paced_script),
+    })?;
+    println!(
+        "GET /tenants/{{name}} paced ({paced_connections} connections, {PACED_DELAY_MS} ms between requests): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms (targets ≥ {GET_TARGET_RPS}/s, p99 ≤ {GET_TARGET_P99_MS} ms)",
+        paced.requests_per_second, paced.p50_ms, paced.p99_ms
     );
 
     let script = scratch.dir.join("apply.lua");
@@ -392,7 +437,7 @@ async fn run() -> Result<(), BenchError> {
     let apply_url = format!("{base}/apply");
     let mut apply_headers = headers.clone();
     apply_headers.push("Content-Type: application/yaml".to_owned());
-    let apply_connections = 4;
+    let apply_connections = connections("SWARMPRESS_BENCH_APPLY_CONNECTIONS", APPLY_CONNECTIONS);
     let apply = load(&Load {
         url: &apply_url,
         threads: apply_connections,
@@ -425,12 +470,30 @@ async fn run() -> Result<(), BenchError> {
                 "notes": "POST /apply of a billion-laughs manifest (9 levels of 9 aliases), \
                           end to end on loopback; refused as invalid YAML",
             }),
-            entry(
-                "api_get_tenant",
-                &get,
-                json!({"requests_per_second": GET_TARGET_RPS, "p99_ms": GET_TARGET_P99_MS}),
-                get_connections,
-                &mariadb_addr,
+            with_note(
+                entry(
+                    "api_get_tenant",
+                    &paced,
+                    json!({"requests_per_second": GET_TARGET_RPS, "p99_ms": GET_TARGET_P99_MS}),
+                    paced_connections,
+                    &mariadb_addr,
+                ),
+                &format!(
+                    "paced: each of {paced_connections} connections waits {PACED_DELAY_MS} ms \
+                     after every answer (about {:.0} requests/s offered); latency at that rate",
+                    f64::from(paced_connections) * 1000.0 / f64::from(PACED_DELAY_MS + 1)
+                ),
+            ),
+            with_note(
+                entry(
+                    "api_get_tenant_saturation",
+                    &get,
+                    json!({}),
+                    get_connections,
+                    &mariadb_addr,
+                ),
+                "closed loop: every connection sends its next request at once; the most the \
+                 API serves on this machine, with the queueing latency of a saturated CPU",
             ),
             entry(
                 "api_apply_one_tenant",

@@ -1,13 +1,16 @@
 //! Tenants and their change feed.
 //!
-//! Lock order, the same in every write: the counter row first, then the tenant row. Taking
-//! the counter first serializes all tenant writes (which is what makes versions follow
-//! commit order) and rules out deadlocks between a write and a create of the same name. A
-//! write that turns out to change nothing rolls back, which also returns its version.
+//! Lock order, the same in every write: the tenant row first, then the resource-version
+//! counter, taken last — right before the change is appended and the transaction commits.
+//! The counter row lock is held until commit, so versions still follow commit order (what the
+//! change feed's readers rely on), while the stretch during which all tenant writes queue on
+//! one row is three statements and the commit, not the whole transaction. A write that turns
+//! out to change nothing never takes the counter at all.
 
 use std::collections::BTreeMap;
 
 use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Statement, TransactionTrait,
@@ -93,7 +96,6 @@ impl Store {
         admin_password: Option<&str>,
     ) -> StoreResult<Tenant> {
         let tx = self.db.begin().await?;
-        let version = next_resource_version(&tx).await?;
         let at = now();
         let tenant = Tenant {
             api_version: API_VERSION.to_owned(),
@@ -104,7 +106,8 @@ impl Store {
                 owner,
                 labels,
                 generation: 1,
-                resource_version: version.to_string(),
+                // Set below, once the row (and with it the name) is ours.
+                resource_version: String::new(),
                 creation_timestamp: at,
                 deletion_timestamp: None,
             },
@@ -119,7 +122,7 @@ impl Store {
             spec: Set(to_json(&tenant.spec)?),
             status: Set(to_json(&tenant.status)?),
             generation: Set(1),
-            resource_version: Set(version),
+            resource_version: Set(0),
             created_at: Set(at),
             deletion_timestamp: Set(None),
         };
@@ -144,6 +147,14 @@ impl Store {
             .exec_without_returning(&tx)
             .await?;
         }
+        let version = next_resource_version(&tx).await?;
+        tenants::Entity::update_many()
+            .col_expr(tenants::Column::ResourceVersion, Expr::value(version))
+            .filter(tenants::Column::Name.eq(name.as_str()))
+            .exec(&tx)
+            .await?;
+        let mut tenant = tenant;
+        tenant.metadata.resource_version = version.to_string();
         append_change(&tx, version, ChangeType::Added, &tenant).await?;
         tx.commit().await?;
         Ok(tenant)
@@ -216,7 +227,6 @@ impl Store {
         expected_resource_version: Option<&str>,
     ) -> StoreResult<WriteResult> {
         let tx = self.db.begin().await?;
-        let version = next_resource_version(&tx).await?;
         let current = lock_tenant(&tx, name).await?;
         if let Some(expected) = expected_resource_version
             && expected != current.metadata.resource_version
@@ -243,6 +253,7 @@ impl Store {
         }
         next.spec = spec;
         next.metadata.labels = labels;
+        let version = next_resource_version(&tx).await?;
         next.metadata.resource_version = version.to_string();
         write_tenant(&tx, version, &next).await?;
         tx.commit().await?;
@@ -256,7 +267,6 @@ impl Store {
     /// Repeating it changes nothing.
     pub async fn mark_deleted(&self, name: &TenantName) -> StoreResult<WriteResult> {
         let tx = self.db.begin().await?;
-        let version = next_resource_version(&tx).await?;
         let current = lock_tenant(&tx, name).await?;
         if current.is_deleting() {
             tx.rollback().await?;
@@ -268,6 +278,7 @@ impl Store {
         let mut next = current;
         next.metadata.deletion_timestamp = Some(now());
         next.status.phase = Phase::Deleting;
+        let version = next_resource_version(&tx).await?;
         next.metadata.resource_version = version.to_string();
         write_tenant(&tx, version, &next).await?;
         tx.commit().await?;
@@ -295,7 +306,6 @@ impl Store {
             });
         }
         let tx = self.db.begin().await?;
-        let version = next_resource_version(&tx).await?;
         let current = lock_tenant(&tx, name).await?;
         if current.status == status {
             tx.rollback().await?;
@@ -306,6 +316,7 @@ impl Store {
         }
         let mut next = current;
         next.status = status;
+        let version = next_resource_version(&tx).await?;
         next.metadata.resource_version = version.to_string();
         write_tenant(&tx, version, &next).await?;
         tx.commit().await?;
@@ -320,7 +331,6 @@ impl Store {
     /// deletion was never requested: a hard delete must not skip the finalizer.
     pub async fn remove_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
         let tx = self.db.begin().await?;
-        let version = next_resource_version(&tx).await?;
         let mut last = lock_tenant(&tx, name).await?;
         if !last.is_deleting() {
             tx.rollback().await?;
@@ -339,6 +349,7 @@ impl Store {
         tenant_secrets::Entity::delete_by_id(last.metadata.uid)
             .exec(&tx)
             .await?;
+        let version = next_resource_version(&tx).await?;
         last.metadata.resource_version = version.to_string();
         append_change(&tx, version, ChangeType::Deleted, &last).await?;
         tx.commit().await?;
@@ -468,14 +479,17 @@ async fn next_resource_version(tx: &DatabaseTransaction) -> StoreResult<i64> {
             "the resource_version_counter row is missing; run the migrations".to_owned(),
         ));
     }
-    let row = tx
-        .query_one_raw(Statement::from_string(
-            backend,
-            "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS version",
-        ))
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("LAST_INSERT_ID() returned no row".to_owned()))?;
-    Ok(row.try_get::<i64>("", "version")?)
+    // `LAST_INSERT_ID(expr)` puts the new value in the statement's OK packet: no second
+    // round trip (`SELECT LAST_INSERT_ID()`) while every other write waits on this row.
+    i64::try_from(updated.last_insert_id())
+        .ok()
+        .filter(|version| *version > 0)
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "the resource_version_counter returned {}",
+                updated.last_insert_id()
+            ))
+        })
 }
 
 async fn read_counter<C: ConnectionTrait>(db: &C) -> StoreResult<i64> {
