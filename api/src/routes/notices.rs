@@ -6,7 +6,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use swarmpress_schema::resource::{
-    Announcement, AnnouncementInput, MaintenanceWindow, MaintenanceWindowInput, User,
+    Announcement, AnnouncementInput, MaintenanceWindow, MaintenanceWindowInput, RolloutState, User,
 };
 use swarmpress_schema::store::{StoreError, now};
 use uuid::Uuid;
@@ -80,14 +80,30 @@ fn missing(what: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
     }
 }
 
-/// A window's `rolloutId` must name a rollout: the controller starts it at the window's
-/// start, and a dangling id would silently start nothing.
-async fn check_rollout_exists(state: &AppState, input: &MaintenanceWindowInput) -> ApiResult<()> {
+/// A window's `rolloutId` must name a rollout that is still scheduled: the controller starts
+/// it at the window's start, and a dangling id — or a rollout already started, finished or
+/// aborted — would silently start nothing. `kept` is the id the window already had (on
+/// replace): a window may keep naming its rollout after that rollout ran.
+async fn check_window_rollout(
+    state: &AppState,
+    input: &MaintenanceWindowInput,
+    kept: Option<Uuid>,
+) -> ApiResult<()> {
     let Some(id) = input.rollout_id else {
         return Ok(());
     };
+    if kept == Some(id) {
+        return Ok(());
+    }
     match state.store.get_rollout(id).await {
-        Ok(_) => Ok(()),
+        Ok(rollout) if rollout.state == RolloutState::Scheduled => Ok(()),
+        Ok(rollout) => Err(ApiError::validation(
+            "rolloutId",
+            format!(
+                "rollout {id} is {}: a window can only start a scheduled rollout",
+                rollout.state.as_str()
+            ),
+        )),
         Err(StoreError::NotFound) => Err(ApiError::validation(
             "rolloutId",
             format!("no rollout {id}"),
@@ -268,7 +284,7 @@ impl NoticesApi {
         body.0
             .validate()
             .map_err(|errors| ApiError::Validation { errors })?;
-        check_rollout_exists(&state, &body.0).await?;
+        check_window_rollout(&state, &body.0, None).await?;
         let created = state.store.create_maintenance_window(&body.0).await?;
         Ok(WindowResponse::Created(Json(created)))
     }
@@ -311,7 +327,13 @@ impl NoticesApi {
         body.0
             .validate()
             .map_err(|errors| ApiError::Validation { errors })?;
-        check_rollout_exists(&state, &body.0).await?;
+        let kept = state
+            .store
+            .get_maintenance_window(id.0)
+            .await
+            .map_err(missing("maintenance window"))?
+            .rollout_id;
+        check_window_rollout(&state, &body.0, kept).await?;
         let updated = state
             .store
             .update_maintenance_window(id.0, &body.0)

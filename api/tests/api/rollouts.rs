@@ -558,4 +558,38 @@ async fn maintenance_windows_must_name_an_existing_rollout() {
         .unwrap();
     let body = problem(response, 422, "validation_failed").await;
     assert_eq!(fields(&body), ["rolloutId"]);
+
+    // Once the rollout is no longer scheduled a window cannot be made to start it, but the
+    // window that named it may still be edited.
+    let id = rollout["id"].as_str().unwrap();
+    let response = admin
+        .post(&format!("/admin/rollouts/{id}/abort"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = admin
+        .post("/admin/maintenance-windows")
+        .json(&window(rollout["id"].clone()))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 422, "validation_failed").await;
+    assert_eq!(fields(&body), ["rolloutId"]);
+    assert!(
+        body.to_string().contains("is aborted"),
+        "the problem names the state: {body}"
+    );
+    let mut edited = window(rollout["id"].clone());
+    edited["message"] = json!("Fleet upgrade (moved)");
+    let response = admin
+        .put(&format!(
+            "/admin/maintenance-windows/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .json(&edited)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
 }
