@@ -593,6 +593,21 @@ async fn concurrent_creates_take_distinct_versions() {
     );
     assert_eq!(db.store.count_tenants(owner).await.unwrap(), 20);
     assert_eq!(db.store.count_tenants(Uuid::new_v4()).await.unwrap(), 0);
+
+    // More concurrent reads than the read lane has connections: the rest go through the
+    // pool, and every one sees the same, whole tenant.
+    let reads: Vec<_> = (0..40)
+        .map(|i| {
+            let store = db.store.clone();
+            tokio::spawn(async move { store.get_tenant(&name(&format!("site-{}", i % 20))).await })
+        })
+        .collect();
+    for (i, read) in reads.into_iter().enumerate() {
+        let tenant = read.await.unwrap().unwrap();
+        assert_eq!(tenant.metadata.name.as_str(), format!("site-{}", i % 20));
+        assert_eq!(tenant.metadata.owner, owner);
+        assert_eq!(tenant.spec, spec("S"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -641,4 +656,44 @@ async fn snapshots_and_pruning() {
     ));
     assert!(store.changes_since(2, 10).await.unwrap().len() == 1);
     assert!(store.changes_since(3, 10).await.unwrap().is_empty());
+}
+
+/// The pool skips its ping for a connection used moments ago, so a connection the server
+/// dropped while it sat idle must still be noticed before it is handed out: the next reads
+/// succeed on fresh connections instead of failing once per pooled connection.
+#[tokio::test]
+async fn a_connection_dropped_while_idle_is_replaced_before_use() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let absent = name("absent");
+    assert!(matches!(
+        db.store.get_tenant(&absent).await,
+        Err(StoreError::NotFound)
+    ));
+    let admin = sea_orm::Database::connect(db.server_url()).await.unwrap();
+    let rows = admin
+        .query_all_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::MySql,
+            "SELECT CAST(ID AS SIGNED) AS id FROM information_schema.PROCESSLIST WHERE DB = ?",
+            [db.name().into()],
+        ))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty(), "the store holds pooled connections");
+    for row in rows {
+        let id: i64 = row.try_get("", "id").unwrap();
+        admin
+            .execute_unprepared(&format!("KILL CONNECTION {id}"))
+            .await
+            .unwrap();
+    }
+    admin.close().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for _ in 0..3 {
+        assert!(matches!(
+            db.store.get_tenant(&absent).await,
+            Err(StoreError::NotFound)
+        ));
+    }
 }

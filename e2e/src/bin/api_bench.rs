@@ -278,11 +278,8 @@ end
 
 const BOMB_RUNS: usize = 20;
 
-/// Concurrent connections of the GET and apply loads (overridable to sweep).
-const GET_CONNECTIONS: u32 = 16;
-/// The paced GET load: connections, and each one's pause after an answer.
-const PACED_CONNECTIONS: u32 = 32;
-const PACED_DELAY_MS: u32 = 8;
+/// Connections of the GET sweep, and of the apply load (overridable).
+const GET_SWEEP: &[u32] = &[1, 2, 4, 8, 16];
 const APPLY_CONNECTIONS: u32 = 4;
 
 fn connections(variable: &str, default: u32) -> u32 {
@@ -349,6 +346,25 @@ fn entry(
     })
 }
 
+fn with_sweep(mut entry: Value, sweep: &[Value]) -> Value {
+    entry["sweep"] = json!(sweep);
+    entry
+}
+
+/// The sweep point the GET target is judged on: the highest throughput among the points
+/// whose p99 is within the target, or the lowest p99 when none is.
+fn judged_point(sweep: &[(u32, LoadResult)]) -> Option<&(u32, LoadResult)> {
+    sweep
+        .iter()
+        .filter(|(_, point)| point.p99_ms <= GET_TARGET_P99_MS)
+        .max_by(|a, b| a.1.requests_per_second.total_cmp(&b.1.requests_per_second))
+        .or_else(|| {
+            sweep
+                .iter()
+                .min_by(|a, b| a.1.p99_ms.total_cmp(&b.1.p99_ms))
+        })
+}
+
 fn with_note(mut entry: Value, note: &str) -> Value {
     entry["notes"] = json!(note);
     entry
@@ -393,44 +409,48 @@ async fn run() -> Result<(), BenchError> {
     let headers = vec![format!("Authorization: Bearer {token}")];
 
     let get_url = format!("{base}/tenants/get-bench");
-    let get_connections = connections("SWARMPRESS_BENCH_GET_CONNECTIONS", GET_CONNECTIONS);
-    let get = load(&Load {
-        url: &get_url,
-        threads: 1,
-        connections: get_connections,
-        duration: MEASURE,
-        headers: &headers,
-        script: None,
-    })?;
+    // The target is a latency at a throughput: serving ≥ 3,000 requests a second with a p99
+    // of ≤ 15 ms. On a CPU-bound box, connections beyond the few that keep every core busy add
+    // no throughput, only queueing, so the load is swept over the number of connections and
+    // judged at the highest throughput whose p99 stays within the target — the capacity at
+    // that latency. Every point of the sweep is reported.
+    let mut sweep = Vec::with_capacity(GET_SWEEP.len());
+    for &connections in GET_SWEEP {
+        let point = load(&Load {
+            url: &get_url,
+            threads: 1,
+            connections,
+            duration: MEASURE,
+            headers: &headers,
+            script: None,
+        })?;
+        println!(
+            "GET /tenants/{{name}}, {connections} connections: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
+            point.requests_per_second, point.p50_ms, point.p99_ms
+        );
+        sweep.push((connections, point));
+    }
+    let (get_connections, get) =
+        judged_point(&sweep).ok_or_else(|| setup("the GET sweep measured nothing"))?;
+    let (saturation_connections, saturation) = sweep
+        .iter()
+        .max_by(|a, b| a.1.requests_per_second.total_cmp(&b.1.requests_per_second))
+        .ok_or_else(|| setup("the GET sweep measured nothing"))?;
     println!(
-        "GET /tenants/{{name}} at saturation ({get_connections} connections): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
-        get.requests_per_second, get.p50_ms, get.p99_ms
+        "GET /tenants/{{name}}: {:.0} requests/s with p99 {:.2} ms at {get_connections} connections (targets ≥ {GET_TARGET_RPS}/s, p99 ≤ {GET_TARGET_P99_MS} ms)",
+        get.requests_per_second, get.p99_ms
     );
-    // The target is a latency at a throughput: p99 while serving 3,000 requests a second.
-    // A closed loop at saturation measures queueing on a CPU-bound box instead (every core
-    // busy with wrk, the API and MariaDB), so the target is judged on a paced load: each
-    // connection waits `PACED_DELAY_MS` after every answer, which with `PACED_CONNECTIONS`
-    // connections offers a little over 3,000 requests a second. The achieved rate is
-    // reported and must reach the target too.
-    let paced_script = scratch.dir.join("paced.lua");
-    std::fs::write(
-        &paced_script,
-        format!("delay = function() return {PACED_DELAY_MS} end\n"),
-    )
-    .map_err(|e| setup(format!("paced.lua: {e}")))?;
-    let paced_connections = connections("SWARMPRESS_BENCH_PACED_CONNECTIONS", PACED_CONNECTIONS);
-    let paced = load(&Load {
-        url: &get_url,
-        threads: 1,
-        connections: paced_connections,
-        duration: MEASURE,
-        headers: &headers,
-        script: Some(&paced_script),
-    })?;
-    println!(
-        "GET /tenants/{{name}} paced ({paced_connections} connections, {PACED_DELAY_MS} ms between requests): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms (targets ≥ {GET_TARGET_RPS}/s, p99 ≤ {GET_TARGET_P99_MS} ms)",
-        paced.requests_per_second, paced.p50_ms, paced.p99_ms
-    );
+    let sweep_report: Vec<Value> = sweep
+        .iter()
+        .map(|(connections, point)| {
+            json!({
+                "connections": connections,
+                "requests_per_second": point.requests_per_second,
+                "p50_ms": point.p50_ms,
+                "p99_ms": point.p99_ms,
+            })
+        })
+        .collect();
 
     let script = scratch.dir.join("apply.lua");
     std::fs::write(&script, APPLY_SCRIPT).map_err(|e| setup(format!("apply.lua: {e}")))?;
@@ -470,30 +490,29 @@ async fn run() -> Result<(), BenchError> {
                 "notes": "POST /apply of a billion-laughs manifest (9 levels of 9 aliases), \
                           end to end on loopback; refused as invalid YAML",
             }),
-            with_note(
-                entry(
-                    "api_get_tenant",
-                    &paced,
-                    json!({"requests_per_second": GET_TARGET_RPS, "p99_ms": GET_TARGET_P99_MS}),
-                    paced_connections,
-                    &mariadb_addr,
+            with_sweep(
+                with_note(
+                    entry(
+                        "api_get_tenant",
+                        get,
+                        json!({"requests_per_second": GET_TARGET_RPS, "p99_ms": GET_TARGET_P99_MS}),
+                        *get_connections,
+                        &mariadb_addr,
+                    ),
+                    "closed loop, swept over the number of connections: the highest \
+                     throughput whose p99 is within the target (the lowest p99 when none is)",
                 ),
-                &format!(
-                    "paced: each of {paced_connections} connections waits {PACED_DELAY_MS} ms \
-                     after every answer (about {:.0} requests/s offered); latency at that rate",
-                    f64::from(paced_connections) * 1000.0 / f64::from(PACED_DELAY_MS + 1)
-                ),
+                &sweep_report,
             ),
             with_note(
                 entry(
                     "api_get_tenant_saturation",
-                    &get,
+                    saturation,
                     json!({}),
-                    get_connections,
+                    *saturation_connections,
                     &mariadb_addr,
                 ),
-                "closed loop: every connection sends its next request at once; the most the \
-                 API serves on this machine, with the queueing latency of a saturated CPU",
+                "the sweep's highest throughput, whatever its latency",
             ),
             entry(
                 "api_apply_one_tenant",
@@ -507,4 +526,34 @@ async fn run() -> Result<(), BenchError> {
     println!("report written to {}", path.display());
     drop(scratch);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(requests_per_second: f64, p99_ms: f64) -> LoadResult {
+        LoadResult {
+            requests: 1,
+            requests_per_second,
+            p50_ms: 1.0,
+            p99_ms,
+            non_success: 0,
+            socket_errors: 0,
+        }
+    }
+
+    #[test]
+    fn the_target_is_judged_at_the_most_throughput_within_the_latency() {
+        let sweep = vec![
+            (1, point(2000.0, 2.0)),
+            (2, point(3900.0, 4.0)),
+            (4, point(4100.0, 14.0)),
+            (8, point(4300.0, 22.0)),
+        ];
+        assert_eq!(judged_point(&sweep).map(|(c, _)| *c), Some(4));
+        let slow = vec![(1, point(2000.0, 19.0)), (2, point(3000.0, 17.0))];
+        assert_eq!(judged_point(&slow).map(|(c, _)| *c), Some(2));
+        assert!(judged_point(&[]).is_none());
+    }
 }

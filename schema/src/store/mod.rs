@@ -7,6 +7,7 @@
 //! order and a watcher that has seen version N has seen everything below N.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -16,6 +17,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+use self::read_lane::ReadLane;
 use crate::migration::Migrator;
 
 mod accounts;
@@ -23,6 +25,7 @@ mod billing;
 mod events;
 mod lease;
 mod notices;
+mod read_lane;
 mod rollouts;
 mod tenants;
 
@@ -70,6 +73,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Connections for the hottest reads, beside the pool (see [`read_lane`]); `None` for a
+    /// store made from an existing pool.
+    reads: Option<Arc<ReadLane>>,
 }
 
 /// Written by hand so that no future change to the driver's `Debug` prints connection
@@ -79,6 +85,10 @@ impl fmt::Debug for Store {
         f.debug_struct("Store").finish_non_exhaustive()
     }
 }
+
+/// A pooled connection idle at least this long is pinged before it is handed out (the same
+/// rule as the read lane's).
+const IDLE_PING_AFTER: Duration = read_lane::PING_AFTER;
 
 /// The named lock that serializes migrations of one database across processes.
 const MIGRATION_LOCK_SECONDS: u32 = 120;
@@ -93,18 +103,26 @@ impl Store {
             // another.
             .max_connections(10)
             .min_connections(0)
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(read_lane::CONNECT_TIMEOUT)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings a pooled connection on every checkout by default: a second round
+            // trip for every one-statement request (a third is its ping on release, which it
+            // always does). A connection in use moments ago is known to be alive; only one
+            // idle long enough to have been dropped by the server is checked first.
+            .test_before_acquire_if_idle_for(IDLE_PING_AFTER)
             .sqlx_logging(false);
         let db = Database::connect(options)
             .await
             .map_err(|error| StoreError::Connect(redact(&error.to_string(), url)))?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            reads: ReadLane::new(url).map(Arc::new),
+        })
     }
 
     /// Wraps an existing pool, which must allow at least two connections for [`Self::migrate`].
     pub fn from_connection(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, reads: None }
     }
 
     pub fn connection(&self) -> &DatabaseConnection {

@@ -61,6 +61,18 @@ impl TestDb {
         db.store.migrate().await.map_err(|e| e.to_string())?;
         Ok(db)
     }
+
+    /// The scratch database's name.
+    #[allow(dead_code)] // not every test file uses it
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `mysql://root:…@host:port/`, for administrative connections of a test's own.
+    #[allow(dead_code)]
+    pub fn server_url(&self) -> &str {
+        &self.server_url
+    }
 }
 
 impl Drop for TestDb {
