@@ -15,6 +15,7 @@ pub mod orphans;
 pub mod password;
 pub mod queue;
 pub mod reconcile;
+pub mod recovery;
 pub mod rollout;
 pub mod runner;
 pub mod s3;

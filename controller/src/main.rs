@@ -79,6 +79,7 @@ async fn start() -> Result<(), String> {
         swarm,
         metrics: metrics.clone(),
         desired: Default::default(),
+        database_recovery: Default::default(),
         settings: Settings {
             base_domain: config.base_domain.clone(),
             edge_port: config.edge_port,

@@ -210,6 +210,17 @@ impl TenantDatabases {
         &self.admin
     }
 
+    /// Whether the server answers a `SELECT 1` within the statement deadline.
+    pub async fn probe(&self) -> bool {
+        let statement =
+            Statement::from_string(self.admin.get_database_backend(), "SELECT 1".to_owned());
+        matches!(
+            self.bounded("probe", self.admin.query_one_raw(statement))
+                .await,
+            Ok(Ok(_))
+        )
+    }
+
     /// Makes the tenant's database and user exist, sets the user's password to `password`
     /// (also when the user already existed, so a rotated secret takes effect), and grants the
     /// user everything on its own database and nothing else. Safe to repeat.

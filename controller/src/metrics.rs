@@ -3,8 +3,8 @@
 use std::time::Instant;
 
 use prometheus::{
-    Encoder as _, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder as _, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,8 @@ pub struct Metrics {
     pub orphans_removed: IntCounterVec,
     /// Orphans seen on the last pass and still inside their grace period.
     pub orphans_waiting: IntGauge,
+    /// Times MariaDB answered again after an outage and the tenants it held back were queued.
+    pub database_recoveries: IntCounter,
 }
 
 impl Metrics {
@@ -83,7 +85,13 @@ impl Metrics {
         registry.register(Box::new(tenants.clone()))?;
         registry.register(Box::new(leader.clone()))?;
         registry.register(Box::new(orphans_removed.clone()))?;
+        let database_recoveries = IntCounter::new(
+            "swarmpress_database_recoveries_total",
+            "Times MariaDB answered again after an outage and the tenants it held back were \
+             retried at once.",
+        )?;
         registry.register(Box::new(orphans_waiting.clone()))?;
+        registry.register(Box::new(database_recoveries.clone()))?;
         Ok(Self {
             registry,
             reconciles,
@@ -93,6 +101,7 @@ impl Metrics {
             leader,
             orphans_removed,
             orphans_waiting,
+            database_recoveries,
         })
     }
 

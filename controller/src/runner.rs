@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::orphans::OrphanCollector;
 use crate::queue::WorkQueue;
 use crate::reconcile::{Action, Context, error_policy, reconcile};
+use crate::recovery::Probed;
 use crate::store::{Changed, TenantStore};
 use crate::swarm::TENANT_LABEL;
 
@@ -130,6 +131,11 @@ fn start_term<S: TenantStore>(
         settings.resync,
         token.clone(),
     ));
+    tasks.spawn(database_recovery(
+        Arc::clone(ctx),
+        queue.clone(),
+        token.clone(),
+    ));
     tasks.spawn(async move {
         token.cancelled().await;
         queue.shut_down();
@@ -182,7 +188,10 @@ async fn worker<S: TenantStore>(
 async fn process<S: TenantStore>(ctx: &Arc<Context<S>>, key: &TenantName) -> Action {
     let tenant = match ctx.store.get_tenant(key).await {
         Ok(Some(tenant)) => Arc::new(tenant),
-        Ok(None) => return Action::AwaitChange,
+        Ok(None) => {
+            ctx.database_recovery.reconciled(key);
+            return Action::AwaitChange;
+        }
         Err(error) => {
             tracing::warn!(tenant = %key, %error, "cannot read the tenant");
             ctx.metrics.reconciled("store");
@@ -190,8 +199,16 @@ async fn process<S: TenantStore>(ctx: &Arc<Context<S>>, key: &TenantName) -> Act
         }
     };
     match reconcile(Arc::clone(&tenant), Arc::clone(ctx)).await {
-        Ok(action) => action,
-        Err(error) => error_policy(&tenant, &error, ctx),
+        Ok(action) => {
+            ctx.database_recovery.reconciled(key);
+            action
+        }
+        Err(error) => {
+            if error.is_database_unreachable() {
+                ctx.database_recovery.unreachable(key);
+            }
+            error_policy(&tenant, &error, ctx)
+        }
     }
 }
 
@@ -296,6 +313,45 @@ async fn docker_events<S: TenantStore>(
         }
         ctx.invalidate_views();
         queue_all(&ctx, &queue).await;
+    }
+}
+
+/// How often MariaDB is probed while tenants wait for it.
+const DATABASE_PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// Trigger 4 (of a kind): MariaDB answering again after tenants failed to reach it. They
+/// are queued at once with their backoff reset, instead of each waiting out its own.
+async fn database_recovery<S: TenantStore>(
+    ctx: Arc<Context<S>>,
+    queue: WorkQueue<TenantName>,
+    token: CancellationToken,
+) {
+    let mut ticker = interval(DATABASE_PROBE_EVERY);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = token.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        if !ctx.database_recovery.anyone_waiting() {
+            continue;
+        }
+        let reachable = tokio::select! {
+            () = token.cancelled() => return,
+            reachable = ctx.databases.probe() => reachable,
+        };
+        if let Probed::Recovered(tenants) = ctx.database_recovery.probed(reachable) {
+            tracing::info!(
+                tenants = tenants.len(),
+                "MariaDB answers again; retrying the tenants it held back now"
+            );
+            ctx.metrics.database_recoveries.inc();
+            ctx.databases.invalidate_view();
+            for tenant in tenants {
+                queue.forget(&tenant);
+                queue.add(tenant);
+            }
+        }
     }
 }
 

@@ -44,6 +44,8 @@ pub struct Context<S> {
     pub metrics: Metrics,
     /// Each tenant's desired service, as last built (see [`desired_cache`]).
     pub desired: desired_cache::DesiredCache,
+    /// Tenants held back by an unreachable MariaDB, woken when it answers again.
+    pub database_recovery: crate::recovery::DatabaseRecovery,
     /// Platform-wide settings that shape every tenant.
     pub settings: Settings,
 }
@@ -159,6 +161,14 @@ impl ReconcileError {
             Self::Password(_) => "password",
             Self::InvalidSpec(_) => "invalid_spec",
         }
+    }
+
+    /// The reconcile could not reach MariaDB at all (not a refused statement).
+    pub fn is_database_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(MariaDbError::Unreachable { .. } | MariaDbError::Connect(_))
+        )
     }
 
     /// Errors that a retry cannot fix (controller-runtime's terminal errors).

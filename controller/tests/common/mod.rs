@@ -225,6 +225,7 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         swarm,
         metrics,
         desired: Default::default(),
+        database_recovery: Default::default(),
         settings,
     })
 }

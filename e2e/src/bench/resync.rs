@@ -79,6 +79,7 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
         swarm,
         metrics,
         desired: Default::default(),
+        database_recovery: Default::default(),
         settings: Settings {
             base_domain: "localhost".to_owned(),
             edge_port: platform.config.public_port,

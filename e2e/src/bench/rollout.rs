@@ -127,6 +127,7 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
         swarm: platform.swarm.clone(),
         metrics,
         desired: Default::default(),
+        database_recovery: Default::default(),
         settings: Settings {
             base_domain: "localhost".to_owned(),
             edge_port: platform.config.public_port,
