@@ -65,8 +65,9 @@ impl DatabaseRecovery {
     /// Folds in one probe's outcome.
     pub fn probed(&self, reachable: bool) -> Probed {
         let mut state = self.lock();
+        // `seen_down` is already clear here: the set only empties through `reconciled` or a
+        // recovery, and both clear it.
         if state.waiting.is_empty() {
-            state.seen_down = false;
             return Probed::Idle;
         }
         match (reachable, state.seen_down) {

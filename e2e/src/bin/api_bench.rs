@@ -278,7 +278,7 @@ end
 
 const BOMB_RUNS: usize = 20;
 
-/// Connections of the GET sweep, and of the apply load (overridable).
+/// Connections of each point of the GET sweep, and of the apply load (overridable).
 const GET_SWEEP: &[u32] = &[1, 2, 4, 8, 16];
 const APPLY_CONNECTIONS: u32 = 4;
 
@@ -354,15 +354,22 @@ fn with_sweep(mut entry: Value, sweep: &[Value]) -> Value {
 /// The sweep point the GET target is judged on: the highest throughput among the points
 /// whose p99 is within the target, or the lowest p99 when none is.
 fn judged_point(sweep: &[(u32, LoadResult)]) -> Option<&(u32, LoadResult)> {
-    sweep
-        .iter()
-        .filter(|(_, point)| point.p99_ms <= GET_TARGET_P99_MS)
-        .max_by(|a, b| a.1.requests_per_second.total_cmp(&b.1.requests_per_second))
-        .or_else(|| {
-            sweep
-                .iter()
-                .min_by(|a, b| a.1.p99_ms.total_cmp(&b.1.p99_ms))
-        })
+    most_throughput(
+        sweep
+            .iter()
+            .filter(|(_, point)| point.p99_ms <= GET_TARGET_P99_MS),
+    )
+    .or_else(|| {
+        sweep
+            .iter()
+            .min_by(|a, b| a.1.p99_ms.total_cmp(&b.1.p99_ms))
+    })
+}
+
+fn most_throughput<'a>(
+    points: impl Iterator<Item = &'a (u32, LoadResult)>,
+) -> Option<&'a (u32, LoadResult)> {
+    points.max_by(|a, b| a.1.requests_per_second.total_cmp(&b.1.requests_per_second))
 }
 
 fn with_note(mut entry: Value, note: &str) -> Value {
@@ -432,10 +439,8 @@ async fn run() -> Result<(), BenchError> {
     }
     let (get_connections, get) =
         judged_point(&sweep).ok_or_else(|| setup("the GET sweep measured nothing"))?;
-    let (saturation_connections, saturation) = sweep
-        .iter()
-        .max_by(|a, b| a.1.requests_per_second.total_cmp(&b.1.requests_per_second))
-        .ok_or_else(|| setup("the GET sweep measured nothing"))?;
+    let (saturation_connections, saturation) =
+        most_throughput(sweep.iter()).ok_or_else(|| setup("the GET sweep measured nothing"))?;
     println!(
         "GET /tenants/{{name}}: {:.0} requests/s with p99 {:.2} ms at {get_connections} connections (targets ≥ {GET_TARGET_RPS}/s, p99 ≤ {GET_TARGET_P99_MS} ms)",
         get.requests_per_second, get.p99_ms

@@ -12,12 +12,12 @@
 //! The lane never makes a caller wait: when all its connections are busy, or it cannot
 //! connect, the caller uses the pool as before.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
 use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::timeout;
 
 /// How many connections the lane keeps at most: enough for the API's worker threads to
@@ -31,20 +31,20 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct ReadLane {
     options: MySqlConnectOptions,
-    permits: Arc<Semaphore>,
+    permits: Semaphore,
     idle: Mutex<Vec<(MySqlConnection, Instant)>>,
 }
 
 /// A connection taken from the lane, with the permit that counts it.
-pub struct Lent<'a> {
+struct Lent<'a> {
     lane: &'a ReadLane,
-    pub connection: MySqlConnection,
-    _permit: OwnedSemaphorePermit,
+    connection: MySqlConnection,
+    _permit: SemaphorePermit<'a>,
 }
 
 impl Lent<'_> {
     /// Gives the connection back for the next caller. Only after a statement completed.
-    pub fn give_back(self) {
+    fn give_back(self) {
         let mut idle = self.lane.lock();
         idle.push((self.connection, Instant::now()));
     }
@@ -60,7 +60,7 @@ impl ReadLane {
             .disable_statement_logging();
         Some(Self {
             options,
-            permits: Arc::new(Semaphore::new(LANE_CONNECTIONS)),
+            permits: Semaphore::new(LANE_CONNECTIONS),
             idle: Mutex::new(Vec::with_capacity(LANE_CONNECTIONS)),
         })
     }
@@ -71,8 +71,8 @@ impl ReadLane {
     }
 
     /// A ready connection, or `None` when every lane connection is busy or none can be made.
-    pub async fn lend(&self) -> Option<Lent<'_>> {
-        let permit = Arc::clone(&self.permits).try_acquire_owned().ok()?;
+    async fn lend(&self) -> Option<Lent<'_>> {
+        let permit = self.permits.try_acquire().ok()?;
         let reused = self.lock().pop();
         let connection = match reused {
             Some((mut connection, since)) => {
