@@ -6,6 +6,7 @@
 //! controller does.
 
 pub mod config;
+mod digest;
 pub mod http;
 pub mod mariadb;
 pub mod memory_store;

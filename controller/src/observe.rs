@@ -20,10 +20,8 @@ use swarmpress_schema::TenantName;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+pub use crate::swarm::RESTART_TOKEN_LABEL;
 use crate::swarm::{SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL};
-
-/// Label with the hash of `restartedAt` and `rebuildNonce` the service was last forced with.
-pub const RESTART_TOKEN_LABEL: &str = "swarmpress.restart-token";
 
 /// What the controller needs to know about one tenant's service.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,10 +11,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::process::Command;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -75,16 +75,108 @@ fn ensure_images() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A stand-in for the edge in front of the driver's health probe: it forwards every probe to
+/// Traefik and answers it unchanged, except for held tenants, which it answers 503. A held
+/// tenant's item stays `updating` (well inside the health timeout) until the test releases
+/// it, so the test acts while a batch is known to be in flight instead of hoping to catch a
+/// state that a fast machine passes through before the test looks.
+struct ProbeGate {
+    held: Arc<Mutex<HashSet<String>>>,
+    url: String,
+    server: JoinHandle<()>,
+}
+
+impl ProbeGate {
+    async fn start() -> Self {
+        use poem::http::StatusCode;
+        use poem::listener::{Acceptor, Listener, TcpListener};
+        use poem::{Request, Response};
+
+        let held: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let edge = format!("http://127.0.0.1:{}", common::edge_port());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let gate = Arc::clone(&held);
+        let app = poem::endpoint::make(move |request: Request| {
+            let (held, client, edge) = (Arc::clone(&gate), client.clone(), edge.clone());
+            async move {
+                let host = request.header("host").unwrap_or_default().to_owned();
+                let tenant = host.split('.').next().unwrap_or_default();
+                if held.lock().unwrap().contains(tenant) {
+                    return Response::builder()
+                        .status(StatusCode::SERVICE_UNAVAILABLE)
+                        .body("held by the test");
+                }
+                let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                match client
+                    .get(format!("{edge}{path}"))
+                    .header(reqwest::header::HOST, &host)
+                    .send()
+                    .await
+                {
+                    Ok(answer) => Response::builder()
+                        .status(StatusCode::from_u16(answer.status().as_u16()).unwrap())
+                        .finish(),
+                    Err(error) => Response::builder()
+                        .status(StatusCode::BAD_GATEWAY)
+                        .body(error.to_string()),
+                }
+            }
+        });
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .unwrap();
+        let address = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+        let server = tokio::spawn(async move {
+            poem::Server::new_with_acceptor(acceptor)
+                .run(app)
+                .await
+                .unwrap();
+        });
+        Self {
+            held,
+            url: format!("http://{address}"),
+            server,
+        }
+    }
+
+    fn hold(&self, tenants: &[&TenantName]) {
+        let mut held = self.held.lock().unwrap();
+        held.extend(tenants.iter().map(ToString::to_string));
+    }
+
+    fn release(&self, tenants: &[&TenantName]) {
+        let mut held = self.held.lock().unwrap();
+        for tenant in tenants {
+            held.remove(tenant.as_str());
+        }
+    }
+}
+
+impl Drop for ProbeGate {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
 /// A controller as the binary runs it: the reconcile runner and the rollout driver under one
-/// lease holder, stoppable at once as a killed process would stop.
+/// lease holder, stoppable at once as a killed process would stop. Its health probes go
+/// through `edge_url`.
 struct Controller {
     token: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    metrics: RolloutMetrics,
 }
 
 fn start_controller(
     ctx: &Arc<Context<Store>>,
     holder: &str,
+    edge_url: &str,
     root: &CancellationToken,
 ) -> Controller {
     let token = root.child_token();
@@ -93,16 +185,12 @@ fn start_controller(
         run_settings(holder, LEASE, Duration::from_secs(30)),
         token.clone(),
     ));
+    let metrics = RolloutMetrics::register(&prometheus::Registry::new()).unwrap();
     let driver = Driver {
         store: ctx.store.clone(),
         swarm: ctx.swarm.clone(),
-        prober: Prober::new(
-            &format!("http://127.0.0.1:{}", common::edge_port()),
-            "localhost",
-            common::edge_port(),
-        )
-        .unwrap(),
-        metrics: RolloutMetrics::register(&prometheus::Registry::new()).unwrap(),
+        prober: Prober::new(edge_url, "localhost", common::edge_port()).unwrap(),
+        metrics: metrics.clone(),
     };
     let driver = tokio::spawn(rollout::run(
         driver,
@@ -116,6 +204,7 @@ fn start_controller(
     Controller {
         token,
         tasks: vec![runner, driver],
+        metrics,
     }
 }
 
@@ -126,6 +215,16 @@ impl Controller {
         for task in self.tasks {
             task.await.unwrap();
         }
+    }
+
+    /// Returns once the driver has completed `passes` more passes as leader.
+    async fn passes(&self, passes: u64) {
+        let until = self.metrics.passes() + passes;
+        common::eventually("the rollout driver's passes", LEASE * 3, || {
+            let done = self.metrics.passes() >= until;
+            async move { done.then_some(()) }
+        })
+        .await;
     }
 }
 
@@ -346,12 +445,13 @@ async fn rollouts_update_roll_back_resume_pause_and_abort() {
         .map(|letter| TenantName::parse(format!("itro{suffix}-{letter}")).unwrap())
         .collect();
     let root = CancellationToken::new();
-    let first = start_controller(&ctx, "rollout-test-1", &root);
+    let gate = ProbeGate::start().await;
+    let first = start_controller(&ctx, "rollout-test-1", &gate.url, &root);
 
     let (body_ctx, body_names, body_root) = (Arc::clone(&ctx), names.clone(), root.clone());
     common::with_cleanup(
         async move {
-            body(body_ctx, body_names, body_root, first).await;
+            body(body_ctx, body_names, body_root, gate, first).await;
         },
         async {
             root.cancel();
@@ -371,6 +471,7 @@ async fn body(
     ctx: Arc<Context<Store>>,
     names: Vec<TenantName>,
     root: CancellationToken,
+    gate: ProbeGate,
     first: Controller,
 ) {
     let store = ctx.store.clone();
@@ -445,7 +546,9 @@ async fn body(
     }
 
     // 2. A good image across all five, canary then batches of two, with the controller killed
-    //    while a batch is updating: the next one resumes, and every tenant changes once.
+    //    while batch 1 is updating: the next one resumes, and every tenant changes once. The
+    //    gate holds every tenant but the canary at its health probe, so batch 1 is in flight
+    //    (its specs written, its items `updating`) for as long as the test needs.
     let generations: Vec<i64> = {
         let mut out = Vec::new();
         for name in &names {
@@ -453,6 +556,7 @@ async fn body(
         }
         out
     };
+    gate.hold(&[b, c, d, e]);
     let probe = start_probe(a);
     let mut good = rollout_spec(
         GOOD,
@@ -472,7 +576,8 @@ async fn body(
         |r| is(r, a, RolloutItemState::Healthy),
     )
     .await;
-    // The old task drains for a few seconds after the new one is healthy.
+    // The old task drains for a few seconds after the new one is healthy: the probe goes on
+    // through the drain (this sleep bounds what is measured; no state is awaited after it).
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (sent, failures) = probe.finish().await;
     eprintln!(
@@ -491,12 +596,11 @@ async fn body(
     let midway = wait_rollout(
         &store,
         created.id,
-        "batch 1 to be updating",
+        "batch 1 to be updating (held at the probe)",
         SITE_TIMEOUT,
         |r| {
-            r.items
-                .iter()
-                .any(|i| i.batch == 1 && i.state == RolloutItemState::Updating)
+            let batch: Vec<_> = r.items.iter().filter(|i| i.batch == 1).collect();
+            !batch.is_empty() && batch.iter().all(|i| i.state == RolloutItemState::Updating)
         },
     )
     .await;
@@ -505,8 +609,20 @@ async fn body(
         RolloutItemState::Healthy,
         "canary first"
     );
+    for name in [d, e] {
+        assert_eq!(item_state(&midway, name), RolloutItemState::Pending);
+    }
     first.kill().await;
-    let second = start_controller(&ctx, "rollout-test-2", &root);
+    let killed = store.get_rollout(created.id).await.unwrap();
+    for name in [b, c] {
+        assert_eq!(
+            item_state(&killed, name),
+            RolloutItemState::Updating,
+            "{name} was in flight when the controller died"
+        );
+    }
+    gate.release(&[b, c, d, e]);
+    let second = start_controller(&ctx, "rollout-test-2", &gate.url, &root);
     let done = wait_rollout(
         &store,
         created.id,
@@ -540,8 +656,10 @@ async fn body(
         );
     }
 
-    // 3. Pause finishes the in-flight tenant and starts none; resume goes on; abort stops
-    //    and leaves what was done.
+    // 3. Pause finishes the in-flight tenant and starts none; resume goes on; abort stops,
+    //    lets the tenant in flight finish and leaves what was done. The gate holds c, then d,
+    //    so each is known to be `updating` when the rollout is paused or aborted.
+    gate.hold(&[c]);
     let created = store
         .create_rollout(None, &rollout_spec(GOOD_AGAIN, tenants(&[c, d, e])), None)
         .await
@@ -559,6 +677,7 @@ async fn body(
         )
         .await
         .unwrap();
+    gate.release(&[c]);
     wait_rollout(
         &store,
         created.id,
@@ -567,7 +686,8 @@ async fn body(
         |r| is(r, c, RolloutItemState::Healthy),
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Passes, not seconds: each would have started d had the pause not held.
+    second.passes(3).await;
     let paused = store.get_rollout(created.id).await.unwrap();
     assert_eq!(paused.state, RolloutState::Paused);
     assert_eq!(
@@ -575,6 +695,7 @@ async fn body(
         RolloutItemState::Pending,
         "nothing new while paused"
     );
+    gate.hold(&[d]);
     store
         .set_rollout_state(
             created.id,
@@ -589,7 +710,7 @@ async fn body(
         created.id,
         "d updating after resume",
         SITE_TIMEOUT,
-        |r| !r.items.is_empty() && !is(r, d, RolloutItemState::Pending),
+        |r| is(r, d, RolloutItemState::Updating),
     )
     .await;
     store
@@ -601,31 +722,40 @@ async fn body(
         )
         .await
         .unwrap();
-    // The tenant in flight at the abort still ends somewhere; the untouched one is skipped.
+    // The untouched tenant is skipped at once; the one in flight still ends somewhere.
+    let aborting = wait_rollout(&store, created.id, "e skipped", SITE_TIMEOUT, |r| {
+        is(r, e, RolloutItemState::Skipped)
+    })
+    .await;
+    assert_eq!(aborting.state, RolloutState::Aborted);
+    assert_eq!(
+        item_state(&aborting, d),
+        RolloutItemState::Updating,
+        "the abort does not cut the tenant in flight short"
+    );
+    gate.release(&[d]);
     let aborted = wait_rollout(
         &store,
         created.id,
-        "aborted rollout settled",
+        "d settled after the abort",
         SITE_TIMEOUT,
-        |r| !is(r, d, RolloutItemState::Updating) && !is(r, e, RolloutItemState::Pending),
+        |r| !is(r, d, RolloutItemState::Updating),
     )
     .await;
     assert_eq!(aborted.state, RolloutState::Aborted);
-    assert_eq!(item_state(&aborted, e), RolloutItemState::Skipped);
-    assert!(matches!(
-        item_state(&aborted, d),
-        RolloutItemState::Healthy | RolloutItemState::RolledBack
-    ));
+    assert_eq!(item_state(&aborted, d), RolloutItemState::Healthy);
     assert_eq!(
         store.get_tenant(e).await.unwrap().spec.image.as_deref(),
         Some(GOOD),
         "e never moved to the aborted rollout's image"
     );
-    assert_eq!(
-        store.get_tenant(c).await.unwrap().spec.image.as_deref(),
-        Some(GOOD_AGAIN),
-        "what was done stays done"
-    );
+    for name in [c, d] {
+        assert_eq!(
+            store.get_tenant(name).await.unwrap().spec.image.as_deref(),
+            Some(GOOD_AGAIN),
+            "what was done stays done"
+        );
+    }
     second.kill().await;
 }
 
@@ -639,7 +769,8 @@ async fn a_scheduled_rollout_starts_on_time_and_one_for_a_window_waits_for_it() 
     store.migrate().await.unwrap();
     let ctx = common::context(&platform, store.clone());
     let root = CancellationToken::new();
-    let controller = start_controller(&ctx, "rollout-schedule-test", &root);
+    let edge = format!("http://127.0.0.1:{}", common::edge_port());
+    let controller = start_controller(&ctx, "rollout-schedule-test", &edge, &root);
     // Nobody matches: the rollout starts and completes without touching a site.
     let nobody = TenantName::parse("nobody-at-all").unwrap();
 

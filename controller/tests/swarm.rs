@@ -181,7 +181,8 @@ async fn tenant_service_is_created_listed_updated_and_removed() {
                 network_backend: BACKEND_NETWORK.into(),
                 base_domain: "localhost".into(),
                 region: None,
-                spec_hash: "one".into(),
+                env: Default::default(),
+                restart_token: "one".into(),
             };
             let service_name = tenant.service_name();
             let id = swarm
@@ -214,15 +215,12 @@ async fn tenant_service_is_created_listed_updated_and_removed() {
                 "only labelled services are listed"
             );
 
-            desired.spec_hash = "two".into();
             desired.path_prefix = Some("/blog".into());
-            swarm
-                .update_service(desired.to_spec().unwrap())
-                .await
-                .unwrap();
+            let built = desired.build().unwrap();
+            swarm.update_service(built.spec).await.unwrap();
             let updated = swarm.inspect_service(&service_name).await.unwrap().unwrap();
             let labels = updated.spec.unwrap().labels.unwrap();
-            assert_eq!(labels[SPEC_HASH_LABEL], "two");
+            assert_eq!(labels[SPEC_HASH_LABEL], built.hash);
             assert_eq!(
                 labels[&format!("traefik.http.routers.wp-{tenant}.rule")],
                 format!("Host(`{tenant}.localhost`) && PathPrefix(`/blog`)")

@@ -311,7 +311,8 @@ impl ScratchTenant {
             network_backend: BACKEND_NETWORK.to_owned(),
             base_domain: BASE_DOMAIN.to_owned(),
             region: None,
-            spec_hash: "scratch".to_owned(),
+            env: Default::default(),
+            restart_token: "scratch".to_owned(),
             name,
         });
         Ok(tenant)

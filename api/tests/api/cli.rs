@@ -128,16 +128,27 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
 }
 
 fn wait_for_line(lines: &mpsc::Receiver<String>, timeout: Duration, want: impl Fn(&str) -> bool) {
+    if let Err(seen) = next_line_matching(lines, timeout, want) {
+        panic!("no such line within {timeout:?}; saw {seen:#?}");
+    }
+}
+
+/// Reads lines until one satisfies `want`, or gives the lines it read after `timeout`.
+fn next_line_matching(
+    lines: &mpsc::Receiver<String>,
+    timeout: Duration,
+    want: impl Fn(&str) -> bool,
+) -> Result<(), Vec<String>> {
     let deadline = std::time::Instant::now() + timeout;
     let mut seen = Vec::new();
     while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
         match lines.recv_timeout(left) {
-            Ok(line) if want(&line) => return,
+            Ok(line) if want(&line) => return Ok(()),
             Ok(line) => seen.push(line),
             Err(_) => break,
         }
     }
-    panic!("no such line within {timeout:?}; saw {seen:#?}");
+    Err(seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -478,8 +489,6 @@ async fn a_site_applied_with_the_cli_becomes_available_and_its_logs_follow() {
         .spawn()
         .unwrap();
     let logged = lines_of(&mut follower);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let probe = uuid::Uuid::new_v4().simple().to_string();
     let site = reqwest::Client::builder()
         .no_proxy()
         .resolve(
@@ -488,19 +497,38 @@ async fn a_site_applied_with_the_cli_becomes_available_and_its_logs_follow() {
         )
         .build()
         .unwrap();
-    // Traefik polls Swarm every second, so a site Available a moment ago may not be routed
-    // yet; a 404 from the edge is retried, briefly.
-    let url = format!("http://{name}.localhost:{}/?probe={probe}", edge_port());
-    let mut status = 0;
-    for _ in 0..50 {
-        status = site.get(&url).send().await.unwrap().status().as_u16();
-        if status != 404 {
-            break;
+    // The follower is attached at some moment this process cannot see, so requests (each with
+    // its own probe) go on until the follower shows one of them: a request made after it
+    // attached always shows up, however long attaching took.
+    let mut probes = Vec::new();
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let probe = uuid::Uuid::new_v4().simple().to_string();
+        // Traefik polls Swarm every second, so a site Available a moment ago may not be routed
+        // yet; a 404 from the edge is retried, briefly.
+        let url = format!("http://{name}.localhost:{}/?probe={probe}", edge_port());
+        let mut status = 0;
+        for _ in 0..50 {
+            status = site.get(&url).send().await.unwrap().status().as_u16();
+            if status != 404 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(status, 200);
+        probes.push(probe);
+        match next_line_matching(&logged, Duration::from_secs(3), |l| {
+            probes.iter().any(|p| l.contains(p))
+        }) {
+            Ok(()) => break,
+            Err(lines) => seen.extend(lines),
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the follower showed none of {probes:?}; saw {seen:#?}"
+        );
     }
-    assert_eq!(status, 200);
-    wait_for_line(&logged, Duration::from_secs(15), |l| l.contains(&probe));
     follower.kill().ok();
     follower.wait().ok();
 

@@ -1,37 +1,53 @@
-//! The forward path: database → bucket → secrets → volume → service → observe → status.
+//! The forward path as steps — database → bucket → admin secret → volume → service → stale
+//! secrets → tasks — each ensuring one thing and recording what it saw in [`Facts`]; then the
+//! status and the next action, both computed from the facts alone.
 
-use swarmpress_schema::resource::{ConditionType, EventType, Phase, Tenant, TenantState};
+use chrono::Utc;
+use swarmpress_schema::resource::{EventType, Tenant};
 
+use super::action::{self, Action};
+use super::events::EventReason;
+use super::facts::{Facts, ServiceFact, TaskFacts};
 use super::names::tenant_labels;
-use super::secrets::{TenantSecrets, ensure_admin, ensure_database, record};
+use super::secrets::{TenantSecrets, ensure_admin, ensure_database};
 use super::service::{self, Outcome};
-use super::{Action, Context, ReconcileError, status};
+use super::status::{self, Ending};
+use super::{Context, ReconcileError, report};
+use crate::observe::Snapshot;
 use crate::store::TenantStore;
-use crate::swarm::SwarmError;
+use crate::swarm::{SecretRef, SwarmError};
 
 pub async fn run<S: TenantStore>(
     tenant: &Tenant,
     ctx: &Context<S>,
 ) -> Result<Action, ReconcileError> {
-    let mut next = tenant.status.clone();
-    next.url = Some(ctx.settings.public_url(tenant));
-    if next.phase == Phase::Pending {
-        next.phase = Phase::Provisioning;
-    }
-    match converge(tenant, ctx, &mut next).await {
-        Ok(action) => {
-            // Only a reconcile that got through every step has seen this generation.
-            next.observed_generation = tenant.metadata.generation;
-            status::write(ctx, tenant, &next).await?;
-            Ok(action)
+    let mut facts = Facts::default();
+    let result = converge(tenant, ctx, &mut facts).await;
+    let failure = result
+        .as_ref()
+        .err()
+        .map(|error| (error.to_string(), error.is_permanent()));
+    let ending = failure
+        .as_ref()
+        .map_or(Ending::Converged, |(message, permanent)| Ending::Failed {
+            message,
+            permanent: *permanent,
+        });
+    let next = status::compute(
+        tenant,
+        &facts,
+        ending,
+        ctx.settings.public_url(tenant),
+        Utc::now(),
+    );
+    match result {
+        Ok(()) => {
+            report::write(ctx, tenant, &next).await?;
+            Ok(action::after_converge(&facts, &ctx.settings))
         }
         Err(error) => {
-            next.message = Some(error.to_string());
-            if error.is_permanent() {
-                next.phase = Phase::Failed;
-            }
             // The failure is the one to report; a failed status write is logged with it.
-            if let Err(write_error) = status::write(ctx, tenant, &next).await {
+            if let Err(write_error) = report::write(ctx, tenant, &next).await {
                 tracing::warn!(%write_error, "cannot record the failure in status");
             }
             Err(error)
@@ -42,14 +58,13 @@ pub async fn run<S: TenantStore>(
 async fn converge<S: TenantStore>(
     tenant: &Tenant,
     ctx: &Context<S>,
-    next: &mut swarmpress_schema::resource::TenantStatus,
-) -> Result<Action, ReconcileError> {
+    facts: &mut Facts,
+) -> Result<(), ReconcileError> {
     let name = &tenant.metadata.name;
     // Bulk views answer a no-op reconcile: the Swarm snapshot for secrets, volume and service,
     // the MariaDB view, the bucket list. Fetched side by side, so the first reconcile after
     // they went stale lists Swarm, MariaDB and S3 at once rather than one after the other.
-    // The database and bucket answers (or errors) go to their steps, which report them in the
-    // tenant's conditions.
+    // The database and bucket answers (or errors) go to their steps.
     let (observed, database_view, bucket_listed) = tokio::join!(
         ctx.observer.snapshot(),
         ctx.databases.view(),
@@ -58,119 +73,106 @@ async fn converge<S: TenantStore>(
     let observed = observed?;
     let secrets = TenantSecrets::of(observed.secrets.get(name).map_or(&[], Vec::as_slice));
 
-    let db_secret = match ensure_database(tenant, ctx, &secrets, database_view).await {
-        Ok(secret) => secret,
-        Err(error) => {
-            status::set(
-                next,
-                ConditionType::DatabaseReady,
-                false,
-                "Failed",
-                error.to_string(),
-            );
-            return Err(error);
-        }
-    };
-    status::set(
-        next,
-        ConditionType::DatabaseReady,
-        true,
-        "Provisioned",
-        "database and user exist",
-    );
-
-    if let Err(error) = ctx.buckets.ensure_listed(name, bucket_listed).await {
-        status::set(
-            next,
-            ConditionType::BucketReady,
-            false,
-            "Failed",
-            error.to_string(),
-        );
-        return Err(error.into());
-    }
-    status::set(
-        next,
-        ConditionType::BucketReady,
-        true,
-        "Provisioned",
-        "bucket exists and takes writes",
-    );
-
+    let db_secret = Facts::record(
+        &mut facts.database,
+        ensure_database(tenant, ctx, &secrets, database_view).await,
+    )?;
+    Facts::record(
+        &mut facts.bucket,
+        ctx.buckets.ensure_listed(name, bucket_listed).await,
+    )?;
     let admin_secret = ensure_admin(tenant, ctx, &secrets).await?;
+    ensure_volume(tenant, ctx, &observed).await?;
+    let outcome = ensure_service(tenant, ctx, &db_secret, &admin_secret, facts).await?;
+    announce(tenant, ctx, outcome).await?;
+    remove_stale_secrets(ctx, &secrets, &[&db_secret, &admin_secret]).await?;
+    facts.tasks = Some(observe_tasks(tenant, ctx).await?);
+    Ok(())
+}
+
+async fn ensure_volume<S>(
+    tenant: &Tenant,
+    ctx: &Context<S>,
+    observed: &Snapshot,
+) -> Result<(), ReconcileError> {
+    let name = &tenant.metadata.name;
     if !observed.volumes.contains(&name.volume_name()) {
         ctx.swarm
             .ensure_volume(&name.volume_name(), tenant_labels(name))
             .await?;
     }
+    Ok(())
+}
 
+/// Creates or updates the service unless it already runs the desired spec; records what it
+/// did (or why it could not) in `facts.service`.
+async fn ensure_service<S>(
+    tenant: &Tenant,
+    ctx: &Context<S>,
+    db_secret: &SecretRef,
+    admin_secret: &SecretRef,
+    facts: &mut Facts,
+) -> Result<Outcome, ReconcileError> {
     let snapshot = ctx.observer.snapshot().await?;
-    let current = snapshot.services.get(name);
+    let current = snapshot.services.get(&tenant.metadata.name);
     // The steady state: the service runs what the remembered desired spec hashes to, so the
     // spec need not be built (or serialized and hashed) again.
     let unchanged = current.and_then(|current| {
         ctx.desired
-            .get(tenant, &db_secret, &admin_secret)
+            .get(tenant, db_secret, admin_secret)
             .filter(|summary| service::is_current(summary, current))
     });
-    let (replicas, outcome) = if let Some(summary) = unchanged {
-        (summary.replicas, Outcome::Unchanged)
-    } else {
-        let desired = match service::desired(tenant, ctx, &db_secret, &admin_secret) {
-            Ok(desired) => desired,
-            Err(error) => {
-                status::set(
-                    next,
-                    ConditionType::ServiceReady,
-                    false,
-                    "InvalidSpec",
-                    error.to_string(),
-                );
-                return Err(error);
-            }
-        };
-        ctx.desired
-            .remember(tenant, &db_secret, &admin_secret, &desired);
-        let replicas = desired.replicas;
-        match service::ensure(ctx, desired, current).await {
-            Ok(outcome) => (replicas, outcome),
-            Err(error) => {
-                status::set(
-                    next,
-                    ConditionType::ServiceReady,
-                    false,
-                    "Failed",
-                    error.to_string(),
-                );
-                return Err(error);
-            }
+    if let Some(summary) = unchanged {
+        facts.service = Some(ServiceFact::Ensured {
+            outcome: Outcome::Unchanged,
+            replicas: summary.replicas,
+        });
+        return Ok(Outcome::Unchanged);
+    }
+    let desired = match service::desired(tenant, ctx, db_secret, admin_secret) {
+        Ok(desired) => desired,
+        Err(error) => {
+            facts.service = Some(ServiceFact::InvalidSpec(error.to_string()));
+            return Err(error);
         }
     };
-    match outcome {
-        Outcome::Created => {
-            record(
-                ctx,
-                tenant,
-                EventType::Normal,
-                "ServiceCreated",
-                "created the service",
-            )
-            .await?;
+    ctx.desired
+        .remember(tenant, db_secret, admin_secret, &desired);
+    let replicas = desired.replicas;
+    match service::ensure(ctx, desired, current).await {
+        Ok(outcome) => {
+            facts.service = Some(ServiceFact::Ensured { outcome, replicas });
+            Ok(outcome)
         }
-        Outcome::Updated => {
-            record(
-                ctx,
-                tenant,
-                EventType::Normal,
-                "ServiceUpdated",
-                "updated the service",
-            )
-            .await?;
+        Err(error) => {
+            facts.service = Some(ServiceFact::Failed(error.to_string()));
+            Err(error)
         }
-        Outcome::Unchanged => {}
     }
-    // Secrets replaced by this or an earlier run go once no service refers to them.
-    for stale in secrets.stale(&[&db_secret, &admin_secret]) {
+}
+
+async fn announce<S: TenantStore>(
+    tenant: &Tenant,
+    ctx: &Context<S>,
+    outcome: Outcome,
+) -> Result<(), ReconcileError> {
+    let (reason, message) = match outcome {
+        Outcome::Created => (EventReason::ServiceCreated, "created the service"),
+        Outcome::Updated => (EventReason::ServiceUpdated, "updated the service"),
+        Outcome::Unchanged => return Ok(()),
+    };
+    ctx.recorder(tenant)
+        .publish(EventType::Normal, reason, message)
+        .await
+}
+
+/// Secrets replaced by this or an earlier run go once no service refers to them.
+async fn remove_stale_secrets<S>(
+    ctx: &Context<S>,
+    secrets: &TenantSecrets,
+    keep: &[&SecretRef],
+) -> Result<(), ReconcileError> {
+    for stale in secrets.stale(keep) {
         match ctx.swarm.remove_secret_id(&stale.id, &stale.name).await {
             Ok(_) => {}
             Err(SwarmError::SecretInUse(name)) => {
@@ -179,102 +181,22 @@ async fn converge<S: TenantStore>(
             Err(error) => return Err(error.into()),
         }
     }
+    Ok(())
+}
 
-    // After a change the snapshot is stale (invalidated): this lists once more.
+/// The service's tasks after the service step. After a change the snapshot is stale
+/// (invalidated), so this lists once more.
+async fn observe_tasks<S>(tenant: &Tenant, ctx: &Context<S>) -> Result<TaskFacts, ReconcileError> {
     let snapshot = ctx.observer.snapshot().await?;
-    let view = snapshot.services.get(name);
-    let running = view.map_or(0, |v| v.running_tasks);
-    let running = u32::try_from(running).unwrap_or(u32::MAX);
-    next.replicas.desired = replicas;
-    next.replicas.running = running;
-    next.image = view.and_then(|v| v.image.clone());
-
-    let current = view.is_some_and(|v| v.spec_hash.is_some()) && outcome == Outcome::Unchanged;
-    let update_failed = view.is_some_and(|v| v.update_failed);
-    let updating = outcome != Outcome::Unchanged || view.is_some_and(|v| v.updating);
-    if update_failed {
-        status::set(
-            next,
-            ConditionType::ServiceReady,
-            false,
-            "UpdateFailed",
-            "the last service update did not come up and was rolled back",
-        );
-    } else {
-        status::set(
-            next,
-            ConditionType::ServiceReady,
-            true,
-            "Deployed",
-            "the service runs the current spec",
-        );
-    }
-    let installed = running > 0 || next.is_true(ConditionType::Installed);
-    if installed {
-        status::set(
-            next,
-            ConditionType::Installed,
-            true,
-            "Installed",
-            "WordPress is installed",
-        );
-    } else {
-        status::set(
-            next,
-            ConditionType::Installed,
-            false,
-            "Installing",
-            "waiting for the first healthy task",
-        );
-    }
-    let stopped = tenant.spec.state == TenantState::Stopped;
-    let available = !stopped && running >= replicas && replicas > 0;
-    let (reason, message) = if stopped {
-        ("Stopped", "the site is stopped".to_owned())
-    } else if available {
-        (
-            "MinimumReplicasAvailable",
-            format!("{running}/{replicas} replicas running"),
-        )
-    } else {
-        (
-            "ReplicasUnavailable",
-            format!("{running}/{replicas} replicas running"),
-        )
+    let Some(view) = snapshot.services.get(&tenant.metadata.name) else {
+        return Ok(TaskFacts::default());
     };
-    status::set(next, ConditionType::Available, available, reason, message);
-
-    next.phase = if stopped {
-        if running == 0 {
-            Phase::Stopped
-        } else {
-            Phase::Updating
-        }
-    } else if update_failed {
-        Phase::Degraded
-    } else if available && !updating {
-        Phase::Running
-    } else if !installed {
-        Phase::Provisioning
-    } else if updating || running < replicas {
-        if updating {
-            Phase::Updating
-        } else {
-            Phase::Degraded
-        }
-    } else {
-        Phase::Running
-    };
-    next.message = if available || (stopped && running == 0) {
-        None
-    } else {
-        view.and_then(|v| v.task_message.clone())
-    };
-
-    let settled = current && !updating && running == replicas;
-    Ok(Action::requeue(if settled {
-        ctx.settings.resync
-    } else {
-        ctx.settings.converging_requeue
-    }))
+    Ok(TaskFacts {
+        running: u32::try_from(view.running_tasks).unwrap_or(u32::MAX),
+        image: view.image.clone(),
+        labelled: view.spec_hash.is_some(),
+        updating: view.updating,
+        update_failed: view.update_failed,
+        task_message: view.task_message.clone(),
+    })
 }

@@ -6,9 +6,9 @@
 
 use swarmpress_schema::resource::{EventType, Phase, Tenant};
 
+use super::events::EventReason;
 use super::names::tenant_filter;
-use super::secrets::record;
-use super::{Action, Context, ReconcileError, status};
+use super::{Action, Context, ReconcileError, report};
 use crate::store::TenantStore;
 
 pub async fn run<S: TenantStore>(
@@ -20,7 +20,7 @@ pub async fn run<S: TenantStore>(
         let mut next = tenant.status.clone();
         next.phase = Phase::Deleting;
         next.message = Some("removing the site and its data".to_owned());
-        status::write(ctx, tenant, &next).await?;
+        report::write(ctx, tenant, &next).await?;
     }
 
     ctx.desired.forget(name);
@@ -52,14 +52,13 @@ pub async fn run<S: TenantStore>(
         .delete_admin_password(tenant)
         .await
         .map_err(ReconcileError::store)?;
-    record(
-        ctx,
-        tenant,
-        EventType::Normal,
-        "Deleted",
-        "service, secrets, volume, database, user and bucket removed",
-    )
-    .await?;
+    ctx.recorder(tenant)
+        .publish(
+            EventType::Normal,
+            EventReason::Deleted,
+            "service, secrets, volume, database, user and bucket removed",
+        )
+        .await?;
     ctx.store
         .remove_tenant(tenant)
         .await

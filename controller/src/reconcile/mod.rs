@@ -5,13 +5,19 @@
 //! what forces every step to read the actual state and be safe to repeat.
 //! [`error_policy`] decides what a failure does to the tenant's place in the queue.
 
+mod action;
 mod apply;
 pub mod desired_cache;
+pub mod events;
+mod facts;
 mod finalize;
 pub mod names;
+mod report;
 mod secrets;
 mod service;
-mod status;
+pub mod status;
+
+pub use action::Action;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,27 +104,6 @@ impl Settings {
         } else {
             format!("http://{host}:{}{prefix}/", self.edge_port)
         }
-    }
-}
-
-/// What the queue does with a tenant after a reconcile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Reconcile again after this long, unless something triggers it sooner.
-    Requeue(Duration),
-    /// Reconcile again only when something triggers it.
-    AwaitChange,
-    /// Retry after the tenant's next backoff delay.
-    Backoff,
-}
-
-impl Action {
-    pub fn requeue(after: Duration) -> Self {
-        Self::Requeue(after)
-    }
-
-    pub fn await_change() -> Self {
-        Self::AwaitChange
     }
 }
 

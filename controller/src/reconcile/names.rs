@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use sha2::{Digest as _, Sha256};
 use swarmpress_schema::TenantName;
 
+pub use crate::digest::short_hash;
 use crate::swarm::TENANT_LABEL;
 
 /// What a tenant secret holds: `db` or `admin`.
@@ -34,17 +34,6 @@ pub fn tenant_filter(tenant: &TenantName) -> String {
     format!("{TENANT_LABEL}={tenant}")
 }
 
-/// The first `len` hex digits of the SHA-256 of `data`: label values and name suffixes.
-pub fn short_hash(data: &[u8], len: usize) -> String {
-    let digest = Sha256::digest(data);
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    hex.truncate(len);
-    hex
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,12 +50,5 @@ mod tests {
             secret_labels(&tenant, PURPOSE_ADMIN)[PURPOSE_LABEL],
             "admin"
         );
-    }
-
-    #[test]
-    fn short_hashes_are_lowercase_hex() {
-        let hash = short_hash(b"abc", 16);
-        assert_eq!(hash, "ba7816bf8f01cfea");
-        assert_eq!(short_hash(b"abc", 8), "ba7816bf");
     }
 }

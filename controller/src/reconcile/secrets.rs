@@ -10,6 +10,7 @@ use std::sync::Arc;
 use bollard::models::Secret;
 use swarmpress_schema::resource::{EventType, Tenant};
 
+use super::events::EventReason;
 use super::names::{
     PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels, secret_name, short_hash,
 };
@@ -122,7 +123,9 @@ pub async fn ensure_database<S: TenantStore>(
     } else {
         "database password could not be matched to its secret; set a new one"
     };
-    record(ctx, tenant, EventType::Normal, "DatabaseReady", message).await?;
+    ctx.recorder(tenant)
+        .publish(EventType::Normal, EventReason::DatabaseReady, message)
+        .await?;
     Ok(secret)
 }
 
@@ -157,14 +160,13 @@ pub async fn ensure_admin<S: TenantStore>(
         None => {
             // Nothing to install with: the site still needs a secret to start. The password
             // only matters at the first install, so a site already installed keeps its own.
-            record(
-                ctx,
-                tenant,
-                EventType::Warning,
-                "AdminPasswordGenerated",
-                "no admin password was stored for this site; generated one",
-            )
-            .await?;
+            ctx.recorder(tenant)
+                .publish(
+                    EventType::Warning,
+                    EventReason::AdminPasswordGenerated,
+                    "no admin password was stored for this site; generated one",
+                )
+                .await?;
             GeneratedPassword::generate()?.expose().to_owned()
         }
     };
@@ -181,17 +183,4 @@ pub async fn ensure_admin<S: TenantStore>(
         .await
         .map_err(ReconcileError::store)?;
     Ok(secret)
-}
-
-pub async fn record<S: TenantStore>(
-    ctx: &Context<S>,
-    tenant: &Tenant,
-    type_: EventType,
-    reason: &str,
-    message: &str,
-) -> Result<(), ReconcileError> {
-    ctx.store
-        .record_event(tenant, type_, reason, message)
-        .await
-        .map_err(ReconcileError::store)
 }

@@ -7,11 +7,8 @@ use swarmpress_schema::resource::{Tenant, TenantState};
 use super::desired_cache::Summary;
 use super::names::short_hash;
 use super::{Context, ReconcileError};
-use crate::observe::{RESTART_TOKEN_LABEL, ServiceView};
-use crate::swarm::{SPEC_HASH_LABEL, SecretRef, WordPressService};
-
-/// The environment names the platform sets itself; a spec's `env` cannot override them.
-const RESERVED_ENV_PREFIXES: &[&str] = &["WORDPRESS_", "SWARMPRESS_"];
+use crate::observe::ServiceView;
+use crate::swarm::{SecretRef, WordPressService};
 
 /// The service as the spec wants it, without `ForceUpdate` (which depends on the running
 /// service), and its hash.
@@ -39,7 +36,16 @@ pub fn desired<S>(
         .resources
         .memory_bytes()
         .map_err(ReconcileError::InvalidSpec)?;
-    let service = WordPressService {
+    let restart_token = short_hash(
+        format!(
+            "{:?}|{:?}",
+            spec.restarted_at.map(|at| at.to_rfc3339()),
+            spec.rebuild_nonce
+        )
+        .as_bytes(),
+        16,
+    );
+    let built = WordPressService {
         name: name.clone(),
         image: spec
             .image
@@ -64,50 +70,13 @@ pub fn desired<S>(
         network_backend: settings.network_backend.clone(),
         base_domain: settings.base_domain.clone(),
         region: (!spec.region.is_empty()).then(|| spec.region.clone()),
-        // Replaced below, once the rest of the spec is known.
-        spec_hash: "pending".to_owned(),
-    };
-    let mut built = service.to_spec()?;
-
-    let restart_token = short_hash(
-        format!(
-            "{:?}|{:?}",
-            spec.restarted_at.map(|at| at.to_rfc3339()),
-            spec.rebuild_nonce
-        )
-        .as_bytes(),
-        16,
-    );
-    if let Some(container) = built
-        .task_template
-        .as_mut()
-        .and_then(|task| task.container_spec.as_mut())
-    {
-        let env = container.env.get_or_insert_with(Vec::new);
-        // BTreeMap order keeps the spec, and so its hash, deterministic.
-        env.extend(
-            spec.env
-                .iter()
-                .filter(|(key, _)| !RESERVED_ENV_PREFIXES.iter().any(|p| key.starts_with(p)))
-                .map(|(key, value)| format!("{key}={value}")),
-        );
+        env: spec.env.clone(),
+        restart_token: restart_token.clone(),
     }
-    let labels = built.labels.get_or_insert_with(Default::default);
-    labels.remove(SPEC_HASH_LABEL);
-    labels.insert(RESTART_TOKEN_LABEL.to_owned(), restart_token.clone());
-    // serde_json's maps are sorted, so equal specs serialize (and hash) equally whatever the
-    // order of the HashMaps inside.
-    let canonical = serde_json::to_value(&built)
-        .map(|value| value.to_string())
-        .map_err(|error| ReconcileError::InvalidSpec(format!("unserializable spec: {error}")))?;
-    let hash = short_hash(canonical.as_bytes(), 16);
-    built
-        .labels
-        .get_or_insert_with(Default::default)
-        .insert(SPEC_HASH_LABEL.to_owned(), hash.clone());
+    .build()?;
     Ok(Desired {
-        spec: built,
-        hash,
+        spec: built.spec,
+        hash: built.hash,
         restart_token,
         replicas,
     })

@@ -47,7 +47,9 @@ impl Driver {
                 tracing::warn!(rollout = %rollout.id, %error, "rollout step failed; retrying");
             }
         }
-        self.metrics.refresh(&self.store).await
+        self.metrics.refresh(&self.store).await?;
+        self.metrics.pass_completed();
+        Ok(())
     }
 
     async fn step(

@@ -1,6 +1,6 @@
 //! Rollout metrics on the controller's `/metrics`.
 
-use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 use swarmpress_schema::resource::{RolloutItemState, RolloutState};
 use swarmpress_schema::store::Store;
 
@@ -16,6 +16,9 @@ pub struct RolloutMetrics {
     transitions: IntCounterVec,
     /// Rollouts this instance finished, by final state.
     finished: IntCounterVec,
+    /// Passes this instance completed as leader: shows the driver is alive, and lets a test
+    /// wait for passes instead of for time.
+    passes: IntCounter,
 }
 
 impl RolloutMetrics {
@@ -45,15 +48,21 @@ impl RolloutMetrics {
             ),
             &["state"],
         )?;
+        let passes = IntCounter::new(
+            "swarmpress_rollout_passes_total",
+            "Rollout passes this controller completed as leader.",
+        )?;
         registry.register(Box::new(rollouts.clone()))?;
         registry.register(Box::new(items.clone()))?;
         registry.register(Box::new(transitions.clone()))?;
         registry.register(Box::new(finished.clone()))?;
+        registry.register(Box::new(passes.clone()))?;
         Ok(Self {
             rollouts,
             items,
             transitions,
             finished,
+            passes,
         })
     }
 
@@ -63,6 +72,15 @@ impl RolloutMetrics {
 
     pub fn finished(&self, state: RolloutState) {
         self.finished.with_label_values(&[state.as_str()]).inc();
+    }
+
+    pub fn pass_completed(&self) {
+        self.passes.inc();
+    }
+
+    /// How many passes this instance has completed as leader.
+    pub fn passes(&self) -> u64 {
+        self.passes.get()
     }
 
     /// Sets the gauges from the store, every state present (at 0 when none) so a series does

@@ -5,8 +5,9 @@ mod service_spec;
 
 pub use client::{DOCKER_REQUESTS_METRIC, SwarmClient, SwarmError};
 pub use service_spec::{
-    ADMIN_PASSWORD_FILE, BACKEND_NETWORK, DB_PASSWORD_FILE, EDGE_NETWORK, SPEC_HASH_LABEL,
-    ServiceSpecError, TENANT_LABEL, WP_CONTENT_PATH, WordPressService,
+    ADMIN_PASSWORD_FILE, BACKEND_NETWORK, BuiltService, DB_PASSWORD_FILE, EDGE_NETWORK,
+    RESTART_TOKEN_LABEL, SPEC_HASH_LABEL, ServiceSpecError, TENANT_LABEL, WP_CONTENT_PATH,
+    WordPressService,
 };
 
 /// A Swarm secret as services must reference it: by id and by name.

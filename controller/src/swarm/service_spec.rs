@@ -1,6 +1,6 @@
 //! The Swarm service of a WordPress tenant, as a pure function of its parameters.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
     EndpointSpec, EndpointSpecModeEnum, Limit, Mount, MountType, NetworkAttachmentConfig,
@@ -14,11 +14,16 @@ use bollard::models::{
 use swarmpress_schema::TenantName;
 
 use super::SecretRef;
+use crate::digest::short_hash;
 
 pub const EDGE_NETWORK: &str = "swarmpress_edge";
 pub const BACKEND_NETWORK: &str = "swarmpress_backend";
 pub const TENANT_LABEL: &str = "swarmpress.tenant";
 pub const SPEC_HASH_LABEL: &str = "swarmpress.spec-hash";
+/// Label with the hash of `restartedAt` and `rebuildNonce` the service was last forced with.
+pub const RESTART_TOKEN_LABEL: &str = "swarmpress.restart-token";
+/// The environment names the platform sets itself; a spec's `env` cannot override them.
+const RESERVED_ENV_PREFIXES: &[&str] = &["WORDPRESS_", "SWARMPRESS_"];
 /// Where the image keeps `wp-content` (its `VOLUME`).
 pub const WP_CONTENT_PATH: &str = "/var/lib/wordpress/wp-content";
 /// File names under `/run/secrets/` that the image's `*_FILE` variables point at.
@@ -55,9 +60,19 @@ pub struct WordPressService {
     pub base_domain: String,
     /// Becomes a placement constraint on the node label `swarmpress.region.<region>=true`.
     pub region: Option<String>,
-    /// Hash of the desired spec, stored as a label so the controller can tell whether the
-    /// running service is current without comparing whole specs.
-    pub spec_hash: String,
+    /// The site's own environment; names the platform sets itself are left out.
+    pub env: BTreeMap<String, String>,
+    /// Changes when a restart or rebuild is asked for, so Swarm replaces every task.
+    pub restart_token: String,
+}
+
+/// A finished service spec and the hash it carries in its [`SPEC_HASH_LABEL`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltService {
+    pub spec: ServiceSpec,
+    /// Of the whole spec but the label itself: the controller tells whether a running service
+    /// is current by comparing this label, without comparing whole specs.
+    pub hash: String,
 }
 
 /// A field that would break the Traefik rule or the placement constraint it is written into.
@@ -71,8 +86,10 @@ pub enum ServiceSpecError {
     BaseDomain(String),
     #[error("region {0:?} may only contain a-z, 0-9 and '-'")]
     Region(String),
-    #[error("spec hash {0:?} may only contain a-z, 0-9 and '-'")]
-    SpecHash(String),
+    #[error("the restart token {0:?} may only contain a-z, 0-9 and '-'")]
+    RestartToken(String),
+    #[error("unserializable spec: {0}")]
+    Unserializable(String),
 }
 
 impl WordPressService {
@@ -81,8 +98,28 @@ impl WordPressService {
         format!("wp-{}", self.name)
     }
 
-    /// Builds the service spec; see the architecture's "Tenant service shape".
+    /// The finished spec, labelled with its hash.
     pub fn to_spec(&self) -> Result<ServiceSpec, ServiceSpecError> {
+        self.build().map(|built| built.spec)
+    }
+
+    /// Builds the service spec (see the architecture's "Tenant service shape"), hashes it
+    /// once it is complete, and labels it with the hash.
+    pub fn build(&self) -> Result<BuiltService, ServiceSpecError> {
+        let mut spec = self.unhashed_spec()?;
+        // serde_json's maps are sorted, so equal specs serialize (and hash) equally whatever
+        // the order of the HashMaps inside.
+        let canonical = serde_json::to_value(&spec)
+            .map(|value| value.to_string())
+            .map_err(|error| ServiceSpecError::Unserializable(error.to_string()))?;
+        let hash = short_hash(canonical.as_bytes(), 16);
+        spec.labels
+            .get_or_insert_with(Default::default)
+            .insert(SPEC_HASH_LABEL.to_owned(), hash.clone());
+        Ok(BuiltService { spec, hash })
+    }
+
+    fn unhashed_spec(&self) -> Result<ServiceSpec, ServiceSpecError> {
         self.validate()?;
         let router = self.router_name();
         let host = self.name.hostname(&self.base_domain);
@@ -92,7 +129,7 @@ impl WordPressService {
         };
         let labels = HashMap::from([
             (TENANT_LABEL.to_owned(), self.name.to_string()),
-            (SPEC_HASH_LABEL.to_owned(), self.spec_hash.clone()),
+            (RESTART_TOKEN_LABEL.to_owned(), self.restart_token.clone()),
             ("traefik.enable".to_owned(), "true".to_owned()),
             (
                 "traefik.swarm.network".to_owned(),
@@ -127,6 +164,14 @@ impl WordPressService {
         if let Some(prefix) = &self.path_prefix {
             env.push(format!("WORDPRESS_PATH_PREFIX={prefix}"));
         }
+        // After the platform's own, in BTreeMap order: the spec, and so its hash, stays
+        // deterministic.
+        env.extend(
+            self.env
+                .iter()
+                .filter(|(key, _)| !RESERVED_ENV_PREFIXES.iter().any(|p| key.starts_with(p)))
+                .map(|(key, value)| format!("{key}={value}")),
+        );
 
         let container_spec = TaskSpecContainerSpec {
             image: Some(self.image.clone()),
@@ -244,8 +289,8 @@ impl WordPressService {
         {
             return Err(ServiceSpecError::Region(region.clone()));
         }
-        if !is_label_value(&self.spec_hash) {
-            return Err(ServiceSpecError::SpecHash(self.spec_hash.clone()));
+        if !is_label_value(&self.restart_token) {
+            return Err(ServiceSpecError::RestartToken(self.restart_token.clone()));
         }
         Ok(())
     }
@@ -309,7 +354,11 @@ mod tests {
             network_backend: BACKEND_NETWORK.into(),
             base_domain: "localhost".into(),
             region: None,
-            spec_hash: "abc123".into(),
+            env: BTreeMap::from([
+                ("WP_DEBUG".to_owned(), "1".to_owned()),
+                ("WORDPRESS_DB_HOST".to_owned(), "elsewhere".to_owned()),
+            ]),
+            restart_token: "abc123".into(),
         }
     }
 
@@ -350,10 +399,12 @@ mod tests {
 
     #[test]
     fn labels_route_the_host_through_traefik() {
-        let labels = service().to_spec().unwrap().labels.unwrap();
+        let built = service().build().unwrap();
+        let labels = built.spec.labels.unwrap();
         let expect = [
             ("swarmpress.tenant", "acme-blog"),
-            ("swarmpress.spec-hash", "abc123"),
+            ("swarmpress.spec-hash", built.hash.as_str()),
+            ("swarmpress.restart-token", "abc123"),
             ("traefik.enable", "true"),
             ("traefik.swarm.network", "swarmpress_edge"),
             (
@@ -408,6 +459,8 @@ mod tests {
                 "WORDPRESS_ADMIN_PASSWORD_FILE",
                 "/run/secrets/admin_password",
             ),
+            // The site's own variable; its WORDPRESS_DB_HOST is not the platform's to override.
+            ("WP_DEBUG", "1"),
         ];
         for (key, value) in expect {
             assert_eq!(env.get(key).map(String::as_str), Some(value), "{key}");
@@ -531,8 +584,26 @@ mod tests {
         bad.region = Some("eu west==true".into());
         assert!(matches!(bad.to_spec(), Err(ServiceSpecError::Region(_))));
         let mut bad = service();
-        bad.spec_hash = String::new();
-        assert!(matches!(bad.to_spec(), Err(ServiceSpecError::SpecHash(_))));
+        bad.restart_token = String::new();
+        assert!(matches!(
+            bad.to_spec(),
+            Err(ServiceSpecError::RestartToken(_))
+        ));
+    }
+
+    #[test]
+    fn the_hash_covers_the_finished_spec_and_is_its_label() {
+        let built = service().build().unwrap();
+        let labels = built.spec.labels.as_ref().unwrap();
+        assert_eq!(labels[SPEC_HASH_LABEL], built.hash);
+        assert_eq!(labels[RESTART_TOKEN_LABEL], "abc123");
+        assert_eq!(service().build().unwrap().hash, built.hash, "deterministic");
+        let mut restarted = service();
+        restarted.restart_token = "def456".into();
+        assert_ne!(restarted.build().unwrap().hash, built.hash);
+        let mut env = service();
+        env.env.insert("WP_DEBUG".to_owned(), "0".to_owned());
+        assert_ne!(env.build().unwrap().hash, built.hash);
     }
 
     #[test]
