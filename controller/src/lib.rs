@@ -8,6 +8,7 @@
 pub mod config;
 mod digest;
 pub mod http;
+pub mod leader;
 pub mod mariadb;
 pub mod memory_store;
 pub mod metrics;

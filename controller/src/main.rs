@@ -1,17 +1,19 @@
 //! `swarmpress-controller`: migrates the store, serves `/metrics` and `/healthz`, and runs
-//! the reconcile loop while it holds the leader lease.
+//! the leader-only tasks (reconciler, orphan collection, rollouts, stats) while it holds the
+//! controller lease.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use swarmpress_controller::config::Config;
+use swarmpress_controller::leader::{Elector, LeaseSettings};
 use swarmpress_controller::metrics::Metrics;
 use swarmpress_controller::observe::Observer;
-use swarmpress_controller::orphans::OrphanScope;
+use swarmpress_controller::orphans::{self, OrphanScope, OrphanSettings};
 use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::rollout::{self, RolloutSettings};
-use swarmpress_controller::runner::{RunSettings, run};
+use swarmpress_controller::runner::{RunSettings, reconcile_task};
 use swarmpress_controller::s3::TenantBuckets;
 use swarmpress_controller::stats::{Collector, StatsState};
 use swarmpress_controller::swarm::{BACKEND_NETWORK, EDGE_NETWORK, SwarmClient};
@@ -66,7 +68,6 @@ async fn start() -> Result<(), String> {
         docker: swarm.docker().clone(),
         database: databases.connection().clone(),
         state: StatsState::default(),
-        leader: metrics.leader.clone(),
     };
     collector
         .register(metrics.registry())
@@ -90,8 +91,6 @@ async fn start() -> Result<(), String> {
             resync: Duration::from_secs(30),
             converging_requeue: Duration::from_secs(2),
             service_gone_timeout: Duration::from_secs(60),
-            orphan_grace: config.orphan_grace,
-            orphan_scope: OrphanScope::All,
         },
     });
 
@@ -108,28 +107,40 @@ async fn start() -> Result<(), String> {
         std::process::id()
     );
     let settings = RunSettings {
-        holder,
+        holder: holder.clone(),
         lease_ttl: Duration::from_secs(10),
         workers: config.workers,
         feed_poll: Duration::from_millis(250),
         resync: Duration::from_secs(30),
     };
-    let rollouts = rollout_driver(&ctx, &config)?;
-    let rollout_settings = RolloutSettings {
-        holder: settings.holder.clone(),
-        lease_ttl: settings.lease_ttl,
-        tick: Duration::from_secs(1),
+    let lease = LeaseSettings {
+        holder,
+        ttl: settings.lease_ttl,
     };
-    let rollouts = tokio::spawn(rollout::run(rollouts, rollout_settings, shutdown.clone()));
-    let runner = tokio::spawn(run(ctx, settings, shutdown.clone()));
-    let stats = tokio::spawn(collector.run(shutdown.clone()));
+    let orphans = OrphanSettings {
+        every: settings.resync,
+        grace: config.orphan_grace,
+        scope: OrphanScope::All,
+    };
+    let rollouts = rollout::driver_task(
+        rollout_driver(&ctx, &config)?,
+        RolloutSettings {
+            tick: Duration::from_secs(1),
+        },
+    );
+    // Every leader-only task under one lease: they start together when this instance takes
+    // it and stop together the moment it is lost.
+    let elector = Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
+        .with(reconcile_task(Arc::clone(&ctx), settings))
+        .with(orphans::collection_task(ctx, orphans))
+        .with(rollouts)
+        .with(collector.task());
+    let leader = tokio::spawn(elector.run(shutdown.clone()));
 
     wait_for_signal().await;
     tracing::info!("stopping");
     shutdown.cancel();
-    runner.await.map_err(|e| format!("reconcile loop: {e}"))?;
-    stats.await.map_err(|e| format!("stats collector: {e}"))?;
-    rollouts.await.map_err(|e| format!("rollout driver: {e}"))?;
+    leader.await.map_err(|e| format!("leader tasks: {e}"))?;
     server
         .await
         .map_err(|e| format!("HTTP server: {e}"))?

@@ -165,6 +165,11 @@ impl MemoryStore {
         self.lock().status_writes
     }
 
+    /// Gives the lease to `holder` for `ttl`, as another instance taking over would.
+    pub fn hand_lease_to(&self, holder: &str, ttl: Duration) {
+        self.lock().lease = Some((holder.to_owned(), Instant::now() + ttl));
+    }
+
     pub fn lease_holder(&self) -> Option<String> {
         self.lock()
             .lease

@@ -27,6 +27,7 @@ use bollard::models::{Secret, Service, Volume};
 use swarmpress_schema::TenantName;
 use tokio::time::Instant;
 
+use crate::leader::LeaderTask;
 use crate::mariadb::is_tenant_identifier;
 use crate::reconcile::Context;
 use crate::s3::TENANT_BUCKET_PREFIX;
@@ -317,6 +318,58 @@ pub struct PassReport {
     pub failed: usize,
     /// Orphans still inside their grace period.
     pub waiting: usize,
+}
+
+/// How orphan collection runs.
+#[derive(Debug, Clone)]
+pub struct OrphanSettings {
+    /// How often a pass runs.
+    pub every: Duration,
+    /// How long an object must have been an orphan before it is removed.
+    pub grace: Duration,
+    /// Whose objects may be removed: everyone's, except in tests.
+    pub scope: OrphanScope,
+}
+
+/// Orphan collection as a leader task: a pass every `settings.every`, for as long as the term
+/// lasts. One collector per term: a new leader starts every orphan's grace period again,
+/// which can only delay a removal, never hasten one.
+pub fn collection_task<S: TenantStore>(
+    ctx: std::sync::Arc<Context<S>>,
+    settings: OrphanSettings,
+) -> LeaderTask {
+    LeaderTask::new("orphan-collection", move |token| {
+        let ctx = std::sync::Arc::clone(&ctx);
+        let settings = settings.clone();
+        async move {
+            let mut collector = OrphanCollector::new(settings.grace, settings.scope);
+            let mut ticker = tokio::time::interval(settings.every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The first tick is at once; the reconciler's first resync comes first.
+            ticker.tick().await;
+            loop {
+                tokio::select! {
+                    () = token.cancelled() => return,
+                    _ = ticker.tick() => {}
+                }
+                // Cancelled with the term like any reconcile: each removal is safe to
+                // repeat.
+                let pass = tokio::select! {
+                    () = token.cancelled() => return,
+                    pass = collector.pass(&ctx) => pass,
+                };
+                match pass {
+                    Ok(report) => tracing::debug!(
+                        removed = report.removed.len(),
+                        failed = report.failed,
+                        waiting = report.waiting,
+                        "orphan collection pass done"
+                    ),
+                    Err(error) => tracing::warn!(%error, "orphan collection pass skipped"),
+                }
+            }
+        }
+    })
 }
 
 /// Runs orphan collection passes, remembering first sightings between them.

@@ -1,5 +1,5 @@
-//! Runs the reconciler: the leader lease, and while it is held the work queue, its workers
-//! and the four triggers (store change feed, Docker events, periodic resync, requeue-after).
+//! Runs the reconciler for a leader's term: the work queue, its workers and the four
+//! triggers (store change feed, Docker events, periodic resync, requeue-after).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,17 +9,18 @@ use bollard::query_parameters::EventsOptionsBuilder;
 use futures_util::StreamExt as _;
 use swarmpress_schema::TenantName;
 use tokio::task::JoinSet;
-use tokio::time::{Instant, MissedTickBehavior, interval, sleep, timeout};
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep};
 use tokio_util::sync::CancellationToken;
 
-use crate::orphans::OrphanCollector;
+use crate::leader::{Elector, LeaderTask, LeaseSettings};
 use crate::queue::WorkQueue;
 use crate::reconcile::{Action, Context, error_policy, reconcile};
 use crate::recovery::Probed;
 use crate::store::{Changed, TenantStore};
 use crate::swarm::TENANT_LABEL;
 
-/// How the loop runs.
+/// How the reconciler runs; `holder` and `lease_ttl` are only read by [`run`], which
+/// competes for the lease itself.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
     /// This instance's name in the lease: unique per process.
@@ -34,78 +35,38 @@ pub struct RunSettings {
     pub resync: Duration,
 }
 
-/// Runs until `shutdown` is cancelled: waits for the lease, works while holding it, stops
-/// all work the moment it is lost, and waits again.
+/// The reconciler alone under an elector of its own: what tests and benchmarks run. The
+/// binary runs [`reconcile_task`] beside the other leader-only tasks under one elector.
 pub async fn run<S: TenantStore>(
     ctx: Arc<Context<S>>,
     settings: RunSettings,
     shutdown: CancellationToken,
 ) {
-    let renew_every = settings.lease_ttl / 3;
-    // A standby retries more often than the leader renews, so it takes over soon after the
-    // lease runs out rather than up to a third of a lease later.
-    let standby_every = (settings.lease_ttl / 10).max(Duration::from_millis(200));
-    let mut term: Option<(CancellationToken, JoinSet<()>)> = None;
-    loop {
-        let leading = term.is_some();
-        // A renewal slower than its period is as good as a failed one: by the time it
-        // answered, the lease may have passed to another instance.
-        let held = match timeout(
-            renew_every,
-            ctx.store
-                .try_acquire_or_renew(&settings.holder, settings.lease_ttl),
-        )
-        .await
-        {
-            Ok(Ok(held)) => held,
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "cannot take or renew the controller lease");
-                false
-            }
-            Err(_) => {
-                tracing::warn!("taking or renewing the controller lease timed out");
-                false
-            }
-        };
-        match (held, leading) {
-            (true, false) => {
-                tracing::info!(holder = %settings.holder, "took the controller lease; starting work");
-                ctx.metrics.leader.set(1);
-                let token = shutdown.child_token();
-                term = Some((token.clone(), start_term(&ctx, &settings, token)));
-            }
-            (false, true) => {
-                tracing::warn!(holder = %settings.holder, "lost the controller lease; stopping work");
-                stop_term(&mut term).await;
-                ctx.metrics.leader.set(0);
-            }
-            _ => {}
-        }
-        let wait = if term.is_some() {
-            renew_every
-        } else {
-            standby_every
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = sleep(wait) => {}
-        }
-    }
-    stop_term(&mut term).await;
-    ctx.metrics.leader.set(0);
+    let lease = LeaseSettings {
+        holder: settings.holder.clone(),
+        ttl: settings.lease_ttl,
+    };
+    Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
+        .with(reconcile_task(ctx, settings))
+        .run(shutdown)
+        .await;
 }
 
-async fn stop_term(term: &mut Option<(CancellationToken, JoinSet<()>)>) {
-    if let Some((token, mut tasks)) = term.take() {
-        token.cancel();
-        while let Some(joined) = tasks.join_next().await {
-            if let Err(error) = joined
-                && error.is_panic()
-            {
-                tracing::error!(%error, "a controller task panicked");
+/// The reconciler as a leader task: each term gets a fresh queue, its workers and the four
+/// triggers, all stopped with the term.
+pub fn reconcile_task<S: TenantStore>(ctx: Arc<Context<S>>, settings: RunSettings) -> LeaderTask {
+    LeaderTask::new("reconcile", move |token| {
+        let mut tasks = start_term(&ctx, &settings, token);
+        async move {
+            while let Some(joined) = tasks.join_next().await {
+                if let Err(error) = joined
+                    && error.is_panic()
+                {
+                    tracing::error!(%error, "a reconciler task panicked");
+                }
             }
         }
-    }
+    })
 }
 
 fn start_term<S: TenantStore>(
@@ -366,18 +327,13 @@ pub fn tenant_of_event(attributes: &HashMap<String, String>) -> Option<TenantNam
     TenantName::parse(service.strip_prefix("wp_")?).ok()
 }
 
-/// Trigger 3: every tenant, periodically. Also refreshes the per-phase gauge, and runs an
-/// orphan collection pass after each resync.
+/// Trigger 3: every tenant, periodically. Also refreshes the per-phase gauge.
 async fn resync<S: TenantStore>(
     ctx: Arc<Context<S>>,
     queue: WorkQueue<TenantName>,
     every: Duration,
     token: CancellationToken,
 ) {
-    // One collector per term: a new leader starts every orphan's grace period again, which
-    // can only delay a removal, never hasten one.
-    let mut orphans =
-        OrphanCollector::new(ctx.settings.orphan_grace, ctx.settings.orphan_scope.clone());
     let mut ticker = interval(every);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -391,21 +347,6 @@ async fn resync<S: TenantStore>(
         ctx.invalidate_views();
         queue_all(&ctx, &queue).await;
         tracing::debug!(took = ?started.elapsed(), "resync queued every tenant");
-        // Cancelled with the term like any reconcile: each removal is safe to repeat. A slow
-        // pass (waiting for an orphan service's containers) only delays the next resync.
-        let pass = tokio::select! {
-            () = token.cancelled() => return,
-            pass = orphans.pass(&ctx) => pass,
-        };
-        match pass {
-            Ok(report) => tracing::debug!(
-                removed = report.removed.len(),
-                failed = report.failed,
-                waiting = report.waiting,
-                "orphan collection pass done"
-            ),
-            Err(error) => tracing::warn!(%error, "orphan collection pass skipped"),
-        }
     }
 }
 

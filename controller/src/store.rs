@@ -42,7 +42,7 @@ pub fn desired_fingerprint(tenant: &Tenant) -> u64 {
     hasher.finish()
 }
 
-pub trait TenantStore: Send + Sync + 'static {
+pub trait TenantStore: Clone + Send + Sync + 'static {
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// The tenant as stored now, deleting or not; `None` once its record is removed.

@@ -123,16 +123,14 @@ async fn orphans_are_removed_after_the_grace_period_and_nothing_else_is() {
     // Named like a stack's volume, labelled as if it were the orphan's: neither makes it ours.
     let stack_volume = format!("swarmpress_gctest_{}", common::random_suffix(8));
     let store = MemoryStore::default();
-    let mut ctx = common::context(&platform, store.clone());
-    {
-        let settings = &mut std::sync::Arc::get_mut(&mut ctx).unwrap().settings;
-        settings.orphan_grace = GRACE;
-        settings.orphan_scope = OrphanScope::Only(BTreeSet::from([
-            orphan.clone(),
-            kept.clone(),
-            unlabelled.clone(),
-        ]));
-    }
+    let ctx = common::context(&platform, store.clone());
+    // Other tests' tenants share the platform but not this store: to this collector they
+    // would all look orphaned, so it may only touch this test's.
+    let scope = OrphanScope::Only(BTreeSet::from([
+        orphan.clone(),
+        kept.clone(),
+        unlabelled.clone(),
+    ]));
 
     let body_platform = platform.clone();
     let body_ctx = std::sync::Arc::clone(&ctx);
@@ -173,8 +171,7 @@ async fn orphans_are_removed_after_the_grace_period_and_nothing_else_is() {
                 .await
                 .unwrap();
 
-            let mut collector =
-                OrphanCollector::new(ctx.settings.orphan_grace, ctx.settings.orphan_scope.clone());
+            let mut collector = OrphanCollector::new(GRACE, scope);
             // First sighting: the clock starts, nothing is removed yet.
             let first = collector.pass(&ctx).await.unwrap();
             assert!(first.removed.is_empty(), "{first:?}");

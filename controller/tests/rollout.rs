@@ -20,9 +20,10 @@ use std::time::Duration;
 use chrono::Utc;
 use common::memory_store::spec;
 use common::site::{run_settings, site_client, site_url};
+use swarmpress_controller::leader::{Elector, LeaseSettings};
 use swarmpress_controller::reconcile::{Context, reconcile};
 use swarmpress_controller::rollout::{self, Driver, Prober, RolloutMetrics, RolloutSettings};
-use swarmpress_controller::runner::run;
+use swarmpress_controller::runner::reconcile_task;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
     ConditionType, MaintenanceWindowInput, Phase, Rollout, RolloutItemState, RolloutSelector,
@@ -164,12 +165,12 @@ impl Drop for ProbeGate {
     }
 }
 
-/// A controller as the binary runs it: the reconcile runner and the rollout driver under one
-/// lease holder, stoppable at once as a killed process would stop. Its health probes go
+/// A controller as the binary runs it: the reconciler and the rollout driver as leader tasks
+/// under one elector, stoppable at once as a killed process would stop. Its health probes go
 /// through `edge_url`.
 struct Controller {
     token: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
+    elector: JoinHandle<()>,
     metrics: RolloutMetrics,
 }
 
@@ -180,11 +181,7 @@ fn start_controller(
     root: &CancellationToken,
 ) -> Controller {
     let token = root.child_token();
-    let runner = tokio::spawn(run(
-        Arc::clone(ctx),
-        run_settings(holder, LEASE, Duration::from_secs(30)),
-        token.clone(),
-    ));
+    let settings = run_settings(holder, LEASE, Duration::from_secs(30));
     let metrics = RolloutMetrics::register(&prometheus::Registry::new()).unwrap();
     let driver = Driver {
         store: ctx.store.clone(),
@@ -192,18 +189,21 @@ fn start_controller(
         prober: Prober::new(edge_url, "localhost", common::edge_port()).unwrap(),
         metrics: metrics.clone(),
     };
-    let driver = tokio::spawn(rollout::run(
-        driver,
-        RolloutSettings {
-            holder: holder.to_owned(),
-            lease_ttl: LEASE,
-            tick: Duration::from_secs(1),
-        },
-        token.clone(),
-    ));
+    let lease = LeaseSettings {
+        holder: holder.to_owned(),
+        ttl: LEASE,
+    };
+    let elector = Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
+        .with(reconcile_task(Arc::clone(ctx), settings))
+        .with(rollout::driver_task(
+            driver,
+            RolloutSettings {
+                tick: Duration::from_secs(1),
+            },
+        ));
     Controller {
-        token,
-        tasks: vec![runner, driver],
+        token: token.clone(),
+        elector: tokio::spawn(elector.run(token)),
         metrics,
     }
 }
@@ -212,9 +212,7 @@ impl Controller {
     /// Stops both loops the way a crash would: mid-step, with no cleanup and no lease release.
     async fn kill(self) {
         self.token.cancel();
-        for task in self.tasks {
-            task.await.unwrap();
-        }
+        self.elector.await.unwrap();
     }
 
     /// Returns once the driver has completed `passes` more passes as leader.

@@ -8,7 +8,6 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use prometheus::IntGauge;
 use swarmpress_controller::metrics::Metrics;
 use swarmpress_controller::stats::{self, Collector, StatsState};
 use tokio_util::sync::CancellationToken;
@@ -29,18 +28,16 @@ async fn streams_follow_containers_and_reach_the_exposition() {
     let databases = controller_databases().await.unwrap();
     let tenant = unique_tenant("stats");
     let metrics = Metrics::new().unwrap();
-    let leader = IntGauge::new("leader", "test").unwrap();
-    leader.set(1);
     let collector = Collector {
         docker: platform.swarm.docker().clone(),
         database: databases.connection().clone(),
         state: StatsState::default(),
-        leader: leader.clone(),
     };
     collector.register(metrics.registry()).unwrap();
     let state = collector.state.clone();
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(collector.run(shutdown.clone()));
+    // One leader term, ended by hand below.
+    let term = CancellationToken::new();
+    let running = tokio::spawn(collector.task().run_term(term.clone()));
 
     // A busy container (half a CPU) labelled as the tenant's, the way Swarm labels tasks.
     let label = format!("swarmpress.tenant={tenant}");
@@ -103,17 +100,37 @@ async fn streams_follow_containers_and_reach_the_exposition() {
     })
     .await;
 
-    // Leadership lost: every stream stops and nothing is exported.
-    leader.set(0);
-    eventually("collection to stop", Duration::from_secs(10), || {
-        let state = state.clone();
-        async move { (state.streams() == 0).then_some(()) }
-    })
+    // Another container of the tenant, then leadership lost: the term's task ends, every
+    // stream with it, and nothing is exported.
+    let second = docker(&[
+        "run",
+        "-d",
+        "--rm",
+        "--label",
+        &label,
+        "debian:bookworm-slim",
+        "sleep",
+        "600",
+    ]);
+    eventually(
+        "the second container's figures",
+        Duration::from_secs(20),
+        || {
+            let state = state.clone();
+            let tenant = tenant.to_string();
+            async move { state.tenants().get(&tenant).map(|_| ()) }
+        },
+    )
     .await;
+    term.cancel();
+    running.await.unwrap();
+    assert_eq!(state.streams(), 0);
+    assert!(
+        state.tenants().is_empty(),
+        "a standby exports no tenant series"
+    );
+    docker(&["rm", "-f", &second]);
 
     // The database sizes query runs with the controller's grants.
     stats::database_sizes(databases.connection()).await.unwrap();
-
-    shutdown.cancel();
-    running.await.unwrap();
 }

@@ -65,8 +65,6 @@ mod tests {
             resync: Duration::from_secs(300),
             converging_requeue: Duration::from_secs(2),
             service_gone_timeout: Duration::from_secs(30),
-            orphan_grace: Duration::from_secs(600),
-            orphan_scope: crate::orphans::OrphanScope::All,
         }
     }
 

@@ -28,7 +28,6 @@ use tracing::Instrument as _;
 use crate::mariadb::{MariaDbError, TenantDatabases};
 use crate::metrics::Metrics;
 use crate::observe::Observer;
-use crate::orphans::OrphanScope;
 use crate::password::PasswordError;
 use crate::s3::{BucketError, TenantBuckets};
 use crate::store::TenantStore;
@@ -75,11 +74,6 @@ pub struct Settings {
     pub converging_requeue: Duration,
     /// How long deletion waits for a removed service's containers before retrying.
     pub service_gone_timeout: Duration,
-    /// How long an object must have been an orphan (no tenant of its name) before orphan
-    /// collection removes it.
-    pub orphan_grace: Duration,
-    /// Whose objects orphan collection may remove: everyone's, except in tests.
-    pub orphan_scope: OrphanScope,
 }
 
 impl<S> Context<S> {

@@ -1,8 +1,8 @@
 //! Fleet rollouts: the controller's side of issue 6.
 //!
 //! The API stores a rollout in state `scheduled` and flips it between `running`, `paused`
-//! and `aborted` on an admin's word; everything else is the [`driver`]'s, run only by the
-//! holder of the controller lease:
+//! and `aborted` on an admin's word; everything else is the [`driver`]'s, run as a leader
+//! task ([`driver_task`]) only while this instance holds the controller lease:
 //!
 //! - `scheduled` → `running` once due ([`driver::Driver`] plans the items then);
 //! - per batch (canaries first): each tenant's `spec.image` set, item `updating`, then
@@ -18,18 +18,19 @@ pub mod health;
 pub mod metrics;
 pub mod plan;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use swarmpress_schema::TenantName;
 use swarmpress_schema::store::StoreError;
-use tokio::time::{MissedTickBehavior, interval, timeout};
+use tokio::time::{MissedTickBehavior, interval};
 use tokio_util::sync::CancellationToken;
 
 pub use driver::Driver;
 pub use health::Prober;
 pub use metrics::RolloutMetrics;
 
-use crate::schema_store::LEASE_NAME;
+use crate::leader::LeaderTask;
 use crate::swarm::SwarmError;
 
 /// Where the controller reaches Traefik inside the stack (both are on the backend network).
@@ -45,49 +46,34 @@ pub enum RolloutError {
     Contended(TenantName),
 }
 
-/// How the driver loop runs.
+/// How often the rollouts are looked at.
 #[derive(Debug, Clone)]
 pub struct RolloutSettings {
-    /// The controller lease holder this instance is (the runner's): only the leader drives.
-    pub holder: String,
-    pub lease_ttl: Duration,
-    /// How often the rollouts are looked at.
     pub tick: Duration,
 }
 
-/// Drives rollouts until `shutdown`, each pass only while this instance holds the lease.
-/// Holding it is checked (and renewed, as the runner does for the same holder) before every
-/// pass, and a pass is bounded (three lease times) so a leader that lost the lease mid-pass
-/// stops soon; the compare-and-swap writes and idempotent spec writes keep a late write
-/// harmless.
-pub async fn run(driver: Driver, settings: RolloutSettings, shutdown: CancellationToken) {
+/// The rollout driver as a leader task: a pass every tick for as long as the term lasts. A
+/// pass in flight when the term ends is dropped at once; the compare-and-swap writes and
+/// idempotent spec writes make whatever it had done safe to repeat by the next leader.
+pub fn driver_task(driver: Driver, settings: RolloutSettings) -> LeaderTask {
+    let driver = Arc::new(driver);
+    LeaderTask::new("rollouts", move |token| {
+        run(Arc::clone(&driver), settings.clone(), token)
+    })
+}
+
+async fn run(driver: Arc<Driver>, settings: RolloutSettings, term: CancellationToken) {
     let mut ticker = interval(settings.tick);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = term.cancelled() => return,
             _ = ticker.tick() => {}
         }
-        let leader = match driver
-            .store
-            .try_acquire_or_renew(LEASE_NAME, &settings.holder, settings.lease_ttl)
-            .await
-        {
-            Ok(lease) => lease.leader,
-            Err(error) => {
-                tracing::warn!(%error, "rollouts: cannot check the controller lease");
-                false
-            }
-        };
-        if !leader {
-            continue;
-        }
         tokio::select! {
-            () = shutdown.cancelled() => return,
-            pass = timeout(settings.lease_ttl * 3, driver.tick()) => match pass {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "rollout pass failed"),
-                Err(_) => tracing::warn!("rollout pass took longer than a lease; cut short"),
+            () = term.cancelled() => return,
+            pass = driver.tick() => if let Err(error) = pass {
+                tracing::warn!(%error, "rollout pass failed");
             },
         }
     }

@@ -2,8 +2,8 @@
 //! stats stream per running tenant container, storage from the volume and `information_schema`,
 //! exported on the controller's `/metrics` with a `tenant` label.
 //!
-//! Only the leader collects (it reads the `swarmpress_leader` gauge the runner maintains), so
-//! the engine serves one set of streams, not one per replica, and Prometheus sees each tenant
+//! Only the leader collects (the collector is a leader task: [`Collector::task`]), so the
+//! engine serves one set of streams, not one per replica, and Prometheus sees each tenant
 //! once; a standby exports no tenant series. After a failover the new leader's counters start
 //! from the containers' own totals, which Prometheus' `rate` reads as one reset.
 
@@ -18,11 +18,12 @@ use std::time::Duration;
 
 use bollard::Docker;
 use futures_util::StreamExt as _;
-use prometheus::{IntGauge, Registry};
+use prometheus::Registry;
 use sea_orm::DatabaseConnection;
 use tokio::time::{MissedTickBehavior, interval, sleep};
 use tokio_util::sync::CancellationToken;
 
+use crate::leader::LeaderTask;
 pub use exposition::{
     CONTAINERS, CPU_LIMIT, CPU_PERCENT, CPU_SECONDS, DATABASE, MEMORY, MEMORY_LIMIT,
     MEMORY_PERCENT, RX, STREAMS, TX, TenantCollector, VOLUME,
@@ -32,9 +33,6 @@ pub use state::{StatsState, TenantFigures};
 pub use storage::{StorageError, database_sizes, tenant_of_database, volume_sizes};
 pub use streams::{RunningContainer, Streams, running_tenant_containers};
 
-/// How often a standby checks whether it became the leader.
-const LEADER_POLL: Duration = Duration::from_secs(2);
-
 /// What the collector needs.
 #[derive(Clone)]
 pub struct Collector {
@@ -42,8 +40,6 @@ pub struct Collector {
     /// MariaDB's administrative connection (sees every tenant database's tables).
     pub database: DatabaseConnection,
     pub state: StatsState,
-    /// The runner's leadership gauge: collect while it is 1.
-    pub leader: IntGauge,
 }
 
 impl Collector {
@@ -52,41 +48,29 @@ impl Collector {
         registry.register(Box::new(TenantCollector::new(self.state.clone())?))
     }
 
-    /// Runs until `shutdown`: collects while this instance leads, idles otherwise.
-    pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            if self.leader.get() == 1 {
-                let term = shutdown.child_token();
-                self.collect(term).await;
-                self.state.clear();
+    /// Collection as a leader task: streams follow the containers for the term, and the
+    /// figures are cleared when it ends, so a standby exports no tenant series.
+    pub fn task(self) -> LeaderTask {
+        LeaderTask::new("stats", move |term| {
+            let collector = self.clone();
+            async move {
+                collector.collect(term).await;
+                collector.state.clear();
             }
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = sleep(LEADER_POLL) => {}
-            }
-        }
+        })
     }
 
-    /// One leading term: streams follow the containers until leadership or the process ends.
+    /// One leading term: streams follow the containers until the term ends.
     async fn collect(&self, token: CancellationToken) {
         tracing::info!("collecting per-tenant stats");
         let mut streams = Streams::new(self.docker.clone(), self.state.clone(), token.clone());
         let mut events = streams::container_events(&self.docker).boxed();
         let mut relist = streams::relist_ticker();
-        let mut leadership = interval(LEADER_POLL);
-        leadership.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut storage = interval(storage::MEASURE_EVERY);
         storage.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = token.cancelled() => break,
-                _ = leadership.tick() => {
-                    if self.leader.get() != 1 {
-                        tracing::info!("no longer leading; stopping stats streams");
-                        break;
-                    }
-                    continue;
-                }
                 _ = relist.tick() => {}
                 _ = storage.tick() => {
                     self.measure_storage().await;

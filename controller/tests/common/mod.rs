@@ -208,10 +208,6 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         resync: Duration::from_secs(30),
         converging_requeue: Duration::from_secs(2),
         service_gone_timeout: Duration::from_secs(60),
-        // Other tests' tenants share the platform but not this store: to this
-        // controller they would all look orphaned. Tests that collect orphans say whose.
-        orphan_grace: Duration::from_secs(3600),
-        orphan_scope: swarmpress_controller::orphans::OrphanScope::none(),
     };
     adjust(&mut settings);
     std::sync::Arc::new(Context {

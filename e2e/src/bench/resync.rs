@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use swarmpress_controller::metrics::Metrics;
 use swarmpress_controller::observe::Observer;
-use swarmpress_controller::orphans::OrphanScope;
 use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::runner::{RunSettings, run as run_controller};
 use swarmpress_controller::s3::{S3Config, TenantBuckets};
@@ -91,9 +90,6 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
             resync: Duration::from_secs(3600),
             converging_requeue: Duration::from_secs(2),
             service_gone_timeout: Duration::from_secs(60),
-            orphan_grace: Duration::from_secs(3600),
-            // The platform's other tenants are not this store's: never collect them.
-            orphan_scope: OrphanScope::none(),
         },
     }))
 }

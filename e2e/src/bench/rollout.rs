@@ -16,12 +16,12 @@ use std::time::{Duration, Instant};
 
 use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
+use swarmpress_controller::leader::{Elector, LeaseSettings};
 use swarmpress_controller::metrics::Metrics;
 use swarmpress_controller::observe::Observer;
-use swarmpress_controller::orphans::OrphanScope;
 use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::rollout::{self, Driver, Prober, RolloutMetrics, RolloutSettings};
-use swarmpress_controller::runner::{RunSettings, run as run_controller};
+use swarmpress_controller::runner::{RunSettings, reconcile_task};
 use swarmpress_controller::s3::{S3Config, TenantBuckets};
 use swarmpress_controller::swarm::{BACKEND_NETWORK, EDGE_NETWORK};
 use swarmpress_e2e::{Platform, random_lowercase};
@@ -138,32 +138,25 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
             resync: Duration::from_secs(30),
             converging_requeue: Duration::from_secs(2),
             service_gone_timeout: Duration::from_secs(60),
-            orphan_grace: Duration::from_secs(3600),
-            // The platform's other tenants are not this store's: never collect them.
-            orphan_scope: OrphanScope::none(),
         },
     }))
 }
 
-/// Starts the reconcile runner and the rollout driver under one lease holder.
+/// Starts the reconciler and the rollout driver as leader tasks under one elector, as the
+/// binary runs them.
 fn start_controller(
     platform: &Platform,
     ctx: &Arc<Context<Store>>,
     token: &CancellationToken,
 ) -> Result<JoinSet<()>, BenchError> {
     let holder = format!("rollout-bench-{}", std::process::id());
-    let mut tasks = JoinSet::new();
-    tasks.spawn(run_controller(
-        Arc::clone(ctx),
-        RunSettings {
-            holder: holder.clone(),
-            lease_ttl: LEASE,
-            workers: 4,
-            feed_poll: Duration::from_millis(250),
-            resync: Duration::from_secs(30),
-        },
-        token.clone(),
-    ));
+    let settings = RunSettings {
+        holder: holder.clone(),
+        lease_ttl: LEASE,
+        workers: 4,
+        feed_poll: Duration::from_millis(250),
+        resync: Duration::from_secs(30),
+    };
     let driver = Driver {
         store: ctx.store.clone(),
         swarm: ctx.swarm.clone(),
@@ -175,15 +168,20 @@ fn start_controller(
         metrics: RolloutMetrics::register(ctx.metrics.registry())
             .map_err(|e| setup(e.to_string()))?,
     };
-    tasks.spawn(rollout::run(
+    let elector = Elector::new(
+        ctx.store.clone(),
+        LeaseSettings { holder, ttl: LEASE },
+        ctx.metrics.leader.clone(),
+    )
+    .with(reconcile_task(Arc::clone(ctx), settings))
+    .with(rollout::driver_task(
         driver,
         RolloutSettings {
-            holder,
-            lease_ttl: LEASE,
             tick: Duration::from_secs(1),
         },
-        token.clone(),
     ));
+    let mut tasks = JoinSet::new();
+    tasks.spawn(elector.run(token.clone()));
     Ok(tasks)
 }
 
