@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::s3::S3Config;
+use crate::adapters::s3::S3Config;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -116,7 +116,10 @@ impl Config {
             edge_port,
             db_host_for_tenants: get("SWARMPRESS_DB_HOST_FOR_TENANTS", "mariadb"),
             default_image: get("SWARMPRESS_WORDPRESS_IMAGE", "swarmpress/wordpress:latest"),
-            listen: get("SWARMPRESS_CONTROLLER_LISTEN", crate::http::DEFAULT_LISTEN),
+            listen: get(
+                "SWARMPRESS_CONTROLLER_LISTEN",
+                crate::telemetry::http::DEFAULT_LISTEN,
+            ),
             workers: usize::try_from(number("SWARMPRESS_CONTROLLER_WORKERS", "4")?)
                 .unwrap_or(4)
                 .max(1),

@@ -27,12 +27,10 @@ use bollard::models::{Secret, Service, Volume};
 use swarmpress_schema::TenantName;
 use tokio::time::Instant;
 
-use crate::leader::LeaderTask;
-use crate::mariadb::is_tenant_identifier;
+use crate::adapters::swarm::TENANT_LABEL;
 use crate::reconcile::Context;
-use crate::s3::TENANT_BUCKET_PREFIX;
+use crate::runtime::leader::LeaderTask;
 use crate::store::TenantStore;
-use crate::swarm::TENANT_LABEL;
 
 /// The label `docker stack deploy` puts on everything of a stack: the platform's own
 /// services, networks, secrets and volumes carry it, tenants' objects never do.
@@ -176,7 +174,7 @@ impl Listing {
         ];
         for (kind, names) in named {
             for name in names {
-                if let Some(tenant) = tenant_of_database(name) {
+                if let Some(tenant) = TenantName::from_database_name(name) {
                     owned.push(Owned {
                         kind,
                         id: name.clone(),
@@ -187,7 +185,7 @@ impl Listing {
             }
         }
         for name in &self.buckets {
-            if let Some(tenant) = tenant_of_bucket(name) {
+            if let Some(tenant) = TenantName::from_bucket_name(name) {
                 owned.push(Owned {
                     kind: OrphanKind::Bucket,
                     id: name.clone(),
@@ -198,22 +196,6 @@ impl Listing {
         }
         owned
     }
-}
-
-/// The tenant whose database (or user) is called `name`: `wp_<slug with - as _>`. The slug
-/// never holds `_`, so the mapping is one to one; the round trip rejects anything else.
-pub fn tenant_of_database(name: &str) -> Option<TenantName> {
-    if !is_tenant_identifier(name) {
-        return None;
-    }
-    let tenant = TenantName::parse(name.strip_prefix("wp_")?.replace('_', "-")).ok()?;
-    (tenant.database_name() == name).then_some(tenant)
-}
-
-/// The tenant whose bucket is called `name`: `wp-<slug>`.
-pub fn tenant_of_bucket(name: &str) -> Option<TenantName> {
-    let tenant = TenantName::parse(name.strip_prefix(TENANT_BUCKET_PREFIX)?).ok()?;
-    (tenant.bucket_name() == name).then_some(tenant)
 }
 
 /// Which tenants' objects orphan collection may touch.
@@ -492,7 +474,7 @@ impl OrphanCollector {
 
 async fn list<S>(ctx: &Context<S>) -> Result<Listing, OrphanError> {
     let swarm_error = |what: &'static str| {
-        move |error: crate::swarm::SwarmError| OrphanError::List {
+        move |error: crate::adapters::swarm::SwarmError| OrphanError::List {
             what,
             message: error.to_string(),
         }
@@ -631,30 +613,6 @@ mod tests {
     }
 
     const GRACE: Duration = Duration::from_secs(600);
-
-    #[test]
-    fn names_parse_back_to_tenants() {
-        assert_eq!(tenant_of_database("wp_acme_blog"), Some(name("acme-blog")));
-        assert_eq!(tenant_of_database("wp_acme"), Some(name("acme")));
-        for not_ours in [
-            "wp_",
-            "wp_Acme",
-            "wp_acme__blog",
-            "wp_acme_",
-            "wp_1abc",
-            "wp_ab",
-            "wp_swarmpress",
-            "swarmpress",
-            "wp-acme",
-            "mysql",
-        ] {
-            assert_eq!(tenant_of_database(not_ours), None, "{not_ours}");
-        }
-        assert_eq!(tenant_of_bucket("wp-acme-blog"), Some(name("acme-blog")));
-        for not_ours in ["wp-", "wp-Acme", "wp_acme", "wp-acme--x", "acme", "wp-api"] {
-            assert_eq!(tenant_of_bucket(not_ours), None, "{not_ours}");
-        }
-    }
 
     #[test]
     fn only_objects_with_our_naming_and_labels_are_owned() {

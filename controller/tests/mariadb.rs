@@ -187,7 +187,7 @@ async fn the_bulk_view_shows_database_user_and_grant_and_sees_drift() {
                 ))
                 .await
                 .unwrap();
-            tokio::time::sleep(swarmpress_controller::mariadb::VIEW_MAX_AGE).await;
+            tokio::time::sleep(swarmpress_controller::adapters::mariadb::VIEW_MAX_AGE).await;
             assert!(
                 !databases
                     .view()

@@ -16,8 +16,8 @@ use bollard::models::{
 };
 use common::memory_store::{MemoryStore, spec};
 use swarmpress_controller::orphans::{OrphanCollector, OrphanKind, OrphanScope};
-use swarmpress_controller::password::GeneratedPassword;
 use swarmpress_controller::reconcile::names::{PURPOSE_DB, secret_labels, tenant_labels};
+use swarmpress_controller::reconcile::password::GeneratedPassword;
 use swarmpress_schema::TenantName;
 
 const GRACE: Duration = Duration::from_secs(1);

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::memory_store::{MemoryStore, spec};
+use swarmpress_controller::adapters::swarm::SwarmClient;
 use swarmpress_controller::reconcile::{Action, Context, reconcile};
-use swarmpress_controller::runner::{RunSettings, run};
-use swarmpress_controller::swarm::SwarmClient;
+use swarmpress_controller::runtime::runner::{RunSettings, run};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{ConditionType, Phase, Tenant, TenantState};
 use tokio_util::sync::CancellationToken;

@@ -20,8 +20,8 @@ use common::site::{
     wait_status,
 };
 use sea_orm::ConnectionTrait as _;
-use swarmpress_controller::runner::run;
-use swarmpress_controller::swarm::SwarmClient;
+use swarmpress_controller::adapters::swarm::SwarmClient;
+use swarmpress_controller::runtime::runner::run;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{ConditionType, Phase, Tenant};
 use tokio_util::sync::CancellationToken;

@@ -20,10 +20,10 @@ use std::time::Duration;
 use chrono::Utc;
 use common::memory_store::spec;
 use common::site::{run_settings, site_client, site_url};
-use swarmpress_controller::leader::{Elector, LeaseSettings};
 use swarmpress_controller::reconcile::{Context, reconcile};
 use swarmpress_controller::rollout::{self, Driver, Prober, RolloutMetrics, RolloutSettings};
-use swarmpress_controller::runner::reconcile_task;
+use swarmpress_controller::runtime::leader::{Elector, LeaseSettings};
+use swarmpress_controller::runtime::runner::reconcile_task;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
     ConditionType, MaintenanceWindowInput, Phase, Rollout, RolloutItemState, RolloutSelector,

@@ -6,7 +6,7 @@ use futures_util::TryStreamExt as _;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
-use swarmpress_controller::s3::{S3Config, TenantBuckets};
+use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
 use swarmpress_schema::TenantName;
 
 #[allow(clippy::unwrap_used)] // test helper: a bad builder is a broken test

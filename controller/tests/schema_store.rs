@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::memory_store::spec;
 use swarmpress_controller::reconcile::{Context, reconcile};
-use swarmpress_controller::runner::{RunSettings, run};
+use swarmpress_controller::runtime::runner::{RunSettings, run};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{ChangeType, ConditionType, Phase, Tenant};
 use swarmpress_schema::store::{Store, StoreError};

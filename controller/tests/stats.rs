@@ -8,8 +8,8 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use swarmpress_controller::metrics::Metrics;
-use swarmpress_controller::stats::{self, Collector, StatsState};
+use swarmpress_controller::telemetry::metrics::Metrics;
+use swarmpress_controller::telemetry::stats::{self, Collector, StatsState};
 use tokio_util::sync::CancellationToken;
 
 use common::{controller_databases, eventually, platform, unique_tenant};

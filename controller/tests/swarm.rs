@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use swarmpress_controller::swarm::{
+use swarmpress_controller::adapters::swarm::{
     BACKEND_NETWORK, EDGE_NETWORK, SPEC_HASH_LABEL, SwarmClient, TENANT_LABEL, WordPressService,
 };
 use swarmpress_schema::TenantName;

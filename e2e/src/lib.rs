@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use swarmpress_controller::swarm::{
+use swarmpress_controller::adapters::swarm::{
     BACKEND_NETWORK, EDGE_NETWORK, ServiceSpecError, SwarmClient, SwarmError, TENANT_LABEL,
     WordPressService,
 };

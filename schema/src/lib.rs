@@ -9,7 +9,9 @@
 pub mod resource;
 mod tenant_name;
 
-pub use tenant_name::{RESERVED_TENANT_NAMES, TenantName, TenantNameError};
+pub use tenant_name::{
+    BUCKET_PREFIX, OBJECT_PREFIX, RESERVED_TENANT_NAMES, TENANT_LABEL, TenantName, TenantNameError,
+};
 
 pub mod entity;
 pub mod migration;

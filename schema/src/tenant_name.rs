@@ -3,6 +3,14 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// The label every Swarm object of a tenant carries, with the tenant's name as its value: how
+/// the platform recognises its own objects.
+pub const TENANT_LABEL: &str = "swarmpress.tenant";
+/// What the names of a tenant's service, secrets, volume, database and user start with.
+pub const OBJECT_PREFIX: &str = "wp_";
+/// What the names of tenant buckets start with (bucket names allow no `_`).
+pub const BUCKET_PREFIX: &str = "wp-";
+
 /// Names a tenant may not take: they are hostnames the platform serves itself under the base
 /// domain, so a tenant holding one would capture the platform's own traffic.
 pub const RESERVED_TENANT_NAMES: &[&str] = &[
@@ -88,13 +96,43 @@ impl TenantName {
 
     /// The Swarm service: `wp_<slug>`.
     pub fn service_name(&self) -> String {
-        format!("wp_{}", self.0)
+        format!("{OBJECT_PREFIX}{}", self.0)
+    }
+
+    /// A Swarm secret of the tenant: `wp_<slug>_<purpose>_<suffix>`. Secrets are immutable,
+    /// so every new value gets a new name; `suffix` is random, not derived from the value,
+    /// so the name says nothing about it.
+    pub fn secret_name(&self, purpose: &str, suffix: &str) -> String {
+        format!("{}_{purpose}_{suffix}", self.service_name())
+    }
+
+    /// The label filter that selects the tenant's Swarm objects: `swarmpress.tenant=<slug>`.
+    pub fn label_filter(&self) -> String {
+        format!("{TENANT_LABEL}={}", self.0)
+    }
+
+    /// The tenant of a service named by [`Self::service_name`].
+    pub fn from_service_name(name: &str) -> Option<Self> {
+        Self::parse(name.strip_prefix(OBJECT_PREFIX)?).ok()
+    }
+
+    /// The tenant of a database or user named by [`Self::database_name`]. Slugs never hold
+    /// `_`, so the mapping is one to one; the round trip rejects anything else.
+    pub fn from_database_name(name: &str) -> Option<Self> {
+        let tenant = Self::parse(name.strip_prefix(OBJECT_PREFIX)?.replace('_', "-")).ok()?;
+        (tenant.database_name() == name).then_some(tenant)
+    }
+
+    /// The tenant of a bucket named by [`Self::bucket_name`].
+    pub fn from_bucket_name(name: &str) -> Option<Self> {
+        let tenant = Self::parse(name.strip_prefix(BUCKET_PREFIX)?).ok()?;
+        (tenant.bucket_name() == name).then_some(tenant)
     }
 
     /// The MariaDB database: `wp_<slug>` with `-` as `_`, because `-` is not allowed in an
     /// unquoted SQL identifier. The mapping is injective since slugs never contain `_`.
     pub fn database_name(&self) -> String {
-        format!("wp_{}", self.0.replace('-', "_"))
+        format!("{OBJECT_PREFIX}{}", self.0.replace('-', "_"))
     }
 
     /// The MariaDB user, which is granted only [`Self::database_name`]; the same string.
@@ -104,12 +142,12 @@ impl TenantName {
 
     /// The S3 bucket: `wp-<slug>` (bucket names allow no `_`).
     pub fn bucket_name(&self) -> String {
-        format!("wp-{}", self.0)
+        format!("{BUCKET_PREFIX}{}", self.0)
     }
 
     /// The Docker volume holding `wp-content`: `wp_<slug>_content`.
     pub fn volume_name(&self) -> String {
-        format!("wp_{}_content", self.0)
+        format!("{OBJECT_PREFIX}{}_content", self.0)
     }
 
     /// The routed hostname: `<slug>.<base_domain>`.
@@ -223,6 +261,53 @@ mod openapi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn name(slug: &str) -> TenantName {
+        TenantName::parse(slug).unwrap()
+    }
+
+    #[test]
+    fn derived_names_parse_back_to_their_tenant_and_nothing_else_does() {
+        let acme = name("acme-blog");
+        assert_eq!(
+            TenantName::from_database_name(&acme.database_name()),
+            Some(acme.clone())
+        );
+        assert_eq!(
+            TenantName::from_bucket_name(&acme.bucket_name()),
+            Some(acme.clone())
+        );
+        assert_eq!(
+            TenantName::from_service_name(&acme.service_name()),
+            Some(acme.clone())
+        );
+        assert_eq!(
+            TenantName::from_database_name("wp_acme"),
+            Some(name("acme"))
+        );
+        for not_ours in [
+            "wp_",
+            "wp_Acme",
+            "wp_acme__blog",
+            "wp_acme_",
+            "wp_1abc",
+            "wp_ab",
+            "wp_swarmpress",
+            "swarmpress",
+            "wp-acme",
+            "mysql",
+        ] {
+            assert_eq!(TenantName::from_database_name(not_ours), None, "{not_ours}");
+        }
+        for not_ours in ["wp-", "wp-Acme", "wp_acme", "wp-acme--x", "acme", "wp-api"] {
+            assert_eq!(TenantName::from_bucket_name(not_ours), None, "{not_ours}");
+        }
+        assert_eq!(
+            acme.secret_name("db", "0a1b2c3d"),
+            "wp_acme-blog_db_0a1b2c3d"
+        );
+        assert_eq!(acme.label_filter(), "swarmpress.tenant=acme-blog");
+    }
 
     #[test]
     fn accepts_valid_names() {

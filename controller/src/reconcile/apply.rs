@@ -13,9 +13,9 @@ use super::secrets::{TenantSecrets, ensure_admin, ensure_database};
 use super::service::{self, Outcome};
 use super::status::{self, Ending};
 use super::{Context, ReconcileError, report};
-use crate::observe::Snapshot;
+use crate::adapters::swarm::{SecretRef, SwarmError};
 use crate::store::TenantStore;
-use crate::swarm::{SecretRef, SwarmError};
+use crate::views::snapshot::Snapshot;
 
 pub async fn run<S: TenantStore>(
     tenant: &Tenant,

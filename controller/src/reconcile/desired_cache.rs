@@ -14,16 +14,8 @@ use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{Tenant, TenantSpec};
 use uuid::Uuid;
 
-use super::service::Desired;
-use crate::swarm::SecretRef;
-
-/// The parts of a [`Desired`] that decide whether the running service is current.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Summary {
-    pub hash: String,
-    pub restart_token: String,
-    pub replicas: u32,
-}
+use super::service::{Desired, Summary};
+use crate::adapters::swarm::SecretRef;
 
 struct Entry {
     uid: Uuid,
@@ -86,7 +78,7 @@ mod tests {
     use swarmpress_schema::resource::{AdminSpec, Resources, TenantState};
 
     use super::*;
-    use crate::memory_store::MemoryStore;
+    use crate::store::memory::MemoryStore;
 
     fn tenant(name: &str) -> Tenant {
         let spec = TenantSpec {

@@ -7,7 +7,6 @@
 use swarmpress_schema::resource::{EventType, Phase, Tenant};
 
 use super::events::EventReason;
-use super::names::tenant_filter;
 use super::{Action, Context, ReconcileError, report};
 use crate::store::TenantStore;
 
@@ -35,7 +34,7 @@ pub async fn run<S: TenantStore>(
 
     for secret in ctx
         .swarm
-        .list_secrets_labelled(&tenant_filter(name))
+        .list_secrets_labelled(&name.label_filter())
         .await?
     {
         let (Some(id), Some(secret_name)) = (secret.id, secret.spec.and_then(|s| s.name)) else {

@@ -12,6 +12,7 @@ pub mod events;
 mod facts;
 mod finalize;
 pub mod names;
+pub mod password;
 mod report;
 mod secrets;
 mod service;
@@ -25,13 +26,13 @@ use std::time::Duration;
 use swarmpress_schema::resource::Tenant;
 use tracing::Instrument as _;
 
-use crate::mariadb::{MariaDbError, TenantDatabases};
-use crate::metrics::Metrics;
-use crate::observe::Observer;
-use crate::password::PasswordError;
-use crate::s3::{BucketError, TenantBuckets};
+use crate::adapters::mariadb::{MariaDbError, TenantDatabases};
+use crate::adapters::s3::{BucketError, TenantBuckets};
+use crate::adapters::swarm::{ServiceSpecError, SwarmClient, SwarmError};
+use crate::reconcile::password::PasswordError;
 use crate::store::TenantStore;
-use crate::swarm::{ServiceSpecError, SwarmClient, SwarmError};
+use crate::telemetry::metrics::Metrics;
+use crate::views::snapshot::Observer;
 
 /// What the reconciler needs, shared by every worker.
 pub struct Context<S> {
@@ -50,7 +51,7 @@ pub struct Context<S> {
     /// Each tenant's desired service, as last built (see [`desired_cache`]).
     pub desired: desired_cache::DesiredCache,
     /// Tenants held back by an unreachable MariaDB, woken when it answers again.
-    pub database_recovery: crate::recovery::DatabaseRecovery,
+    pub database_recovery: crate::runtime::recovery::DatabaseRecovery,
     /// Platform-wide settings that shape every tenant.
     pub settings: Settings,
 }

@@ -11,14 +11,12 @@ use bollard::models::Secret;
 use swarmpress_schema::resource::{EventType, Tenant};
 
 use super::events::EventReason;
-use super::names::{
-    PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels, secret_name, short_hash,
-};
+use super::names::{PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels, short_hash};
 use super::{Context, ReconcileError};
-use crate::mariadb::{DatabaseView, MariaDbError};
-use crate::password::GeneratedPassword;
+use crate::adapters::mariadb::{DatabaseView, MariaDbError};
+use crate::adapters::swarm::SecretRef;
+use crate::reconcile::password::GeneratedPassword;
 use crate::store::TenantStore;
-use crate::swarm::SecretRef;
 
 /// The tenant's secrets as the observer's snapshot (one secret list for every tenant) showed
 /// them at the start of the reconcile.
@@ -112,7 +110,7 @@ pub async fn ensure_database<S: TenantStore>(
     let secret = ctx
         .swarm
         .ensure_secret(
-            &secret_name(name, PURPOSE_DB, &random_suffix()?),
+            &name.secret_name(PURPOSE_DB, &random_suffix()?),
             secret_labels(name, PURPOSE_DB),
             password.expose().as_bytes(),
         )
@@ -173,7 +171,7 @@ pub async fn ensure_admin<S: TenantStore>(
     let secret = ctx
         .swarm
         .ensure_secret(
-            &secret_name(name, PURPOSE_ADMIN, &random_suffix()?),
+            &name.secret_name(PURPOSE_ADMIN, &random_suffix()?),
             secret_labels(name, PURPOSE_ADMIN),
             password.as_bytes(),
         )

@@ -4,11 +4,10 @@
 use bollard::models::ServiceSpec;
 use swarmpress_schema::resource::{Tenant, TenantState};
 
-use super::desired_cache::Summary;
 use super::names::short_hash;
 use super::{Context, ReconcileError};
-use crate::observe::ServiceView;
-use crate::swarm::{SecretRef, WordPressService};
+use crate::adapters::swarm::{SecretRef, WordPressService};
+use crate::views::snapshot::ServiceView;
 
 /// The service as the spec wants it, without `ForceUpdate` (which depends on the running
 /// service), and its hash.
@@ -80,6 +79,14 @@ pub fn desired<S>(
         restart_token,
         replicas,
     })
+}
+
+/// The parts of a [`Desired`] that decide whether the running service is current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub hash: String,
+    pub restart_token: String,
+    pub replicas: u32,
 }
 
 impl Desired {

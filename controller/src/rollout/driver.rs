@@ -17,7 +17,7 @@ use super::RolloutError;
 use super::health::{self, Prober, Verdict};
 use super::metrics::RolloutMetrics;
 use super::plan::plan;
-use crate::swarm::SwarmClient;
+use crate::adapters::swarm::SwarmClient;
 
 /// Reason of an item whose stopped tenant got the image without being started.
 pub const STOPPED_REASON: &str = "stopped; image updated";

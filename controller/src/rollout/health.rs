@@ -10,7 +10,7 @@ use bollard::query_parameters::ListTasksOptionsBuilder;
 use chrono::{DateTime, Utc};
 use swarmpress_schema::resource::{ConditionType, Tenant};
 
-use crate::swarm::{SwarmClient, SwarmError};
+use crate::adapters::swarm::{SwarmClient, SwarmError};
 
 /// What one look at an updating tenant found.
 #[derive(Debug, Clone, PartialEq, Eq)]

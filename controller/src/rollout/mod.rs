@@ -30,8 +30,8 @@ pub use driver::Driver;
 pub use health::Prober;
 pub use metrics::RolloutMetrics;
 
-use crate::leader::LeaderTask;
-use crate::swarm::SwarmError;
+use crate::adapters::swarm::SwarmError;
+use crate::runtime::leader::LeaderTask;
 
 /// Where the controller reaches Traefik inside the stack (both are on the backend network).
 pub const DEFAULT_EDGE_URL: &str = "http://traefik:80";

@@ -59,7 +59,7 @@ mod tests {
         AdminSpec, Resources, RolloutSelector, TenantSpec, TenantState,
     };
 
-    use crate::memory_store::MemoryStore;
+    use crate::store::memory::MemoryStore;
 
     use super::*;
 

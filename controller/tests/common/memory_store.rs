@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use swarmpress_schema::resource::{AdminSpec, Resources, TenantSpec, TenantState};
 
-pub use swarmpress_controller::memory_store::{MemoryStore, MissingTenant as MemoryError};
+pub use swarmpress_controller::store::memory::{MemoryStore, MissingTenant as MemoryError};
 
 pub fn spec(title: &str) -> TenantSpec {
     TenantSpec {

@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use swarmpress_controller::TenantDatabases;
-use swarmpress_controller::s3::{S3Config, TenantBuckets};
-use swarmpress_controller::swarm::SwarmClient;
+use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
+use swarmpress_controller::adapters::swarm::SwarmClient;
 use swarmpress_schema::TenantName;
 
 pub const MARIADB_ADDR: &str = "127.0.0.1:3306";
@@ -191,7 +191,7 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
     adjust: impl FnOnce(&mut swarmpress_controller::reconcile::Settings),
 ) -> std::sync::Arc<swarmpress_controller::reconcile::Context<S>> {
     use swarmpress_controller::reconcile::{Context, Settings};
-    let metrics = swarmpress_controller::metrics::Metrics::new().unwrap();
+    let metrics = swarmpress_controller::telemetry::metrics::Metrics::new().unwrap();
     let swarm = platform
         .swarm
         .clone()
@@ -203,8 +203,8 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         db_host_for_tenants: "mariadb".to_owned(),
         default_image: std::env::var("SWARMPRESS_WORDPRESS_IMAGE")
             .unwrap_or_else(|_| "swarmpress/wordpress:latest".to_owned()),
-        network_edge: swarmpress_controller::swarm::EDGE_NETWORK.to_owned(),
-        network_backend: swarmpress_controller::swarm::BACKEND_NETWORK.to_owned(),
+        network_edge: swarmpress_controller::adapters::swarm::EDGE_NETWORK.to_owned(),
+        network_backend: swarmpress_controller::adapters::swarm::BACKEND_NETWORK.to_owned(),
         resync: Duration::from_secs(30),
         converging_requeue: Duration::from_secs(2),
         service_gone_timeout: Duration::from_secs(60),
@@ -214,7 +214,7 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         store,
         databases: platform.databases.clone(),
         buckets: platform.buckets.clone(),
-        observer: swarmpress_controller::observe::Observer::new(
+        observer: swarmpress_controller::views::snapshot::Observer::new(
             swarm.clone(),
             Duration::from_secs(1),
         ),

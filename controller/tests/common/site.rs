@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::query_parameters::ListTasksOptionsBuilder;
+use swarmpress_controller::adapters::swarm::SwarmClient;
 use swarmpress_controller::reconcile::{Context, reconcile};
-use swarmpress_controller::runner::RunSettings;
+use swarmpress_controller::runtime::runner::RunSettings;
 use swarmpress_controller::store::TenantStore;
-use swarmpress_controller::swarm::SwarmClient;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::Tenant;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bollard::models::TaskState;
 use bollard::query_parameters::ListTasksOptionsBuilder;
 use serde_json::{Value, json};
-use swarmpress_controller::swarm::SwarmClient;
+use swarmpress_controller::adapters::swarm::SwarmClient;
 use swarmpress_e2e::{Platform, random_lowercase};
 
 use super::api::{Api, wait_site};
@@ -32,7 +32,9 @@ async fn has_running_task(swarm: &SwarmClient, service: &str) -> Result<bool, Be
         .docker()
         .list_tasks(Some(options))
         .await
-        .map_err(|e| BenchError::from(swarmpress_controller::swarm::SwarmError::from(e)))?;
+        .map_err(|e| {
+            BenchError::from(swarmpress_controller::adapters::swarm::SwarmError::from(e))
+        })?;
     Ok(tasks
         .iter()
         .any(|t| t.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING)))

@@ -34,8 +34,8 @@ pub enum BenchError {
     Setup(String),
 }
 
-impl From<swarmpress_controller::swarm::SwarmError> for BenchError {
-    fn from(error: swarmpress_controller::swarm::SwarmError) -> Self {
+impl From<swarmpress_controller::adapters::swarm::SwarmError> for BenchError {
+    fn from(error: swarmpress_controller::adapters::swarm::SwarmError) -> Self {
         Self::E2e(error.into())
     }
 }

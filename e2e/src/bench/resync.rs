@@ -17,12 +17,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use swarmpress_controller::metrics::Metrics;
-use swarmpress_controller::observe::Observer;
+use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
+use swarmpress_controller::adapters::swarm::{
+    BACKEND_NETWORK, DOCKER_REQUESTS_METRIC, EDGE_NETWORK,
+};
 use swarmpress_controller::reconcile::{Context, Settings};
-use swarmpress_controller::runner::{RunSettings, run as run_controller};
-use swarmpress_controller::s3::{S3Config, TenantBuckets};
-use swarmpress_controller::swarm::{BACKEND_NETWORK, DOCKER_REQUESTS_METRIC, EDGE_NETWORK};
+use swarmpress_controller::runtime::runner::{RunSettings, run as run_controller};
+use swarmpress_controller::telemetry::metrics::Metrics;
+use swarmpress_controller::views::snapshot::Observer;
 use swarmpress_e2e::{DEFAULT_STATE_DIR, Platform, random_lowercase};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{AdminSpec, Phase, Resources, TenantSpec, TenantState};
@@ -30,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::stats::{median, secs};
 use super::{BenchError, env_count};
-use swarmpress_controller::memory_store::MemoryStore as BenchStore;
+use swarmpress_controller::store::memory::MemoryStore as BenchStore;
 
 const NAME: &str = "noop_resync_cost";
 const TARGET_CPU_MS: f64 = 50.0;

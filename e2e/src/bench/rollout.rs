@@ -16,14 +16,14 @@ use std::time::{Duration, Instant};
 
 use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
-use swarmpress_controller::leader::{Elector, LeaseSettings};
-use swarmpress_controller::metrics::Metrics;
-use swarmpress_controller::observe::Observer;
+use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
+use swarmpress_controller::adapters::swarm::{BACKEND_NETWORK, EDGE_NETWORK};
 use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::rollout::{self, Driver, Prober, RolloutMetrics, RolloutSettings};
-use swarmpress_controller::runner::{RunSettings, reconcile_task};
-use swarmpress_controller::s3::{S3Config, TenantBuckets};
-use swarmpress_controller::swarm::{BACKEND_NETWORK, EDGE_NETWORK};
+use swarmpress_controller::runtime::leader::{Elector, LeaseSettings};
+use swarmpress_controller::runtime::runner::{RunSettings, reconcile_task};
+use swarmpress_controller::telemetry::metrics::Metrics;
+use swarmpress_controller::views::snapshot::Observer;
 use swarmpress_e2e::{Platform, random_lowercase};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{

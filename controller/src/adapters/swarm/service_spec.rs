@@ -18,7 +18,7 @@ use crate::digest::short_hash;
 
 pub const EDGE_NETWORK: &str = "swarmpress_edge";
 pub const BACKEND_NETWORK: &str = "swarmpress_backend";
-pub const TENANT_LABEL: &str = "swarmpress.tenant";
+pub use swarmpress_schema::TENANT_LABEL;
 pub const SPEC_HASH_LABEL: &str = "swarmpress.spec-hash";
 /// Label with the hash of `restartedAt` and `rebuildNonce` the service was last forced with.
 pub const RESTART_TOKEN_LABEL: &str = "swarmpress.restart-token";

@@ -2,7 +2,10 @@
 //!
 //! The reconcile loop is written against this trait rather than a concrete store so that the
 //! loop does not depend on how the store keeps its rows; `swarmpress-schema`'s `Store`
-//! implements it (see `store_adapter`), and tests can use an in-memory one.
+//! implements it (`schema`), and tests and benchmarks use an in-memory one (`memory`).
+
+pub mod memory;
+pub mod schema;
 
 use std::future::Future;
 use std::time::Duration;

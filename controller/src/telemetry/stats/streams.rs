@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::sample;
 use super::state::StatsState;
-use crate::swarm::TENANT_LABEL;
+use crate::adapters::swarm::TENANT_LABEL;
 
 /// A running tenant container.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use poem::{EndpointExt as _, Response, Route, Server, get, handler};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::metrics::Metrics;
+use crate::telemetry::metrics::Metrics;
 
 /// The default listen address: every interface, so Prometheus reaches it over the backend
 /// network.

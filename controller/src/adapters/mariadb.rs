@@ -16,8 +16,8 @@ use sea_orm::{
 };
 use swarmpress_schema::TenantName;
 
-use crate::password::GeneratedPassword;
-use crate::view_cache::{RETRY_AFTER_FAILURE, ViewCache};
+use crate::reconcile::password::GeneratedPassword;
+use crate::views::cache::{RETRY_AFTER_FAILURE, ViewCache};
 
 /// How long a bulk view of tenant databases, users and grants is trusted: a reconcile within
 /// this long of the last listing makes no MariaDB round trip for a tenant the view shows

@@ -159,7 +159,7 @@ mod tests {
     use prometheus::{Encoder as _, Registry, TextEncoder};
 
     use super::*;
-    use crate::stats::sample::ContainerSample;
+    use crate::telemetry::stats::sample::ContainerSample;
 
     #[test]
     fn exports_one_labelled_series_per_tenant_that_prometheus_parse_reads() {

@@ -12,12 +12,12 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep};
 use tokio_util::sync::CancellationToken;
 
-use crate::leader::{Elector, LeaderTask, LeaseSettings};
-use crate::queue::WorkQueue;
+use crate::adapters::swarm::TENANT_LABEL;
 use crate::reconcile::{Action, Context, error_policy, reconcile};
-use crate::recovery::Probed;
+use crate::runtime::leader::{Elector, LeaderTask, LeaseSettings};
+use crate::runtime::queue::WorkQueue;
+use crate::runtime::recovery::Probed;
 use crate::store::{Changed, TenantStore};
-use crate::swarm::TENANT_LABEL;
 
 /// How the reconciler runs; `holder` and `lease_ttl` are only read by [`run`], which
 /// competes for the lease itself.
@@ -324,7 +324,7 @@ pub fn tenant_of_event(attributes: &HashMap<String, String>) -> Option<TenantNam
     let service = attributes
         .get("com.docker.swarm.service.name")
         .or_else(|| attributes.get("name"))?;
-    TenantName::parse(service.strip_prefix("wp_")?).ok()
+    TenantName::from_service_name(service)
 }
 
 /// Trigger 3: every tenant, periodically. Also refreshes the per-phase gauge.

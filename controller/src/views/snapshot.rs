@@ -20,8 +20,8 @@ use swarmpress_schema::TenantName;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-pub use crate::swarm::RESTART_TOKEN_LABEL;
-use crate::swarm::{SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL};
+pub use crate::adapters::swarm::RESTART_TOKEN_LABEL;
+use crate::adapters::swarm::{SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL};
 
 /// What the controller needs to know about one tenant's service.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use bollard::query_parameters::ListVolumesOptionsBuilder;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 use swarmpress_schema::TenantName;
 
-use crate::swarm::TENANT_LABEL;
+use crate::adapters::swarm::TENANT_LABEL;
 
 /// How often storage is measured.
 pub const MEASURE_EVERY: Duration = Duration::from_secs(120);
@@ -22,15 +22,6 @@ pub enum StorageError {
     Docker(#[from] bollard::errors::Error),
     #[error("MariaDB: {0}")]
     Database(#[from] sea_orm::DbErr),
-}
-
-/// The tenant of a database named by [`TenantName::database_name`] (`wp_` + slug with `-`
-/// as `_`; slugs never hold `_`, so the mapping inverts).
-pub fn tenant_of_database(database: &str) -> Option<String> {
-    let slug = database.strip_prefix("wp_")?.replace('_', "-");
-    TenantName::parse(slug.as_str())
-        .ok()
-        .map(|name| name.as_str().to_owned())
 }
 
 /// Bytes of data and indexes of every tenant database, by tenant.
@@ -46,8 +37,8 @@ pub async fn database_sizes(db: &DatabaseConnection) -> Result<HashMap<String, f
     for row in rows {
         let name: String = row.try_get("", "name")?;
         let bytes: i64 = row.try_get("", "bytes")?;
-        if let Some(tenant) = tenant_of_database(&name) {
-            sizes.insert(tenant, bytes as f64);
+        if let Some(tenant) = TenantName::from_database_name(&name) {
+            sizes.insert(tenant.to_string(), bytes as f64);
         }
     }
     Ok(sizes)
@@ -108,16 +99,6 @@ fn tree_size(dir: &Path) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn maps_databases_back_to_tenants() {
-        assert_eq!(
-            tenant_of_database("wp_acme_blog").as_deref(),
-            Some("acme-blog")
-        );
-        assert_eq!(tenant_of_database("swarmpress"), None);
-        assert_eq!(tenant_of_database("wp_"), None);
-    }
 
     #[test]
     fn sizes_files_without_following_links() {

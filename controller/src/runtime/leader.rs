@@ -165,7 +165,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::memory_store::MemoryStore;
+    use crate::store::memory::MemoryStore;
 
     /// Counts the terms a task was started and stopped in.
     fn counting(started: &Arc<AtomicUsize>, stopped: &Arc<AtomicUsize>) -> LeaderTask {

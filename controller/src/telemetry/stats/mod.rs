@@ -23,14 +23,14 @@ use sea_orm::DatabaseConnection;
 use tokio::time::{MissedTickBehavior, interval, sleep};
 use tokio_util::sync::CancellationToken;
 
-use crate::leader::LeaderTask;
+use crate::runtime::leader::LeaderTask;
 pub use exposition::{
     CONTAINERS, CPU_LIMIT, CPU_PERCENT, CPU_SECONDS, DATABASE, MEMORY, MEMORY_LIMIT,
     MEMORY_PERCENT, RX, STREAMS, TX, TenantCollector, VOLUME,
 };
 pub use sample::{ContainerSample, read as read_sample};
 pub use state::{StatsState, TenantFigures};
-pub use storage::{StorageError, database_sizes, tenant_of_database, volume_sizes};
+pub use storage::{StorageError, database_sizes, volume_sizes};
 pub use streams::{RunningContainer, Streams, running_tenant_containers};
 
 /// What the collector needs.

@@ -21,10 +21,10 @@ use s3::{Bucket, BucketConfiguration, Region};
 use swarmpress_schema::TenantName;
 use tokio::time::Instant;
 
-use crate::view_cache::{RETRY_AFTER_FAILURE, ViewCache};
+use crate::views::cache::{RETRY_AFTER_FAILURE, ViewCache};
 
 /// Every tenant bucket is named `wp-<slug>`: [`TenantName::bucket_name`].
-pub const TENANT_BUCKET_PREFIX: &str = "wp-";
+pub use swarmpress_schema::BUCKET_PREFIX as TENANT_BUCKET_PREFIX;
 /// Written and deleted by [`TenantBuckets::ensure`] to prove the bucket takes writes.
 const PROBE_OBJECT: &str = ".swarmpress-probe";
 /// One S3 request may take this long; the work queue retries a failed reconcile.

@@ -1,0 +1,7 @@
+//! The controller's adapters to the platform: Swarm (secrets, volumes, services), MariaDB
+//! (tenant databases and users) and S3 (tenant buckets). Each operation is idempotent, so a
+//! step can be repeated after a crash.
+
+pub mod mariadb;
+pub mod s3;
+pub mod swarm;

@@ -1,0 +1,6 @@
+//! Bulk views of the world shared by every reconcile — the Swarm snapshot here, the MariaDB
+//! view and the bucket list beside their adapters — and the one cache type they are kept in
+//! (`get` and `invalidate`, listed at most once per maximum age).
+
+pub mod cache;
+pub mod snapshot;
