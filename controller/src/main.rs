@@ -150,7 +150,7 @@ async fn start() -> Result<(), String> {
 
 /// The rollout driver over the reconciler's store and Swarm client. It probes sites through
 /// Traefik at `SWARMPRESS_EDGE_PROBE_URL` (the stack's `traefik` service by default).
-fn rollout_driver(ctx: &Context<Store>, config: &Config) -> Result<rollout::Driver, String> {
+fn rollout_driver(ctx: &Context<Store>, config: &Config) -> Result<rollout::Driver<Store>, String> {
     let edge_url = std::env::var("SWARMPRESS_EDGE_PROBE_URL")
         .unwrap_or_else(|_| rollout::DEFAULT_EDGE_URL.to_owned());
     Ok(rollout::Driver {

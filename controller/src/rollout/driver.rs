@@ -11,12 +11,13 @@ use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
     MaintenanceWindow, Rollout, RolloutItem, RolloutItemState, RolloutState, Tenant, TenantState,
 };
-use swarmpress_schema::store::{Store, StoreError};
+use swarmpress_schema::store::StoreError;
 
 use super::RolloutError;
 use super::health::{self, Prober, Verdict};
 use super::metrics::RolloutMetrics;
 use super::plan::plan;
+use super::store::RolloutStore;
 use crate::adapters::swarm::SwarmClient;
 
 /// Reason of an item whose stopped tenant got the image without being started.
@@ -24,14 +25,14 @@ pub const STOPPED_REASON: &str = "stopped; image updated";
 /// Reason of an item whose tenant was deleted before or while it was updated.
 pub const DELETED_REASON: &str = "tenant deleted";
 
-pub struct Driver {
-    pub store: Store,
+pub struct Driver<S> {
+    pub store: S,
     pub swarm: SwarmClient,
     pub prober: Prober,
     pub metrics: RolloutMetrics,
 }
 
-impl Driver {
+impl<S: RolloutStore> Driver<S> {
     /// One pass over every unfinished rollout, oldest first, then the gauges. A rollout
     /// whose step fails is logged and retried on the next pass; the others go on.
     pub async fn tick(&self) -> Result<(), RolloutError> {
@@ -116,7 +117,7 @@ impl Driver {
     }
 
     async fn plan(&self, rollout: &Rollout) -> Result<usize, RolloutError> {
-        let tenants = self.store.list_tenants(None, None).await?;
+        let tenants = self.store.list_tenants().await?;
         let plans = self.store.active_plan_ids().await?;
         let items = plan(&rollout.spec, &tenants, &plans);
         self.store.add_rollout_items(rollout.id, &items).await?;

@@ -1,8 +1,8 @@
 //! Rollout metrics on the controller's `/metrics`.
 
+use super::store::RolloutStore;
 use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 use swarmpress_schema::resource::{RolloutItemState, RolloutState};
-use swarmpress_schema::store::Store;
 
 use super::RolloutError;
 
@@ -85,7 +85,7 @@ impl RolloutMetrics {
 
     /// Sets the gauges from the store, every state present (at 0 when none) so a series does
     /// not vanish when its count drops to nothing.
-    pub async fn refresh(&self, store: &Store) -> Result<(), RolloutError> {
+    pub async fn refresh(&self, store: &impl RolloutStore) -> Result<(), RolloutError> {
         let counts = store.rollout_counts().await?;
         for state in RolloutState::ALL.map(RolloutState::as_str) {
             self.rollouts

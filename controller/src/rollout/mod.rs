@@ -17,6 +17,7 @@ pub mod driver;
 pub mod health;
 pub mod metrics;
 pub mod plan;
+pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 pub use driver::Driver;
 pub use health::Prober;
 pub use metrics::RolloutMetrics;
+pub use store::RolloutStore;
 
 use crate::adapters::swarm::SwarmError;
 use crate::runtime::leader::LeaderTask;
@@ -55,14 +57,18 @@ pub struct RolloutSettings {
 /// The rollout driver as a leader task: a pass every tick for as long as the term lasts. A
 /// pass in flight when the term ends is dropped at once; the compare-and-swap writes and
 /// idempotent spec writes make whatever it had done safe to repeat by the next leader.
-pub fn driver_task(driver: Driver, settings: RolloutSettings) -> LeaderTask {
+pub fn driver_task<S: RolloutStore>(driver: Driver<S>, settings: RolloutSettings) -> LeaderTask {
     let driver = Arc::new(driver);
     LeaderTask::new("rollouts", move |token| {
         run(Arc::clone(&driver), settings.clone(), token)
     })
 }
 
-async fn run(driver: Arc<Driver>, settings: RolloutSettings, term: CancellationToken) {
+async fn run<S: RolloutStore>(
+    driver: Arc<Driver<S>>,
+    settings: RolloutSettings,
+    term: CancellationToken,
+) {
     let mut ticker = interval(settings.tick);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
