@@ -6,6 +6,7 @@
 //! message, so a database error's text never reaches a client.
 
 use std::time::Duration;
+use swarmpress_schema::error_chain::ErrorChain;
 
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
@@ -101,6 +102,11 @@ impl ApiError {
     /// Wraps an unexpected failure; its text goes to the log only.
     pub fn internal(error: impl std::fmt::Display) -> Self {
         Self::Internal(error.to_string())
+    }
+
+    /// Wraps an unexpected error with its whole source chain, for the log.
+    pub fn internal_error(context: &str, error: &(dyn std::error::Error + 'static)) -> Self {
+        Self::Internal(format!("{context}: {}", ErrorChain(error)))
     }
 
     pub fn status(&self) -> StatusCode {
@@ -348,7 +354,7 @@ impl From<StoreError> for ApiError {
                 "resourceVersion {requested} is too old (the oldest kept is {oldest}); \
                  list again and watch from the list's resourceVersion"
             )),
-            other => Self::internal(format!("store: {other}")),
+            other => Self::internal_error("store", &other),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! prints the OpenAPI document instead, for the portal's generated client.
 
 use std::process::ExitCode;
+use swarmpress_schema::error_chain::ErrorChain;
 
 use swarmpress_api::config::LogFormat;
 use swarmpress_api::{BoundServer, Config};
@@ -76,7 +77,7 @@ async fn main() -> ExitCode {
     let config = match Config::load() {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("swarmpress-api: {error}");
+            eprintln!("swarmpress-api: {}", ErrorChain(&error));
             return ExitCode::from(2);
         }
     };
@@ -93,7 +94,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "swarmpress-api stopped");
+            tracing::error!(error = %ErrorChain(&error), "swarmpress-api stopped");
             ExitCode::FAILURE
         }
     }

@@ -1,11 +1,22 @@
-//! The controller's configuration, from `SWARMPRESS_*` environment variables. Secrets are
-//! read from files named by `*_FILE` variables (Swarm secrets), never from the environment.
+//! The controller's configuration, in the API's style: an optional TOML file
+//! (`/etc/swarmpress/controller.toml`, or the file `SWARMPRESS_CONFIG_FILE` names), then
+//! `SWARMPRESS_*` environment variables. Secrets are read from files named by `*_FILE` settings
+//! (Swarm secrets), never from the environment, and held in [`SecretString`]s so `Debug` — and
+//! so any log line — never shows them.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
 use crate::adapters::s3::S3Config;
+
+/// Where the optional configuration file lives.
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/swarmpress/controller.toml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -13,23 +24,109 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name}: {message}")]
     Invalid { name: &'static str, message: String },
-    #[error("cannot read {name} file {path}: {source}")]
+    #[error("cannot read {name} file {path}")]
     File {
         name: &'static str,
         path: String,
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Figment(#[from] Box<figment::Error>),
 }
 
+/// The settings as written in the file or the environment, before secrets are read.
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawConfig {
+    database_user: String,
+    database_password_file: Option<PathBuf>,
+    database_host: String,
+    database_port: u16,
+    database_name: String,
+    mariadb_admin_user: String,
+    mariadb_admin_password_file: Option<PathBuf>,
+    /// MariaDB for tenant databases; the control-plane database's host and port by default.
+    mariadb_host: Option<String>,
+    mariadb_port: Option<u16>,
+    s3_endpoint: String,
+    s3_region: String,
+    s3_access_key_file: Option<PathBuf>,
+    s3_secret_key_file: Option<PathBuf>,
+    base_domain: String,
+    edge_port: u16,
+    /// Where the rollout driver reaches Traefik to probe sites.
+    edge_probe_url: String,
+    db_host_for_tenants: String,
+    wordpress_image: String,
+    controller_listen: String,
+    controller_workers: usize,
+    orphan_grace_seconds: u64,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            database_user: "swarmpress".to_owned(),
+            database_password_file: None,
+            database_host: "127.0.0.1".to_owned(),
+            database_port: 3306,
+            database_name: "swarmpress".to_owned(),
+            mariadb_admin_user: "root".to_owned(),
+            mariadb_admin_password_file: None,
+            mariadb_host: None,
+            mariadb_port: None,
+            s3_endpoint: "http://127.0.0.1:8333".to_owned(),
+            s3_region: "us-east-1".to_owned(),
+            s3_access_key_file: None,
+            s3_secret_key_file: None,
+            base_domain: "localhost".to_owned(),
+            edge_port: 8080,
+            edge_probe_url: crate::rollout::DEFAULT_EDGE_URL.to_owned(),
+            db_host_for_tenants: "mariadb".to_owned(),
+            wordpress_image: "swarmpress/wordpress:latest".to_owned(),
+            controller_listen: crate::telemetry::http::DEFAULT_LISTEN.to_owned(),
+            controller_workers: 4,
+            orphan_grace_seconds: 600,
+        }
+    }
+}
+
+/// Keys read from the environment, each as `SWARMPRESS_<KEY>`. Listing them keeps unrelated
+/// `SWARMPRESS_*` variables from being parsed as settings.
+const ENV_KEYS: &[&str] = &[
+    "database_user",
+    "database_password_file",
+    "database_host",
+    "database_port",
+    "database_name",
+    "mariadb_admin_user",
+    "mariadb_admin_password_file",
+    "mariadb_host",
+    "mariadb_port",
+    "s3_endpoint",
+    "s3_region",
+    "s3_access_key_file",
+    "s3_secret_key_file",
+    "base_domain",
+    "edge_port",
+    "edge_probe_url",
+    "db_host_for_tenants",
+    "wordpress_image",
+    "controller_listen",
+    "controller_workers",
+    "orphan_grace_seconds",
+];
+
 pub struct Config {
-    /// `mysql://…` of the control-plane database (the store).
-    pub store_url: String,
+    /// `mysql://…` of the control-plane database (the store), password included.
+    pub store_url: SecretString,
     /// `mysql://…` of MariaDB's administrative account for tenant databases.
-    pub mariadb_admin_url: String,
+    pub mariadb_admin_url: SecretString,
     pub s3: S3Config,
     pub base_domain: String,
     pub edge_port: u16,
+    pub edge_probe_url: String,
     pub db_host_for_tenants: String,
     pub default_image: String,
     pub listen: String,
@@ -38,100 +135,101 @@ pub struct Config {
     pub orphan_grace: Duration,
 }
 
-/// Written by hand: both URLs carry passwords.
+/// Written by hand: both URLs carry passwords (`SecretString` prints as redacted anyway).
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("store_url", &"<redacted>")
-            .field("mariadb_admin_url", &"<redacted>")
+            .field("store_url", &self.store_url)
+            .field("mariadb_admin_url", &self.mariadb_admin_url)
             .field("s3", &self.s3)
             .field("base_domain", &self.base_domain)
             .field("edge_port", &self.edge_port)
+            .field("edge_probe_url", &self.edge_probe_url)
             .field("db_host_for_tenants", &self.db_host_for_tenants)
             .field("default_image", &self.default_image)
             .field("listen", &self.listen)
             .field("workers", &self.workers)
             .field("orphan_grace", &self.orphan_grace)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|key| std::env::var(key).ok())
+    /// Reads [`DEFAULT_CONFIG_FILE`] (or the file named by `SWARMPRESS_CONFIG_FILE`) when it
+    /// exists, then the environment, then the secret files.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("SWARMPRESS_CONFIG_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        Self::from_figment(
+            Figment::new()
+                .merge(Toml::file(&file))
+                .merge(Env::prefixed("SWARMPRESS_").only(ENV_KEYS)),
+        )
     }
 
-    /// Reads the settings through `lookup` (the environment, or a map in tests).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |key: &str, default: &str| lookup(key).unwrap_or_else(|| default.to_owned());
-        let secret = |name: &'static str| -> Result<String, ConfigError> {
-            let path = lookup(name).ok_or(ConfigError::Missing(name))?;
-            read_secret(name, Path::new(&path))
+    /// Resolves the settings `figment` holds (tests give it a TOML string).
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let raw: RawConfig = figment.extract().map_err(Box::new)?;
+        let secret = |name: &'static str, path: &Option<PathBuf>| match path {
+            Some(path) => read_secret(name, path),
+            None => Err(ConfigError::Missing(name)),
         };
-        let number = |name: &'static str, default: &str| -> Result<u64, ConfigError> {
-            get(name, default)
-                .parse()
-                .map_err(|error: std::num::ParseIntError| ConfigError::Invalid {
-                    name,
-                    message: error.to_string(),
-                })
-        };
-
+        let database_password = secret(
+            "SWARMPRESS_DATABASE_PASSWORD_FILE",
+            &raw.database_password_file,
+        )?;
+        let admin_password = secret(
+            "SWARMPRESS_MARIADB_ADMIN_PASSWORD_FILE",
+            &raw.mariadb_admin_password_file,
+        )?;
         let store_url = mysql_url(
-            &get("SWARMPRESS_DATABASE_USER", "swarmpress"),
-            &secret("SWARMPRESS_DATABASE_PASSWORD_FILE")?,
-            &get("SWARMPRESS_DATABASE_HOST", "127.0.0.1"),
-            &get("SWARMPRESS_DATABASE_PORT", "3306"),
-            &get("SWARMPRESS_DATABASE_NAME", "swarmpress"),
+            &raw.database_user,
+            &database_password,
+            &raw.database_host,
+            raw.database_port,
+            &raw.database_name,
         );
         let mariadb_admin_url = mysql_url(
-            &get("SWARMPRESS_MARIADB_ADMIN_USER", "root"),
-            &secret("SWARMPRESS_MARIADB_ADMIN_PASSWORD_FILE")?,
-            &get(
-                "SWARMPRESS_MARIADB_HOST",
-                &get("SWARMPRESS_DATABASE_HOST", "127.0.0.1"),
-            ),
-            &get(
-                "SWARMPRESS_MARIADB_PORT",
-                &get("SWARMPRESS_DATABASE_PORT", "3306"),
-            ),
+            &raw.mariadb_admin_user,
+            &admin_password,
+            raw.mariadb_host.as_deref().unwrap_or(&raw.database_host),
+            raw.mariadb_port.unwrap_or(raw.database_port),
             "",
         );
-        let edge_port = u16::try_from(number("SWARMPRESS_EDGE_PORT", "8080")?).map_err(|_| {
-            ConfigError::Invalid {
+        if raw.edge_port == 0 {
+            return Err(ConfigError::Invalid {
                 name: "SWARMPRESS_EDGE_PORT",
                 message: "not a port".to_owned(),
-            }
-        })?;
+            });
+        }
         Ok(Self {
             store_url,
             mariadb_admin_url,
             s3: S3Config {
-                endpoint: get("SWARMPRESS_S3_ENDPOINT", "http://127.0.0.1:8333"),
-                region: get("SWARMPRESS_S3_REGION", "us-east-1"),
-                access_key: secret("SWARMPRESS_S3_ACCESS_KEY_FILE")?,
-                secret_key: secret("SWARMPRESS_S3_SECRET_KEY_FILE")?,
+                endpoint: raw.s3_endpoint,
+                region: raw.s3_region,
+                access_key: secret("SWARMPRESS_S3_ACCESS_KEY_FILE", &raw.s3_access_key_file)?
+                    .expose_secret()
+                    .to_owned(),
+                secret_key: secret("SWARMPRESS_S3_SECRET_KEY_FILE", &raw.s3_secret_key_file)?,
             },
-            base_domain: get("SWARMPRESS_BASE_DOMAIN", "localhost"),
-            edge_port,
-            db_host_for_tenants: get("SWARMPRESS_DB_HOST_FOR_TENANTS", "mariadb"),
-            default_image: get("SWARMPRESS_WORDPRESS_IMAGE", "swarmpress/wordpress:latest"),
-            listen: get(
-                "SWARMPRESS_CONTROLLER_LISTEN",
-                crate::telemetry::http::DEFAULT_LISTEN,
-            ),
-            workers: usize::try_from(number("SWARMPRESS_CONTROLLER_WORKERS", "4")?)
-                .unwrap_or(4)
-                .max(1),
-            orphan_grace: Duration::from_secs(number("SWARMPRESS_ORPHAN_GRACE_SECONDS", "600")?),
+            base_domain: raw.base_domain,
+            edge_port: raw.edge_port,
+            edge_probe_url: raw.edge_probe_url,
+            db_host_for_tenants: raw.db_host_for_tenants,
+            default_image: raw.wordpress_image,
+            listen: raw.controller_listen,
+            workers: raw.controller_workers.max(1),
+            orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
         })
     }
 }
 
 /// The file's content without the trailing newline that `echo` and editors add.
-fn read_secret(name: &'static str, path: &Path) -> Result<String, ConfigError> {
+fn read_secret(name: &'static str, path: &Path) -> Result<SecretString, ConfigError> {
     std::fs::read_to_string(path)
-        .map(|text| text.trim_end_matches(['\n', '\r']).to_owned())
+        .map(|text| SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned()))
         .map_err(|source| ConfigError::File {
             name,
             path: path.display().to_string(),
@@ -139,12 +237,18 @@ fn read_secret(name: &'static str, path: &Path) -> Result<String, ConfigError> {
         })
 }
 
-fn mysql_url(user: &str, password: &str, host: &str, port: &str, database: &str) -> String {
-    format!(
+fn mysql_url(
+    user: &str,
+    password: &SecretString,
+    host: &str,
+    port: u16,
+    database: &str,
+) -> SecretString {
+    SecretString::from(format!(
         "mysql://{}:{}@{host}:{port}/{database}",
         percent_encode(user),
-        percent_encode(password)
-    )
+        percent_encode(password.expose_secret())
+    ))
 }
 
 fn percent_encode(value: &str) -> String {
@@ -163,7 +267,10 @@ fn percent_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+
+    fn figment(toml: &str) -> Figment {
+        Figment::new().merge(Toml::string(toml))
+    }
 
     #[test]
     fn reads_secrets_from_files_and_applies_defaults() {
@@ -174,45 +281,55 @@ mod tests {
             std::fs::write(&path, content).unwrap();
             path.display().to_string()
         };
-        let env = HashMap::from([
-            ("SWARMPRESS_DATABASE_PASSWORD_FILE", file("db", "p@ss\n")),
-            (
-                "SWARMPRESS_MARIADB_ADMIN_PASSWORD_FILE",
-                file("root", "rootpw"),
-            ),
-            ("SWARMPRESS_S3_ACCESS_KEY_FILE", file("ak", "AK\n")),
-            ("SWARMPRESS_S3_SECRET_KEY_FILE", file("sk", "SK")),
-            ("SWARMPRESS_DATABASE_HOST", "mariadb".to_owned()),
-            ("SWARMPRESS_EDGE_PORT", "8081".to_owned()),
-        ]);
-        let config = Config::from_lookup(|key| env.get(key).cloned()).unwrap();
+        let toml = format!(
+            "database_password_file = {:?}\n\
+             mariadb_admin_password_file = {:?}\n\
+             s3_access_key_file = {:?}\n\
+             s3_secret_key_file = {:?}\n\
+             database_host = \"mariadb\"\n\
+             edge_port = 8081\n",
+            file("db", "p@ss\n"),
+            file("root", "rootpw"),
+            file("ak", "AK\n"),
+            file("sk", "SK"),
+        );
+        let config = Config::from_figment(figment(&toml)).unwrap();
         assert_eq!(
-            config.store_url,
+            config.store_url.expose_secret(),
             "mysql://swarmpress:p%40ss@mariadb:3306/swarmpress"
         );
         assert_eq!(
-            config.mariadb_admin_url,
+            config.mariadb_admin_url.expose_secret(),
             "mysql://root:rootpw@mariadb:3306/"
         );
         assert_eq!(config.s3.access_key, "AK");
-        assert_eq!(config.s3.secret_key, "SK");
+        assert_eq!(config.s3.secret_key.expose_secret(), "SK");
         assert_eq!(config.edge_port, 8081);
+        assert_eq!(config.edge_probe_url, "http://traefik:80");
         assert_eq!(config.db_host_for_tenants, "mariadb");
         assert_eq!(config.listen, "0.0.0.0:9100");
         assert_eq!(config.orphan_grace, Duration::from_secs(600));
         let printed = format!("{config:?}");
-        assert!(
-            !printed.contains("p%40ss") && !printed.contains("rootpw") && !printed.contains("SK\"")
-        );
+        for secret in ["p%40ss", "rootpw", "\"SK\""] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_missing_secret_file_is_an_error() {
-        let error = Config::from_lookup(|_| None).err().unwrap();
+        let error = Config::from_figment(figment("")).err().unwrap();
         assert!(matches!(
             error,
             ConfigError::Missing("SWARMPRESS_DATABASE_PASSWORD_FILE")
         ));
+    }
+
+    #[test]
+    fn a_malformed_setting_names_its_key() {
+        let error = Config::from_figment(figment("edge_port = \"eighty\""))
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("edge_port"), "{error}");
     }
 }

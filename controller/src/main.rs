@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::ExposeSecret as _;
 use swarmpress_controller::TenantDatabases;
 use swarmpress_controller::adapters::s3::TenantBuckets;
 use swarmpress_controller::adapters::swarm::{BACKEND_NETWORK, EDGE_NETWORK, SwarmClient};
@@ -19,6 +20,7 @@ use swarmpress_controller::telemetry::http;
 use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::telemetry::stats::{Collector, StatsState};
 use swarmpress_controller::views::snapshot::Observer;
+use swarmpress_schema::error_chain::ErrorChain;
 use swarmpress_schema::store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -45,26 +47,26 @@ async fn main() -> ExitCode {
 }
 
 async fn start() -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| format!("configuration: {e}"))?;
+    let config = Config::load().map_err(|e| format!("configuration: {}", ErrorChain(&e)))?;
     tracing::info!(?config, "starting");
-    let store = Store::connect(&config.store_url)
+    let store = Store::connect(config.store_url.expose_secret())
         .await
-        .map_err(|e| format!("store: {e}"))?;
+        .map_err(|e| format!("store: {}", ErrorChain(&e)))?;
     store
         .migrate()
         .await
-        .map_err(|e| format!("migrations: {e}"))?;
-    let databases = TenantDatabases::connect(&config.mariadb_admin_url)
+        .map_err(|e| format!("migrations: {}", ErrorChain(&e)))?;
+    let databases = TenantDatabases::connect(config.mariadb_admin_url.expose_secret())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ErrorChain(&e).to_string())?;
     let swarm = SwarmClient::connect_local()
         .await
-        .map_err(|e| format!("Docker: {e}"))?;
-    let metrics = Metrics::new().map_err(|e| e.to_string())?;
+        .map_err(|e| format!("Docker: {}", ErrorChain(&e)))?;
+    let metrics = Metrics::new().map_err(|e| ErrorChain(&e).to_string())?;
     // What each resync costs the engine is visible on /metrics.
     let swarm = swarm
         .counting_requests(metrics.registry())
-        .map_err(|e| format!("Docker request metric: {e}"))?;
+        .map_err(|e| format!("Docker request metric: {}", ErrorChain(&e)))?;
     let collector = Collector {
         docker: swarm.docker().clone(),
         database: databases.connection().clone(),
@@ -72,7 +74,7 @@ async fn start() -> Result<(), String> {
     };
     collector
         .register(metrics.registry())
-        .map_err(|e| format!("per-tenant metrics: {e}"))?;
+        .map_err(|e| format!("per-tenant metrics: {}", ErrorChain(&e)))?;
     let ctx = Arc::new(Context {
         store,
         databases,
@@ -98,7 +100,7 @@ async fn start() -> Result<(), String> {
     let shutdown = CancellationToken::new();
     let (listener, addr) = http::bind(&config.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        .map_err(|e| format!("cannot listen on {}: {}", config.listen, ErrorChain(&e)))?;
     tracing::info!(%addr, "serving /metrics and /healthz");
     let server = tokio::spawn(http::serve(listener, metrics, shutdown.clone()));
 
@@ -141,25 +143,29 @@ async fn start() -> Result<(), String> {
     wait_for_signal().await;
     tracing::info!("stopping");
     shutdown.cancel();
-    leader.await.map_err(|e| format!("leader tasks: {e}"))?;
+    leader
+        .await
+        .map_err(|e| format!("leader tasks: {}", ErrorChain(&e)))?;
     server
         .await
-        .map_err(|e| format!("HTTP server: {e}"))?
-        .map_err(|e| format!("HTTP server: {e}"))
+        .map_err(|e| format!("HTTP server: {}", ErrorChain(&e)))?
+        .map_err(|e| format!("HTTP server: {}", ErrorChain(&e)))
 }
 
 /// The rollout driver over the reconciler's store and Swarm client. It probes sites through
-/// Traefik at `SWARMPRESS_EDGE_PROBE_URL` (the stack's `traefik` service by default).
+/// Traefik at the configured `edge_probe_url` (the stack's `traefik` service by default).
 fn rollout_driver(ctx: &Context<Store>, config: &Config) -> Result<rollout::Driver<Store>, String> {
-    let edge_url = std::env::var("SWARMPRESS_EDGE_PROBE_URL")
-        .unwrap_or_else(|_| rollout::DEFAULT_EDGE_URL.to_owned());
     Ok(rollout::Driver {
         store: ctx.store.clone(),
         swarm: ctx.swarm.clone(),
-        prober: rollout::Prober::new(&edge_url, &config.base_domain, config.edge_port)
-            .map_err(|e| format!("rollout probe client: {e}"))?,
+        prober: rollout::Prober::new(
+            &config.edge_probe_url,
+            &config.base_domain,
+            config.edge_port,
+        )
+        .map_err(|e| format!("rollout probe client: {}", ErrorChain(&e)))?,
         metrics: rollout::RolloutMetrics::register(ctx.metrics.registry())
-            .map_err(|e| format!("rollout metrics: {e}"))?,
+            .map_err(|e| format!("rollout metrics: {}", ErrorChain(&e)))?,
     })
 }
 

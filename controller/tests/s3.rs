@@ -6,6 +6,7 @@ use futures_util::TryStreamExt as _;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
+use secrecy::ExposeSecret as _;
 use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
 use swarmpress_schema::TenantName;
 
@@ -16,7 +17,7 @@ fn objects(config: &S3Config, tenant: &TenantName) -> impl ObjectStore {
         .with_region(&config.region)
         .with_bucket_name(tenant.bucket_name())
         .with_access_key_id(&config.access_key)
-        .with_secret_access_key(&config.secret_key)
+        .with_secret_access_key(config.secret_key.expose_secret())
         .with_allow_http(true)
         .build()
         .unwrap()
@@ -87,7 +88,7 @@ async fn a_wrong_key_is_an_error_not_a_missing_bucket() {
         return;
     };
     let mut config = platform.s3.clone();
-    config.secret_key = "not-the-secret-key".to_owned();
+    config.secret_key = "not-the-secret-key".to_owned().into();
     let buckets = TenantBuckets::new(config);
     let tenant = common::unique_tenant("its3bad");
     assert!(buckets.exists(&tenant).await.is_err());

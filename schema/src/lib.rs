@@ -6,6 +6,7 @@
 //! That is what lets the adapters interpolate those names into SQL and Docker specs without
 //! escaping them.
 
+pub mod error_chain;
 pub mod resource;
 mod tenant_name;
 

@@ -18,6 +18,7 @@ use s3::creds::Credentials;
 use s3::request::Request as _;
 use s3::request::tokio_backend::ReqwestRequest;
 use s3::{Bucket, BucketConfiguration, Region};
+use secrecy::{ExposeSecret as _, SecretString};
 use swarmpress_schema::TenantName;
 use tokio::time::Instant;
 
@@ -77,7 +78,7 @@ pub struct S3Config {
     pub endpoint: String,
     pub region: String,
     pub access_key: String,
-    pub secret_key: String,
+    pub secret_key: SecretString,
 }
 
 /// Written by hand so the secret key never reaches a log line.
@@ -87,7 +88,7 @@ impl fmt::Debug for S3Config {
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
             .field("access_key", &self.access_key)
-            .field("secret_key", &"***")
+            .field("secret_key", &self.secret_key)
             .finish()
     }
 }
@@ -133,7 +134,7 @@ impl TenantBuckets {
     fn credentials(&self) -> Result<Credentials, BucketError> {
         Credentials::new(
             Some(&self.config.access_key),
-            Some(&self.config.secret_key),
+            Some(self.config.secret_key.expose_secret()),
             None,
             None,
             None,
@@ -203,7 +204,7 @@ impl TenantBuckets {
             .with_region(&self.config.region)
             .with_bucket_name(bucket)
             .with_access_key_id(&self.config.access_key)
-            .with_secret_access_key(&self.config.secret_key)
+            .with_secret_access_key(self.config.secret_key.expose_secret())
             .with_virtual_hosted_style_request(false)
             // Client options replace the builder's: `allow_http` belongs in them.
             .with_client_options(

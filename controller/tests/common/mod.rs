@@ -69,7 +69,7 @@ async fn connect() -> Result<Platform, String> {
         endpoint: S3_ENDPOINT.to_owned(),
         region: "us-east-1".to_owned(),
         access_key: secrets_env_value("S3_ACCESS_KEY")?,
-        secret_key: secrets_env_value("S3_SECRET_KEY")?,
+        secret_key: secrets_env_value("S3_SECRET_KEY")?.into(),
     };
     let buckets = TenantBuckets::new(s3.clone());
     buckets

@@ -117,7 +117,7 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
             .unwrap_or_else(|_| "http://127.0.0.1:8333".to_owned()),
         region: "us-east-1".to_owned(),
         access_key: secret_value("S3_ACCESS_KEY")?,
-        secret_key: secret_value("S3_SECRET_KEY")?,
+        secret_key: secret_value("S3_SECRET_KEY")?.into(),
     });
     Ok(Arc::new(Context {
         store,
