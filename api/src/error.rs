@@ -8,6 +8,8 @@
 use std::time::Duration;
 use swarmpress_schema::error_chain::ErrorChain;
 
+use crate::domain::tenants::TenantWriteError;
+
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
@@ -219,6 +221,11 @@ impl ApiError {
             return Self::bad_request(Some(e.name), e.reason.clone());
         }
         if let Some(e) = error.downcast_ref::<oai::ParsePathError>() {
+            // A path that cannot name a tenant names one that does not exist: the same 404
+            // as an unknown or invisible tenant, so nothing can be probed through the answer.
+            if e.name == "name" {
+                return Self::NotFound("no such tenant".to_owned());
+            }
             return Self::bad_request(Some(e.name), e.reason.clone());
         }
         if let Some(e) = error.downcast_ref::<oai::ParseRequestPayloadError>() {
@@ -330,6 +337,21 @@ impl ApiResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<TenantWriteError> for ApiError {
+    fn from(error: TenantWriteError) -> Self {
+        let message = error.to_string();
+        match error {
+            TenantWriteError::Invalid(errors) => Self::Validation { errors },
+            TenantWriteError::QuotaExceeded { message, .. } => Self::QuotaExceeded(message),
+            TenantWriteError::NotFound(_) => Self::NotFound(message),
+            TenantWriteError::NameTaken(_)
+            | TenantWriteError::Terminating
+            | TenantWriteError::Conflict(_) => Self::Conflict(message),
+            TenantWriteError::Store(error) => error.into(),
+        }
+    }
+}
 
 impl From<StoreError> for ApiError {
     /// The generic mapping; handlers that can say more (which object, which name) match on

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod docker;
 pub mod docker_stats;
+pub mod domain;
 pub mod error;
 pub mod inspect;
 pub mod logs;
@@ -22,6 +23,7 @@ pub mod state;
 pub mod throttle;
 pub mod tokens;
 pub mod watch;
+pub mod wire;
 
 pub use config::Config;
 pub use server::{BoundServer, StartError, app, openapi_json, prepare};

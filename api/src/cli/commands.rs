@@ -17,8 +17,7 @@ use super::output::{self, Format};
 use super::{
     ApplyArgs, Command, DeleteArgs, DescribeArgs, GetArgs, LoginArgs, LogsArgs, ScaleArgs, WaitArgs,
 };
-use crate::routes::apply::{ApplyAction, ApplyResults};
-use crate::routes::tenants::TenantList;
+use crate::wire::{ApplyAction, ApplyResults, TenantList};
 
 pub async fn run(command: Command) -> Result<(), CliError> {
     match command {

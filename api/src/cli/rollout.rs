@@ -13,7 +13,7 @@ use super::client::{Api, SseReader};
 use super::error::CliError;
 use super::output::{self, age};
 use super::parse_duration;
-use crate::routes::rollouts::is_rollout_name;
+use crate::domain::rollouts::is_rollout_name;
 
 #[derive(Debug, Subcommand)]
 pub enum RolloutCommand {

@@ -7,7 +7,7 @@
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use poem_openapi::{ApiResponse, OpenApi};
 use secrecy::{ExposeSecret, SecretString};
 use swarmpress_schema::resource::{
     ManifestDocument, RolloutManifest, RolloutState, TenantManifest, parse_manifest,
@@ -16,42 +16,14 @@ use swarmpress_schema::store::StoreError;
 
 use crate::auth::{Auth, Principal};
 use crate::body::YamlBody;
+use crate::domain::tenants::TenantWriteError;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::routes::ApiTags;
 use crate::routes::rollouts;
 use crate::routes::tenants::{self, ADMIN_PASSWORD_LEN};
 use crate::state::AppState;
 use crate::tokens::random_token;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Enum)]
-#[serde(rename_all = "lowercase")]
-#[oai(rename_all = "lowercase")]
-pub enum ApplyAction {
-    Created,
-    Configured,
-    Unchanged,
-    Invalid,
-}
-
-#[derive(Debug, serde::Deserialize, Object)]
-#[serde(rename_all = "camelCase")]
-#[oai(rename_all = "camelCase")]
-pub struct ApplyResult {
-    pub kind: String,
-    pub name: String,
-    pub action: ApplyAction,
-    pub errors: Vec<FieldError>,
-    /// For a tenant created by this call (not on a dry run): its WordPress admin password,
-    /// shown this once.
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(default)]
-    pub admin_password: Option<String>,
-}
-
-#[derive(Debug, serde::Deserialize, Object)]
-pub struct ApplyResults {
-    pub results: Vec<ApplyResult>,
-}
+use crate::wire::{ApplyAction, ApplyResult, ApplyResults};
 
 #[derive(ApiResponse)]
 pub enum ApplyResponse {
@@ -60,7 +32,7 @@ pub enum ApplyResponse {
 }
 
 /// Turns a refusal into the document's errors; failures of the platform itself stay errors
-/// of the whole request.
+/// of the whole request. (Rollout documents still go through the HTTP layer's checks.)
 fn refusal(error: ApiError) -> ApiResult<Vec<FieldError>> {
     Ok(match error {
         ApiError::Validation { errors } | ApiError::BadRequest { errors, .. }
@@ -82,97 +54,84 @@ fn refusal(error: ApiError) -> ApiResult<Vec<FieldError>> {
     })
 }
 
-/// Applies (or, on a dry run, checks) one tenant document.
+/// What applying one tenant document did, or why it was refused.
+type TenantOutcome = Result<(ApplyAction, Option<String>), TenantWriteError>;
+
+/// Applies (or, on a dry run, checks) one tenant document through the domain's rules, whose
+/// refusals become the document's errors.
 async fn apply_tenant(
     state: &AppState,
     principal: &Principal,
     manifest: TenantManifest,
     dry_run: bool,
     planned_creations: &mut u64,
-) -> ApiResult<(ApplyAction, Option<String>)> {
+) -> ApiResult<TenantOutcome> {
     let name = manifest.metadata.name.clone();
     let existing = match state.store.get_tenant(&name).await {
         Ok(tenant) => Some(tenant),
         Err(StoreError::NotFound) => None,
         Err(error) => return Err(error.into()),
     };
-    match existing {
+    let rules = tenants::rules(state);
+    let labels = manifest.metadata.labels;
+    Ok(match existing {
+        None if dry_run => {
+            // Earlier documents of this dry run would have created tenants too.
+            rules
+                .check_create(principal.id(), &labels, &manifest.spec, *planned_creations)
+                .await
+                .map(|()| {
+                    *planned_creations += 1;
+                    (ApplyAction::Created, None)
+                })
+        }
         None => {
-            if dry_run {
-                let plan = state.store.plan_of_user(principal.id()).await?;
-                tenants::check_spec(state, &manifest.spec, &manifest.metadata.labels)
-                    .map_err(|errors| ApiError::Validation { errors })?;
-                tenants::check_replica_quota(&plan, &manifest.spec)?;
-                // Earlier documents of this dry run would have created tenants too.
-                let count = state.store.count_tenants(principal.id()).await? + *planned_creations;
-                tenants::check_instance_quota(&plan, count)?;
-                *planned_creations += 1;
-                return Ok((ApplyAction::Created, None));
-            }
             let password = SecretString::from(random_token(ADMIN_PASSWORD_LEN)?);
-            tenants::create(
-                state,
-                principal.id(),
-                &name,
-                manifest.metadata.labels,
-                manifest.spec,
-                password.clone(),
-            )
-            .await?;
-            tracing::info!(tenant = %name, owner = %principal.id(), "tenant created by apply");
-            Ok((
-                ApplyAction::Created,
-                Some(password.expose_secret().to_owned()),
-            ))
+            rules
+                .create(principal.id(), &name, labels, manifest.spec, &password)
+                .await
+                .map(|_| {
+                    tracing::info!(tenant = %name, owner = %principal.id(), "tenant created by apply");
+                    (
+                        ApplyAction::Created,
+                        Some(password.expose_secret().to_owned()),
+                    )
+                })
         }
         // Names are global; one taken by someone else is reported like a create's 409.
-        Some(tenant) if !principal.can_access(tenant.metadata.owner) => Err(ApiError::Conflict(
-            format!("a tenant named {:?} already exists", name.as_str()),
-        )),
-        Some(tenant) => {
-            if tenant.spec == manifest.spec && tenant.metadata.labels == manifest.metadata.labels {
-                return Ok((ApplyAction::Unchanged, None));
-            }
-            if tenant.is_deleting() {
-                return Err(ApiError::Conflict(
-                    "the tenant is being deleted and can no longer change".to_owned(),
-                ));
-            }
-            if dry_run {
-                let plan = state.store.plan_of_user(tenant.metadata.owner).await?;
-                tenants::check_spec(state, &manifest.spec, &manifest.metadata.labels)
-                    .map_err(|errors| ApiError::Validation { errors })?;
-                if manifest.spec.replicas > tenant.spec.replicas {
-                    tenants::check_replica_quota(&plan, &manifest.spec)?;
-                }
-                if let Some(expected) = &manifest.metadata.resource_version
-                    && *expected != tenant.metadata.resource_version
-                {
-                    return Err(ApiError::Conflict(format!(
-                        "the tenant was changed meanwhile; its resourceVersion is now {}",
-                        tenant.metadata.resource_version
-                    )));
-                }
-                return Ok((ApplyAction::Configured, None));
-            }
-            let written = tenants::replace(
-                state,
+        Some(tenant) if !principal.can_access(tenant.metadata.owner) => {
+            Err(TenantWriteError::NameTaken(name.to_string()))
+        }
+        Some(tenant) if tenant.spec == manifest.spec && tenant.metadata.labels == labels => {
+            Ok((ApplyAction::Unchanged, None))
+        }
+        Some(tenant) if dry_run => rules
+            .check_replace(
                 &tenant,
-                manifest.spec,
-                manifest.metadata.labels,
+                &manifest.spec,
+                &labels,
                 manifest.metadata.resource_version.as_deref(),
             )
-            .await?;
-            Ok((
-                if written.changed {
+            .await
+            .map(|()| (ApplyAction::Configured, None)),
+        Some(tenant) if tenant.is_deleting() => Err(TenantWriteError::Terminating),
+        Some(tenant) => rules
+            .replace(
+                &tenant,
+                manifest.spec,
+                labels,
+                manifest.metadata.resource_version.as_deref(),
+            )
+            .await
+            .map(|written| {
+                let action = if written.changed {
                     ApplyAction::Configured
                 } else {
                     ApplyAction::Unchanged
-                },
-                None,
-            ))
-        }
-    }
+                };
+                (action, None)
+            }),
+    })
 }
 
 /// Applies (or checks) one rollout document: created when its name is new, `unchanged`
@@ -296,10 +255,13 @@ impl ApplyApi {
                     let name = manifest.metadata.name.to_string();
                     let outcome =
                         apply_tenant(&state, principal, manifest, dry_run, &mut planned_creations)
-                            .await;
+                            .await?;
                     let (action, errors, admin_password) = match outcome {
                         Ok((action, password)) => (action, Vec::new(), password),
-                        Err(error) => (ApplyAction::Invalid, refusal(error)?, None),
+                        Err(error) => match error.field_errors() {
+                            Some(errors) => (ApplyAction::Invalid, errors, None),
+                            None => return Err(error.into()),
+                        },
                     };
                     ApplyResult {
                         kind: "Tenant".to_owned(),

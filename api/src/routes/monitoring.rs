@@ -6,6 +6,7 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::TenantState;
 
 use crate::auth::Auth;
@@ -199,9 +200,9 @@ impl MonitoringApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<TenantMetricsResponse> {
-        let tenant = super::observe::visible_tenant(&state, auth.principal(), &name.0).await?;
+        let tenant = super::tenants::load_visible(&state, auth.principal(), &name.0).await?;
         let name = tenant.metadata.name.as_str().to_owned();
         let at = monitoring::aligned_now();
         let answer =
@@ -232,7 +233,7 @@ impl MonitoringApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
         /// `1h`, `24h` or `7d`.
         range: Query<Option<String>>,
     ) -> ApiResult<HistoryResponse> {
@@ -241,7 +242,7 @@ impl MonitoringApi {
             Some(text) => Range::parse(text)
                 .ok_or_else(|| ApiError::validation("range", "must be one of 1h, 24h, 7d"))?,
         };
-        let tenant = super::observe::visible_tenant(&state, auth.principal(), &name.0).await?;
+        let tenant = super::tenants::load_visible(&state, auth.principal(), &name.0).await?;
         let name = tenant.metadata.name.as_str().to_owned();
         let end = monitoring::aligned_now();
         let points = monitoring::history(&prometheus(&state)?, &name, range, end)

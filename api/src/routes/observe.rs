@@ -10,9 +10,8 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{EventStream, Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi, ResponseContent};
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::Tenant;
 
-use crate::auth::{Auth, Principal};
+use crate::auth::Auth;
 use crate::docker::engine_error;
 use crate::error::{ApiError, ApiResult};
 use crate::inspect::{self, TenantInspect};
@@ -30,16 +29,6 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// The tenant, if the caller may see it; a name that cannot be a tenant is one that does not
 /// exist.
-pub async fn visible_tenant(
-    state: &AppState,
-    principal: &Principal,
-    name: &str,
-) -> ApiResult<Tenant> {
-    let parsed = TenantName::parse(name)
-        .map_err(|_| ApiError::NotFound(format!("tenant {name:?} not found")))?;
-    load_visible(state, principal, &parsed).await
-}
-
 /// `since`: RFC 3339 or Unix seconds.
 fn parse_since(text: &str) -> ApiResult<i32> {
     let seconds = match text.parse::<i64>() {
@@ -91,7 +80,7 @@ impl ObserveApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
         /// Lines per replica to start with (0–10000, default 100).
         tail: Query<Option<u32>>,
         /// Only lines since this time: RFC 3339 or Unix seconds.
@@ -108,7 +97,7 @@ impl ObserveApi {
             .map(parse_since)
             .transpose()?
             .unwrap_or(0);
-        let tenant = visible_tenant(&state, auth.principal(), &name.0).await?;
+        let tenant = load_visible(&state, auth.principal(), &name.0).await?;
         let service = tenant.metadata.name.service_name();
         let docker = state.docker.api().await?;
         let query = LogQuery { tail, since };
@@ -143,9 +132,9 @@ impl ObserveApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<InspectResponse> {
-        let tenant = visible_tenant(&state, auth.principal(), &name.0).await?;
+        let tenant = load_visible(&state, auth.principal(), &name.0).await?;
         let docker = state.docker.api().await?;
         let name = &tenant.metadata.name;
         let inspected = inspect::inspect(docker, &name.service_name(), &name.volume_name())

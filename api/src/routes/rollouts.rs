@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
+use crate::domain::rollouts::is_rollout_name;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::routes::ApiTags;
 use crate::state::AppState;
@@ -128,14 +129,6 @@ pub enum WatchRolloutResponse {
     /// The rollout each time it changes, until it is terminal.
     #[oai(status = 200)]
     Ok(EventStream<BoxStream<'static, Rollout>>),
-}
-
-/// Whether `name` is a valid rollout name (the rule of `kind: Rollout` manifests).
-pub fn is_rollout_name(name: &str) -> bool {
-    (1..=63).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Every rule of a spec, with paths under `spec.`: the schema's own, the image reference's
@@ -459,18 +452,5 @@ impl RolloutsApi {
         auth.principal().require_admin()?;
         let rollout = command(&state, &id.0, Command::Abort).await?;
         Ok(RolloutResponse::Ok(Json(rollout)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rollout_names() {
-        assert!(is_rollout_name("wordpress-6-7"));
-        assert!(!is_rollout_name(""));
-        assert!(!is_rollout_name("Big_One"));
-        assert!(!is_rollout_name(&"a".repeat(64)));
     }
 }

@@ -15,15 +15,15 @@ use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi, ResponseContent};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::validation::validate_labels;
 use swarmpress_schema::resource::{
-    API_VERSION, Plan, Resources, SpecLimits, Tenant, TenantEvent, TenantSpec, TenantState,
+    API_VERSION, Resources, Tenant, TenantEvent, TenantSpec, TenantState,
 };
-use swarmpress_schema::store::{StoreError, WriteResult, now};
+use swarmpress_schema::store::{StoreError, now};
 use uuid::Uuid;
 
 use crate::auth::{Auth, Principal};
 use crate::body::{JsonBody, MergePatchBody, parse_json};
+use crate::domain::tenants::{TenantWriteError, Tenants};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::passwords::check_new_password;
 use crate::patch::merge_patch;
@@ -32,6 +32,7 @@ use crate::selector::LabelSelector;
 use crate::state::AppState;
 use crate::tokens::random_token;
 use crate::watch::{self, WatchEvent};
+use crate::wire::{ListMeta, TenantList};
 
 /// Length of generated WordPress admin passwords (`[A-Za-z0-9]`, ~119 bits).
 pub const ADMIN_PASSWORD_LEN: usize = 20;
@@ -39,12 +40,70 @@ pub const ADMIN_PASSWORD_LEN: usize = 20;
 const ACTION_ATTEMPTS: usize = 5;
 const MAX_EVENTS: u64 = 100;
 
+/// A tenant name as a request carries it: documented with [`TenantName`]'s schema (pattern
+/// and lengths, which the portal's checks are generated from), but taken as any string, so
+/// that the handler reports a bad name as a field error beside the request's others (422)
+/// instead of failing the whole body (400).
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct NameInput(pub String);
+
+mod name_input {
+    use std::borrow::Cow;
+
+    use poem_openapi::registry::MetaSchemaRef;
+    use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+    use serde_json::Value;
+    use swarmpress_schema::TenantName;
+
+    use super::NameInput;
+
+    impl Type for NameInput {
+        const IS_REQUIRED: bool = true;
+        type RawValueType = Self;
+        type RawElementValueType = Self;
+
+        fn name() -> Cow<'static, str> {
+            TenantName::name()
+        }
+
+        fn schema_ref() -> MetaSchemaRef {
+            TenantName::schema_ref()
+        }
+
+        fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(
+            &'a self,
+        ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+            Box::new(self.as_raw_value().into_iter())
+        }
+    }
+
+    impl ParseFromJSON for NameInput {
+        fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+            match value.unwrap_or_default() {
+                Value::String(text) => Ok(Self(text)),
+                other => Err(ParseError::expected_type(other)),
+            }
+        }
+    }
+
+    impl ToJSON for NameInput {
+        fn to_json(&self) -> Option<Value> {
+            Some(Value::String(self.0.clone()))
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Object)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[oai(rename_all = "camelCase")]
 pub struct CreateMetadata {
     /// The slug: 3–32 of `a-z0-9-`, starting with a letter. Becomes `<name>.<base domain>`.
-    pub name: String,
+    pub name: NameInput,
     #[serde(default)]
     #[oai(default)]
     pub labels: BTreeMap<String, String>,
@@ -105,24 +164,6 @@ pub struct CreatedTenant {
 }
 
 #[derive(Debug, Deserialize, Object)]
-#[serde(rename_all = "camelCase")]
-#[oai(rename_all = "camelCase")]
-pub struct ListMeta {
-    /// Watch from this version to see every change after this list.
-    pub resource_version: String,
-}
-
-#[derive(Debug, Deserialize, Object)]
-#[serde(rename_all = "camelCase")]
-#[oai(rename_all = "camelCase")]
-pub struct TenantList {
-    pub api_version: String,
-    pub kind: String,
-    pub metadata: ListMeta,
-    pub items: Vec<Tenant>,
-}
-
-#[derive(Debug, Deserialize, Object)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[oai(rename_all = "camelCase")]
 pub struct ScaleRequest {
@@ -178,11 +219,6 @@ pub enum EventsResponse {
     Ok(Json<Vec<TenantEvent>>),
 }
 
-/// A path name that cannot be a tenant is simply one that does not exist.
-fn parse_name(name: &str) -> ApiResult<TenantName> {
-    TenantName::parse(name).map_err(|_| not_found(name))
-}
-
 fn not_found(name: &str) -> ApiError {
     ApiError::NotFound(format!("tenant {name:?} not found"))
 }
@@ -222,104 +258,12 @@ fn with_prefix(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
         .collect()
 }
 
-/// Checks a spec and labels against the platform's rules (422 `validation_failed`). The
-/// plan's limits are checked apart ([`check_replica_quota`], [`check_instance_quota`]) so that
-/// they answer 403 `quota_exceeded`.
-pub fn check_spec(
-    state: &AppState,
-    spec: &TenantSpec,
-    labels: &BTreeMap<String, String>,
-) -> Result<(), Vec<FieldError>> {
-    let limits = SpecLimits {
-        regions: state.config.regions.clone(),
-        // The plan's bound is checked separately, to answer 403 rather than 422.
-        max_replicas: u32::MAX,
-    };
-    let mut errors = Vec::new();
-    if let Err(spec_errors) = spec.validate(&limits) {
-        errors.extend(spec_errors);
+/// The tenant-writing rules over this API's store and regions.
+pub fn rules(state: &AppState) -> Tenants<'_> {
+    Tenants {
+        store: &state.store,
+        regions: &state.config.regions,
     }
-    if let Err(label_errors) = validate_labels(labels) {
-        errors.extend(with_prefix("metadata.", label_errors));
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
-}
-
-pub fn check_replica_quota(plan: &Plan, spec: &TenantSpec) -> ApiResult<()> {
-    if spec.replicas > plan.max_replicas {
-        return Err(ApiError::QuotaExceeded(format!(
-            "the {} plan allows at most {} replicas per site; {} requested",
-            plan.name, plan.max_replicas, spec.replicas
-        )));
-    }
-    Ok(())
-}
-
-/// Whether an owner who has `count` tenants may create another one.
-pub fn check_instance_quota(plan: &Plan, count: u64) -> ApiResult<()> {
-    if plan.allows_another_instance(count) {
-        return Ok(());
-    }
-    Err(ApiError::QuotaExceeded(format!(
-        "the {} plan allows {} sites; upgrade to create more",
-        plan.name,
-        plan.max_instances
-            .map_or_else(|| "unlimited".to_owned(), |m| m.to_string())
-    )))
-}
-
-/// Validates and quota-checks a new tenant for `owner`, then stores it with its admin
-/// password. Shared by `POST /tenants` and manifest apply.
-pub async fn create(
-    state: &AppState,
-    owner: Uuid,
-    name: &TenantName,
-    labels: BTreeMap<String, String>,
-    spec: TenantSpec,
-    admin_password: SecretString,
-) -> ApiResult<Tenant> {
-    let plan = state.store.plan_of_user(owner).await?;
-    check_spec(state, &spec, &labels).map_err(|errors| ApiError::Validation { errors })?;
-    check_replica_quota(&plan, &spec)?;
-    check_instance_quota(&plan, state.store.count_tenants(owner).await?)?;
-    state
-        .store
-        .create_tenant_with_admin_password(
-            owner,
-            name,
-            labels,
-            spec,
-            admin_password.expose_secret(),
-        )
-        .await
-        .map_err(|error| store_error(name, error))
-}
-
-/// Validates and quota-checks a replacement spec of a visible tenant, then writes it.
-pub async fn replace(
-    state: &AppState,
-    tenant: &Tenant,
-    spec: TenantSpec,
-    labels: BTreeMap<String, String>,
-    expected_resource_version: Option<&str>,
-) -> ApiResult<WriteResult> {
-    check_spec(state, &spec, &labels).map_err(|errors| ApiError::Validation { errors })?;
-    // Lowering replicas is always allowed, even above a plan that was downgraded since; so
-    // the plan is read only when replicas grow.
-    if spec.replicas > tenant.spec.replicas {
-        let plan = state.store.plan_of_user(tenant.metadata.owner).await?;
-        check_replica_quota(&plan, &spec)?;
-    }
-    let name = &tenant.metadata.name;
-    state
-        .store
-        .replace_spec(name, spec, labels, expected_resource_version)
-        .await
-        .map_err(|error| store_error(name, error))
 }
 
 /// Applies `change` to the current spec and writes it, retrying when another write lands
@@ -336,9 +280,12 @@ async fn update_spec(
         change(&mut spec);
         let version = tenant.metadata.resource_version.clone();
         let labels = tenant.metadata.labels.clone();
-        match replace(state, &tenant, spec, labels, Some(&version)).await {
-            Err(ApiError::Conflict(_)) if !tenant.is_deleting() => continue,
-            outcome => return outcome.map(|written| written.tenant),
+        match rules(state)
+            .replace(&tenant, spec, labels, Some(&version))
+            .await
+        {
+            Err(TenantWriteError::Conflict(_)) if !tenant.is_deleting() => continue,
+            outcome => return Ok(outcome?.tenant),
         }
     }
     Err(ApiError::Conflict(
@@ -374,7 +321,7 @@ impl TenantsApi {
         {
             errors.push(FieldError::new("kind", "must be Tenant"));
         }
-        let name = match TenantName::parse(&request.metadata.name) {
+        let name = match TenantName::parse(request.metadata.name.0) {
             Ok(name) => Some(name),
             Err(error) => {
                 errors.push(FieldError::new("metadata.name", error.to_string()));
@@ -393,15 +340,15 @@ impl TenantsApi {
             Some(password) => SecretString::from(password),
             None => SecretString::from(random_token(ADMIN_PASSWORD_LEN)?),
         };
-        let tenant = create(
-            &state,
-            auth.principal().id(),
-            &name,
-            request.metadata.labels,
-            request.spec,
-            password.clone(),
-        )
-        .await?;
+        let tenant = rules(&state)
+            .create(
+                auth.principal().id(),
+                &name,
+                request.metadata.labels,
+                request.spec,
+                &password,
+            )
+            .await?;
         tracing::info!(tenant = %name, owner = %auth.principal().id(), "tenant created");
         Ok(CreateTenantResponse::Created(Json(CreatedTenant {
             tenant,
@@ -489,9 +436,9 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<TenantResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         let tenant = load_visible(&state, auth.principal(), &name).await?;
         Ok(TenantResponse::Ok(Json(tenant)))
     }
@@ -503,10 +450,10 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
         body: JsonBody<TenantReplaceRequest>,
     ) -> ApiResult<TenantResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         let request = body.0;
         if let Some(body_name) = &request.metadata.name
             && body_name != name.as_str()
@@ -521,14 +468,14 @@ impl TenantsApi {
             .metadata
             .labels
             .unwrap_or_else(|| tenant.metadata.labels.clone());
-        let written = replace(
-            &state,
-            &tenant,
-            request.spec,
-            labels,
-            request.metadata.resource_version.as_deref(),
-        )
-        .await?;
+        let written = rules(&state)
+            .replace(
+                &tenant,
+                request.spec,
+                labels,
+                request.metadata.resource_version.as_deref(),
+            )
+            .await?;
         Ok(TenantResponse::Ok(Json(written.tenant)))
     }
 
@@ -539,10 +486,10 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
         body: PatchBody,
     ) -> ApiResult<TenantResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         let patch = match body {
             PatchBody::MergePatch(MergePatchBody(patch)) | PatchBody::Json(JsonBody(patch)) => {
                 patch
@@ -588,7 +535,9 @@ impl TenantsApi {
         }
         let labels: BTreeMap<String, String> = serde_json::from_value(labels)
             .map_err(|_| ApiError::validation("metadata.labels", "labels must be string values"))?;
-        let written = replace(&state, &tenant, spec, labels, expected.as_deref()).await?;
+        let written = rules(&state)
+            .replace(&tenant, spec, labels, expected.as_deref())
+            .await?;
         Ok(TenantResponse::Ok(Json(written.tenant)))
     }
 
@@ -599,9 +548,9 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<AcceptedResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         load_visible(&state, auth.principal(), &name).await?;
         let written = state
             .store
@@ -618,9 +567,9 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<AcceptedResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
             spec.state = TenantState::Running;
         })
@@ -634,9 +583,9 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<AcceptedResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
             spec.state = TenantState::Stopped;
         })
@@ -654,9 +603,9 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<AcceptedResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         let at = now();
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
             spec.restarted_at = Some(at);
@@ -675,9 +624,9 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<AcceptedResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         let nonce = random_token(16)?;
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
             spec.rebuild_nonce = Some(nonce.clone());
@@ -692,10 +641,10 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
         body: JsonBody<ScaleRequest>,
     ) -> ApiResult<AcceptedResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         let request = body.0;
         if request.replicas.is_none() && request.resources.is_none() {
             return Err(ApiError::validation(
@@ -737,9 +686,9 @@ impl TenantsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-        name: Path<String>,
+        name: Path<TenantName>,
     ) -> ApiResult<EventsResponse> {
-        let name = parse_name(&name.0)?;
+        let name = name.0;
         load_visible(&state, auth.principal(), &name).await?;
         let events = state.store.list_events(&name, MAX_EVENTS).await?;
         Ok(EventsResponse::Ok(Json(events)))

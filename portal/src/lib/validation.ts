@@ -1,9 +1,12 @@
 // Client-side checks that mirror the API's rules (schema/src/tenant_name.rs and
-// schema/src/resource/validation.rs) so users see mistakes while typing. The API stays the
-// authority: its problem+json field errors are shown as well.
+// schema/src/resource/validation.rs) so users see mistakes while typing. A tenant name's
+// lengths and pattern come from the API's OpenAPI document (src/api/limits.ts, generated);
+// the API stays the authority: its problem+json field errors are shown as well.
 
-export const TENANT_NAME_MIN = 3;
-export const TENANT_NAME_MAX = 32;
+import { TENANT_NAME_MAX, TENANT_NAME_MIN, TENANT_NAME_PATTERN } from "../api/limits";
+
+export { TENANT_NAME_MAX, TENANT_NAME_MIN };
+const TENANT_NAME = new RegExp(TENANT_NAME_PATTERN);
 
 export const RESERVED_TENANT_NAMES: readonly string[] = [
   "api",
@@ -31,6 +34,8 @@ export function tenantNameError(name: string): string | null {
   if (!/^[a-z]/.test(name)) return "Must start with a lowercase letter.";
   if (name.endsWith("-")) return 'Must not end with "-".';
   if (name.includes("--")) return 'Must not contain "--".';
+  // The API's own pattern has the last word, should it ever be stricter than the above.
+  if (!TENANT_NAME.test(name)) return "Not a valid name.";
   if (RESERVED_TENANT_NAMES.includes(name)) return `"${name}" is reserved.`;
   return null;
 }

@@ -1,0 +1,277 @@
+//! The rules for writing tenants: spec and label checks, the owner's plan (replicas per site,
+//! sites per owner) and name ownership (names are global; a name taken by anyone is taken).
+
+use std::collections::BTreeMap;
+
+use secrecy::{ExposeSecret, SecretString};
+use swarmpress_schema::TenantName;
+use swarmpress_schema::resource::validation::{FieldError, validate_labels};
+use swarmpress_schema::resource::{Plan, SpecLimits, Tenant, TenantSpec};
+use swarmpress_schema::store::{Store, StoreError, WriteResult};
+use uuid::Uuid;
+
+/// Why a tenant write is refused, or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantWriteError {
+    /// The spec or labels break the platform's rules.
+    #[error("the tenant is invalid")]
+    Invalid(Vec<FieldError>),
+    /// The owner's plan does not allow it; `field` names what exceeds it.
+    #[error("{message}")]
+    QuotaExceeded {
+        field: &'static str,
+        message: String,
+    },
+    #[error("a tenant named {0:?} already exists")]
+    NameTaken(String),
+    #[error("tenant {0:?} not found")]
+    NotFound(String),
+    #[error("the tenant is being deleted and can no longer change")]
+    Terminating,
+    /// The tenant is no longer at the version the write expected.
+    #[error("the object was changed meanwhile; its resourceVersion is now {0}")]
+    Conflict(String),
+    /// The store failed; not the caller's doing.
+    #[error("store")]
+    Store(#[source] StoreError),
+}
+
+pub type TenantWriteResult<T> = Result<T, TenantWriteError>;
+
+impl TenantWriteError {
+    /// The refusal as the field errors of a manifest document; `None` for a failure of the
+    /// platform itself, which fails the whole request instead.
+    pub fn field_errors(&self) -> Option<Vec<FieldError>> {
+        let message = self.to_string();
+        Some(match self {
+            Self::Invalid(errors) => errors.clone(),
+            Self::QuotaExceeded { field, .. } => vec![FieldError::new(*field, message)],
+            Self::NameTaken(_) | Self::Terminating | Self::Conflict(_) => {
+                vec![FieldError::new("metadata", message)]
+            }
+            Self::NotFound(_) => vec![FieldError::new("metadata.name", message)],
+            Self::Store(_) => return None,
+        })
+    }
+
+    fn of_store(name: &TenantName, error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound(name.to_string()),
+            StoreError::AlreadyExists => Self::NameTaken(name.to_string()),
+            StoreError::Terminating => Self::Terminating,
+            StoreError::Conflict {
+                current_resource_version,
+            } => Self::Conflict(current_resource_version),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<StoreError> for TenantWriteError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+/// Checks a spec and labels against the platform's rules. The plan's limits are checked
+/// apart ([`check_replica_quota`], [`check_instance_quota`]): they are a different refusal.
+pub fn check_spec(
+    regions: &[String],
+    spec: &TenantSpec,
+    labels: &BTreeMap<String, String>,
+) -> TenantWriteResult<()> {
+    let limits = SpecLimits {
+        regions: regions.to_vec(),
+        max_replicas: u32::MAX,
+    };
+    let mut errors = spec.validate(&limits).err().unwrap_or_default();
+    if let Err(label_errors) = validate_labels(labels) {
+        errors.extend(
+            label_errors
+                .into_iter()
+                .map(|e| FieldError::new(format!("metadata.{}", e.field), e.message)),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(TenantWriteError::Invalid(errors))
+    }
+}
+
+pub fn check_replica_quota(plan: &Plan, spec: &TenantSpec) -> TenantWriteResult<()> {
+    if spec.replicas > plan.max_replicas {
+        return Err(TenantWriteError::QuotaExceeded {
+            field: "spec.replicas",
+            message: format!(
+                "the {} plan allows at most {} replicas per site; {} requested",
+                plan.name, plan.max_replicas, spec.replicas
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Whether an owner who has `count` tenants may create another one.
+pub fn check_instance_quota(plan: &Plan, count: u64) -> TenantWriteResult<()> {
+    if plan.allows_another_instance(count) {
+        return Ok(());
+    }
+    Err(TenantWriteError::QuotaExceeded {
+        field: "spec",
+        message: format!(
+            "the {} plan allows {} sites; upgrade to create more",
+            plan.name,
+            plan.max_instances
+                .map_or_else(|| "unlimited".to_owned(), |m| m.to_string())
+        ),
+    })
+}
+
+/// What writing tenants needs: the store and the platform's regions.
+pub struct Tenants<'a> {
+    pub store: &'a Store,
+    pub regions: &'a [String],
+}
+
+impl Tenants<'_> {
+    /// Every check of a create by `owner` who already has `planned` creations pending (a
+    /// dry run's earlier documents), without writing.
+    pub async fn check_create(
+        &self,
+        owner: Uuid,
+        labels: &BTreeMap<String, String>,
+        spec: &TenantSpec,
+        planned: u64,
+    ) -> TenantWriteResult<()> {
+        let plan = self.store.plan_of_user(owner).await?;
+        check_spec(self.regions, spec, labels)?;
+        check_replica_quota(&plan, spec)?;
+        check_instance_quota(&plan, self.store.count_tenants(owner).await? + planned)
+    }
+
+    /// Checks a new tenant for `owner`, then stores it with its admin password.
+    pub async fn create(
+        &self,
+        owner: Uuid,
+        name: &TenantName,
+        labels: BTreeMap<String, String>,
+        spec: TenantSpec,
+        admin_password: &SecretString,
+    ) -> TenantWriteResult<Tenant> {
+        self.check_create(owner, &labels, &spec, 0).await?;
+        self.store
+            .create_tenant_with_admin_password(
+                owner,
+                name,
+                labels,
+                spec,
+                admin_password.expose_secret(),
+            )
+            .await
+            .map_err(|error| TenantWriteError::of_store(name, error))
+    }
+
+    /// Every check of replacing `tenant`'s spec and labels, without writing.
+    pub async fn check_replace(
+        &self,
+        tenant: &Tenant,
+        spec: &TenantSpec,
+        labels: &BTreeMap<String, String>,
+        expected_resource_version: Option<&str>,
+    ) -> TenantWriteResult<()> {
+        if tenant.is_deleting() {
+            return Err(TenantWriteError::Terminating);
+        }
+        check_spec(self.regions, spec, labels)?;
+        // Lowering replicas is always allowed, even above a plan that was downgraded since;
+        // so the plan is read only when replicas grow.
+        if spec.replicas > tenant.spec.replicas {
+            let plan = self.store.plan_of_user(tenant.metadata.owner).await?;
+            check_replica_quota(&plan, spec)?;
+        }
+        match expected_resource_version {
+            Some(expected) if expected != tenant.metadata.resource_version => Err(
+                TenantWriteError::Conflict(tenant.metadata.resource_version.clone()),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks a replacement spec of `tenant`, then writes it (on the expected version).
+    pub async fn replace(
+        &self,
+        tenant: &Tenant,
+        spec: TenantSpec,
+        labels: BTreeMap<String, String>,
+        expected_resource_version: Option<&str>,
+    ) -> TenantWriteResult<WriteResult> {
+        check_spec(self.regions, &spec, &labels)?;
+        if spec.replicas > tenant.spec.replicas {
+            let plan = self.store.plan_of_user(tenant.metadata.owner).await?;
+            check_replica_quota(&plan, &spec)?;
+        }
+        let name = &tenant.metadata.name;
+        self.store
+            .replace_spec(name, spec, labels, expected_resource_version)
+            .await
+            .map_err(|error| TenantWriteError::of_store(name, error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(max_instances: Option<u32>, max_replicas: u32) -> Plan {
+        Plan {
+            id: "free".to_owned(),
+            name: "Free".to_owned(),
+            max_instances,
+            max_replicas,
+            price_cents: 0,
+            currency: "EUR".to_owned(),
+            features: Vec::new(),
+        }
+    }
+
+    fn spec(replicas: u32) -> TenantSpec {
+        serde_json::from_value(serde_json::json!({
+            "displayName": "Acme",
+            "replicas": replicas,
+            "admin": {"user": "admin", "email": "admin@example.test"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn quotas_name_the_field_and_the_plan() {
+        let free = plan(Some(1), 1);
+        assert!(check_instance_quota(&free, 0).is_ok());
+        let error = check_instance_quota(&free, 1).unwrap_err();
+        assert_eq!(error.field_errors().unwrap()[0].field, "spec", "{error}");
+        assert!(check_instance_quota(&plan(None, 1), 1000).is_ok());
+        let error = check_replica_quota(&free, &spec(2)).unwrap_err();
+        let fields = error.field_errors().unwrap();
+        assert_eq!(fields[0].field, "spec.replicas");
+        assert!(fields[0].message.contains("at most 1 replicas"), "{error}");
+    }
+
+    #[test]
+    fn only_platform_failures_are_not_field_errors() {
+        assert!(
+            TenantWriteError::Store(StoreError::NotFound)
+                .field_errors()
+                .is_none()
+        );
+        for refusal in [
+            TenantWriteError::NameTaken("acme".to_owned()),
+            TenantWriteError::Terminating,
+            TenantWriteError::Conflict("7".to_owned()),
+            TenantWriteError::NotFound("acme".to_owned()),
+            TenantWriteError::Invalid(vec![FieldError::new("spec.replicas", "too many")]),
+        ] {
+            assert!(refusal.field_errors().is_some_and(|e| !e.is_empty()));
+        }
+    }
+}
