@@ -81,12 +81,14 @@ async fn the_binary_creates_and_deletes_a_tenant_with_least_privilege_accounts()
     let store = Store::connect(&format!(
         "mysql://swarmpress:{}@{}/swarmpress",
         common::percent_encode(db_password.trim_end()),
-        common::MARIADB_ADDR
+        swarmpress_testkit::mariadb_addr()
     ))
     .await
     .unwrap();
     store.migrate().await.unwrap();
 
+    let mariadb = swarmpress_testkit::mariadb_addr();
+    let (mariadb_host, mariadb_port) = mariadb.rsplit_once(':').unwrap();
     let port = free_port();
     let log = std::env::temp_dir().join(format!("swarmpress-controller-{port}.log"));
     let log_file = std::fs::File::create(&log).unwrap();
@@ -95,7 +97,8 @@ async fn the_binary_creates_and_deletes_a_tenant_with_least_privilege_accounts()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
         .env("HOSTNAME", "binary-test")
-        .env("SWARMPRESS_DATABASE_HOST", "127.0.0.1")
+        .env("SWARMPRESS_DATABASE_HOST", mariadb_host)
+        .env("SWARMPRESS_DATABASE_PORT", mariadb_port)
         .env("SWARMPRESS_DATABASE_USER", "swarmpress")
         .env("SWARMPRESS_DATABASE_PASSWORD_FILE", secret("db_password"))
         .env("SWARMPRESS_MARIADB_ADMIN_USER", "swarmpress_controller")
@@ -103,7 +106,7 @@ async fn the_binary_creates_and_deletes_a_tenant_with_least_privilege_accounts()
             "SWARMPRESS_MARIADB_ADMIN_PASSWORD_FILE",
             secret("controller_db_password"),
         )
-        .env("SWARMPRESS_S3_ENDPOINT", common::S3_ENDPOINT)
+        .env("SWARMPRESS_S3_ENDPOINT", swarmpress_testkit::s3_endpoint())
         .env("SWARMPRESS_S3_ACCESS_KEY_FILE", secret("s3_access_key"))
         .env("SWARMPRESS_S3_SECRET_KEY_FILE", secret("s3_secret_key"))
         .env("SWARMPRESS_EDGE_PORT", common::edge_port().to_string())

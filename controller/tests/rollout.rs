@@ -433,7 +433,7 @@ async fn rollouts_update_roll_back_resume_pause_and_abort() {
     };
     ensure_images();
     let database = common::TestDatabase::create().await.unwrap();
-    let store = Store::connect(&database.url).await.unwrap();
+    let store = Store::connect(&database.url()).await.unwrap();
     store.migrate().await.unwrap();
     let ctx = common::context(&platform, store.clone());
     // One suffix, letters after it: the plan orders tenants by name, so `a` is the canary.
@@ -763,7 +763,7 @@ async fn a_scheduled_rollout_starts_on_time_and_one_for_a_window_waits_for_it() 
         return;
     };
     let database = common::TestDatabase::create().await.unwrap();
-    let store = Store::connect(&database.url).await.unwrap();
+    let store = Store::connect(&database.url()).await.unwrap();
     store.migrate().await.unwrap();
     let ctx = common::context(&platform, store.clone());
     let root = CancellationToken::new();

@@ -66,7 +66,7 @@ async fn tenant_lifecycle_over_the_schema_store() {
     let database = common::TestDatabase::create()
         .await
         .expect("create the control-plane test database");
-    let store = Store::connect(&database.url).await.unwrap();
+    let store = Store::connect(&database.url()).await.unwrap();
     store.migrate().await.unwrap();
     let ctx = common::context(&platform, store.clone());
     let tenant = common::unique_tenant("itss");

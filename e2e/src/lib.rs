@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use swarmpress_controller::adapters::swarm::{
@@ -17,9 +16,6 @@ use swarmpress_controller::adapters::swarm::{
 use swarmpress_controller::{GeneratedPassword, MariaDbError, PasswordError, TenantDatabases};
 use swarmpress_schema::{TenantName, TenantNameError};
 
-pub const DEFAULT_STATE_DIR: &str = "/var/lib/swarmpress";
-pub const DEFAULT_EDGE_ADDR: &str = "127.0.0.1:8080";
-pub const DEFAULT_MARIADB_ADDR: &str = "127.0.0.1:3306";
 pub const DEFAULT_IMAGE: &str = "swarmpress/wordpress:latest";
 /// Traefik routes `<slug>.localhost`; the system resolver does not resolve it, so clients pin
 /// the name to the edge address.
@@ -78,32 +74,17 @@ impl PlatformConfig {
     /// `/var/lib/swarmpress`). `SWARMPRESS_EDGE_ADDR` (or `SWARMPRESS_EDGE_PORT`),
     /// `SWARMPRESS_MARIADB_ADDR` and `SWARMPRESS_WORDPRESS_IMAGE` override the defaults.
     pub fn from_env() -> Result<Self, E2eError> {
-        let state_dir = std::env::var_os("SWARMPRESS_STATE_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
-        let secrets = state_dir.join("secrets.env");
-        let text = std::fs::read_to_string(&secrets).map_err(|error| {
-            E2eError::Config(format!("cannot read {}: {error}", secrets.display()))
-        })?;
-        let password = env_file_value(&text, "MARIADB_ROOT_PASSWORD").ok_or_else(|| {
-            E2eError::Config(format!(
-                "{} has no MARIADB_ROOT_PASSWORD",
-                secrets.display()
-            ))
-        })?;
-        let mariadb_addr = env_or("SWARMPRESS_MARIADB_ADDR", DEFAULT_MARIADB_ADDR);
+        let password = swarmpress_testkit::root_password().map_err(E2eError::Config)?;
+        let mariadb_addr = swarmpress_testkit::mariadb_addr();
         // SWARMPRESS_EDGE_PORT is how scripts/up moves the edge; an explicit address wins.
-        let edge_default = match std::env::var("SWARMPRESS_EDGE_PORT") {
-            Ok(port) => format!("127.0.0.1:{port}"),
-            Err(_) => DEFAULT_EDGE_ADDR.to_owned(),
-        };
+        let edge_default = format!("127.0.0.1:{}", swarmpress_testkit::edge_port());
         let edge_addr: SocketAddr = env_or("SWARMPRESS_EDGE_ADDR", &edge_default)
             .parse()
             .map_err(|error| E2eError::Config(format!("edge address: {error}")))?;
         Ok(Self {
             mariadb_admin_url: format!(
                 "mysql://root:{}@{mariadb_addr}/",
-                percent_encode(&password)
+                swarmpress_testkit::percent_encode(&password)
             ),
             mariadb_root_password: password,
             mariadb_addr,
@@ -132,27 +113,6 @@ impl PlatformConfig {
 
 fn env_or(key: &str, default: &str) -> String {
     std::env::var(key).unwrap_or_else(|_| default.to_owned())
-}
-
-/// The value of `key` in shell `KEY=value` text, without surrounding quotes.
-fn env_file_value(text: &str, key: &str) -> Option<String> {
-    text.lines()
-        .filter_map(|line| line.trim().strip_prefix(key)?.strip_prefix('='))
-        .map(|value| value.trim_matches(|c| c == '"' || c == '\'').to_owned())
-        .next_back()
-}
-
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Connections to the running platform.
@@ -203,28 +163,11 @@ impl Platform {
     }
 }
 
-pub fn platform_required() -> bool {
-    std::env::var("SWARMPRESS_REQUIRE_PLATFORM")
-        .is_ok_and(|value| !value.is_empty() && value != "0")
-}
+pub use swarmpress_testkit::platform_required;
 
 /// `len` random characters of `[a-z0-9]`.
 pub fn random_lowercase(len: usize) -> Result<String, E2eError> {
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut out = String::with_capacity(len);
-    let mut buffer = [0u8; 32];
-    while out.len() < len {
-        getrandom::getrandom(&mut buffer).map_err(PasswordError::from)?;
-        // 252 = 7 × 36: dropping the bytes above keeps the draw uniform.
-        out.extend(
-            buffer
-                .iter()
-                .filter(|&&byte| byte < 252)
-                .map(|&byte| char::from(ALPHABET[usize::from(byte) % ALPHABET.len()]))
-                .take(len - out.len()),
-        );
-    }
-    Ok(out)
+    Ok(swarmpress_testkit::random_suffix(len))
 }
 
 /// A WordPress tenant made by hand for one test or benchmark run: database, user, two
@@ -482,24 +425,6 @@ pub fn html_title(html: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_values_from_shell_env_files() {
-        let text = "# generated\nMARIADB_ROOT_PASSWORD=abc\nS3_ACCESS_KEY=\"q\"\n";
-        assert_eq!(
-            env_file_value(text, "MARIADB_ROOT_PASSWORD").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(env_file_value(text, "S3_ACCESS_KEY").as_deref(), Some("q"));
-        assert_eq!(env_file_value(text, "S3").as_deref(), None);
-        assert_eq!(env_file_value("", "X"), None);
-    }
-
-    #[test]
-    fn percent_encodes_url_userinfo() {
-        assert_eq!(percent_encode("a-b_c.d~e"), "a-b_c.d~e");
-        assert_eq!(percent_encode("p@ss:w/rd"), "p%40ss%3Aw%2Frd");
-    }
 
     #[test]
     fn random_names_are_lowercase_alphanumeric() {

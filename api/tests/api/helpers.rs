@@ -3,98 +3,24 @@
 //! [`TestApp`] goes, whether the test passed or not.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
-use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use swarmpress_api::config::{AdminBootstrap, Config, DatabaseConfig, LogFormat};
 use swarmpress_api::{AppState, BoundServer};
+use swarmpress_testkit::{ScratchDatabase, mariadb_addr, require, root_password};
 
 pub const ADMIN_EMAIL: &str = "admin@swarmpress.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const CSRF_HEADER: &str = "x-requested-with";
-
-struct MariaDb {
-    addr: String,
-    root_password: String,
-}
-
-fn mariadb() -> Result<MariaDb, String> {
-    let state_dir = std::env::var_os("SWARMPRESS_STATE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/lib/swarmpress"));
-    let path = state_dir.join("secrets.env");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    let root_password = text
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("MARIADB_ROOT_PASSWORD="))
-        .map(|value| value.trim_matches(|c| c == '"' || c == '\'').to_owned())
-        .next_back()
-        .ok_or_else(|| format!("{} has no MARIADB_ROOT_PASSWORD", path.display()))?;
-    Ok(MariaDb {
-        addr: std::env::var("SWARMPRESS_MARIADB_ADDR")
-            .unwrap_or_else(|_| "127.0.0.1:3306".to_owned()),
-        root_password,
-    })
-}
-
-fn platform_required() -> bool {
-    std::env::var("SWARMPRESS_REQUIRE_PLATFORM").is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
-}
-
-/// Drops the test database when dropped, on a thread of its own: the test's runtime may be
-/// unwinding, and `Drop` cannot await.
-struct DatabaseGuard {
-    name: String,
-    admin_url: String,
-}
-
-impl Drop for DatabaseGuard {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let url = self.admin_url.clone();
-        let outcome = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|error| error.to_string())?;
-            runtime.block_on(async {
-                let root = Database::connect(&url).await.map_err(|e| e.to_string())?;
-                root.execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                root.close().await.map_err(|e| e.to_string())
-            })
-        })
-        .join();
-        if !matches!(outcome, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {outcome:?}", self.name);
-        }
-    }
-}
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     // Last: the server stops (above) before its database goes.
-    _database: DatabaseGuard,
+    _database: ScratchDatabase,
 }
 
 impl Drop for TestApp {
@@ -112,40 +38,9 @@ pub async fn spawn() -> Option<TestApp> {
 }
 
 pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
-    let skip = |why: String| {
-        if platform_required() {
-            panic!("SWARMPRESS_REQUIRE_PLATFORM is set but MariaDB is unreachable: {why}");
-        }
-        eprintln!("SKIPPED: the platform's MariaDB is unreachable ({why}); run scripts/up");
-        None
-    };
-    let mariadb = match mariadb() {
-        Ok(mariadb) => mariadb,
-        Err(why) => return skip(why),
-    };
-    let admin_url: String = format!(
-        "mysql://root:{}@{}/",
-        percent_encode(&mariadb.root_password),
-        mariadb.addr
-    );
-    let root = match Database::connect(&admin_url).await {
-        Ok(root) => root,
-        Err(error) => return skip(error.to_string()),
-    };
-    let db_name = format!("swarmpress_test_{}", uuid::Uuid::new_v4().simple());
-    root.execute_unprepared(&format!(
-        "CREATE DATABASE `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-    ))
-    .await
-    .expect("create the test database");
-    root.close().await.ok();
-    let database = DatabaseGuard {
-        name: db_name.clone(),
-        admin_url,
-    };
-
-    let (host, port) = mariadb
-        .addr
+    let database = require(ScratchDatabase::create().await, "the platform's MariaDB")?;
+    let root_password = root_password().expect("the MariaDB root password");
+    let (host, port) = mariadb_addr()
         .rsplit_once(':')
         .map(|(host, port)| (host.to_owned(), port.parse().expect("MariaDB port")))
         .expect("MariaDB address host:port");
@@ -154,9 +49,9 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         database: DatabaseConfig {
             host,
             port,
-            name: db_name.clone(),
+            name: database.name().to_owned(),
             user: "root".to_owned(),
-            password: SecretString::from(mariadb.root_password.clone()),
+            password: SecretString::from(root_password),
         },
         jwt_secret: SecretString::from(format!("test-key-{}", uuid::Uuid::new_v4())),
         admin: Some(AdminBootstrap {

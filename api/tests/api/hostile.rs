@@ -9,6 +9,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+use swarmpress_testkit::yaml_bomb;
+
 use crate::helpers::{Client, problem, spawn, spawn_with};
 
 const JWT_SECRET: &str = "hostile-test-key-0123456789abcdefghijklmnopqrstuvwxyz";
@@ -175,20 +177,6 @@ async fn post_yaml(client: &Client, body: String) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-/// The "billion laughs": nine levels of nine aliases each, 9⁹ strings once expanded.
-pub fn yaml_bomb() -> String {
-    let mut text = String::from(
-        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
-    );
-    for level in b'b'..=b'i' {
-        let previous = char::from(level - 1);
-        let level = char::from(level);
-        let refs = vec![format!("*{previous}"); 9].join(",");
-        text.push_str(&format!("{level}: &{level} [{refs}]\n"));
-    }
-    text
 }
 
 #[tokio::test]

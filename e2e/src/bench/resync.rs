@@ -12,7 +12,6 @@
 //! and its process cannot be isolated from its other work; this one does nothing else.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,7 +24,7 @@ use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::runtime::runner::{RunSettings, run as run_controller};
 use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::views::snapshot::Observer;
-use swarmpress_e2e::{DEFAULT_STATE_DIR, Platform, random_lowercase};
+use swarmpress_e2e::{Platform, random_lowercase};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{AdminSpec, Phase, Resources, TenantSpec, TenantState};
 use tokio_util::sync::CancellationToken;
@@ -46,16 +45,7 @@ fn setup(message: impl Into<String>) -> BenchError {
 
 /// A value of the state directory's `secrets.env` (shell `KEY=value`).
 pub(super) fn secret_value(key: &str) -> Result<String, BenchError> {
-    let path = std::env::var_os("SWARMPRESS_STATE_DIR")
-        .map_or_else(|| PathBuf::from(DEFAULT_STATE_DIR), PathBuf::from)
-        .join("secrets.env");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| setup(format!("cannot read {}: {e}", path.display())))?;
-    text.lines()
-        .filter_map(|line| line.trim().strip_prefix(key)?.strip_prefix('='))
-        .map(|value| value.trim_matches(|c| c == '"' || c == '\'').to_owned())
-        .next_back()
-        .ok_or_else(|| setup(format!("{} has no {key}", path.display())))
+    swarmpress_testkit::secrets_env_value(key).map_err(setup)
 }
 
 fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchStore>>, BenchError> {

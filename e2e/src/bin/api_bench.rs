@@ -296,11 +296,7 @@ async fn yaml_bomb_refusal(
     base: &str,
     token: &str,
 ) -> Result<(f64, f64), BenchError> {
-    let mut bomb = String::from("l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-    for level in 1..9 {
-        let aliases = vec![format!("*l{}", level - 1); 9].join(", ");
-        bomb.push_str(&format!("l{level}: &l{level} [{aliases}]\n"));
-    }
+    let bomb = swarmpress_testkit::yaml_bomb();
     let mut samples = Vec::with_capacity(BOMB_RUNS);
     for _ in 0..BOMB_RUNS {
         let started = Instant::now();
