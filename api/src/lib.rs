@@ -1,6 +1,7 @@
 //! The swarmpress HTTP API. It writes desired state only and never touches infrastructure;
 //! the controller converges the world to what it stores.
 
+pub mod allow;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use poem::endpoint::StaticFilesEndpoint;
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::{HeaderValue, StatusCode, header};
 use poem::listener::TcpAcceptor;
 use poem::middleware::CookieJarManager;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
@@ -12,6 +12,7 @@ use poem_openapi::OpenApiService;
 use swarmpress_schema::store::{Store, StoreError};
 use tracing::Instrument;
 
+use crate::allow::AllowedMethods;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::passwords::PasswordPool;
@@ -70,6 +71,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
 /// every error, and a request id and log line per request.
 pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let service = openapi_service();
+    let allowed = Arc::new(AllowedMethods::from_spec(&service.spec(), API_PREFIX));
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
     let mut route = Route::new()
@@ -88,10 +90,31 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     route
         .data(state)
         .catch_all_error(|error| async move { ApiError::from_poem(error).into_response() })
+        .around(move |endpoint, request| {
+            let allowed = Arc::clone(&allowed);
+            async move { with_allow(&allowed, endpoint, request).await }
+        })
         // Outside the error handler, so cookies set before an error still reach the client
         // (a refresh-token reuse clears them and answers 401).
         .with(CookieJarManager::new())
         .around(log_request)
+}
+
+/// A 405 says which methods the path does have (RFC 9110 §15.5.6).
+async fn with_allow<E: Endpoint>(
+    allowed: &AllowedMethods,
+    endpoint: Arc<E>,
+    request: Request,
+) -> poem::Result<Response> {
+    let path = request.uri().path().to_owned();
+    let mut response = endpoint.call(request).await?.into_response();
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(methods) = allowed.for_path(&path)
+        && let Ok(value) = HeaderValue::from_str(methods)
+    {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    Ok(response)
 }
 
 /// Tags the request with an id (the caller's `X-Request-Id` when it is sane, else a new

@@ -40,6 +40,14 @@ async fn unknown_routes_and_methods_are_problems() {
         .unwrap();
     problem(response, 404, "not_found").await;
     let response = app.bare().delete("/health").send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
+    problem(response, 405, "method_not_allowed").await;
+    let admin = app.admin().await;
+    let response = admin.delete("/tenants").send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET, HEAD, POST");
+    problem(response, 405, "method_not_allowed").await;
+    let response = admin.post("/tenants/acme").send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "DELETE, GET, HEAD, PATCH, PUT");
     problem(response, 405, "method_not_allowed").await;
 }
 

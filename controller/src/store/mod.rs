@@ -4,6 +4,7 @@
 //! loop does not depend on how the store keeps its rows; `swarmpress-schema`'s `Store`
 //! implements it (`schema`), and tests and benchmarks use an in-memory one (`memory`).
 
+#[cfg(any(test, feature = "test-support"))]
 pub mod memory;
 pub mod schema;
 
