@@ -238,6 +238,7 @@ mod tests {
     fn spec(replicas: u32) -> TenantSpec {
         serde_json::from_value(serde_json::json!({
             "displayName": "Acme",
+            "region": "eu-west",
             "replicas": replicas,
             "admin": {"user": "admin", "email": "admin@example.test"},
         }))
