@@ -7,8 +7,8 @@
 
 mod action;
 mod apply;
-pub mod desired_cache;
-pub mod events;
+pub(crate) mod desired_cache;
+pub(crate) mod events;
 mod facts;
 mod finalize;
 pub mod names;
@@ -16,7 +16,7 @@ pub mod password;
 mod report;
 mod secrets;
 mod service;
-pub mod status;
+pub(crate) mod status;
 
 pub use action::Action;
 

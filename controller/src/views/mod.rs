@@ -2,5 +2,5 @@
 //! view and the bucket list beside their adapters — and the one cache type they are kept in
 //! (`get` and `invalidate`, listed at most once per maximum age).
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod snapshot;
