@@ -121,112 +121,10 @@ impl WordPressService {
 
     fn unhashed_spec(&self) -> Result<ServiceSpec, ServiceSpecError> {
         self.validate()?;
-        let router = self.router_name();
-        let host = self.name.hostname(&self.base_domain);
-        let rule = match &self.path_prefix {
-            Some(prefix) => format!("Host(`{host}`) && PathPrefix(`{prefix}`)"),
-            None => format!("Host(`{host}`)"),
-        };
-        let labels = HashMap::from([
-            (TENANT_LABEL.to_owned(), self.name.to_string()),
-            (RESTART_TOKEN_LABEL.to_owned(), self.restart_token.clone()),
-            ("traefik.enable".to_owned(), "true".to_owned()),
-            (
-                "traefik.swarm.network".to_owned(),
-                self.network_edge.clone(),
-            ),
-            (format!("traefik.http.routers.{router}.rule"), rule),
-            (
-                format!("traefik.http.routers.{router}.entrypoints"),
-                "web".to_owned(),
-            ),
-            (
-                format!("traefik.http.routers.{router}.service"),
-                router.clone(),
-            ),
-            (
-                format!("traefik.http.services.{router}.loadbalancer.server.port"),
-                "80".to_owned(),
-            ),
-        ]);
-
-        let mut env = vec![
-            format!("WORDPRESS_DB_HOST={}", self.db_host),
-            format!("WORDPRESS_DB_NAME={}", self.name.database_name()),
-            format!("WORDPRESS_DB_USER={}", self.name.database_user()),
-            format!("WORDPRESS_DB_PASSWORD_FILE=/run/secrets/{DB_PASSWORD_FILE}"),
-            format!("WORDPRESS_URL={}", self.public_url.trim_end_matches('/')),
-            format!("WORDPRESS_TITLE={}", self.site_title),
-            format!("WORDPRESS_ADMIN_USER={}", self.admin_user),
-            format!("WORDPRESS_ADMIN_EMAIL={}", self.admin_email),
-            format!("WORDPRESS_ADMIN_PASSWORD_FILE=/run/secrets/{ADMIN_PASSWORD_FILE}"),
-        ];
-        if let Some(prefix) = &self.path_prefix {
-            env.push(format!("WORDPRESS_PATH_PREFIX={prefix}"));
-        }
-        // After the platform's own, in BTreeMap order: the spec, and so its hash, stays
-        // deterministic.
-        env.extend(
-            self.env
-                .iter()
-                .filter(|(key, _)| !RESERVED_ENV_PREFIXES.iter().any(|p| key.starts_with(p)))
-                .map(|(key, value)| format!("{key}={value}")),
-        );
-
-        let container_spec = TaskSpecContainerSpec {
-            image: Some(self.image.clone()),
-            labels: Some(HashMap::from([(
-                TENANT_LABEL.to_owned(),
-                self.name.to_string(),
-            )])),
-            env: Some(env),
-            mounts: Some(vec![Mount {
-                target: Some(WP_CONTENT_PATH.to_owned()),
-                source: Some(self.name.volume_name()),
-                typ: Some(MountType::VOLUME),
-                ..Default::default()
-            }]),
-            secrets: Some(vec![
-                secret_file(&self.db_secret, DB_PASSWORD_FILE),
-                secret_file(&self.admin_secret, ADMIN_PASSWORD_FILE),
-            ]),
-            ..Default::default()
-        };
-
-        let placement = self.region.as_ref().map(|region| TaskSpecPlacement {
-            constraints: Some(vec![format!(
-                "node.labels.swarmpress.region.{region}==true"
-            )]),
-            ..Default::default()
-        });
-
-        let task_template = TaskSpec {
-            container_spec: Some(container_spec),
-            resources: Some(TaskSpecResources {
-                limits: Some(Limit {
-                    nano_cpus: Some(self.cpu_nanos),
-                    memory_bytes: Some(self.memory_bytes),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            restart_policy: Some(TaskSpecRestartPolicy {
-                condition: Some(TaskSpecRestartPolicyConditionEnum::ANY),
-                delay: Some(2 * NANOS_PER_SECOND),
-                ..Default::default()
-            }),
-            placement,
-            networks: Some(vec![
-                network(&self.network_edge),
-                network(&self.network_backend),
-            ]),
-            ..Default::default()
-        };
-
         Ok(ServiceSpec {
             name: Some(self.name.service_name()),
-            labels: Some(labels),
-            task_template: Some(task_template),
+            labels: Some(self.labels()),
+            task_template: Some(self.task_template()),
             mode: Some(ServiceSpecMode {
                 replicated: Some(ServiceSpecModeReplicated {
                     replicas: Some(i64::from(self.replicas)),
@@ -257,6 +155,116 @@ impl WordPressService {
             }),
             ..Default::default()
         })
+    }
+
+    /// Ownership, the restart token and Traefik's routing.
+    fn labels(&self) -> HashMap<String, String> {
+        let router = self.router_name();
+        let host = self.name.hostname(&self.base_domain);
+        let rule = match &self.path_prefix {
+            Some(prefix) => format!("Host(`{host}`) && PathPrefix(`{prefix}`)"),
+            None => format!("Host(`{host}`)"),
+        };
+        HashMap::from([
+            (TENANT_LABEL.to_owned(), self.name.to_string()),
+            (RESTART_TOKEN_LABEL.to_owned(), self.restart_token.clone()),
+            ("traefik.enable".to_owned(), "true".to_owned()),
+            (
+                "traefik.swarm.network".to_owned(),
+                self.network_edge.clone(),
+            ),
+            (format!("traefik.http.routers.{router}.rule"), rule),
+            (
+                format!("traefik.http.routers.{router}.entrypoints"),
+                "web".to_owned(),
+            ),
+            (
+                format!("traefik.http.routers.{router}.service"),
+                router.clone(),
+            ),
+            (
+                format!("traefik.http.services.{router}.loadbalancer.server.port"),
+                "80".to_owned(),
+            ),
+        ])
+    }
+
+    /// The image's contract (`WORDPRESS_*`, passwords as files), then the site's own.
+    fn env(&self) -> Vec<String> {
+        let mut env = vec![
+            format!("WORDPRESS_DB_HOST={}", self.db_host),
+            format!("WORDPRESS_DB_NAME={}", self.name.database_name()),
+            format!("WORDPRESS_DB_USER={}", self.name.database_user()),
+            format!("WORDPRESS_DB_PASSWORD_FILE=/run/secrets/{DB_PASSWORD_FILE}"),
+            format!("WORDPRESS_URL={}", self.public_url.trim_end_matches('/')),
+            format!("WORDPRESS_TITLE={}", self.site_title),
+            format!("WORDPRESS_ADMIN_USER={}", self.admin_user),
+            format!("WORDPRESS_ADMIN_EMAIL={}", self.admin_email),
+            format!("WORDPRESS_ADMIN_PASSWORD_FILE=/run/secrets/{ADMIN_PASSWORD_FILE}"),
+        ];
+        if let Some(prefix) = &self.path_prefix {
+            env.push(format!("WORDPRESS_PATH_PREFIX={prefix}"));
+        }
+        // After the platform's own, in BTreeMap order: the spec, and so its hash, stays
+        // deterministic.
+        env.extend(
+            self.env
+                .iter()
+                .filter(|(key, _)| !RESERVED_ENV_PREFIXES.iter().any(|p| key.starts_with(p)))
+                .map(|(key, value)| format!("{key}={value}")),
+        );
+        env
+    }
+
+    /// The container, its resources, restarts, placement and networks.
+    fn task_template(&self) -> TaskSpec {
+        let container_spec = TaskSpecContainerSpec {
+            image: Some(self.image.clone()),
+            labels: Some(HashMap::from([(
+                TENANT_LABEL.to_owned(),
+                self.name.to_string(),
+            )])),
+            env: Some(self.env()),
+            mounts: Some(vec![Mount {
+                target: Some(WP_CONTENT_PATH.to_owned()),
+                source: Some(self.name.volume_name()),
+                typ: Some(MountType::VOLUME),
+                ..Default::default()
+            }]),
+            secrets: Some(vec![
+                secret_file(&self.db_secret, DB_PASSWORD_FILE),
+                secret_file(&self.admin_secret, ADMIN_PASSWORD_FILE),
+            ]),
+            ..Default::default()
+        };
+        let placement = self.region.as_ref().map(|region| TaskSpecPlacement {
+            constraints: Some(vec![format!(
+                "node.labels.swarmpress.region.{region}==true"
+            )]),
+            ..Default::default()
+        });
+        TaskSpec {
+            container_spec: Some(container_spec),
+            resources: Some(TaskSpecResources {
+                limits: Some(Limit {
+                    nano_cpus: Some(self.cpu_nanos),
+                    memory_bytes: Some(self.memory_bytes),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            restart_policy: Some(TaskSpecRestartPolicy {
+                condition: Some(TaskSpecRestartPolicyConditionEnum::ANY),
+                delay: Some(2 * NANOS_PER_SECOND),
+                ..Default::default()
+            }),
+            placement,
+            networks: Some(vec![
+                network(&self.network_edge),
+                network(&self.network_backend),
+            ]),
+            ..Default::default()
+        }
     }
 
     fn validate(&self) -> Result<(), ServiceSpecError> {
