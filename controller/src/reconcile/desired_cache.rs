@@ -72,31 +72,13 @@ impl DesiredCache {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use bollard::models::ServiceSpec;
-    use swarmpress_schema::resource::{AdminSpec, Resources, TenantState};
 
     use super::*;
-    use crate::store::memory::MemoryStore;
+    use crate::store::memory::{MemoryStore, example_spec};
 
     fn tenant(name: &str) -> Tenant {
-        let spec = TenantSpec {
-            display_name: "Cached".to_owned(),
-            region: String::new(),
-            state: TenantState::Running,
-            replicas: 1,
-            resources: Resources::default(),
-            env: BTreeMap::new(),
-            image: None,
-            admin: AdminSpec {
-                user: "admin".to_owned(),
-                email: "admin@example.test".to_owned(),
-            },
-            path_prefix: None,
-            restarted_at: None,
-            rebuild_nonce: None,
-        };
+        let spec = example_spec("Cached");
         MemoryStore::default().create(&TenantName::parse(name).unwrap(), spec, "password")
     }
 

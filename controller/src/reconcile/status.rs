@@ -298,7 +298,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use swarmpress_schema::TenantName;
-    use swarmpress_schema::resource::{AdminSpec, Condition, ObjectMeta, Resources, TenantSpec};
+    use swarmpress_schema::resource::{Condition, ObjectMeta, TenantSpec};
+
+    use crate::store::memory::example_spec;
 
     use super::*;
 
@@ -330,20 +332,8 @@ mod tests {
                 deletion_timestamp: None,
             },
             spec: TenantSpec {
-                display_name: "Acme".to_owned(),
-                region: String::new(),
                 state,
-                replicas: 1,
-                resources: Resources::default(),
-                env: BTreeMap::new(),
-                image: None,
-                admin: AdminSpec {
-                    user: "admin".to_owned(),
-                    email: "admin@example.test".to_owned(),
-                },
-                path_prefix: None,
-                restarted_at: None,
-                rebuild_nonce: None,
+                ..example_spec("Acme")
             },
             status,
         }

@@ -285,29 +285,33 @@ impl TenantStore for MemoryStore {
     }
 }
 
+/// The spec of a test tenant: running, one replica, the default resources, no region.
+pub fn example_spec(title: &str) -> TenantSpec {
+    use swarmpress_schema::resource::{AdminSpec, Resources, TenantState};
+    TenantSpec {
+        display_name: title.to_owned(),
+        region: String::new(),
+        state: TenantState::Running,
+        replicas: 1,
+        resources: Resources::default(),
+        env: BTreeMap::new(),
+        image: None,
+        admin: AdminSpec {
+            user: "admin".to_owned(),
+            email: "admin@example.test".to_owned(),
+        },
+        path_prefix: None,
+        restarted_at: None,
+        rebuild_nonce: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use swarmpress_schema::resource::{AdminSpec, Resources, TenantState};
-
     use super::*;
 
     fn spec() -> TenantSpec {
-        TenantSpec {
-            display_name: "Feed".to_owned(),
-            region: String::new(),
-            state: TenantState::Running,
-            replicas: 1,
-            resources: Resources::default(),
-            env: BTreeMap::new(),
-            image: None,
-            admin: AdminSpec {
-                user: "admin".to_owned(),
-                email: "admin@example.test".to_owned(),
-            },
-            path_prefix: None,
-            restarted_at: None,
-            rebuild_nonce: None,
-        }
+        example_spec("Feed")
     }
 
     async fn fingerprint_after(store: &MemoryStore, since: i64) -> (Option<u64>, i64) {

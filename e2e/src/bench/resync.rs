@@ -26,12 +26,12 @@ use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::views::snapshot::Observer;
 use swarmpress_e2e::{Platform, random_lowercase};
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::{AdminSpec, Phase, Resources, TenantSpec, TenantState};
+use swarmpress_schema::resource::{Phase, TenantSpec, TenantState};
 use tokio_util::sync::CancellationToken;
 
 use super::stats::{median, secs};
 use super::{BenchError, env_count};
-use swarmpress_controller::store::memory::MemoryStore as BenchStore;
+use swarmpress_controller::store::memory::{MemoryStore as BenchStore, example_spec};
 
 const NAME: &str = "noop_resync_cost";
 const TARGET_CPU_MS: f64 = 50.0;
@@ -88,20 +88,8 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
 
 fn stopped_spec(name: &TenantName) -> TenantSpec {
     TenantSpec {
-        display_name: format!("Resync {name}"),
-        region: String::new(),
         state: TenantState::Stopped,
-        replicas: 1,
-        resources: Resources::default(),
-        env: BTreeMap::new(),
-        image: None,
-        admin: AdminSpec {
-            user: "admin".to_owned(),
-            email: "admin@example.test".to_owned(),
-        },
-        path_prefix: None,
-        restarted_at: None,
-        rebuild_nonce: None,
+        ..example_spec(&format!("Resync {name}"))
     }
 }
 

@@ -22,13 +22,14 @@ use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::rollout::{self, Driver, Prober, RolloutMetrics, RolloutSettings};
 use swarmpress_controller::runtime::leader::{Elector, LeaseSettings};
 use swarmpress_controller::runtime::runner::{RunSettings, reconcile_task};
+use swarmpress_controller::store::memory::example_spec;
 use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::views::snapshot::Observer;
 use swarmpress_e2e::{Platform, random_lowercase};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
-    AdminSpec, ConditionType, Phase, Resources, RolloutItemState, RolloutSelector, RolloutSpec,
-    RolloutState, Tenant, TenantSpec, TenantState,
+    ConditionType, Phase, RolloutItemState, RolloutSelector, RolloutSpec, RolloutState, Tenant,
+    TenantSpec, TenantState,
 };
 use swarmpress_schema::store::Store;
 use tokio::task::JoinSet;
@@ -56,20 +57,8 @@ fn setup(message: impl Into<String>) -> BenchError {
 
 fn spec(name: &TenantName, state: TenantState) -> TenantSpec {
     TenantSpec {
-        display_name: format!("Rollout {name}"),
-        region: String::new(),
         state,
-        replicas: 1,
-        resources: Resources::default(),
-        env: BTreeMap::new(),
-        image: None,
-        admin: AdminSpec {
-            user: "admin".to_owned(),
-            email: "admin@example.test".to_owned(),
-        },
-        path_prefix: None,
-        restarted_at: None,
-        rebuild_nonce: None,
+        ..example_spec(&format!("Rollout {name}"))
     }
 }
 
