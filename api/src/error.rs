@@ -366,6 +366,9 @@ impl From<StoreError> for ApiError {
                  {current_resource_version}"
             )),
             StoreError::AlreadyExists => Self::Conflict("it already exists".to_owned()),
+            StoreError::QuotaExceeded { limit } => {
+                Self::QuotaExceeded(format!("the plan allows {limit} sites"))
+            }
             StoreError::Terminating => {
                 Self::Conflict("the tenant is being deleted and can no longer change".to_owned())
             }

@@ -11,10 +11,10 @@ use common::TestDb;
 use sea_orm::{ConnectionTrait, Statement};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
-    AdminSpec, ChangeType, ConditionStatus, ConditionType, EventType, Phase, Resources, Tenant,
-    TenantSpec, TenantState, TenantStatus,
+    AdminSpec, ChangeType, ConditionStatus, ConditionType, EventType, Phase, Resources, Role,
+    Tenant, TenantSpec, TenantState, TenantStatus,
 };
-use swarmpress_schema::store::{StoreError, now};
+use swarmpress_schema::store::{NewUser, StoreError, now};
 use uuid::Uuid;
 
 fn name(text: &str) -> TenantName {
@@ -556,6 +556,53 @@ async fn the_lease_has_one_holder_until_it_expires() {
         assert_eq!(status.epoch, 1);
     }
     assert_eq!(winners, 1);
+}
+
+/// Ten creates of one owner at once with room for three: the count and the insert hold the
+/// owner's row, so exactly three are stored and the others are refused with the quota.
+#[tokio::test(flavor = "multi_thread")]
+async fn creates_within_a_quota_are_serialized_per_owner() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let owner = db
+        .store
+        .create_user(NewUser {
+            email: "quota@example.test".to_owned(),
+            name: "Quota".to_owned(),
+            password_hash: "not-a-real-hash".to_owned(),
+            role: Role::User,
+        })
+        .await
+        .unwrap()
+        .id;
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_tenant_within_quota(
+                        owner,
+                        &name(&format!("quota-{i}")),
+                        BTreeMap::new(),
+                        spec("Q"),
+                        "admin-password",
+                        Some(3),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let (mut created, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(StoreError::QuotaExceeded { limit: 3 }) => refused += 1,
+            Err(other) => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!((created, refused), (3, 7));
+    assert_eq!(db.store.count_tenants(owner).await.unwrap(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -150,7 +150,9 @@ impl Tenants<'_> {
         check_instance_quota(&plan, self.store.count_tenants(owner).await? + planned)
     }
 
-    /// Checks a new tenant for `owner`, then stores it with its admin password.
+    /// Checks a new tenant for `owner`, then stores it with its admin password. The site
+    /// count is checked again by the store in the insert's own transaction, so parallel
+    /// creates cannot all pass the check above and exceed the plan together.
     pub async fn create(
         &self,
         owner: Uuid,
@@ -159,17 +161,30 @@ impl Tenants<'_> {
         spec: TenantSpec,
         admin_password: &SecretString,
     ) -> TenantWriteResult<Tenant> {
-        self.check_create(owner, &labels, &spec, 0).await?;
-        self.store
-            .create_tenant_with_admin_password(
+        let plan = self.store.plan_of_user(owner).await?;
+        check_spec(self.regions, &spec, &labels)?;
+        check_replica_quota(&plan, &spec)?;
+        check_instance_quota(&plan, self.store.count_tenants(owner).await?)?;
+        let created = self
+            .store
+            .create_tenant_within_quota(
                 owner,
                 name,
                 labels,
                 spec,
                 admin_password.expose_secret(),
+                plan.max_instances,
             )
-            .await
-            .map_err(|error| TenantWriteError::of_store(name, error))
+            .await;
+        match created {
+            Ok(tenant) => Ok(tenant),
+            Err(StoreError::QuotaExceeded { limit }) => {
+                Err(check_instance_quota(&plan, u64::from(limit))
+                    .err()
+                    .unwrap_or(TenantWriteError::Store(StoreError::QuotaExceeded { limit })))
+            }
+            Err(error) => Err(TenantWriteError::of_store(name, error)),
+        }
     }
 
     /// Every check of replacing `tenant`'s spec and labels, without writing.

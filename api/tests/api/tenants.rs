@@ -238,6 +238,40 @@ async fn users_see_only_their_tenants_and_admins_see_all() {
     .await;
 }
 
+/// The site count is checked where the site is written: of six creates sent at once on the
+/// Free plan (one site), exactly one succeeds and the others are refused with the quota.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_creates_cannot_exceed_the_plan() {
+    let Some(app) = spawn().await else { return };
+    let alice = app.user("alice@example.test").await;
+    let requests = (0..6).map(|i| {
+        alice
+            .post("/tenants")
+            .json(&tenant_body(&format!("racing-site-{i}")))
+            .send()
+    });
+    let responses = futures_util::future::join_all(requests).await;
+    let mut statuses: Vec<u16> = Vec::new();
+    for response in responses {
+        let response = response.unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() != 201 {
+            problem(response, 403, "quota_exceeded").await;
+        }
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 403, 403, 403, 403, 403], "{statuses:?}");
+    let listed: Value = alice
+        .get("/tenants")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn plan_quotas_are_403() {
     let Some(app) = spawn().await else { return };

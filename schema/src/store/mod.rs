@@ -45,6 +45,9 @@ pub enum StoreError {
     Conflict { current_resource_version: String },
     #[error("already exists")]
     AlreadyExists,
+    /// The owner already has `limit` tenants, the most the caller allowed.
+    #[error("the owner already has {limit} tenants")]
+    QuotaExceeded { limit: u32 },
     /// The tenant has a deletionTimestamp: its spec can no longer change.
     #[error("the tenant is being deleted")]
     Terminating,

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::{StoreError, StoreResult, corrupt, from_json, is_unique_violation, now, to_json};
 use crate::TenantName;
-use crate::entity::{tenant_changes, tenant_events, tenant_secrets, tenants};
+use crate::entity::{tenant_changes, tenant_events, tenant_secrets, tenants, users};
 use crate::resource::{
     API_VERSION, ChangeType, ObjectMeta, Phase, TENANT_KIND, Tenant, TenantSpec, TenantStatus,
 };
@@ -55,7 +55,8 @@ impl Store {
         labels: BTreeMap<String, String>,
         spec: TenantSpec,
     ) -> StoreResult<Tenant> {
-        self.insert_tenant(owner, name, labels, spec, None).await
+        self.insert_tenant(owner, name, labels, spec, None, None)
+            .await
     }
 
     /// [`Self::create_tenant`] that also stores the generated WordPress admin password for
@@ -68,7 +69,24 @@ impl Store {
         spec: TenantSpec,
         admin_password: &str,
     ) -> StoreResult<Tenant> {
-        self.insert_tenant(owner, name, labels, spec, Some(admin_password))
+        self.insert_tenant(owner, name, labels, spec, Some(admin_password), None)
+            .await
+    }
+
+    /// [`Self::create_tenant_with_admin_password`] only while `owner` has fewer than
+    /// `max_tenants` tenants ([`StoreError::QuotaExceeded`] otherwise; `None` is no limit).
+    /// The count and the insert are one transaction holding the owner's user row, so
+    /// parallel creates of one owner are serialized: a plan with room for one creates one.
+    pub async fn create_tenant_within_quota(
+        &self,
+        owner: Uuid,
+        name: &TenantName,
+        labels: BTreeMap<String, String>,
+        spec: TenantSpec,
+        admin_password: &str,
+        max_tenants: Option<u32>,
+    ) -> StoreResult<Tenant> {
+        self.insert_tenant(owner, name, labels, spec, Some(admin_password), max_tenants)
             .await
     }
 
@@ -95,8 +113,25 @@ impl Store {
         labels: BTreeMap<String, String>,
         spec: TenantSpec,
         admin_password: Option<&str>,
+        max_tenants: Option<u32>,
     ) -> StoreResult<Tenant> {
         let tx = self.db.begin().await?;
+        if let Some(limit) = max_tenants {
+            // The owner's row is the lock every create of theirs queues on; the count is
+            // then the one the insert below adds to.
+            users::Entity::find_by_id(owner)
+                .lock_exclusive()
+                .one(&tx)
+                .await?;
+            let owned = tenants::Entity::find()
+                .filter(tenants::Column::OwnerId.eq(owner))
+                .count(&tx)
+                .await?;
+            if owned >= u64::from(limit) {
+                tx.rollback().await?;
+                return Err(StoreError::QuotaExceeded { limit });
+            }
+        }
         let at = now();
         let tenant = Tenant {
             api_version: API_VERSION.to_owned(),
