@@ -10,7 +10,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use secrecy::{ExposeSecret, SecretString};
 use swarmpress_schema::resource::{
-    ManifestDocument, RolloutManifest, RolloutState, TenantManifest, parse_manifest,
+    MAX_MANIFEST_DOCUMENTS, ManifestDocument, RolloutManifest, RolloutState, TenantManifest,
+    parse_manifest,
 };
 use swarmpress_schema::store::StoreError;
 
@@ -227,7 +228,16 @@ impl ApplyApi {
         let dry_run = dry_run.0.unwrap_or(false);
         let mut planned_creations = 0;
         let mut results = Vec::new();
-        for parsed in parse_manifest(&body.0) {
+        let documents = parse_manifest(&body.0);
+        // Refused whole, before anything is applied: nothing half-done.
+        if documents.len() > MAX_MANIFEST_DOCUMENTS {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "a manifest may hold at most {MAX_MANIFEST_DOCUMENTS} documents; this one \
+                 holds {}",
+                documents.len()
+            )));
+        }
+        for parsed in documents {
             let result = match parsed {
                 Err(error) => ApplyResult {
                     kind: error.kind.unwrap_or_default(),

@@ -150,3 +150,47 @@ async fn quota_and_bad_yaml_are_reported_per_document() {
         .unwrap();
     problem(wrong_type, 415, "validation_failed").await;
 }
+
+/// A manifest of more documents than the limit is refused whole, before any is applied.
+#[tokio::test]
+async fn a_manifest_of_too_many_documents_is_refused_whole() {
+    let Some(app) = spawn().await else { return };
+    let admin = app.admin().await;
+    let documents: Vec<String> = (0..101)
+        .map(|i| {
+            format!(
+                "apiVersion: swarmpress.io/v1\nkind: Tenant\nmetadata: {{ name: many-{i} }}\n\
+                 spec: {{ displayName: Many, region: eu-west, replicas: 1, \
+                 admin: {{ user: admin, email: admin@acme.test }} }}\n"
+            )
+        })
+        .collect();
+    let response = admin
+        .post("/apply")
+        .header("content-type", "application/yaml")
+        .body(documents.join("---\n"))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 413, "payload_too_large").await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("at most 100") && detail.contains("101"),
+        "{detail}"
+    );
+    let listed: Value = admin
+        .get("/tenants")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed["items"].as_array().unwrap().is_empty(),
+        "nothing applied"
+    );
+    // The limit itself is fine.
+    let results = apply(&admin, true, &documents[..100].join("---\n")).await;
+    assert_eq!(results.len(), 100);
+}

@@ -169,6 +169,10 @@ impl fmt::Display for ManifestError {
 /// Parses each document on its own, so that one bad document does not hide the results of
 /// the others. Empty documents (a stray `---`) are skipped. A YAML syntax error ends the
 /// stream, since the parser cannot tell where the next document starts.
+/// The most documents (list items included) one manifest may hold: a request applies them one
+/// by one, so a manifest of thousands would hold a request — and the store — for minutes.
+pub const MAX_MANIFEST_DOCUMENTS: usize = 100;
+
 pub fn parse_manifest(text: &str) -> Vec<Result<ManifestDocument, ManifestError>> {
     let mut results = Vec::new();
     // One budget for all documents: a bomb split over many documents is still one bomb.

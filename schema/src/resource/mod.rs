@@ -15,8 +15,8 @@ pub use account::{
     AccessToken, Invoice, InvoiceStatus, Plan, Role, Subscription, SubscriptionStatus, User,
 };
 pub use manifest::{
-    Manifest, ManifestDocument, ManifestError, ManifestMeta, RolloutManifest, RolloutMeta,
-    TenantManifest, parse_manifest,
+    MAX_MANIFEST_DOCUMENTS, Manifest, ManifestDocument, ManifestError, ManifestMeta,
+    RolloutManifest, RolloutMeta, TenantManifest, parse_manifest,
 };
 pub use notice::{
     Announcement, AnnouncementInput, AnnouncementType, MaintenanceWindow, MaintenanceWindowInput,
