@@ -1,8 +1,11 @@
 //! Login throttling: failed attempts per account and per client address in a sliding window.
 //!
 //! It is consulted before any password hashing, so a throttled attacker costs the server a
-//! map lookup, not an Argon2 run. The state is per API process: several replicas each allow
-//! the limit, which still bounds guessing to a small multiple of it.
+//! map lookup, not an Argon2 run. An attempt takes its slot *before* the password is checked
+//! ([`LoginThrottle::begin`], counted as a failure until it succeeds), so parallel guesses
+//! cannot all pass the check while the first ones are still hashing. The state is per API
+//! process: several replicas each allow the limit, which still bounds guessing to a small
+//! multiple of it.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -76,8 +79,10 @@ impl LoginThrottle {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// `Some(wait)` when `account` or `address` has used up its failures.
-    pub fn check(&self, account: &str, address: Option<IpAddr>) -> Option<Duration> {
+    /// Takes a slot for one attempt of `account` from `address`: `Err(wait)` when either has
+    /// used up its failures, else the attempt counts as a failure until
+    /// [`Self::succeeded`] says otherwise. Checking and taking are one step under the lock.
+    pub fn begin(&self, account: &str, address: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
         let limits = self.limits;
         let mut windows = self.windows();
@@ -91,46 +96,45 @@ impl LoginThrottle {
                 .get_mut(&address)
                 .and_then(|failures| blocked_for(failures, limits.per_address, limits.window, now))
         });
-        account_wait.max(address_wait)
-    }
-
-    pub fn record_failure(&self, account: &str, address: Option<IpAddr>) {
-        let now = Instant::now();
-        let limits = self.limits;
-        let mut windows = self.windows();
-        // Bound memory: forget entries whose failures have all expired once the maps grow.
-        if windows.accounts.len() > 100_000 {
-            windows.accounts.retain(|_, failures| {
-                failures
-                    .back()
-                    .is_some_and(|&at| now.duration_since(at) < limits.window)
-            });
+        if let Some(wait) = account_wait.max(address_wait) {
+            return Err(wait);
         }
-        if windows.addresses.len() > 100_000 {
-            windows.addresses.retain(|_, failures| {
-                failures
-                    .back()
-                    .is_some_and(|&at| now.duration_since(at) < limits.window)
-            });
-        }
-        let failures = windows.accounts.entry(account.to_owned()).or_default();
-        failures.push_back(now);
-        if failures.len() > limits.per_account {
-            failures.pop_front();
-        }
+        forget_expired(&mut windows, limits.window, now);
+        windows
+            .accounts
+            .entry(account.to_owned())
+            .or_default()
+            .push_back(now);
         if let Some(address) = address {
-            let failures = windows.addresses.entry(address).or_default();
-            failures.push_back(now);
-            if failures.len() > limits.per_address {
-                failures.pop_front();
-            }
+            windows.addresses.entry(address).or_default().push_back(now);
         }
+        Ok(())
     }
 
-    /// A successful login clears the account's failures (not the address's: one good
-    /// password must not reset an address that is guessing at other accounts).
-    pub fn record_success(&self, account: &str) {
-        self.windows().accounts.remove(account);
+    /// The attempt begun for `account` from `address` was right: the account's failures are
+    /// cleared, and the address gives back the slot it took (not its other failures: one
+    /// good password must not reset an address that is guessing at other accounts).
+    pub fn succeeded(&self, account: &str, address: Option<IpAddr>) {
+        let mut windows = self.windows();
+        windows.accounts.remove(account);
+        if let Some(failures) = address.and_then(|a| windows.addresses.get_mut(&a)) {
+            failures.pop_back();
+        }
+    }
+}
+
+/// Bounds memory: forgets entries whose failures have all expired once the maps grow.
+fn forget_expired(windows: &mut Windows, window: Duration, now: Instant) {
+    let live = |failures: &VecDeque<Instant>| {
+        failures
+            .back()
+            .is_some_and(|&at| now.duration_since(at) < window)
+    };
+    if windows.accounts.len() > 100_000 {
+        windows.accounts.retain(|_, failures| live(failures));
+    }
+    if windows.addresses.len() > 100_000 {
+        windows.addresses.retain(|_, failures| live(failures));
     }
 }
 
@@ -147,17 +151,44 @@ mod tests {
         });
         let address: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
-            assert!(throttle.check("a@x.test", Some(address)).is_none());
-            throttle.record_failure("a@x.test", Some(address));
+            assert!(throttle.begin("a@x.test", Some(address)).is_ok());
         }
-        let wait = throttle.check("a@x.test", None).unwrap();
+        let wait = throttle.begin("a@x.test", None).unwrap_err();
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(55));
-        assert!(throttle.check("b@x.test", Some(address)).is_none());
-        throttle.record_failure("b@x.test", Some(address));
-        throttle.record_failure("c@x.test", Some(address));
-        assert!(throttle.check("d@x.test", Some(address)).is_some());
-        throttle.record_success("a@x.test");
-        assert!(throttle.check("a@x.test", None).is_none());
+        assert!(throttle.begin("b@x.test", Some(address)).is_ok());
+        assert!(throttle.begin("c@x.test", Some(address)).is_ok());
+        assert!(throttle.begin("d@x.test", Some(address)).is_err());
+        throttle.succeeded("a@x.test", None);
+        assert!(throttle.begin("a@x.test", None).is_ok());
+    }
+
+    #[test]
+    fn attempts_in_flight_hold_their_slots() {
+        let throttle = LoginThrottle::new(ThrottleLimits {
+            window: Duration::from_secs(60),
+            per_account: 10,
+            per_address: 50,
+        });
+        // Forty attempts begun before any of them is decided: ten get a slot.
+        let admitted = (0..40)
+            .filter(|_| throttle.begin("victim@x.test", None).is_ok())
+            .count();
+        assert_eq!(admitted, 10);
+    }
+
+    #[test]
+    fn a_success_gives_the_address_its_slot_back() {
+        let throttle = LoginThrottle::new(ThrottleLimits {
+            window: Duration::from_secs(60),
+            per_account: 10,
+            per_address: 2,
+        });
+        let address: IpAddr = "192.0.2.9".parse().unwrap();
+        for _ in 0..5 {
+            throttle.begin("me@x.test", Some(address)).unwrap();
+            throttle.succeeded("me@x.test", Some(address));
+        }
+        assert!(throttle.begin("me@x.test", Some(address)).is_ok());
     }
 
     #[test]
@@ -167,9 +198,9 @@ mod tests {
             per_account: 1,
             per_address: 10,
         });
-        throttle.record_failure("a", None);
-        assert!(throttle.check("a", None).is_some());
+        throttle.begin("a", None).unwrap();
+        assert!(throttle.begin("a", None).is_err());
         std::thread::sleep(Duration::from_millis(30));
-        assert!(throttle.check("a", None).is_none());
+        assert!(throttle.begin("a", None).is_ok());
     }
 }

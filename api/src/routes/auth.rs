@@ -238,7 +238,7 @@ impl AuthApi {
         let email = normalize_email(&body.0.email);
         let password = SecretString::from(body.0.password);
         let address = client_address(request, &state.config);
-        if let Some(retry_after) = state.throttle.check(&email, address) {
+        if let Err(retry_after) = state.throttle.begin(&email, address) {
             tracing::warn!(?address, "login throttled");
             return Err(ApiError::RateLimited { retry_after });
         }
@@ -254,14 +254,14 @@ impl AuthApi {
             .await?;
         let user = match credentials {
             Some(credentials) if matched => credentials.user,
+            // The slot taken above stays a failure.
             _ => {
-                state.throttle.record_failure(&email, address);
                 return Err(ApiError::Unauthorized(
                     "wrong e-mail or password".to_owned(),
                 ));
             }
         };
-        state.throttle.record_success(&email);
+        state.throttle.succeeded(&email, address);
         start_session(&state, jar, &user).await?;
         tracing::info!(user = %user.id, "logged in");
         Ok(LoginResponse::Ok(Json(user)))
@@ -406,7 +406,7 @@ impl AuthApi {
         // Same throttle as login: this endpoint also answers "is this the password?".
         let account = principal.user.email.clone();
         let address = client_address(request, &state.config);
-        if let Some(retry_after) = state.throttle.check(&account, address) {
+        if let Err(retry_after) = state.throttle.begin(&account, address) {
             return Err(ApiError::RateLimited { retry_after });
         }
         let credentials = state.store.get_user_credentials(principal.id()).await?;
@@ -415,12 +415,13 @@ impl AuthApi {
             .verify(&current, Some(&credentials.password_hash))
             .await?
         {
-            state.throttle.record_failure(&account, address);
+            // The slot taken above stays a failure.
             return Err(ApiError::validation(
                 "currentPassword",
                 "is not the current password",
             ));
         }
+        state.throttle.succeeded(&account, address);
         if current.expose_secret() == new.expose_secret() {
             return Err(ApiError::validation(
                 "newPassword",

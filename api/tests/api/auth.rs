@@ -442,6 +442,35 @@ async fn password_change_revokes_other_sessions_but_keeps_tokens() {
     problem(old_login, 401, "unauthorized").await;
 }
 
+/// Forty wrong passwords for one account sent at once: each attempt takes its slot before its
+/// password is checked, so exactly the limit (10) are checked and the rest answer 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_cannot_outrun_the_login_throttle() {
+    let Some(app) = spawn().await else { return };
+    let client = app.bare();
+    let hashes_before = app.state.passwords.work_done();
+    let attempts = (0..40).map(|_| {
+        client
+            .post("/auth/login")
+            .json(&json!({"email": "victim@example.test", "password": "wrong-password-1"}))
+            .send()
+    });
+    let mut statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|response| response.unwrap().status().as_u16())
+        .collect();
+    statuses.sort_unstable();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, throttled), (10, 30), "{statuses:?}");
+    assert_eq!(
+        app.state.passwords.work_done() - hashes_before,
+        10,
+        "only the admitted attempts hash"
+    );
+}
+
 #[tokio::test]
 async fn login_throttling_answers_429_before_hashing() {
     let Some(app) = spawn().await else { return };
