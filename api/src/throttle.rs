@@ -1,4 +1,8 @@
-//! Login throttling: failed attempts per account and per client address in a sliding window.
+//! Login throttling: failed attempts in a sliding window, counted three ways — per account
+//! *and* client address (the lockout a guesser meets), per account across all clients (a
+//! slower rate that bounds distributed guessing), and per client address across accounts.
+//! A stranger guessing from one address therefore locks only that address out of the
+//! account; its owner, from anywhere else, still logs in.
 //!
 //! It is consulted before any password hashing, so a throttled attacker costs the server a
 //! map lookup, not an Argon2 run. An attempt takes its slot *before* the password is checked
@@ -15,7 +19,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleLimits {
     pub window: Duration,
+    /// Failures of one account from one client address.
+    pub per_account_client: usize,
+    /// Failures of one account from every address together.
     pub per_account: usize,
+    /// Failures from one address, whichever accounts.
     pub per_address: usize,
 }
 
@@ -23,7 +31,8 @@ impl Default for ThrottleLimits {
     fn default() -> Self {
         Self {
             window: Duration::from_secs(15 * 60),
-            per_account: 10,
+            per_account_client: 10,
+            per_account: 100,
             per_address: 50,
         }
     }
@@ -31,6 +40,7 @@ impl Default for ThrottleLimits {
 
 #[derive(Debug, Default)]
 struct Windows {
+    pairs: HashMap<(String, Option<IpAddr>), VecDeque<Instant>>,
     accounts: HashMap<String, VecDeque<Instant>>,
     addresses: HashMap<IpAddr, VecDeque<Instant>>,
 }
@@ -86,6 +96,10 @@ impl LoginThrottle {
         let now = Instant::now();
         let limits = self.limits;
         let mut windows = self.windows();
+        let pair = (account.to_owned(), address);
+        let pair_wait = windows.pairs.get_mut(&pair).and_then(|failures| {
+            blocked_for(failures, limits.per_account_client, limits.window, now)
+        });
         let account_wait = windows
             .accounts
             .get_mut(account)
@@ -96,10 +110,11 @@ impl LoginThrottle {
                 .get_mut(&address)
                 .and_then(|failures| blocked_for(failures, limits.per_address, limits.window, now))
         });
-        if let Some(wait) = account_wait.max(address_wait) {
+        if let Some(wait) = pair_wait.max(account_wait).max(address_wait) {
             return Err(wait);
         }
         forget_expired(&mut windows, limits.window, now);
+        windows.pairs.entry(pair).or_default().push_back(now);
         windows
             .accounts
             .entry(account.to_owned())
@@ -111,12 +126,16 @@ impl LoginThrottle {
         Ok(())
     }
 
-    /// The attempt begun for `account` from `address` was right: the account's failures are
-    /// cleared, and the address gives back the slot it took (not its other failures: one
-    /// good password must not reset an address that is guessing at other accounts).
+    /// The attempt begun for `account` from `address` was right: that client's failures on
+    /// the account are cleared, and the account's and the address's counts give back the slot
+    /// it took (not their other failures: one good password must neither excuse guessing at
+    /// the account from elsewhere nor an address guessing at other accounts).
     pub fn succeeded(&self, account: &str, address: Option<IpAddr>) {
         let mut windows = self.windows();
-        windows.accounts.remove(account);
+        windows.pairs.remove(&(account.to_owned(), address));
+        if let Some(failures) = windows.accounts.get_mut(account) {
+            failures.pop_back();
+        }
         if let Some(failures) = address.and_then(|a| windows.addresses.get_mut(&a)) {
             failures.pop_back();
         }
@@ -130,6 +149,9 @@ fn forget_expired(windows: &mut Windows, window: Duration, now: Instant) {
             .back()
             .is_some_and(|&at| now.duration_since(at) < window)
     };
+    if windows.pairs.len() > 100_000 {
+        windows.pairs.retain(|_, failures| live(failures));
+    }
     if windows.accounts.len() > 100_000 {
         windows.accounts.retain(|_, failures| live(failures));
     }
@@ -142,33 +164,59 @@ fn forget_expired(windows: &mut Windows, window: Duration, now: Instant) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn blocks_after_the_limit_per_account_and_address() {
-        let throttle = LoginThrottle::new(ThrottleLimits {
+    fn limits(per_account_client: usize, per_account: usize, per_address: usize) -> ThrottleLimits {
+        ThrottleLimits {
             window: Duration::from_secs(60),
-            per_account: 3,
-            per_address: 5,
-        });
+            per_account_client,
+            per_account,
+            per_address,
+        }
+    }
+
+    #[test]
+    fn blocks_after_the_limit_per_account_client_and_address() {
+        let throttle = LoginThrottle::new(limits(3, 100, 5));
         let address: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
             assert!(throttle.begin("a@x.test", Some(address)).is_ok());
         }
-        let wait = throttle.begin("a@x.test", None).unwrap_err();
+        let wait = throttle.begin("a@x.test", Some(address)).unwrap_err();
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(55));
         assert!(throttle.begin("b@x.test", Some(address)).is_ok());
         assert!(throttle.begin("c@x.test", Some(address)).is_ok());
-        assert!(throttle.begin("d@x.test", Some(address)).is_err());
-        throttle.succeeded("a@x.test", None);
+        assert!(
+            throttle.begin("d@x.test", Some(address)).is_err(),
+            "the address is spent"
+        );
+        throttle.succeeded("a@x.test", Some(address));
         assert!(throttle.begin("a@x.test", None).is_ok());
     }
 
     #[test]
+    fn a_stranger_locks_out_only_their_own_address() {
+        let throttle = LoginThrottle::new(limits(10, 100, 50));
+        let stranger: IpAddr = "203.0.113.1".parse().unwrap();
+        let owner: IpAddr = "198.51.100.7".parse().unwrap();
+        while throttle.begin("owner@x.test", Some(stranger)).is_ok() {}
+        assert!(throttle.begin("owner@x.test", Some(owner)).is_ok());
+    }
+
+    #[test]
+    fn guesses_from_many_addresses_meet_the_account_rate() {
+        let throttle = LoginThrottle::new(limits(10, 25, 50));
+        let admitted = (0..10u8)
+            .flat_map(|host| {
+                let address = IpAddr::from([203, 0, 113, host]);
+                (0..10).map(move |_| address)
+            })
+            .filter(|address| throttle.begin("victim@x.test", Some(*address)).is_ok())
+            .count();
+        assert_eq!(admitted, 25);
+    }
+
+    #[test]
     fn attempts_in_flight_hold_their_slots() {
-        let throttle = LoginThrottle::new(ThrottleLimits {
-            window: Duration::from_secs(60),
-            per_account: 10,
-            per_address: 50,
-        });
+        let throttle = LoginThrottle::new(limits(10, 100, 50));
         // Forty attempts begun before any of them is decided: ten get a slot.
         let admitted = (0..40)
             .filter(|_| throttle.begin("victim@x.test", None).is_ok())
@@ -177,12 +225,8 @@ mod tests {
     }
 
     #[test]
-    fn a_success_gives_the_address_its_slot_back() {
-        let throttle = LoginThrottle::new(ThrottleLimits {
-            window: Duration::from_secs(60),
-            per_account: 10,
-            per_address: 2,
-        });
+    fn a_success_gives_its_slot_back() {
+        let throttle = LoginThrottle::new(limits(10, 3, 2));
         let address: IpAddr = "192.0.2.9".parse().unwrap();
         for _ in 0..5 {
             throttle.begin("me@x.test", Some(address)).unwrap();
@@ -195,7 +239,8 @@ mod tests {
     fn failures_expire_with_the_window() {
         let throttle = LoginThrottle::new(ThrottleLimits {
             window: Duration::from_millis(20),
-            per_account: 1,
+            per_account_client: 1,
+            per_account: 10,
             per_address: 10,
         });
         throttle.begin("a", None).unwrap();

@@ -236,6 +236,14 @@ impl AuthApi {
         body: JsonBody<LoginRequest>,
     ) -> ApiResult<LoginResponse> {
         let email = normalize_email(&body.0.email);
+        // Checked before the throttle remembers anything about it: no address that cannot
+        // be an account's takes memory, however long.
+        if !is_plausible_email(&email) {
+            return Err(ApiError::validation(
+                "email",
+                "is not a valid e-mail address",
+            ));
+        }
         let password = SecretString::from(body.0.password);
         let address = client_address(request, &state.config);
         if let Err(retry_after) = state.throttle.begin(&email, address) {

@@ -471,6 +471,48 @@ async fn parallel_guesses_cannot_outrun_the_login_throttle() {
     );
 }
 
+/// A stranger who spends an account's attempts from one client locks out that client only:
+/// the owner, from another address, still logs in. (The edge's `X-Forwarded-For` names the
+/// client, as the test harness trusts it.)
+#[tokio::test]
+async fn a_stranger_cannot_lock_the_owner_out() {
+    let Some(app) = spawn().await else { return };
+    app.user("owner@example.test").await;
+    let client = app.bare();
+    let login = |from: &'static str, password: &'static str| {
+        client
+            .post("/auth/login")
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": "owner@example.test", "password": password}))
+            .send()
+    };
+    for _ in 0..10 {
+        problem(
+            login("203.0.113.66", "wrong-password-1").await.unwrap(),
+            401,
+            "unauthorized",
+        )
+        .await;
+    }
+    problem(
+        login("203.0.113.66", "a-long-password-1").await.unwrap(),
+        429,
+        "rate_limited",
+    )
+    .await;
+    let owner = login("198.51.100.7", "a-long-password-1").await.unwrap();
+    assert_eq!(owner.status(), 200, "{}", owner.text().await.unwrap());
+    // What cannot be an account is refused before the throttle remembers it.
+    let response = client
+        .post("/auth/login")
+        .json(&json!({"email": "not an address", "password": "whatever-password"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 422, "validation_failed").await;
+    assert_eq!(fields(&body), ["email"]);
+}
+
 #[tokio::test]
 async fn login_throttling_answers_429_before_hashing() {
     let Some(app) = spawn().await else { return };
