@@ -31,6 +31,33 @@ async fn serves_the_openapi_document_and_swagger_ui() {
 }
 
 #[tokio::test]
+async fn every_answer_carries_the_browser_hardening_headers() {
+    let Some(app) = spawn().await else { return };
+    for (path, policy) in [
+        (
+            "/api/v1/health",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (
+            "/api/v1/no/such/thing",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        ("/api/docs", "script-src 'self' 'unsafe-inline'"),
+    ] {
+        let response = reqwest::get(format!("http://{}{path}", app.addr))
+            .await
+            .unwrap();
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains(policy), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
     let Some(app) = spawn().await else { return };
     let response = app.bare().get("/no/such/thing").send().await.unwrap();
@@ -69,6 +96,13 @@ async fn serves_the_portal_with_a_fallback_for_client_routes_but_not_for_the_api
     for path in ["/", "/sites/acme-blog", "/billing"] {
         let response = get(path).await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
         assert!(
             response
                 .text()
