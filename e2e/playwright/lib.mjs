@@ -14,6 +14,16 @@ export const CONVERGE_MS = Number(process.env.SWARMPRESS_E2E_CONVERGE_MS ?? 300_
 
 mkdirSync(join(SCREENSHOTS, "pages"), { recursive: true });
 
+// The portal runs under a content security policy: anything it refuses (an inline script, a
+// foreign origin) fails the test file, since the page may only look fine by accident.
+const cspViolations = [];
+process.on("exit", () => {
+  if (cspViolations.length) {
+    console.error(`content security policy violations:\n${cspViolations.join("\n")}`);
+    process.exitCode = 1;
+  }
+});
+
 /**
  * The flags Chromium runs with (a project requirement): headless, no sandbox (root in CI), and
  * nothing that talks to Google or updates itself behind the tests' back.
@@ -43,6 +53,11 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`[pageerror] ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && /content security policy/i.test(message.text())) {
+      cspViolations.push(`${page.url()}: ${message.text()}`);
+    }
+  });
   return page;
 }
 
