@@ -49,6 +49,35 @@ async fn main() -> ExitCode {
 async fn start() -> Result<(), String> {
     let config = Config::load().map_err(|e| format!("configuration: {}", ErrorChain(&e)))?;
     tracing::info!(?config, "starting");
+    let metrics = Metrics::new().map_err(|e| ErrorChain(&e).to_string())?;
+    let (ctx, collector) = connect(&config, &metrics).await?;
+
+    let shutdown = CancellationToken::new();
+    let (listener, addr) = http::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {}", config.listen, ErrorChain(&e)))?;
+    tracing::info!(%addr, "serving /metrics and /healthz");
+    let server = tokio::spawn(http::serve(listener, metrics, shutdown.clone()));
+    let leader = tokio::spawn(elector(ctx, &config, collector)?.run(shutdown.clone()));
+
+    wait_for_signal().await;
+    tracing::info!("stopping");
+    shutdown.cancel();
+    leader
+        .await
+        .map_err(|e| format!("leader tasks: {}", ErrorChain(&e)))?;
+    server
+        .await
+        .map_err(|e| format!("HTTP server: {}", ErrorChain(&e)))?
+        .map_err(|e| format!("HTTP server: {}", ErrorChain(&e)))
+}
+
+/// The store (migrated), MariaDB, Swarm and S3 as the reconciler's context, and the stats
+/// collector over the same engine and database, both registered on `metrics`.
+async fn connect(
+    config: &Config,
+    metrics: &Metrics,
+) -> Result<(Arc<Context<Store>>, Collector), String> {
     let store = Store::connect(config.store_url.expose_secret())
         .await
         .map_err(|e| format!("store: {}", ErrorChain(&e)))?;
@@ -62,7 +91,6 @@ async fn start() -> Result<(), String> {
     let swarm = SwarmClient::connect_local()
         .await
         .map_err(|e| format!("Docker: {}", ErrorChain(&e)))?;
-    let metrics = Metrics::new().map_err(|e| ErrorChain(&e).to_string())?;
     // What each resync costs the engine is visible on /metrics.
     let swarm = swarm
         .counting_requests(metrics.registry())
@@ -96,14 +124,16 @@ async fn start() -> Result<(), String> {
             service_gone_timeout: Duration::from_secs(60),
         },
     });
+    Ok((ctx, collector))
+}
 
-    let shutdown = CancellationToken::new();
-    let (listener, addr) = http::bind(&config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {}", config.listen, ErrorChain(&e)))?;
-    tracing::info!(%addr, "serving /metrics and /healthz");
-    let server = tokio::spawn(http::serve(listener, metrics, shutdown.clone()));
-
+/// Every leader-only task under one lease: they start together when this instance takes it
+/// and stop together the moment it is lost.
+fn elector(
+    ctx: Arc<Context<Store>>,
+    config: &Config,
+    collector: Collector,
+) -> Result<Elector<Store>, String> {
     let holder = format!(
         "{}-{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "controller".to_owned()),
@@ -126,30 +156,18 @@ async fn start() -> Result<(), String> {
         scope: OrphanScope::All,
     };
     let rollouts = rollout::driver_task(
-        rollout_driver(&ctx, &config)?,
+        rollout_driver(&ctx, config)?,
         RolloutSettings {
             tick: Duration::from_secs(1),
         },
     );
-    // Every leader-only task under one lease: they start together when this instance takes
-    // it and stop together the moment it is lost.
-    let elector = Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
-        .with(reconcile_task(Arc::clone(&ctx), settings))
-        .with(orphans::collection_task(ctx, orphans))
-        .with(rollouts)
-        .with(collector.task());
-    let leader = tokio::spawn(elector.run(shutdown.clone()));
-
-    wait_for_signal().await;
-    tracing::info!("stopping");
-    shutdown.cancel();
-    leader
-        .await
-        .map_err(|e| format!("leader tasks: {}", ErrorChain(&e)))?;
-    server
-        .await
-        .map_err(|e| format!("HTTP server: {}", ErrorChain(&e)))?
-        .map_err(|e| format!("HTTP server: {}", ErrorChain(&e)))
+    Ok(
+        Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
+            .with(reconcile_task(Arc::clone(&ctx), settings))
+            .with(orphans::collection_task(ctx, orphans))
+            .with(rollouts)
+            .with(collector.task()),
+    )
 }
 
 /// The rollout driver over the reconciler's store and Swarm client. It probes sites through

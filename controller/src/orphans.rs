@@ -400,23 +400,7 @@ impl OrphanCollector {
             return Ok(report);
         }
 
-        // A last look at each tenant right before acting: a record created since the listing
-        // (a name reused at the very end of the grace period) saves its objects.
-        let mut confirmed: BTreeMap<TenantName, bool> = BTreeMap::new();
-        for tenant in decision.due.iter().map(|object| &object.tenant) {
-            if confirmed.contains_key(tenant) {
-                continue;
-            }
-            let orphaned = match ctx.store.get_tenant(tenant).await {
-                Ok(record) => record.is_none(),
-                Err(error) => {
-                    tracing::warn!(%tenant, %error, "cannot confirm the tenant is gone; keeping its objects");
-                    false
-                }
-            };
-            confirmed.insert(tenant.clone(), orphaned);
-        }
-
+        let confirmed = confirm_gone(ctx, &decision.due).await;
         let mut removed_services: Vec<String> = Vec::new();
         for object in decision.due {
             if !confirmed.get(&object.tenant).copied().unwrap_or(false) {
@@ -426,29 +410,12 @@ impl OrphanCollector {
             // A volume stays in use until the containers of a service removed just before
             // are gone: wait for them once, when the first non-service object comes up.
             if object.kind != OrphanKind::Service {
-                for service in removed_services.drain(..) {
-                    if let Err(error) = ctx
-                        .swarm
-                        .wait_service_gone(&service, ctx.settings.service_gone_timeout)
-                        .await
-                    {
-                        tracing::warn!(%service, %error, "orphan service's containers are not gone yet");
-                    }
-                }
+                wait_gone(ctx, removed_services.drain(..)).await;
             }
             match remove(ctx, &object).await {
                 Ok(removed) => {
                     if removed {
-                        ctx.metrics
-                            .orphans_removed
-                            .with_label_values(&[object.kind.label()])
-                            .inc();
-                        tracing::info!(
-                            kind = %object.kind,
-                            name = %object.name,
-                            tenant = %object.tenant,
-                            "removed an orphan: no tenant of this name exists"
-                        );
+                        removed_one(ctx, &object);
                         report.removed.push(object.clone());
                     }
                     if object.kind == OrphanKind::Service {
@@ -470,6 +437,57 @@ impl OrphanCollector {
         }
         Ok(report)
     }
+}
+
+/// A last look at each tenant right before acting: a record created since the listing (a name
+/// reused at the very end of the grace period) saves its objects. `true` for a tenant whose
+/// record is still missing.
+async fn confirm_gone<S: TenantStore>(
+    ctx: &Context<S>,
+    due: &[Owned],
+) -> BTreeMap<TenantName, bool> {
+    let mut confirmed = BTreeMap::new();
+    for tenant in due.iter().map(|object| &object.tenant) {
+        if confirmed.contains_key(tenant) {
+            continue;
+        }
+        let orphaned = match ctx.store.get_tenant(tenant).await {
+            Ok(record) => record.is_none(),
+            Err(error) => {
+                tracing::warn!(%tenant, %error, "cannot confirm the tenant is gone; keeping its objects");
+                false
+            }
+        };
+        confirmed.insert(tenant.clone(), orphaned);
+    }
+    confirmed
+}
+
+/// Waits for the containers of removed services to be gone (a failure is only logged: the
+/// removal that needed it fails and is retried on the next pass).
+async fn wait_gone<S>(ctx: &Context<S>, services: impl Iterator<Item = String>) {
+    for service in services {
+        if let Err(error) = ctx
+            .swarm
+            .wait_service_gone(&service, ctx.settings.service_gone_timeout)
+            .await
+        {
+            tracing::warn!(%service, %error, "orphan service's containers are not gone yet");
+        }
+    }
+}
+
+fn removed_one<S>(ctx: &Context<S>, object: &Owned) {
+    ctx.metrics
+        .orphans_removed
+        .with_label_values(&[object.kind.label()])
+        .inc();
+    tracing::info!(
+        kind = %object.kind,
+        name = %object.name,
+        tenant = %object.tenant,
+        "removed an orphan: no tenant of this name exists"
+    );
 }
 
 async fn list<S>(ctx: &Context<S>) -> Result<Listing, OrphanError> {
