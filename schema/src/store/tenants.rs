@@ -116,21 +116,11 @@ impl Store {
         max_tenants: Option<u32>,
     ) -> StoreResult<Tenant> {
         let tx = self.db.begin().await?;
-        if let Some(limit) = max_tenants {
-            // The owner's row is the lock every create of theirs queues on; the count is
-            // then the one the insert below adds to.
-            users::Entity::find_by_id(owner)
-                .lock_exclusive()
-                .one(&tx)
-                .await?;
-            let owned = tenants::Entity::find()
-                .filter(tenants::Column::OwnerId.eq(owner))
-                .count(&tx)
-                .await?;
-            if owned >= u64::from(limit) {
-                tx.rollback().await?;
-                return Err(StoreError::QuotaExceeded { limit });
-            }
+        if let Some(limit) = max_tenants
+            && !has_room(&tx, owner, limit).await?
+        {
+            tx.rollback().await?;
+            return Err(StoreError::QuotaExceeded { limit });
         }
         let at = now();
         let tenant = Tenant {
@@ -561,6 +551,20 @@ async fn read_counter<C: ConnectionTrait>(db: &C) -> StoreResult<i64> {
 
 /// Reads the tenant with an exclusive row lock (and the newest committed data, which a plain
 /// read in REPEATABLE READ might not give).
+/// Whether `owner` has fewer than `limit` tenants, holding the owner's row: it is the lock
+/// every create of theirs queues on, so the count is the one the caller's insert adds to.
+async fn has_room(tx: &DatabaseTransaction, owner: Uuid, limit: u32) -> StoreResult<bool> {
+    users::Entity::find_by_id(owner)
+        .lock_exclusive()
+        .one(tx)
+        .await?;
+    let owned = tenants::Entity::find()
+        .filter(tenants::Column::OwnerId.eq(owner))
+        .count(tx)
+        .await?;
+    Ok(owned < u64::from(limit))
+}
+
 async fn lock_tenant(tx: &DatabaseTransaction, name: &TenantName) -> StoreResult<Tenant> {
     let row = tenants::Entity::find_by_id(name.as_str())
         .lock_exclusive()
