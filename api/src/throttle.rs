@@ -1,6 +1,8 @@
-//! Login throttling: failed attempts in a sliding window, counted three ways — per account
-//! *and* client address (the lockout a guesser meets), per account across all clients (a
-//! slower rate that bounds distributed guessing), and per client address across accounts.
+//! Login throttling: failed attempts in sliding windows, counted three ways — per account
+//! *and* client address (the lockout a guesser meets), per account across all clients over a
+//! longer window (the slower rate that bounds distributed guessing: 40 an hour, the same rate
+//! as one client's 10 per 15 minutes, so a guesser who can make up client addresses gains
+//! nothing), and per client address across accounts.
 //! A stranger guessing from one address therefore locks only that address out of the
 //! account; its owner, from anywhere else, still logs in.
 //!
@@ -18,9 +20,12 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleLimits {
+    /// The window of the per-client and per-address counts.
     pub window: Duration,
     /// Failures of one account from one client address.
     pub per_account_client: usize,
+    /// The window of the per-account count.
+    pub account_window: Duration,
     /// Failures of one account from every address together.
     pub per_account: usize,
     /// Failures from one address, whichever accounts.
@@ -32,7 +37,8 @@ impl Default for ThrottleLimits {
         Self {
             window: Duration::from_secs(15 * 60),
             per_account_client: 10,
-            per_account: 100,
+            account_window: Duration::from_secs(60 * 60),
+            per_account: 40,
             per_address: 50,
         }
     }
@@ -100,10 +106,9 @@ impl LoginThrottle {
         let pair_wait = windows.pairs.get_mut(&pair).and_then(|failures| {
             blocked_for(failures, limits.per_account_client, limits.window, now)
         });
-        let account_wait = windows
-            .accounts
-            .get_mut(account)
-            .and_then(|failures| blocked_for(failures, limits.per_account, limits.window, now));
+        let account_wait = windows.accounts.get_mut(account).and_then(|failures| {
+            blocked_for(failures, limits.per_account, limits.account_window, now)
+        });
         let address_wait = address.and_then(|address| {
             windows
                 .addresses
@@ -113,7 +118,7 @@ impl LoginThrottle {
         if let Some(wait) = pair_wait.max(account_wait).max(address_wait) {
             return Err(wait);
         }
-        forget_expired(&mut windows, limits.window, now);
+        forget_expired(&mut windows, &limits, now);
         windows.pairs.entry(pair).or_default().push_back(now);
         windows
             .accounts
@@ -143,19 +148,24 @@ impl LoginThrottle {
 }
 
 /// Bounds memory: forgets entries whose failures have all expired once the maps grow.
-fn forget_expired(windows: &mut Windows, window: Duration, now: Instant) {
-    let live = |failures: &VecDeque<Instant>| {
-        failures
-            .back()
-            .is_some_and(|&at| now.duration_since(at) < window)
+fn forget_expired(windows: &mut Windows, limits: &ThrottleLimits, now: Instant) {
+    let live = |window: Duration| {
+        move |failures: &VecDeque<Instant>| {
+            failures
+                .back()
+                .is_some_and(|&at| now.duration_since(at) < window)
+        }
     };
     if windows.pairs.len() > 100_000 {
+        let live = live(limits.window);
         windows.pairs.retain(|_, failures| live(failures));
     }
     if windows.accounts.len() > 100_000 {
+        let live = live(limits.account_window);
         windows.accounts.retain(|_, failures| live(failures));
     }
     if windows.addresses.len() > 100_000 {
+        let live = live(limits.window);
         windows.addresses.retain(|_, failures| live(failures));
     }
 }
@@ -167,6 +177,7 @@ mod tests {
     fn limits(per_account_client: usize, per_account: usize, per_address: usize) -> ThrottleLimits {
         ThrottleLimits {
             window: Duration::from_secs(60),
+            account_window: Duration::from_secs(240),
             per_account_client,
             per_account,
             per_address,
@@ -215,6 +226,17 @@ mod tests {
     }
 
     #[test]
+    fn made_up_addresses_buy_no_more_guesses_an_hour_than_one_client() {
+        let throttle = LoginThrottle::new(ThrottleLimits::default());
+        let admitted = (0..=255u8)
+            .map(|host| IpAddr::from([203, 0, 113, host]))
+            .filter(|address| throttle.begin("victim@x.test", Some(*address)).is_ok())
+            .count();
+        // One client's rate is 10 per 15 minutes, 40 an hour.
+        assert_eq!(admitted, 40);
+    }
+
+    #[test]
     fn attempts_in_flight_hold_their_slots() {
         let throttle = LoginThrottle::new(limits(10, 100, 50));
         // Forty attempts begun before any of them is decided: ten get a slot.
@@ -239,6 +261,7 @@ mod tests {
     fn failures_expire_with_the_window() {
         let throttle = LoginThrottle::new(ThrottleLimits {
             window: Duration::from_millis(20),
+            account_window: Duration::from_millis(20),
             per_account_client: 1,
             per_account: 10,
             per_address: 10,
