@@ -44,21 +44,15 @@ impl AllowedMethods {
         let segments: Vec<&str> = split(path).collect();
         self.templates
             .iter()
-            .filter(|t| t.segments.len() == segments.len())
-            // A literal segment beats a parameter: `/rollouts/stream`-like routes first.
-            .max_by_key(|t| {
-                t.segments
-                    .iter()
-                    .zip(&segments)
-                    .all(|(want, got)| want.as_deref().is_none_or(|w| w == *got))
-                    .then(|| t.segments.iter().filter(|s| s.is_some()).count())
-            })
             .filter(|t| {
-                t.segments
-                    .iter()
-                    .zip(&segments)
-                    .all(|(want, got)| want.as_deref().is_none_or(|w| w == *got))
+                t.segments.len() == segments.len()
+                    && t.segments
+                        .iter()
+                        .zip(&segments)
+                        .all(|(want, got)| want.as_deref().is_none_or(|w| w == *got))
             })
+            // A literal segment beats a parameter: `/tenants/stream`-like routes first.
+            .max_by_key(|t| t.segments.iter().filter(|s| s.is_some()).count())
             .map(|t| t.allow.as_str())
     }
 }

@@ -133,13 +133,12 @@ impl fmt::Debug for DatabaseConfig {
 impl DatabaseConfig {
     /// The sea-orm connection URL. It holds the password: never log it.
     pub fn url(&self) -> String {
-        format!(
-            "mysql://{}:{}@{}:{}/{}",
-            percent_encode(&self.user),
-            percent_encode(self.password.expose_secret()),
-            self.host,
+        swarmpress_schema::store::mysql_url(
+            &self.user,
+            self.password.expose_secret(),
+            &self.host,
             self.port,
-            percent_encode(&self.name)
+            &self.name,
         )
     }
 }
@@ -350,19 +349,6 @@ fn read_secret(path: &Path) -> Result<SecretString, ConfigError> {
         source,
     })?;
     Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
-}
-
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -244,24 +244,13 @@ fn mysql_url(
     port: u16,
     database: &str,
 ) -> SecretString {
-    SecretString::from(format!(
-        "mysql://{}:{}@{host}:{port}/{database}",
-        percent_encode(user),
-        percent_encode(password.expose_secret())
+    SecretString::from(swarmpress_schema::store::mysql_url(
+        user,
+        password.expose_secret(),
+        host,
+        port,
+        database,
     ))
-}
-
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -115,9 +115,14 @@ pub fn check_replica_quota(plan: &Plan, spec: &TenantSpec) -> TenantWriteResult<
 /// Whether an owner who has `count` tenants may create another one.
 pub fn check_instance_quota(plan: &Plan, count: u64) -> TenantWriteResult<()> {
     if plan.allows_another_instance(count) {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(instances_exceeded(plan))
     }
-    Err(TenantWriteError::QuotaExceeded {
+}
+
+fn instances_exceeded(plan: &Plan) -> TenantWriteError {
+    TenantWriteError::QuotaExceeded {
         field: "spec",
         message: format!(
             "the {} plan allows {} sites; upgrade to create more",
@@ -125,7 +130,7 @@ pub fn check_instance_quota(plan: &Plan, count: u64) -> TenantWriteResult<()> {
             plan.max_instances
                 .map_or_else(|| "unlimited".to_owned(), |m| m.to_string())
         ),
-    })
+    }
 }
 
 /// What writing tenants needs: the store and the platform's regions.
@@ -151,8 +156,8 @@ impl Tenants<'_> {
     }
 
     /// Checks a new tenant for `owner`, then stores it with its admin password. The site
-    /// count is checked again by the store in the insert's own transaction, so parallel
-    /// creates cannot all pass the check above and exceed the plan together.
+    /// count is the store's to check, in the insert's own transaction, so parallel creates
+    /// cannot exceed the plan together.
     pub async fn create(
         &self,
         owner: Uuid,
@@ -164,7 +169,6 @@ impl Tenants<'_> {
         let plan = self.store.plan_of_user(owner).await?;
         check_spec(self.regions, &spec, &labels)?;
         check_replica_quota(&plan, &spec)?;
-        check_instance_quota(&plan, self.store.count_tenants(owner).await?)?;
         let created = self
             .store
             .create_tenant_within_quota(
@@ -178,13 +182,26 @@ impl Tenants<'_> {
             .await;
         match created {
             Ok(tenant) => Ok(tenant),
-            Err(StoreError::QuotaExceeded { limit }) => {
-                Err(check_instance_quota(&plan, u64::from(limit))
-                    .err()
-                    .unwrap_or(TenantWriteError::Store(StoreError::QuotaExceeded { limit })))
-            }
+            Err(StoreError::QuotaExceeded { .. }) => Err(instances_exceeded(&plan)),
             Err(error) => Err(TenantWriteError::of_store(name, error)),
         }
+    }
+
+    /// The rules and the plan for a new spec and labels of `tenant`. Lowering replicas is
+    /// always allowed, even above a plan that was downgraded since; so the plan is read only
+    /// when replicas grow.
+    async fn check_change(
+        &self,
+        tenant: &Tenant,
+        spec: &TenantSpec,
+        labels: &BTreeMap<String, String>,
+    ) -> TenantWriteResult<()> {
+        check_spec(self.regions, spec, labels)?;
+        if spec.replicas > tenant.spec.replicas {
+            let plan = self.store.plan_of_user(tenant.metadata.owner).await?;
+            check_replica_quota(&plan, spec)?;
+        }
+        Ok(())
     }
 
     /// Every check of replacing `tenant`'s spec and labels, without writing.
@@ -198,13 +215,7 @@ impl Tenants<'_> {
         if tenant.is_deleting() {
             return Err(TenantWriteError::Terminating);
         }
-        check_spec(self.regions, spec, labels)?;
-        // Lowering replicas is always allowed, even above a plan that was downgraded since;
-        // so the plan is read only when replicas grow.
-        if spec.replicas > tenant.spec.replicas {
-            let plan = self.store.plan_of_user(tenant.metadata.owner).await?;
-            check_replica_quota(&plan, spec)?;
-        }
+        self.check_change(tenant, spec, labels).await?;
         match expected_resource_version {
             Some(expected) if expected != tenant.metadata.resource_version => Err(
                 TenantWriteError::Conflict(tenant.metadata.resource_version.clone()),
@@ -221,11 +232,7 @@ impl Tenants<'_> {
         labels: BTreeMap<String, String>,
         expected_resource_version: Option<&str>,
     ) -> TenantWriteResult<WriteResult> {
-        check_spec(self.regions, &spec, &labels)?;
-        if spec.replicas > tenant.spec.replicas {
-            let plan = self.store.plan_of_user(tenant.metadata.owner).await?;
-            check_replica_quota(&plan, &spec)?;
-        }
+        self.check_change(tenant, &spec, &labels).await?;
         let name = &tenant.metadata.name;
         self.store
             .replace_spec(name, spec, labels, expected_resource_version)

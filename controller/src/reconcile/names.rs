@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use swarmpress_schema::TenantName;
 
 use crate::adapters::swarm::TENANT_LABEL;
-pub use crate::digest::short_hash;
 
 /// What a tenant secret holds: `db` or `admin`.
 pub const PURPOSE_LABEL: &str = "swarmpress.purpose";

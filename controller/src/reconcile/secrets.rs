@@ -11,10 +11,11 @@ use bollard::models::Secret;
 use swarmpress_schema::resource::{EventType, Tenant};
 
 use super::events::EventReason;
-use super::names::{PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels, short_hash};
+use super::names::{PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels};
 use super::{Context, ReconcileError};
 use crate::adapters::mariadb::{DatabaseView, MariaDbError};
 use crate::adapters::swarm::SecretRef;
+use crate::digest::short_hash;
 use crate::reconcile::password::GeneratedPassword;
 use crate::store::TenantStore;
 

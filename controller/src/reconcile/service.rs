@@ -4,9 +4,9 @@
 use bollard::models::ServiceSpec;
 use swarmpress_schema::resource::{Tenant, TenantState};
 
-use super::names::short_hash;
 use super::{Context, ReconcileError};
 use crate::adapters::swarm::{SecretRef, WordPressService};
+use crate::digest::short_hash;
 use crate::views::snapshot::ServiceView;
 
 /// The service as the spec wants it, without `ForceUpdate` (which depends on the running

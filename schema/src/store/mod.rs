@@ -72,6 +72,29 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// `mysql://user:password@host:port/database`, with user, password and database
+/// percent-encoded (RFC 3986's unreserved characters kept) so any password connects.
+pub fn mysql_url(user: &str, password: &str, host: &str, port: u16, database: &str) -> String {
+    fn encode(value: &str) -> String {
+        value
+            .bytes()
+            .map(|byte| {
+                if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                    char::from(byte).to_string()
+                } else {
+                    format!("%{byte:02X}")
+                }
+            })
+            .collect()
+    }
+    format!(
+        "mysql://{}:{}@{host}:{port}/{}",
+        encode(user),
+        encode(password),
+        encode(database)
+    )
+}
+
 /// The shared handle: cheap to clone (a connection pool).
 #[derive(Clone)]
 pub struct Store {
