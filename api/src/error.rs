@@ -292,42 +292,47 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Declares the problem responses in the OpenAPI document, so generated clients know the
-/// error shape of every operation.
+/// What a problem with `status` means, for the OpenAPI document.
+pub(crate) fn problem_description(status: u16) -> &'static str {
+    match status {
+        400 => "Malformed request (`validation_failed`)",
+        401 => "Not authenticated (`unauthorized`)",
+        403 => "Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`)",
+        404 => "No such resource visible to the caller (`not_found`)",
+        409 => "Conflicting write (`conflict`)",
+        410 => "Watch resumed from a version no longer kept (`resource_version_expired`)",
+        413 => "The body is over the size limit (`payload_too_large`)",
+        415 => "The body's content type is not one the operation takes (`validation_failed`)",
+        422 => "Invalid content (`validation_failed`)",
+        429 => "Throttled (`rate_limited`); see `Retry-After`",
+        503 => "A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`)",
+        _ => "Internal error (`internal`)",
+    }
+}
+
+/// The problem response an operation can give with `status`, for the OpenAPI document.
+pub(crate) fn problem_response(status: u16) -> MetaResponse {
+    MetaResponse {
+        description: problem_description(status),
+        status: Some(status),
+        status_range: None,
+        content: vec![MetaMediaType {
+            content_type: PROBLEM_CONTENT_TYPE,
+            schema: Problem::schema_ref(),
+        }],
+        headers: vec![],
+    }
+}
+
+/// Every problem response there is: for an operation that has not narrowed its errors with
+/// [`crate::declared::Fails`].
 impl ApiResponse for ApiError {
     fn meta() -> MetaResponses {
-        let problem = |status: u16, description: &'static str| MetaResponse {
-            description,
-            status: Some(status),
-            status_range: None,
-            content: vec![MetaMediaType {
-                content_type: PROBLEM_CONTENT_TYPE,
-                schema: Problem::schema_ref(),
-            }],
-            headers: vec![],
-        };
         MetaResponses {
-            responses: vec![
-                problem(400, "Malformed request (`validation_failed`)"),
-                problem(401, "Not authenticated (`unauthorized`)"),
-                problem(
-                    403,
-                    "Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`)",
-                ),
-                problem(404, "No such resource visible to the caller (`not_found`)"),
-                problem(409, "Conflicting write (`conflict`)"),
-                problem(
-                    410,
-                    "Watch resumed from a version no longer kept (`resource_version_expired`)",
-                ),
-                problem(422, "Invalid content (`validation_failed`)"),
-                problem(429, "Throttled (`rate_limited`); see `Retry-After`"),
-                problem(500, "Internal error (`internal`)"),
-                problem(
-                    503,
-                    "A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`)",
-                ),
-            ],
+            responses: [400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 500, 503]
+                .into_iter()
+                .map(problem_response)
+                .collect(),
         }
     }
 

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::endpoint::StaticFilesEndpoint;
+use poem::endpoint::{StaticFilesEndpoint, make_sync};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::listener::TcpAcceptor;
 use poem::middleware::CookieJarManager;
+use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
 use poem_openapi::OpenApiService;
 use swarmpress_schema::store::{Store, StoreError};
@@ -46,7 +47,10 @@ pub fn openapi_service() -> OpenApiService<routes::Api, ()> {
 
 /// The OpenAPI document as JSON (what `swarmpress-api openapi` prints).
 pub fn openapi_json() -> String {
-    openapi_service().spec()
+    let generated = openapi_service().spec();
+    // The generated document is valid JSON by construction; should that ever break, the
+    // generated text is still a document, only a less exact one.
+    crate::openapi::document(&generated).unwrap_or(generated)
 }
 
 /// Connects to the database, runs the migrations, creates the first admin if there is none,
@@ -72,8 +76,16 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
 pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let service = openapi_service();
     let allowed = Arc::new(AllowedMethods::from_spec(&service.spec(), API_PREFIX));
-    let spec = service.spec_endpoint();
-    let docs = service.swagger_ui();
+    let generated = service.spec();
+    let document = openapi_json();
+    // Swagger UI embeds the document verbatim: show it the exact one.
+    let docs_html = service.swagger_ui_html().replacen(&generated, &document, 1);
+    let spec = make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json")
+            .body(document.clone())
+    });
+    let docs = make_sync(move |_| Html(docs_html.clone()));
     let mut route = Route::new()
         .at(format!("{API_PREFIX}/openapi.json"), spec)
         .nest(API_PREFIX, service)

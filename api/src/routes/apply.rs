@@ -17,6 +17,7 @@ use swarmpress_schema::store::StoreError;
 
 use crate::auth::{Auth, Principal};
 use crate::body::YamlBody;
+use crate::declared::{CONFLICT, FORBIDDEN, INVALID, Outcome, TOO_LARGE};
 use crate::domain::tenants::TenantWriteError;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::routes::ApiTags;
@@ -223,7 +224,7 @@ impl ApplyApi {
         #[oai(name = "dryRun")]
         dry_run: Query<Option<bool>>,
         body: YamlBody,
-    ) -> ApiResult<ApplyResponse> {
+    ) -> Outcome<ApplyResponse, { FORBIDDEN | CONFLICT | TOO_LARGE | INVALID }> {
         let principal = auth.principal();
         let dry_run = dry_run.0.unwrap_or(false);
         let mut planned_creations = 0;
@@ -235,7 +236,8 @@ impl ApplyApi {
                 "a manifest may hold at most {MAX_MANIFEST_DOCUMENTS} documents; this one \
                  holds {}",
                 documents.len()
-            )));
+            ))
+            .into());
         }
         for parsed in documents {
             let result = match parsed {

@@ -21,6 +21,7 @@ use crate::auth::cookies::{
 };
 use crate::auth::{Auth, Credential};
 use crate::body::JsonBody;
+use crate::declared::{CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Outcome, THROTTLED, UNAUTHORIZED};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::passwords::check_new_password;
 use crate::routes::ApiTags;
@@ -189,7 +190,7 @@ impl AuthApi {
         state: Data<&AppState>,
         jar: &CookieJar,
         body: JsonBody<RegisterRequest>,
-    ) -> ApiResult<RegisterResponse> {
+    ) -> Outcome<RegisterResponse, { INVALID | CONFLICT }> {
         let request = body.0;
         let email = normalize_email(&request.email);
         let name = request.name.unwrap_or_default().trim().to_owned();
@@ -216,7 +217,8 @@ impl AuthApi {
             Err(StoreError::AlreadyExists) => {
                 return Err(ApiError::Conflict(
                     "an account with this e-mail already exists".to_owned(),
-                ));
+                )
+                .into());
             }
             Err(error) => return Err(error.into()),
         };
@@ -234,21 +236,18 @@ impl AuthApi {
         request: &Request,
         jar: &CookieJar,
         body: JsonBody<LoginRequest>,
-    ) -> ApiResult<LoginResponse> {
+    ) -> Outcome<LoginResponse, { UNAUTHORIZED | INVALID | THROTTLED }> {
         let email = normalize_email(&body.0.email);
         // Checked before the throttle remembers anything about it: no address that cannot
         // be an account's takes memory, however long.
         if !is_plausible_email(&email) {
-            return Err(ApiError::validation(
-                "email",
-                "is not a valid e-mail address",
-            ));
+            return Err(ApiError::validation("email", "is not a valid e-mail address").into());
         }
         let password = SecretString::from(body.0.password);
         let address = client_address(request, &state.config);
         if let Err(retry_after) = state.throttle.begin(&email, address) {
             tracing::warn!(?address, "login throttled");
-            return Err(ApiError::RateLimited { retry_after });
+            return Err(ApiError::RateLimited { retry_after }.into());
         }
         let credentials = state.store.find_user_by_email(&email).await?;
         // Verified even when the user is unknown (against a dummy hash): answering faster
@@ -264,9 +263,7 @@ impl AuthApi {
             Some(credentials) if matched => credentials.user,
             // The slot taken above stays a failure.
             _ => {
-                return Err(ApiError::Unauthorized(
-                    "wrong e-mail or password".to_owned(),
-                ));
+                return Err(ApiError::Unauthorized("wrong e-mail or password".to_owned()).into());
             }
         };
         state.throttle.succeeded(&email, address);
@@ -283,7 +280,7 @@ impl AuthApi {
         state: Data<&AppState>,
         request: &Request,
         jar: &CookieJar,
-    ) -> ApiResult<LoginResponse> {
+    ) -> Outcome<LoginResponse, { UNAUTHORIZED | FORBIDDEN }> {
         check_csrf(request)?;
         let unauthorized = || ApiError::Unauthorized("invalid or expired refresh token".to_owned());
         let token = jar
@@ -313,16 +310,16 @@ impl AuthApi {
                 tracing::warn!(user = %user_id, session = %claims.sid,
                     "refresh token reused; session revoked");
                 clear_session_cookies(jar, &state.config);
-                return Err(unauthorized());
+                return Err(unauthorized().into());
             }
             RefreshRotation::Invalid => {
                 clear_session_cookies(jar, &state.config);
-                return Err(unauthorized());
+                return Err(unauthorized().into());
             }
         }
         let user = match state.store.get_user(claims.sub).await {
             Ok(user) => user,
-            Err(StoreError::NotFound) => return Err(unauthorized()),
+            Err(StoreError::NotFound) => return Err(unauthorized().into()),
             Err(error) => return Err(error.into()),
         };
         let access = state
@@ -340,7 +337,7 @@ impl AuthApi {
         state: Data<&AppState>,
         request: &Request,
         jar: &CookieJar,
-    ) -> ApiResult<NoContentResponse> {
+    ) -> Outcome<NoContentResponse, { FORBIDDEN }> {
         check_csrf(request)?;
         let session = jar
             .get(REFRESH_COOKIE)
@@ -359,7 +356,7 @@ impl AuthApi {
 
     /// The caller's profile.
     #[oai(path = "/profile", method = "get", operation_id = "getProfile")]
-    async fn profile(&self, auth: Auth) -> ApiResult<UserResponse> {
+    async fn profile(&self, auth: Auth) -> Outcome<UserResponse> {
         Ok(UserResponse::Ok(Json(auth.principal().user.clone())))
     }
 
@@ -370,7 +367,7 @@ impl AuthApi {
         state: Data<&AppState>,
         auth: Auth,
         body: JsonBody<ProfileUpdate>,
-    ) -> ApiResult<UserResponse> {
+    ) -> Outcome<UserResponse, { INVALID | CONFLICT }> {
         let principal = auth.principal();
         let email = body.0.email.as_deref().map(normalize_email);
         let name = body.0.name.as_deref().map(|n| n.trim().to_owned());
@@ -389,7 +386,8 @@ impl AuthApi {
             }
             Err(StoreError::AlreadyExists) => Err(ApiError::Conflict(
                 "an account with this e-mail already exists".to_owned(),
-            )),
+            )
+            .into()),
             Err(error) => Err(error.into()),
         }
     }
@@ -404,10 +402,10 @@ impl AuthApi {
         jar: &CookieJar,
         auth: Auth,
         body: JsonBody<PasswordChange>,
-    ) -> ApiResult<NoContentResponse> {
+    ) -> Outcome<NoContentResponse, { INVALID | THROTTLED }> {
         let principal = auth.principal();
         if let Err(message) = check_new_password(&body.0.new_password) {
-            return Err(ApiError::validation("newPassword", message));
+            return Err(ApiError::validation("newPassword", message).into());
         }
         let current = SecretString::from(body.0.current_password);
         let new = SecretString::from(body.0.new_password);
@@ -415,7 +413,7 @@ impl AuthApi {
         let account = principal.user.email.clone();
         let address = client_address(request, &state.config);
         if let Err(retry_after) = state.throttle.begin(&account, address) {
-            return Err(ApiError::RateLimited { retry_after });
+            return Err(ApiError::RateLimited { retry_after }.into());
         }
         let credentials = state.store.get_user_credentials(principal.id()).await?;
         if !state
@@ -424,17 +422,17 @@ impl AuthApi {
             .await?
         {
             // The slot taken above stays a failure.
-            return Err(ApiError::validation(
-                "currentPassword",
-                "is not the current password",
-            ));
+            return Err(
+                ApiError::validation("currentPassword", "is not the current password").into(),
+            );
         }
         state.throttle.succeeded(&account, address);
         if current.expose_secret() == new.expose_secret() {
             return Err(ApiError::validation(
                 "newPassword",
                 "must differ from the current password",
-            ));
+            )
+            .into());
         }
         let hash = state.passwords.hash(&new).await?;
         // Every session goes, the caller's included, and access tokens issued before now stop
@@ -453,11 +451,7 @@ impl AuthApi {
 
     /// The caller's personal access tokens (metadata only).
     #[oai(path = "/tokens", method = "get", operation_id = "listTokens")]
-    async fn list_tokens(
-        &self,
-        state: Data<&AppState>,
-        auth: Auth,
-    ) -> ApiResult<TokenListResponse> {
+    async fn list_tokens(&self, state: Data<&AppState>, auth: Auth) -> Outcome<TokenListResponse> {
         let tokens = state
             .store
             .list_access_tokens(auth.principal().id())
@@ -472,7 +466,7 @@ impl AuthApi {
         state: Data<&AppState>,
         auth: Auth,
         body: JsonBody<TokenRequest>,
-    ) -> ApiResult<TokenCreatedResponse> {
+    ) -> Outcome<TokenCreatedResponse, { INVALID }> {
         let request = body.0;
         let name = request.name.trim().to_owned();
         let mut errors = Vec::new();
@@ -520,7 +514,7 @@ impl AuthApi {
         state: Data<&AppState>,
         auth: Auth,
         id: Path<Uuid>,
-    ) -> ApiResult<NoContentResponse> {
+    ) -> Outcome<NoContentResponse, { NOT_FOUND }> {
         match state
             .store
             .delete_access_token(auth.principal().id(), id.0)
@@ -530,7 +524,7 @@ impl AuthApi {
                 state.credentials.forget_token(id.0);
                 Ok(NoContentResponse::NoContent)
             }
-            Err(StoreError::NotFound) => Err(ApiError::NotFound("no such token".to_owned())),
+            Err(StoreError::NotFound) => Err(ApiError::NotFound("no such token".to_owned()).into()),
             Err(error) => Err(error.into()),
         }
     }

@@ -9,6 +9,7 @@ use swarmpress_schema::store::StoreError;
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
+use crate::declared::{CONFLICT, INVALID, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::ApiTags;
 use crate::state::AppState;
@@ -94,7 +95,7 @@ pub struct BillingApi;
 impl BillingApi {
     /// The plan catalogue. No authentication.
     #[oai(path = "/plans", method = "get", operation_id = "listPlans")]
-    async fn plans(&self, state: Data<&AppState>) -> ApiResult<PlansResponse> {
+    async fn plans(&self, state: Data<&AppState>) -> Outcome<PlansResponse> {
         Ok(PlansResponse::Ok(Json(state.store.list_plans().await?)))
     }
 
@@ -108,7 +109,7 @@ impl BillingApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-    ) -> ApiResult<SubscriptionResponse> {
+    ) -> Outcome<SubscriptionResponse> {
         let view = subscription_view(&state, auth.principal().id()).await?;
         Ok(SubscriptionResponse::Ok(Json(view)))
     }
@@ -126,12 +127,12 @@ impl BillingApi {
         state: Data<&AppState>,
         auth: Auth,
         body: JsonBody<UpgradeRequest>,
-    ) -> ApiResult<SubscriptionResponse> {
+    ) -> Outcome<SubscriptionResponse, { INVALID | CONFLICT }> {
         let user = auth.principal().id();
         let plan = match state.store.get_plan(&body.0.plan).await {
             Ok(plan) => plan,
             Err(StoreError::NotFound) => {
-                return Err(ApiError::validation("plan", "no such plan"));
+                return Err(ApiError::validation("plan", "no such plan").into());
             }
             Err(error) => return Err(error.into()),
         };
@@ -143,13 +144,15 @@ impl BillingApi {
                 "the {} plan allows {max} sites and {} are in use; delete some first",
                 plan.name,
                 tenants.len()
-            )));
+            ))
+            .into());
         }
         if let Some(tenant) = tenants.iter().find(|t| t.spec.replicas > plan.max_replicas) {
             return Err(ApiError::QuotaExceeded(format!(
                 "the {} plan allows {} replicas per site and {} runs {}; scale it down first",
                 plan.name, plan.max_replicas, tenant.metadata.name, tenant.spec.replicas
-            )));
+            ))
+            .into());
         }
         state.store.change_plan(user, &plan.id).await?;
         tracing::info!(%user, plan = %plan.id, "plan changed");
@@ -159,7 +162,7 @@ impl BillingApi {
 
     /// The caller's invoices, newest first.
     #[oai(path = "/invoices", method = "get", operation_id = "listInvoices")]
-    async fn invoices(&self, state: Data<&AppState>, auth: Auth) -> ApiResult<InvoicesResponse> {
+    async fn invoices(&self, state: Data<&AppState>, auth: Auth) -> Outcome<InvoicesResponse> {
         let invoices = state.store.list_invoices(auth.principal().id()).await?;
         Ok(InvoicesResponse::Ok(Json(invoices)))
     }

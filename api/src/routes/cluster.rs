@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
+use crate::declared::{FORBIDDEN, INVALID, NOT_FOUND, Outcome, UNAVAILABLE};
 use crate::docker::engine_error;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::ApiTags;
@@ -130,7 +131,11 @@ pub struct ClusterApi;
 impl ClusterApi {
     /// Nodes, totals and service counts (administrators).
     #[oai(path = "/", method = "get", operation_id = "cluster")]
-    async fn cluster(&self, state: Data<&AppState>, auth: Auth) -> ApiResult<ClusterResponse> {
+    async fn cluster(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+    ) -> Outcome<ClusterResponse, { FORBIDDEN | UNAVAILABLE }> {
         auth.principal().require_admin()?;
         let docker = state.docker.api().await?;
         let nodes: Vec<ClusterNode> = docker
@@ -202,11 +207,11 @@ impl ClusterApi {
         auth: Auth,
         id: Path<String>,
         body: JsonBody<AvailabilityRequest>,
-    ) -> ApiResult<NodeResponse> {
+    ) -> Outcome<NodeResponse, { FORBIDDEN | NOT_FOUND | INVALID | UNAVAILABLE }> {
         auth.principal().require_admin()?;
         let availability = parse_availability(&body.0.availability)?;
         if !valid_node_id(&id.0) {
-            return Err(ApiError::NotFound(format!("node {:?} not found", id.0)));
+            return Err(ApiError::NotFound(format!("node {:?} not found", id.0)).into());
         }
         let docker = state.docker.api().await?;
         let current = docker
@@ -232,7 +237,7 @@ impl ClusterApi {
                 return Err(ApiError::Conflict(
                     "this is the last active manager: pausing or draining it would stop the platform"
                         .to_owned(),
-                ));
+                ).into());
             }
         }
         if spec.availability != Some(availability) {

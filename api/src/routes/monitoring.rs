@@ -10,6 +10,7 @@ use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::TenantState;
 
 use crate::auth::Auth;
+use crate::declared::{INVALID, NOT_FOUND, Outcome, UNAVAILABLE};
 use crate::docker::engine_error;
 use crate::docker_stats;
 use crate::error::{ApiError, ApiResult};
@@ -160,7 +161,11 @@ impl MonitoringApi {
     /// Totals over the caller's running tenants (an administrator's: every tenant), computed
     /// by one PromQL query. 503 when Prometheus cannot be reached.
     #[oai(path = "/summary", method = "get", operation_id = "monitoringSummary")]
-    async fn summary(&self, state: Data<&AppState>, auth: Auth) -> ApiResult<SummaryResponse> {
+    async fn summary(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+    ) -> Outcome<SummaryResponse, { UNAVAILABLE }> {
         let principal = auth.principal();
         let owner = (!principal.is_admin()).then(|| principal.id());
         let tenants: Vec<String> = state
@@ -201,7 +206,7 @@ impl MonitoringApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<TenantMetricsResponse> {
+    ) -> Outcome<TenantMetricsResponse, { NOT_FOUND | UNAVAILABLE }> {
         let tenant = super::tenants::load_visible(&state, auth.principal(), &name.0).await?;
         let name = tenant.metadata.name.as_str().to_owned();
         let at = monitoring::aligned_now();
@@ -236,7 +241,7 @@ impl MonitoringApi {
         name: Path<TenantName>,
         /// `1h`, `24h` or `7d`.
         range: Query<Option<String>>,
-    ) -> ApiResult<HistoryResponse> {
+    ) -> Outcome<HistoryResponse, { NOT_FOUND | INVALID | UNAVAILABLE }> {
         let range = match range.0.as_deref() {
             None => Range::Hour,
             Some(text) => Range::parse(text)

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
+use crate::declared::{FORBIDDEN, INVALID, NOT_FOUND, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::ApiTags;
 use crate::state::AppState;
@@ -122,10 +123,7 @@ impl NoticesApi {
         method = "get",
         operation_id = "listActiveAnnouncements"
     )]
-    async fn active_announcements(
-        &self,
-        state: Data<&AppState>,
-    ) -> ApiResult<AnnouncementsResponse> {
+    async fn active_announcements(&self, state: Data<&AppState>) -> Outcome<AnnouncementsResponse> {
         let announcements = state.store.active_announcements(now()).await?;
         Ok(AnnouncementsResponse::Ok(Json(announcements)))
     }
@@ -139,7 +137,7 @@ impl NoticesApi {
     async fn maintenance_status(
         &self,
         state: Data<&AppState>,
-    ) -> ApiResult<MaintenanceStatusResponse> {
+    ) -> Outcome<MaintenanceStatusResponse> {
         let window = state.store.active_maintenance_window(now()).await?;
         Ok(MaintenanceStatusResponse::Ok(Json(MaintenanceStatus {
             active: window.is_some(),
@@ -158,7 +156,7 @@ impl NoticesApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
-    ) -> ApiResult<AnnouncementsResponse> {
+    ) -> Outcome<AnnouncementsResponse, { FORBIDDEN }> {
         auth.principal().require_admin()?;
         Ok(AnnouncementsResponse::Ok(Json(
             state.store.list_announcements().await?,
@@ -176,7 +174,7 @@ impl NoticesApi {
         state: Data<&AppState>,
         auth: Auth,
         body: JsonBody<AnnouncementInput>,
-    ) -> ApiResult<AnnouncementResponse> {
+    ) -> Outcome<AnnouncementResponse, { FORBIDDEN | INVALID }> {
         auth.principal().require_admin()?;
         body.0
             .validate()
@@ -199,7 +197,7 @@ impl NoticesApi {
         state: Data<&AppState>,
         auth: Auth,
         id: Path<Uuid>,
-    ) -> ApiResult<AnnouncementResponse> {
+    ) -> Outcome<AnnouncementResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
         let found = state
             .store
@@ -221,7 +219,7 @@ impl NoticesApi {
         auth: Auth,
         id: Path<Uuid>,
         body: JsonBody<AnnouncementInput>,
-    ) -> ApiResult<AnnouncementResponse> {
+    ) -> Outcome<AnnouncementResponse, { FORBIDDEN | NOT_FOUND | INVALID }> {
         auth.principal().require_admin()?;
         body.0
             .validate()
@@ -245,7 +243,7 @@ impl NoticesApi {
         state: Data<&AppState>,
         auth: Auth,
         id: Path<Uuid>,
-    ) -> ApiResult<DeletedResponse> {
+    ) -> Outcome<DeletedResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
         state
             .store
@@ -261,7 +259,11 @@ impl NoticesApi {
         method = "get",
         operation_id = "adminListMaintenanceWindows"
     )]
-    async fn list_windows(&self, state: Data<&AppState>, auth: Auth) -> ApiResult<WindowsResponse> {
+    async fn list_windows(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+    ) -> Outcome<WindowsResponse, { FORBIDDEN }> {
         auth.principal().require_admin()?;
         Ok(WindowsResponse::Ok(Json(
             state.store.list_maintenance_windows().await?,
@@ -279,7 +281,7 @@ impl NoticesApi {
         state: Data<&AppState>,
         auth: Auth,
         body: JsonBody<MaintenanceWindowInput>,
-    ) -> ApiResult<WindowResponse> {
+    ) -> Outcome<WindowResponse, { FORBIDDEN | INVALID }> {
         auth.principal().require_admin()?;
         body.0
             .validate()
@@ -300,7 +302,7 @@ impl NoticesApi {
         state: Data<&AppState>,
         auth: Auth,
         id: Path<Uuid>,
-    ) -> ApiResult<WindowResponse> {
+    ) -> Outcome<WindowResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
         let found = state
             .store
@@ -322,7 +324,7 @@ impl NoticesApi {
         auth: Auth,
         id: Path<Uuid>,
         body: JsonBody<MaintenanceWindowInput>,
-    ) -> ApiResult<WindowResponse> {
+    ) -> Outcome<WindowResponse, { FORBIDDEN | NOT_FOUND | INVALID }> {
         auth.principal().require_admin()?;
         body.0
             .validate()
@@ -353,7 +355,7 @@ impl NoticesApi {
         state: Data<&AppState>,
         auth: Auth,
         id: Path<Uuid>,
-    ) -> ApiResult<DeletedResponse> {
+    ) -> Outcome<DeletedResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
         state
             .store
@@ -365,7 +367,11 @@ impl NoticesApi {
 
     /// Every user (admin).
     #[oai(path = "/admin/users", method = "get", operation_id = "adminListUsers")]
-    async fn list_users(&self, state: Data<&AppState>, auth: Auth) -> ApiResult<UsersResponse> {
+    async fn list_users(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+    ) -> Outcome<UsersResponse, { FORBIDDEN }> {
         auth.principal().require_admin()?;
         Ok(UsersResponse::Ok(Json(state.store.list_users().await?)))
     }

@@ -12,6 +12,7 @@ use poem_openapi::{ApiResponse, OpenApi, ResponseContent};
 use swarmpress_schema::TenantName;
 
 use crate::auth::Auth;
+use crate::declared::{INVALID, NOT_FOUND, Outcome, UNAVAILABLE};
 use crate::docker::engine_error;
 use crate::error::{ApiError, ApiResult};
 use crate::inspect::{self, TenantInspect};
@@ -86,10 +87,10 @@ impl ObserveApi {
         /// Only lines since this time: RFC 3339 or Unix seconds.
         since: Query<Option<String>>,
         follow: Query<Option<bool>>,
-    ) -> ApiResult<LogsResponse> {
+    ) -> Outcome<LogsResponse, { NOT_FOUND | INVALID | UNAVAILABLE }> {
         let tail = tail.0.unwrap_or(DEFAULT_TAIL);
         if tail > MAX_TAIL {
-            return Err(ApiError::validation("tail", format!("at most {MAX_TAIL}")));
+            return Err(ApiError::validation("tail", format!("at most {MAX_TAIL}")).into());
         }
         let since = since
             .0
@@ -133,7 +134,7 @@ impl ObserveApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<InspectResponse> {
+    ) -> Outcome<InspectResponse, { NOT_FOUND | UNAVAILABLE }> {
         let tenant = load_visible(&state, auth.principal(), &name.0).await?;
         let docker = state.docker.api().await?;
         let name = &tenant.metadata.name;

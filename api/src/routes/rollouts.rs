@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
+use crate::declared::{CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Outcome};
 use crate::domain::rollouts::is_rollout_name;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::routes::ApiTags;
@@ -294,7 +295,11 @@ impl RolloutsApi {
         method = "get",
         operation_id = "listRollouts"
     )]
-    async fn list(&self, state: Data<&AppState>, auth: Auth) -> ApiResult<RolloutsResponse> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+    ) -> Outcome<RolloutsResponse, { FORBIDDEN }> {
         auth.principal().require_admin()?;
         Ok(RolloutsResponse::Ok(Json(
             state.store.list_rollouts().await?,
@@ -313,7 +318,7 @@ impl RolloutsApi {
         state: Data<&AppState>,
         auth: Auth,
         body: JsonBody<NewRollout>,
-    ) -> ApiResult<RolloutResponse> {
+    ) -> Outcome<RolloutResponse, { FORBIDDEN | INVALID | CONFLICT }> {
         auth.principal().require_admin()?;
         let (name, spec) = body.0.into_parts();
         let mut errors: Vec<FieldError> = check_spec(&state, &spec)
@@ -334,7 +339,7 @@ impl RolloutsApi {
             );
         }
         if !errors.is_empty() {
-            return Err(ApiError::Validation { errors });
+            return Err(ApiError::Validation { errors }.into());
         }
         let created = state
             .store
@@ -366,7 +371,7 @@ impl RolloutsApi {
         /// The rollout's id or name.
         id: Path<String>,
         watch: Query<Option<bool>>,
-    ) -> ApiResult<GetRolloutResponse> {
+    ) -> Outcome<GetRolloutResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
         let rollout = find(&state, &id.0).await?;
         if watch.0.unwrap_or(false) {
@@ -392,7 +397,7 @@ impl RolloutsApi {
         auth: Auth,
         /// The rollout's id or name.
         id: Path<String>,
-    ) -> ApiResult<WatchRolloutResponse> {
+    ) -> Outcome<WatchRolloutResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
         let rollout = find(&state, &id.0).await?;
         Ok(WatchRolloutResponse::Ok(watch_stream(&state, rollout.id)))
@@ -410,7 +415,7 @@ impl RolloutsApi {
         auth: Auth,
         /// The rollout's id or name.
         id: Path<String>,
-    ) -> ApiResult<RolloutResponse> {
+    ) -> Outcome<RolloutResponse, { FORBIDDEN | NOT_FOUND | CONFLICT }> {
         auth.principal().require_admin()?;
         let rollout = command(&state, &id.0, Command::Pause).await?;
         Ok(RolloutResponse::Ok(Json(rollout)))
@@ -429,7 +434,7 @@ impl RolloutsApi {
         auth: Auth,
         /// The rollout's id or name.
         id: Path<String>,
-    ) -> ApiResult<RolloutResponse> {
+    ) -> Outcome<RolloutResponse, { FORBIDDEN | NOT_FOUND | CONFLICT }> {
         auth.principal().require_admin()?;
         let rollout = command(&state, &id.0, Command::Resume).await?;
         Ok(RolloutResponse::Ok(Json(rollout)))
@@ -448,7 +453,7 @@ impl RolloutsApi {
         auth: Auth,
         /// The rollout's id or name.
         id: Path<String>,
-    ) -> ApiResult<RolloutResponse> {
+    ) -> Outcome<RolloutResponse, { FORBIDDEN | NOT_FOUND | CONFLICT }> {
         auth.principal().require_admin()?;
         let rollout = command(&state, &id.0, Command::Abort).await?;
         Ok(RolloutResponse::Ok(Json(rollout)))

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::auth::{Auth, Principal};
 use crate::body::{JsonBody, MergePatchBody, parse_json};
+use crate::declared::{CONFLICT, FORBIDDEN, GONE, INVALID, NOT_FOUND, Outcome};
 use crate::domain::tenants::{TenantWriteError, Tenants};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::passwords::check_new_password;
@@ -305,7 +306,7 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         body: JsonBody<TenantCreateRequest>,
-    ) -> ApiResult<CreateTenantResponse> {
+    ) -> Outcome<CreateTenantResponse, { FORBIDDEN | CONFLICT | INVALID }> {
         let request = body.0;
         let mut errors = Vec::new();
         if let Some(version) = &request.api_version
@@ -334,7 +335,7 @@ impl TenantsApi {
             errors.push(FieldError::new("adminPassword", message));
         }
         let (Some(name), true) = (name, errors.is_empty()) else {
-            return Err(ApiError::Validation { errors });
+            return Err(ApiError::Validation { errors }.into());
         };
         let password = match request.admin_password {
             Some(password) => SecretString::from(password),
@@ -378,7 +379,7 @@ impl TenantsApi {
         /// given.
         #[oai(name = "Last-Event-ID")]
         last_event_id: Header<Option<String>>,
-    ) -> ApiResult<ListTenantsResponse> {
+    ) -> Outcome<ListTenantsResponse, { FORBIDDEN | GONE }> {
         let principal = auth.principal();
         let selector = LabelSelector::parse(label_selector.0.as_deref().unwrap_or_default())?;
         let owner = match (principal.is_admin(), owner.0) {
@@ -387,7 +388,8 @@ impl TenantsApi {
             (false, Some(other)) if other != principal.id() => {
                 return Err(ApiError::Forbidden(
                     "only administrators may list other users' tenants".to_owned(),
-                ));
+                )
+                .into());
             }
             (false, _) => Some(principal.id()),
         };
@@ -437,7 +439,7 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<TenantResponse> {
+    ) -> Outcome<TenantResponse, { NOT_FOUND }> {
         let name = name.0;
         let tenant = load_visible(&state, auth.principal(), &name).await?;
         Ok(TenantResponse::Ok(Json(tenant)))
@@ -452,16 +454,15 @@ impl TenantsApi {
         auth: Auth,
         name: Path<TenantName>,
         body: JsonBody<TenantReplaceRequest>,
-    ) -> ApiResult<TenantResponse> {
+    ) -> Outcome<TenantResponse, { FORBIDDEN | NOT_FOUND | CONFLICT | INVALID }> {
         let name = name.0;
         let request = body.0;
         if let Some(body_name) = &request.metadata.name
             && body_name != name.as_str()
         {
-            return Err(ApiError::validation(
-                "metadata.name",
-                "must match the name in the path",
-            ));
+            return Err(
+                ApiError::validation("metadata.name", "must match the name in the path").into(),
+            );
         }
         let tenant = load_visible(&state, auth.principal(), &name).await?;
         let labels = request
@@ -488,7 +489,7 @@ impl TenantsApi {
         auth: Auth,
         name: Path<TenantName>,
         body: PatchBody,
-    ) -> ApiResult<TenantResponse> {
+    ) -> Outcome<TenantResponse, { FORBIDDEN | NOT_FOUND | CONFLICT | INVALID }> {
         let name = name.0;
         let patch = match body {
             PatchBody::MergePatch(MergePatchBody(patch)) | PatchBody::Json(JsonBody(patch)) => {
@@ -496,10 +497,7 @@ impl TenantsApi {
             }
         };
         let serde_json::Value::Object(object) = &patch else {
-            return Err(ApiError::bad_request(
-                None,
-                "the patch must be a JSON object",
-            ));
+            return Err(ApiError::bad_request(None, "the patch must be a JSON object").into());
         };
         let whole_object = object.contains_key("spec") || object.contains_key("metadata");
         let (spec_patch, labels_patch, expected) = if whole_object {
@@ -549,7 +547,7 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<AcceptedResponse> {
+    ) -> Outcome<AcceptedResponse, { NOT_FOUND | CONFLICT }> {
         let name = name.0;
         load_visible(&state, auth.principal(), &name).await?;
         let written = state
@@ -568,7 +566,7 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<AcceptedResponse> {
+    ) -> Outcome<AcceptedResponse, { NOT_FOUND | CONFLICT }> {
         let name = name.0;
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
             spec.state = TenantState::Running;
@@ -584,7 +582,7 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<AcceptedResponse> {
+    ) -> Outcome<AcceptedResponse, { NOT_FOUND | CONFLICT }> {
         let name = name.0;
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
             spec.state = TenantState::Stopped;
@@ -604,7 +602,7 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<AcceptedResponse> {
+    ) -> Outcome<AcceptedResponse, { NOT_FOUND | CONFLICT }> {
         let name = name.0;
         let at = now();
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
@@ -625,7 +623,7 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<AcceptedResponse> {
+    ) -> Outcome<AcceptedResponse, { NOT_FOUND | CONFLICT }> {
         let name = name.0;
         let nonce = random_token(16)?;
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
@@ -643,14 +641,13 @@ impl TenantsApi {
         auth: Auth,
         name: Path<TenantName>,
         body: JsonBody<ScaleRequest>,
-    ) -> ApiResult<AcceptedResponse> {
+    ) -> Outcome<AcceptedResponse, { FORBIDDEN | NOT_FOUND | CONFLICT | INVALID }> {
         let name = name.0;
         let request = body.0;
         if request.replicas.is_none() && request.resources.is_none() {
-            return Err(ApiError::validation(
-                "replicas",
-                "give replicas, resources or both",
-            ));
+            return Err(
+                ApiError::validation("replicas", "give replicas, resources or both").into(),
+            );
         }
         let tenant = update_spec(&state, auth.principal(), &name, |spec| {
             if let Some(replicas) = request.replicas {
@@ -687,7 +684,7 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
-    ) -> ApiResult<EventsResponse> {
+    ) -> Outcome<EventsResponse, { NOT_FOUND }> {
         let name = name.0;
         load_visible(&state, auth.principal(), &name).await?;
         let events = state.store.list_events(&name, MAX_EVENTS).await?;

@@ -9,6 +9,7 @@ mod apply;
 mod auth;
 mod billing;
 mod cli;
+mod contract;
 mod helpers;
 mod hostile;
 mod notices;

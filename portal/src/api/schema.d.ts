@@ -813,11 +813,11 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
-            expiresAt?: string;
+            expiresAt?: string | null;
             /** Format: uuid */
             id: string;
             /** Format: date-time */
-            lastUsedAt?: string;
+            lastUsedAt?: string | null;
             name: string;
             /** @description The token's first characters, so a user can tell tokens apart. */
             prefix: string;
@@ -879,7 +879,7 @@ export interface components {
              * @description For a tenant created by this call (not on a dry run): its WordPress admin password,
              *     shown this once.
              */
-            adminPassword?: string;
+            adminPassword?: string | null;
             errors: components["schemas"]["FieldError"][];
             kind: string;
             name: string;
@@ -906,12 +906,12 @@ export interface components {
         };
         /** ClusterNode */
         ClusterNode: {
-            address?: string;
+            address?: string | null;
             /** @description `active`, `pause` or `drain`. */
             availability: string;
             /** Format: double */
             cpus: number;
-            engineVersion?: string;
+            engineVersion?: string | null;
             hostname: string;
             id: string;
             leader: boolean;
@@ -1008,11 +1008,11 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
-            expiresAt?: string;
+            expiresAt?: string | null;
             /** Format: uuid */
             id: string;
             /** Format: date-time */
-            lastUsedAt?: string;
+            lastUsedAt?: string | null;
             name: string;
             /** @description The token's first characters, so a user can tell tokens apart. */
             prefix: string;
@@ -1068,7 +1068,7 @@ export interface components {
         InspectNetwork: {
             aliases: string[];
             id: string;
-            name?: string;
+            name?: string | null;
         };
         /**
          * InspectSecret
@@ -1081,34 +1081,34 @@ export interface components {
         /** InspectService */
         InspectService: {
             /** Format: double */
-            cpuLimitCores?: number;
-            createdAt?: string;
+            cpuLimitCores?: number | null;
+            createdAt?: string | null;
             id: string;
             image: string;
             labels: {
                 [key: string]: string;
             };
             /** Format: int64 */
-            memoryLimitBytes?: number;
+            memoryLimitBytes?: number | null;
             name: string;
             /** Format: int64 */
-            replicas?: number;
-            updatedAt?: string;
+            replicas?: number | null;
+            updatedAt?: string | null;
             /** @description The state of the last rolling update (`completed`, `rollback_completed`, …). */
-            updateState?: string;
+            updateState?: string | null;
         };
         /** InspectTask */
         InspectTask: {
-            containerId?: string;
+            containerId?: string | null;
             desiredState: string;
-            error?: string;
+            error?: string | null;
             id: string;
-            message?: string;
-            node?: string;
-            nodeId?: string;
+            message?: string | null;
+            node?: string | null;
+            nodeId?: string | null;
             /** Format: int64 */
-            slot?: number;
-            startedAt?: string;
+            slot?: number | null;
+            startedAt?: string | null;
             state: string;
         };
         /** Invoice */
@@ -1128,7 +1128,7 @@ export interface components {
             planId: string;
             status: components["schemas"]["InvoiceStatus"];
             /** Format: uuid */
-            subscriptionId?: string;
+            subscriptionId?: string | null;
             /** Format: uuid */
             userId: string;
         };
@@ -1164,9 +1164,9 @@ export interface components {
         /** MaintenanceStatus */
         MaintenanceStatus: {
             active: boolean;
-            message?: string;
+            message?: string | null;
             /** @description The window in force, when there is one. */
-            window?: components["schemas"]["MaintenanceWindow"] & unknown;
+            window?: (components["schemas"]["MaintenanceWindow"] & unknown) | null;
         };
         /**
          * MaintenanceWindow
@@ -1181,7 +1181,7 @@ export interface components {
             id: string;
             message: string;
             /** Format: uuid */
-            rolloutId?: string;
+            rolloutId?: string | null;
             /** Format: date-time */
             start: string;
         };
@@ -1197,7 +1197,7 @@ export interface components {
              * Format: uuid
              * @description The rollout this window is for, if any.
              */
-            rolloutId?: string;
+            rolloutId?: string | null;
             /** Format: date-time */
             start: string;
         };
@@ -1228,7 +1228,7 @@ export interface components {
             /** Format: double */
             networkTxBytesPerSec: number;
             /** Format: double */
-            storageBytes?: number;
+            storageBytes?: number | null;
             /** Format: date-time */
             timestamp: string;
         };
@@ -1309,13 +1309,13 @@ export interface components {
              * @description 1–63 characters of a-z, 0-9 and '-'; lets the rollout be addressed (and applied) by
              *     name.
              */
-            name?: string;
+            name?: string | null;
             selector: components["schemas"]["RolloutSelector"];
             /**
              * Format: date-time
              * @description Start no earlier than this; now when absent.
              */
-            startAt?: string;
+            startAt?: string | null;
         };
         /**
          * ObjectMeta
@@ -1329,7 +1329,7 @@ export interface components {
              * Format: date-time
              * @description Set when deletion was requested; the controller finalizes, then the record goes.
              */
-            deletionTimestamp?: string;
+            deletionTimestamp?: string | null;
             /**
              * Format: int64
              * @description Bumped by every change of `spec`; compare with `status.observedGeneration`.
@@ -1382,7 +1382,7 @@ export interface components {
              * Format: uint32
              * @description `None` means unlimited.
              */
-            maxInstances?: number;
+            maxInstances?: number | null;
             /** Format: uint32 */
             maxReplicas: number;
             name: string;
@@ -1412,13 +1412,13 @@ export interface components {
         };
         /** ProfileUpdate */
         ProfileUpdate: {
-            email?: string;
-            name?: string;
+            email?: string | null;
+            name?: string | null;
         };
         /** RegisterRequest */
         RegisterRequest: {
             email: string;
-            name?: string;
+            name?: string | null;
             /** @description At least 12 characters. */
             password: string;
         };
@@ -1427,14 +1427,14 @@ export interface components {
             /** @description Replaces the labels; kept when absent. */
             labels?: {
                 [key: string]: string;
-            };
+            } | null;
             /** @description Must match the path when given. */
-            name?: string;
+            name?: string | null;
             /**
              * @description When given, the write happens only if the tenant is still at this version (409
              *     otherwise).
              */
-            resourceVersion?: string;
+            resourceVersion?: string | null;
         };
         /**
          * ReplicaCounts
@@ -1484,7 +1484,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             /** Format: uuid */
-            createdBy?: string;
+            createdBy?: string | null;
             /**
              * Format: uint32
              * @description How many tenants may fail (and be rolled back) before the rollout halts and reverts.
@@ -1492,7 +1492,7 @@ export interface components {
              */
             failureBudget?: number;
             /** Format: date-time */
-            finishedAt?: string;
+            finishedAt?: string | null;
             /**
              * @description Pull the image even when a tag of that name is present.
              * @default false
@@ -1513,9 +1513,9 @@ export interface components {
              *     required in the OpenAPI document; serde still accepts its absence.
              */
             items: components["schemas"]["RolloutItem"][];
-            message?: string;
+            message?: string | null;
             /** @description Set when created from a manifest; applying the same name again updates it. */
-            name?: string;
+            name?: string | null;
             /**
              * @default {
              *       "all": false
@@ -1526,9 +1526,9 @@ export interface components {
              * Format: date-time
              * @description Start no earlier than this; now when absent.
              */
-            startAt?: string;
+            startAt?: string | null;
             /** Format: date-time */
-            startedAt?: string;
+            startedAt?: string | null;
             state: components["schemas"]["RolloutState"];
         };
         /**
@@ -1542,12 +1542,12 @@ export interface components {
              */
             batch: number;
             /** Format: date-time */
-            finishedAt?: string;
+            finishedAt?: string | null;
             /** @description The image before the rollout (`None`: the platform default); what a rollback restores. */
-            fromImage?: string;
-            reason?: string;
+            fromImage?: string | null;
+            reason?: string | null;
             /** Format: date-time */
-            startedAt?: string;
+            startedAt?: string | null;
             state: components["schemas"]["RolloutItemState"];
             /** @description A tenant's name (slug): a lowercase DNS label of 3-32 characters that starts with a letter, with no trailing or doubled hyphen. */
             tenant: string;
@@ -1590,13 +1590,13 @@ export interface components {
         /** ScaleRequest */
         ScaleRequest: {
             /** Format: uint32 */
-            replicas?: number;
-            resources?: components["schemas"]["Resources"];
+            replicas?: number | null;
+            resources?: components["schemas"]["Resources"] | null;
         };
         /** Subscription */
         Subscription: {
             /** Format: date-time */
-            endedAt?: string;
+            endedAt?: string | null;
             /** Format: uuid */
             id: string;
             planId: string;
@@ -1647,9 +1647,9 @@ export interface components {
              * @description The WordPress admin's password; generated (20 characters) when absent. It is
              *     returned once, in the creation response, and never again.
              */
-            adminPassword?: string;
-            apiVersion?: string;
-            kind?: string;
+            adminPassword?: string | null;
+            apiVersion?: string | null;
+            kind?: string | null;
             metadata: components["schemas"]["CreateMetadata"];
             spec: components["schemas"]["TenantSpec"];
         };
@@ -1698,7 +1698,7 @@ export interface components {
              */
             cpuPercent: number;
             /** Format: uint64 */
-            databaseBytes?: number;
+            databaseBytes?: number | null;
             /** Format: uint64 */
             memoryBytes: number;
             /** Format: uint64 */
@@ -1720,14 +1720,14 @@ export interface components {
              * Format: uint64
              * @description `wp-content` volume plus database; absent when not measured (yet, or from Docker).
              */
-            storageBytes?: number;
+            storageBytes?: number | null;
             /**
              * Format: date-time
              * @description When the figures were evaluated.
              */
             timestamp: string;
             /** Format: uint64 */
-            volumeBytes?: number;
+            volumeBytes?: number | null;
         };
         /**
          * TenantReplaceRequest
@@ -1762,11 +1762,11 @@ export interface components {
                 [key: string]: string;
             };
             /** @description The WordPress image; the platform default when absent. Rollouts set it. */
-            image?: string;
+            image?: string | null;
             /** @description Serve the site under this path of its host instead of `/`. */
-            pathPrefix?: string;
+            pathPrefix?: string | null;
             /** @description Changing it re-pulls the image and redeploys (the rebuild action writes a new value). */
-            rebuildNonce?: string;
+            rebuildNonce?: string | null;
             region: string;
             /**
              * Format: uint32
@@ -1784,7 +1784,7 @@ export interface components {
              * Format: date-time
              * @description Changing it restarts every task (the restart action writes the current time).
              */
-            restartedAt?: string;
+            restartedAt?: string | null;
             /** @default Running */
             state?: components["schemas"]["TenantState"] & unknown;
         };
@@ -1801,8 +1801,8 @@ export interface components {
             /** @default [] */
             conditions?: components["schemas"]["Condition"][];
             /** @description The image the running tasks use. */
-            image?: string;
-            message?: string;
+            image?: string | null;
+            message?: string | null;
             /**
              * Format: int64
              * @description The `metadata.generation` the controller last reconciled successfully.
@@ -1818,7 +1818,7 @@ export interface components {
              *     }
              */
             replicas?: components["schemas"]["ReplicaCounts"] & unknown;
-            url?: string;
+            url?: string | null;
         };
         /** TokenRequest */
         TokenRequest: {
@@ -1826,7 +1826,7 @@ export interface components {
              * Format: uint32
              * @description Lifetime in days (1 to 3650); no expiry when absent.
              */
-            expiresInDays?: number;
+            expiresInDays?: number | null;
             /** @description What the token is for, e.g. "laptop CLI". */
             name: string;
         };
@@ -1856,7 +1856,7 @@ export interface components {
              * Format: uint64
              * @description `null` means unlimited.
              */
-            allowed?: number;
+            allowed?: number | null;
             /** Format: uint64 */
             used: number;
         };
@@ -1913,15 +1913,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Announcement"][];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -1940,62 +1931,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2061,8 +1998,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2070,17 +2007,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2097,26 +2025,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2189,53 +2099,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2312,8 +2177,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2321,8 +2186,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2339,26 +2204,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2421,53 +2268,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2494,15 +2296,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["MaintenanceWindow"][];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -2521,62 +2314,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2642,8 +2381,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2651,17 +2390,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2678,26 +2408,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2770,53 +2482,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2893,8 +2560,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2902,8 +2569,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2920,26 +2587,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3002,53 +2651,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3075,15 +2679,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Rollout"][];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -3102,62 +2697,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3223,15 +2764,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Conflicting write (`conflict`) */
             409: {
                 headers: {
@@ -3241,8 +2773,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3259,26 +2800,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3347,53 +2870,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3476,44 +2954,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3596,44 +3038,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3716,44 +3122,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3820,53 +3190,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3893,15 +3218,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["User"][];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -3920,62 +3236,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4002,89 +3264,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Announcement"][];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not authenticated (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4145,15 +3326,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Conflicting write (`conflict`) */
             409: {
                 headers: {
@@ -4163,8 +3335,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4181,26 +3362,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4250,8 +3413,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4259,26 +3422,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4306,15 +3451,6 @@ export interface operations {
             };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4339,24 +3475,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not authenticated (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
             403: {
                 headers: {
@@ -4366,62 +3484,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4477,8 +3541,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4486,17 +3550,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4524,15 +3579,6 @@ export interface operations {
             };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4559,15 +3605,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["User"];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -4577,71 +3614,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4699,15 +3673,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Conflicting write (`conflict`) */
             409: {
                 headers: {
@@ -4717,8 +3682,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4735,26 +3709,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4782,15 +3738,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["User"];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -4809,62 +3756,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4905,33 +3798,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not authenticated (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Conflicting write (`conflict`) */
             409: {
                 headers: {
@@ -4941,8 +3807,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4959,26 +3834,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5005,15 +3862,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["AccessToken"][];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -5023,71 +3871,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5145,8 +3930,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5154,17 +3939,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5181,26 +3957,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5263,53 +4021,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5336,15 +4049,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Cluster"];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -5356,51 +4060,6 @@ export interface operations {
             };
             /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5487,8 +4146,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5496,8 +4155,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5507,15 +4166,6 @@ export interface operations {
             };
             /** @description Invalid content (`validation_failed`) */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5560,6 +4210,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Health"];
                 };
             };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listInvoices: {
@@ -5579,15 +4238,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Invoice"][];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -5597,71 +4247,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5688,89 +4275,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["MaintenanceStatus"];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not authenticated (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5820,15 +4326,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such resource visible to the caller (`not_found`) */
             404: {
                 headers: {
@@ -5838,35 +4335,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Invalid content (`validation_failed`) */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5931,53 +4401,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such resource visible to the caller (`not_found`) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6022,71 +4447,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["MetricsSummary"];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6131,89 +4493,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Plan"][];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not authenticated (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6240,15 +4521,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["SubscriptionView"];
                 };
             };
-            /** @description Malformed request (`validation_failed`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Not authenticated (`unauthorized`) */
             401: {
                 headers: {
@@ -6258,71 +4530,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6380,15 +4589,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Conflicting write (`conflict`) */
             409: {
                 headers: {
@@ -6398,8 +4598,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6416,26 +4625,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6504,24 +4695,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
             410: {
                 headers: {
@@ -6531,35 +4704,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6617,15 +4763,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource visible to the caller (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Conflicting write (`conflict`) */
             409: {
                 headers: {
@@ -6635,8 +4772,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6653,26 +4799,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6719,15 +4847,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such resource visible to the caller (`not_found`) */
             404: {
                 headers: {
@@ -6737,53 +4856,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6861,8 +4935,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6879,26 +4962,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6973,44 +5038,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7089,8 +5118,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7107,26 +5145,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7173,15 +5193,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such resource visible to the caller (`not_found`) */
             404: {
                 headers: {
@@ -7191,53 +5202,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7284,53 +5250,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such resource visible to the caller (`not_found`) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7402,15 +5323,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such resource visible to the caller (`not_found`) */
             404: {
                 headers: {
@@ -7420,35 +5332,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicting write (`conflict`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Invalid content (`validation_failed`) */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7541,44 +5426,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7653,44 +5502,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7769,8 +5582,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7787,26 +5609,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7881,44 +5685,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7993,44 +5761,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Watch resumed from a version no longer kept (`resource_version_expired`) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid content (`validation_failed`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal error (`internal`) */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };

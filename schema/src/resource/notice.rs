@@ -1,6 +1,6 @@
 //! Announcements and maintenance windows: public to read, written by admins.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -131,7 +131,15 @@ impl MaintenanceWindowInput {
 
 fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max_chars: usize) {
     let chars = value.chars().count();
-    if value.trim().is_empty() || chars > max_chars {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters other than newlines and tabs",
+        ));
+    } else if value.trim().is_empty() || chars > max_chars {
         errors.push(FieldError::new(
             field,
             format!("must be 1 to {max_chars} characters and not blank, got {chars}"),
@@ -139,8 +147,64 @@ fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max_chars:
     }
 }
 
+/// The instants the store keeps (MariaDB's DATETIME: years 1000 to 9999), narrowed to the
+/// ones a notice can mean: from the Unix epoch on.
+fn storable(instant: DateTime<Utc>) -> bool {
+    (1970..=9999).contains(&instant.year())
+}
+
 fn check_period(errors: &mut Vec<FieldError>, start: DateTime<Utc>, end: DateTime<Utc>) {
+    for (field, instant) in [("start", start), ("end", end)] {
+        if !storable(instant) {
+            errors.push(FieldError::new(field, "must be in the years 1970 to 9999"));
+        }
+    }
     if end <= start {
         errors.push(FieldError::new("end", "must be after start"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(start: &str, end: &str, message: &str) -> MaintenanceWindowInput {
+        MaintenanceWindowInput {
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+            message: message.to_owned(),
+            rollout_id: None,
+        }
+    }
+
+    fn fields(result: Result<(), Vec<FieldError>>) -> Vec<String> {
+        result
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_period_must_be_storable_and_ordered() {
+        let ok = window("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "upgrade");
+        assert!(ok.validate().is_ok());
+        let ancient = window("0057-05-18T20:07:28Z", "2026-01-02T00:00:00Z", "upgrade");
+        assert_eq!(fields(ancient.validate()), ["start"]);
+        let backwards = window("2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z", "upgrade");
+        assert_eq!(fields(backwards.validate()), ["end"]);
+    }
+
+    #[test]
+    fn text_refuses_control_characters_but_keeps_newlines() {
+        let ok = window(
+            "2026-01-01T00:00:00Z",
+            "2026-01-02T00:00:00Z",
+            "line one\nline two",
+        );
+        assert!(ok.validate().is_ok());
+        let bell = window("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "ring \u{7}");
+        assert_eq!(fields(bell.validate()), ["message"]);
     }
 }
