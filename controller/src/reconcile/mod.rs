@@ -92,12 +92,18 @@ impl<S> Context<S> {
 impl Settings {
     /// The site's public URL, with a trailing slash.
     pub fn public_url(&self, tenant: &Tenant) -> String {
-        let host = tenant.metadata.name.hostname(&self.base_domain);
         let prefix = tenant.spec.path_prefix.as_deref().unwrap_or("");
+        format!("{}{prefix}/", self.origin(tenant))
+    }
+
+    /// `scheme://host[:port]` of the site, without its path prefix: what the image takes as
+    /// `WORDPRESS_URL` (the prefix goes separately).
+    pub fn origin(&self, tenant: &Tenant) -> String {
+        let host = tenant.metadata.name.hostname(&self.base_domain);
         if self.edge_port == 80 {
-            format!("http://{host}{prefix}/")
+            format!("http://{host}")
         } else {
-            format!("http://{host}:{}{prefix}/", self.edge_port)
+            format!("http://{host}:{}", self.edge_port)
         }
     }
 }
@@ -192,5 +198,44 @@ pub fn error_policy<S>(tenant: &Tenant, error: &ReconcileError, _ctx: &Context<S
     } else {
         tracing::warn!(tenant = %tenant.metadata.name, %error, "reconcile failed; backing off");
         Action::Backoff
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use swarmpress_schema::TenantName;
+
+    use super::*;
+    use crate::store::memory::{MemoryStore, example_spec};
+
+    fn settings(edge_port: u16) -> Settings {
+        Settings {
+            base_domain: "localhost".to_owned(),
+            edge_port,
+            db_host_for_tenants: "mariadb".to_owned(),
+            default_image: "swarmpress/wordpress:latest".to_owned(),
+            network_edge: "edge".to_owned(),
+            network_backend: "backend".to_owned(),
+            resync: Duration::from_secs(30),
+            converging_requeue: Duration::from_secs(2),
+            service_gone_timeout: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn the_origin_leaves_the_path_prefix_to_the_public_url() {
+        let mut spec = example_spec("Prefixed");
+        spec.path_prefix = Some("/blog".to_owned());
+        let name = TenantName::parse("acme").unwrap();
+        let tenant = MemoryStore::default().create(&name, spec, "password");
+        let settings = settings(8080);
+        assert_eq!(settings.origin(&tenant), "http://acme.localhost:8080");
+        assert_eq!(
+            settings.public_url(&tenant),
+            "http://acme.localhost:8080/blog/"
+        );
+        assert_eq!(self::settings(80).origin(&tenant), "http://acme.localhost");
     }
 }

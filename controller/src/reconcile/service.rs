@@ -33,8 +33,9 @@ pub fn desired<S>(
     };
     let memory_bytes = spec
         .resources
-        .memory_bytes()
-        .map_err(ReconcileError::InvalidSpec)?;
+        .memory_quantity()
+        .map_err(|error| ReconcileError::InvalidSpec(error.to_string()))?
+        .bytes();
     let restart_token = short_hash(
         format!(
             "{:?}|{:?}",
@@ -53,11 +54,12 @@ pub fn desired<S>(
         replicas,
         cpu_nanos: spec
             .resources
-            .cpu_nanos()
-            .map_err(ReconcileError::InvalidSpec)?,
+            .cpu_quantity()
+            .map_err(|error| ReconcileError::InvalidSpec(error.to_string()))?
+            .nanos(),
         memory_bytes: i64::try_from(memory_bytes)
             .map_err(|_| ReconcileError::InvalidSpec("memory is out of range".to_owned()))?,
-        public_url: settings.public_url(tenant),
+        public_url: settings.origin(tenant),
         path_prefix: spec.path_prefix.clone(),
         site_title: spec.display_name.clone(),
         admin_user: spec.admin.user.clone(),
