@@ -1,8 +1,8 @@
 //! Start-up work beyond migrations: the first administrator.
 
 use secrecy::ExposeSecret;
+use swarmpress_schema::parsed::EmailAddress;
 use swarmpress_schema::resource::Role;
-use swarmpress_schema::resource::validation::is_plausible_email;
 use swarmpress_schema::store::{NewUser, StoreError};
 
 use crate::error::ApiError;
@@ -18,12 +18,11 @@ pub async fn ensure_admin(state: &AppState) -> Result<(), ApiError> {
     if state.store.any_admin_exists().await? {
         return Ok(());
     }
-    let email = admin.email.trim().to_lowercase();
-    if !is_plausible_email(&email) {
+    let Ok(email) = EmailAddress::parse(&admin.email) else {
         return Err(ApiError::internal(
             "SWARMPRESS_ADMIN_EMAIL is not a valid e-mail address",
         ));
-    }
+    };
     if let Err(message) = check_new_password(admin.password.expose_secret()) {
         return Err(ApiError::internal(format!("the admin password {message}")));
     }
@@ -31,7 +30,7 @@ pub async fn ensure_admin(state: &AppState) -> Result<(), ApiError> {
     match state
         .store
         .create_user(NewUser {
-            email: email.clone(),
+            email: email.to_string(),
             name: "Administrator".to_owned(),
             password_hash,
             role: Role::Admin,

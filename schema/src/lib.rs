@@ -7,6 +7,7 @@
 //! escaping them.
 
 pub mod error_chain;
+pub mod parsed;
 pub mod resource;
 mod tenant_name;
 

@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use swarmpress_schema::resource::validation::is_plausible_email;
+use swarmpress_schema::parsed::EmailAddress;
 use swarmpress_schema::resource::{AccessToken, Role, User};
 use swarmpress_schema::store::{NewUser, RefreshRotation, StoreError};
 use uuid::Uuid;
@@ -133,14 +133,11 @@ pub enum TokenCreatedResponse {
     Created(Json<CreatedToken>),
 }
 
-fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
-fn check_email(field: &str, email: &str, errors: &mut Vec<FieldError>) {
-    if !is_plausible_email(email) {
-        errors.push(FieldError::new(field, "is not a valid e-mail address"));
-    }
+/// The address, or `None` with its complaint added to `errors`.
+fn parse_email(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<EmailAddress> {
+    EmailAddress::parse(raw)
+        .map_err(|error| errors.push(FieldError::new(field, error.to_string())))
+        .ok()
 }
 
 fn check_name(field: &str, name: &str, errors: &mut Vec<FieldError>) {
@@ -192,21 +189,22 @@ impl AuthApi {
         body: JsonBody<RegisterRequest>,
     ) -> Outcome<RegisterResponse, { INVALID | CONFLICT }> {
         let request = body.0;
-        let email = normalize_email(&request.email);
         let name = request.name.unwrap_or_default().trim().to_owned();
         let mut errors = Vec::new();
-        check_email("email", &email, &mut errors);
+        let email = parse_email("email", &request.email, &mut errors);
         if let Err(message) = check_new_password(&request.password) {
             errors.push(FieldError::new("password", message));
         }
         check_name("name", &name, &mut errors);
-        fail_if_any(errors)?;
+        let (Some(email), true) = (email, errors.is_empty()) else {
+            return Err(ApiError::Validation { errors }.into());
+        };
         let password = SecretString::from(request.password);
         let password_hash = state.passwords.hash(&password).await?;
         let user = match state
             .store
             .create_user(NewUser {
-                email,
+                email: email.to_string(),
                 name,
                 password_hash,
                 role: Role::User,
@@ -237,19 +235,17 @@ impl AuthApi {
         jar: &CookieJar,
         body: JsonBody<LoginRequest>,
     ) -> Outcome<LoginResponse, { UNAUTHORIZED | INVALID | THROTTLED }> {
-        let email = normalize_email(&body.0.email);
         // Checked before the throttle remembers anything about it: no address that cannot
         // be an account's takes memory, however long.
-        if !is_plausible_email(&email) {
-            return Err(ApiError::validation("email", "is not a valid e-mail address").into());
-        }
+        let email = EmailAddress::parse(&body.0.email)
+            .map_err(|error| ApiError::validation("email", error.to_string()))?;
         let password = SecretString::from(body.0.password);
         let address = client_address(request, &state.config);
-        if let Err(retry_after) = state.throttle.begin(&email, address) {
+        if let Err(retry_after) = state.throttle.begin(email.as_str(), address) {
             tracing::warn!(?address, "login throttled");
             return Err(ApiError::RateLimited { retry_after }.into());
         }
-        let credentials = state.store.find_user_by_email(&email).await?;
+        let credentials = state.store.find_user_by_email(email.as_str()).await?;
         // Verified even when the user is unknown (against a dummy hash): answering faster
         // for unknown e-mails would tell an attacker which accounts exist.
         let matched = state
@@ -266,7 +262,7 @@ impl AuthApi {
                 return Err(ApiError::Unauthorized("wrong e-mail or password".to_owned()).into());
             }
         };
-        state.throttle.succeeded(&email, address);
+        state.throttle.succeeded(email.as_str(), address);
         start_session(&state, jar, &user).await?;
         tracing::info!(user = %user.id, "logged in");
         Ok(LoginResponse::Ok(Json(user)))
@@ -369,16 +365,17 @@ impl AuthApi {
         body: JsonBody<ProfileUpdate>,
     ) -> Outcome<UserResponse, { INVALID | CONFLICT }> {
         let principal = auth.principal();
-        let email = body.0.email.as_deref().map(normalize_email);
         let name = body.0.name.as_deref().map(|n| n.trim().to_owned());
         let mut errors = Vec::new();
-        if let Some(email) = &email {
-            check_email("email", email, &mut errors);
-        }
+        let email = match body.0.email.as_deref() {
+            Some(raw) => parse_email("email", raw, &mut errors),
+            None => None,
+        };
         if let Some(name) = &name {
             check_name("name", name, &mut errors);
         }
         fail_if_any(errors)?;
+        let email = email.map(|email| email.to_string());
         match state.store.update_user(principal.id(), name, email).await {
             Ok(user) => {
                 state.credentials.forget_user(principal.id());
