@@ -1,22 +1,21 @@
-//! The deployed API at the edge (`http://localhost:<edge port>/api/v1`), as a bench user sees
-//! it: registered fresh, moved to the Enterprise plan (no limit on sites) and authenticated
-//! with a personal access token, which outlives the 15-minute session cookie a long run
-//! would otherwise outlast.
+//! The deployed API at the edge (`http://localhost:<edge port>/api/v1`), as a user of the
+//! platform meets it: registered fresh, on a plan of the test's choosing, authenticated with
+//! a personal access token (which outlives the 15-minute session cookie a long run would
+//! otherwise outlast).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::{E2eError, random_lowercase};
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use swarmpress_e2e::random_lowercase;
-
-use super::BenchError;
 
 /// Retries of a failed poll or delete, and the wait between them: two minutes in all.
 const RETRIES: u32 = 24;
 const RETRY_DELAY: Duration = Duration::from_secs(5);
 
+#[derive(Clone)]
 pub struct Api {
     http: reqwest::Client,
     base: String,
@@ -25,11 +24,11 @@ pub struct Api {
     edge: SocketAddr,
 }
 
-async fn expect(response: Response, what: &str, ok: &[StatusCode]) -> Result<Value, BenchError> {
+async fn expect(response: Response, what: &str, ok: &[StatusCode]) -> Result<Value, E2eError> {
     let status = response.status();
     let body = response.text().await?;
     if !ok.contains(&status) {
-        return Err(BenchError::Api {
+        return Err(E2eError::Api {
             what: what.to_owned(),
             status: status.as_u16(),
             body,
@@ -39,15 +38,21 @@ async fn expect(response: Response, what: &str, ok: &[StatusCode]) -> Result<Val
 }
 
 impl Api {
-    /// Registers `bench-<random>@example.test`, takes a token and moves to Enterprise.
-    pub async fn enterprise_user(edge: SocketAddr) -> Result<Self, BenchError> {
+    /// Registers `bench-<random>@example.test`, takes a token and moves to Enterprise (no
+    /// limit on sites).
+    pub async fn enterprise_user(edge: SocketAddr) -> Result<Self, E2eError> {
+        Self::user(edge, "bench", "enterprise").await
+    }
+
+    /// Registers `<prefix>-<random>@example.test`, takes a token and moves to `plan`.
+    pub async fn user(edge: SocketAddr, prefix: &str, plan: &str) -> Result<Self, E2eError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(Duration::from_secs(60))
             .build()?;
         let base = format!("http://localhost:{}/api/v1", edge.port());
-        let email = format!("bench-{}@example.test", random_lowercase(8)?);
+        let email = format!("{prefix}-{}@example.test", random_lowercase(8)?);
         let response = http
             .post(format!("{base}/auth/register"))
             .json(
@@ -79,7 +84,7 @@ impl Api {
         .await?;
         let token = created["token"]
             .as_str()
-            .ok_or_else(|| BenchError::Setup(format!("token response without token: {created}")))?
+            .ok_or_else(|| E2eError::Setup(format!("token response without token: {created}")))?
             .to_owned();
         let api = Self {
             http,
@@ -87,38 +92,93 @@ impl Api {
             token,
             edge,
         };
+        // A new account starts on the free plan.
+        if plan == "free" {
+            return Ok(api);
+        }
         let response = api
             .request(Method::POST, "/subscription/upgrade")
-            .json(&json!({"plan": "enterprise"}))
+            .json(&json!({"plan": plan}))
             .send()
             .await?;
-        expect(response, "upgrade to enterprise", &[StatusCode::OK]).await?;
+        expect(response, &format!("move to {plan}"), &[StatusCode::OK]).await?;
         Ok(api)
     }
 
-    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    /// A request to `path` under `/api/v1`, with the user's token.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
     }
 
     /// `POST /tenants` of a one-replica site in `eu-west`.
-    pub async fn create_tenant(&self, name: &str, title: &str) -> Result<(), BenchError> {
+    pub async fn create_tenant(&self, name: &str, title: &str) -> Result<(), E2eError> {
+        self.create_tenant_with(name, title, "bench", |_| {})
+            .await
+            .map(|_| ())
+    }
+
+    /// `POST /tenants` of a site in `eu-west` labelled `suite=<suite>`, its spec adjusted by
+    /// `adjust`; returns the created tenant, with its one-time `adminPassword`.
+    pub async fn create_tenant_with(
+        &self,
+        name: &str,
+        title: &str,
+        suite: &str,
+        adjust: impl FnOnce(&mut Value),
+    ) -> Result<Value, E2eError> {
+        let mut spec = json!({"displayName": title, "region": "eu-west",
+                              "admin": {"user": "admin", "email": "admin@example.test"}});
+        adjust(&mut spec);
         let response = self
             .request(Method::POST, "/tenants")
-            .json(&json!({
-                "metadata": {"name": name, "labels": {"suite": "bench"}},
-                "spec": {"displayName": title, "region": "eu-west",
-                         "admin": {"user": "admin", "email": "admin@example.test"}}
-            }))
+            .json(&json!({"metadata": {"name": name, "labels": {"suite": suite}}, "spec": spec}))
             .send()
             .await?;
-        expect(response, &format!("create {name}"), &[StatusCode::CREATED]).await?;
+        expect(response, &format!("create {name}"), &[StatusCode::CREATED]).await
+    }
+
+    /// `POST /tenants/<name>/<action>` (`start`, `stop`, `restart`, `rebuild`).
+    pub async fn act(&self, name: &str, action: &str) -> Result<(), E2eError> {
+        let response = self
+            .request(Method::POST, &format!("/tenants/{name}/{action}"))
+            .send()
+            .await?;
+        expect(
+            response,
+            &format!("{action} {name}"),
+            &[StatusCode::ACCEPTED],
+        )
+        .await?;
         Ok(())
     }
 
+    /// Deletes the tenant and waits until the controller has removed it (its record goes
+    /// last, after every resource).
+    pub async fn delete_and_wait(&self, name: &str, timeout: Duration) -> Result<(), E2eError> {
+        self.delete(name).await?;
+        let started = Instant::now();
+        loop {
+            let response = self
+                .request(Method::GET, &format!("/tenants/{name}"))
+                .send()
+                .await?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                return Err(E2eError::Timeout {
+                    what: format!("{name} to be deleted"),
+                    after: timeout,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// `POST /apply` of a multi-document manifest; fails when any document was refused.
-    pub async fn apply(&self, manifest: String) -> Result<(), BenchError> {
+    pub async fn apply(&self, manifest: String) -> Result<(), E2eError> {
         let response = self
             .request(Method::POST, "/apply")
             .header("Content-Type", "application/yaml")
@@ -131,7 +191,7 @@ impl Api {
             .map(|items| items.iter().filter(|r| r["action"] == "invalid").collect())
             .unwrap_or_default();
         if let Some(first) = refused.first() {
-            return Err(BenchError::Setup(format!(
+            return Err(E2eError::Setup(format!(
                 "apply refused {} documents, e.g. {first}",
                 refused.len()
             )));
@@ -142,7 +202,7 @@ impl Api {
     /// The caller's tenants carrying the label `key=value`. A poll that fails (the API or the
     /// edge briefly unreachable on a loaded machine) is retried rather than ending a
     /// benchmark that has minutes of work — and tenants to delete — behind it.
-    pub async fn tenants(&self, selector: &str) -> Result<Vec<Value>, BenchError> {
+    pub async fn tenants(&self, selector: &str) -> Result<Vec<Value>, E2eError> {
         // Selectors here are `[a-z0-9-]` keys and values: only `=` and `,` need escaping.
         let query = selector.replace('=', "%3D").replace(',', "%2C");
         let mut attempt = 0;
@@ -169,7 +229,7 @@ impl Api {
 
     /// Asks for the tenant's deletion; a tenant already gone is fine. Retried like
     /// [`Self::tenants`]: a tenant left behind costs more than a wait.
-    pub async fn delete(&self, name: &str) -> Result<(), BenchError> {
+    pub async fn delete(&self, name: &str) -> Result<(), E2eError> {
         let mut attempt = 0;
         loop {
             let outcome = match self
@@ -201,7 +261,7 @@ impl Api {
 
     /// Deletes every tenant matching `selector` and waits until the controller has removed
     /// them all (their records go last, after every resource).
-    pub async fn delete_all(&self, selector: &str, timeout: Duration) -> Result<(), BenchError> {
+    pub async fn delete_all(&self, selector: &str, timeout: Duration) -> Result<(), E2eError> {
         let started = Instant::now();
         loop {
             let left = self.tenants(selector).await?;
@@ -217,7 +277,7 @@ impl Api {
                 }
             }
             if started.elapsed() > timeout {
-                return Err(BenchError::Timeout {
+                return Err(E2eError::Timeout {
                     what: format!("{} tenants ({selector}) to be deleted", left.len()),
                     after: timeout,
                 });
@@ -227,7 +287,7 @@ impl Api {
     }
 
     /// A client that reaches `<name>.localhost` through the edge, never following redirects.
-    pub fn site_client(&self, name: &str) -> Result<reqwest::Client, BenchError> {
+    pub fn site_client(&self, name: &str) -> Result<reqwest::Client, E2eError> {
         Ok(reqwest::Client::builder()
             .resolve(&format!("{name}.localhost"), self.edge)
             .redirect(reqwest::redirect::Policy::none())
@@ -248,7 +308,7 @@ pub async fn wait_site(
     needle: &str,
     every: Duration,
     timeout: Duration,
-) -> Result<(), BenchError> {
+) -> Result<(), E2eError> {
     let started = Instant::now();
     loop {
         let last = match client.get(url).send().await {
@@ -266,7 +326,7 @@ pub async fn wait_site(
             Err(error) => error.to_string(),
         };
         if started.elapsed() > timeout {
-            return Err(BenchError::Timeout {
+            return Err(E2eError::Timeout {
                 what: format!("{url} to answer 200 (last: {last})"),
                 after: timeout,
             });

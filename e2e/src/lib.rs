@@ -1,141 +1,108 @@
-//! Shared harness of the end-to-end tests and benchmarks: access to the running platform and
-//! scratch WordPress tenants provisioned by hand with the controller's adapters.
+//! Shared harness of the end-to-end tests and benchmarks. They use the platform only as its
+//! users do — the HTTP API at the edge and the sites behind it — plus Docker and MariaDB to
+//! observe what the platform did or to inject a fault, never the controller's code.
 //!
-//! Everything here talks to the real platform brought up by `scripts/up`: MariaDB published on
-//! `127.0.0.1:3306`, the local Swarm, and Traefik on `127.0.0.1:8080`.
+//! Everything here talks to the real platform brought up by `scripts/up`: Traefik on
+//! `127.0.0.1:8080` (the API under `/api/v1`, sites at `<name>.localhost`), the local Docker
+//! engine, and MariaDB on `127.0.0.1:3306`.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use swarmpress_controller::adapters::swarm::{
-    BACKEND_NETWORK, EDGE_NETWORK, ServiceSpecError, SwarmClient, SwarmError, TENANT_LABEL,
-    WordPressService,
-};
-use swarmpress_controller::{GeneratedPassword, MariaDbError, PasswordError, TenantDatabases};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value as SqlValue};
+use serde_json::Value;
 use swarmpress_schema::{TenantName, TenantNameError};
 
-pub const DEFAULT_IMAGE: &str = "swarmpress/wordpress:latest";
+pub mod api;
+pub mod wrk;
+
+pub use api::Api;
+pub use swarmpress_testkit::platform_required;
+
 /// Traefik routes `<slug>.localhost`; the system resolver does not resolve it, so clients pin
 /// the name to the edge address.
 pub const BASE_DOMAIN: &str = "localhost";
 
-pub mod report;
-pub mod wrk;
-
-const CLEANUP_WAIT: Duration = Duration::from_secs(90);
+const CLEANUP_WAIT: Duration = Duration::from_secs(180);
 
 #[derive(Debug, thiserror::Error)]
 pub enum E2eError {
     #[error("platform configuration: {0}")]
     Config(String),
-    #[error(transparent)]
-    MariaDb(#[from] MariaDbError),
-    #[error(transparent)]
-    Swarm(#[from] SwarmError),
-    #[error(transparent)]
-    Spec(#[from] ServiceSpecError),
-    #[error(transparent)]
-    Password(#[from] PasswordError),
+    #[error("Docker: {0}")]
+    Docker(#[from] bollard::errors::Error),
+    #[error("MariaDB: {0}")]
+    MariaDb(#[from] sea_orm::DbErr),
     #[error(transparent)]
     TenantName(#[from] TenantNameError),
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("API {what}: {status} {body}")]
+    Api {
+        what: String,
+        status: u16,
+        body: String,
+    },
+    #[error("{0}")]
+    Setup(String),
     #[error("timed out after {after:?} waiting for {what}")]
     Timeout { what: String, after: Duration },
 }
 
-/// Where the platform is and how to administer it.
-#[derive(Clone)]
+/// Where the platform is.
+#[derive(Debug, Clone)]
 pub struct PlatformConfig {
-    mariadb_admin_url: String,
-    mariadb_root_password: String,
-    mariadb_addr: String,
     /// Traefik's `web` entrypoint on the host.
     pub edge_addr: SocketAddr,
     /// The port in tenants' public URLs: the edge's, since clients reach Traefik directly.
     pub public_port: u16,
-    pub image: String,
-}
-
-impl fmt::Debug for PlatformConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PlatformConfig")
-            .field("mariadb_admin_url", &"<redacted>")
-            .field("edge_addr", &self.edge_addr)
-            .field("image", &self.image)
-            .finish()
-    }
 }
 
 impl PlatformConfig {
-    /// Reads the MariaDB root password from `$SWARMPRESS_STATE_DIR/secrets.env` (default
-    /// `/var/lib/swarmpress`). `SWARMPRESS_EDGE_ADDR` (or `SWARMPRESS_EDGE_PORT`),
-    /// `SWARMPRESS_MARIADB_ADDR` and `SWARMPRESS_WORDPRESS_IMAGE` override the defaults.
+    /// `SWARMPRESS_EDGE_ADDR` (or `SWARMPRESS_EDGE_PORT`) overrides the edge's address.
     pub fn from_env() -> Result<Self, E2eError> {
-        let password = swarmpress_testkit::root_password().map_err(E2eError::Config)?;
-        let mariadb_addr = swarmpress_testkit::mariadb_addr();
         // SWARMPRESS_EDGE_PORT is how scripts/up moves the edge; an explicit address wins.
         let edge_default = format!("127.0.0.1:{}", swarmpress_testkit::edge_port());
-        let edge_addr: SocketAddr = env_or("SWARMPRESS_EDGE_ADDR", &edge_default)
+        let edge_addr: SocketAddr = std::env::var("SWARMPRESS_EDGE_ADDR")
+            .unwrap_or(edge_default)
             .parse()
             .map_err(|error| E2eError::Config(format!("edge address: {error}")))?;
         Ok(Self {
-            mariadb_admin_url: format!(
-                "mysql://root:{}@{mariadb_addr}/",
-                swarmpress_testkit::percent_encode(&password)
-            ),
-            mariadb_root_password: password,
-            mariadb_addr,
             edge_addr,
             public_port: edge_addr.port(),
-            image: env_or("SWARMPRESS_WORDPRESS_IMAGE", DEFAULT_IMAGE),
         })
     }
 }
 
-impl PlatformConfig {
-    /// `mysql://root:…@host:port/`: for harnesses that create scratch databases.
-    pub fn mariadb_admin_url(&self) -> &str {
-        &self.mariadb_admin_url
-    }
-
-    pub fn mariadb_root_password(&self) -> &str {
-        &self.mariadb_root_password
-    }
-
-    /// `host:port` of MariaDB as this machine reaches it.
-    pub fn mariadb_addr(&self) -> &str {
-        &self.mariadb_addr
-    }
-}
-
-fn env_or(key: &str, default: &str) -> String {
-    std::env::var(key).unwrap_or_else(|_| default.to_owned())
-}
-
-/// Connections to the running platform.
-#[derive(Debug, Clone)]
+/// The running platform: its edge, and the Docker engine and MariaDB server to observe it.
+#[derive(Clone)]
 pub struct Platform {
     pub config: PlatformConfig,
-    pub databases: TenantDatabases,
-    pub swarm: SwarmClient,
+    pub docker: bollard::Docker,
+    mariadb: DatabaseConnection,
+}
+
+impl fmt::Debug for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Platform")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Platform {
     pub async fn connect(config: PlatformConfig) -> Result<Self, E2eError> {
-        let databases = TenantDatabases::connect(&config.mariadb_admin_url).await?;
-        let swarm = SwarmClient::connect_local().await?;
-        swarm
-            .docker()
-            .inspect_swarm()
-            .await
-            .map_err(|error| E2eError::Swarm(error.into()))?;
+        let docker = bollard::Docker::connect_with_local_defaults()?
+            .negotiate_version()
+            .await?;
+        docker.inspect_swarm().await?;
+        let url = swarmpress_testkit::mariadb_root_url().map_err(E2eError::Config)?;
+        let mariadb = sea_orm::Database::connect(url.as_str()).await?;
         Ok(Self {
             config,
-            databases,
-            swarm,
+            docker,
+            mariadb,
         })
     }
 
@@ -161,28 +128,98 @@ impl Platform {
             }
         }
     }
-}
 
-pub use swarmpress_testkit::platform_required;
+    /// Whether the tenant's database is on the MariaDB server.
+    pub async fn database_exists(&self, name: &TenantName) -> Result<bool, E2eError> {
+        self.any_row(
+            "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            name.database_name(),
+        )
+        .await
+    }
+
+    /// Whether the tenant's database user is on the MariaDB server.
+    pub async fn database_user_exists(&self, name: &TenantName) -> Result<bool, E2eError> {
+        self.any_row(
+            "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'",
+            name.database_user(),
+        )
+        .await
+    }
+
+    async fn any_row(&self, sql: &str, value: String) -> Result<bool, E2eError> {
+        let statement = Statement::from_sql_and_values(
+            self.mariadb.get_database_backend(),
+            sql,
+            [SqlValue::from(value)],
+        );
+        Ok(self.mariadb.query_one_raw(statement).await?.is_some())
+    }
+
+    /// Whether the tenant's Swarm service exists.
+    pub async fn service_exists(&self, name: &TenantName) -> Result<bool, E2eError> {
+        match self
+            .docker
+            .inspect_service(&name.service_name(), None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Whether the tenant's volume exists.
+    pub async fn volume_exists(&self, name: &TenantName) -> Result<bool, E2eError> {
+        match self.docker.inspect_volume(&name.volume_name()).await {
+            Ok(_) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Running tasks of the tenant's service, as Swarm reports them.
+    pub async fn running_tasks(&self, name: &TenantName) -> Result<usize, E2eError> {
+        let service = name.service_name();
+        let filters = std::collections::HashMap::from([
+            ("service", vec![service.as_str()]),
+            ("desired-state", vec!["running"]),
+        ]);
+        let options = bollard::query_parameters::ListTasksOptionsBuilder::new()
+            .filters(&filters)
+            .build();
+        let tasks = self.docker.list_tasks(Some(options)).await?;
+        Ok(tasks
+            .iter()
+            .filter(|task| {
+                task.status.as_ref().and_then(|s| s.state)
+                    == Some(bollard::models::TaskState::RUNNING)
+            })
+            .count())
+    }
+}
 
 /// `len` random characters of `[a-z0-9]`.
 pub fn random_lowercase(len: usize) -> Result<String, E2eError> {
     Ok(swarmpress_testkit::random_suffix(len))
 }
 
-/// A WordPress tenant made by hand for one test or benchmark run: database, user, two
-/// secrets and a volume are created by [`ScratchTenant::prepare`], the service by
-/// [`ScratchTenant::start`].
+/// A WordPress site asked of the API for one test: created by [`ScratchTenant::create`] as a
+/// user would (`POST /tenants`), converged by the deployed controller.
 ///
-/// It is a guard: [`ScratchTenant::cleanup`] removes everything, and if the value is dropped
-/// without it (a failed assertion, an early `?`), `Drop` does the same on a thread of its own
-/// with fresh connections, since the test's runtime may be unwinding.
+/// It is a guard: [`ScratchTenant::cleanup`] deletes it and waits until the platform has
+/// removed everything, and if the value is dropped without it (a failed assertion, an early
+/// `?`), `Drop` does the same on a thread of its own, since the test's runtime may be
+/// unwinding.
 pub struct ScratchTenant {
     name: TenantName,
     title: String,
-    admin_user: String,
-    admin_password: GeneratedPassword,
-    service: Option<WordPressService>,
+    admin_password: String,
+    api: Api,
     config: PlatformConfig,
     cleaned: bool,
 }
@@ -191,85 +228,40 @@ impl fmt::Debug for ScratchTenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScratchTenant")
             .field("name", &self.name)
-            .field("admin_password", &self.admin_password)
             .finish_non_exhaustive()
     }
 }
 
 impl ScratchTenant {
-    /// Creates the database and user, the two secrets and the volume of a new tenant named
-    /// `<prefix>-<8 random characters>`. Nothing of it is left behind if this fails.
-    pub async fn prepare(platform: &Platform, prefix: &str) -> Result<Self, E2eError> {
+    /// Creates the site `<prefix>-<8 random characters>` as `api`'s user, its spec adjusted by
+    /// `adjust` (replicas, path prefix, …).
+    pub async fn create(
+        platform: &Platform,
+        api: &Api,
+        prefix: &str,
+        adjust: impl FnOnce(&mut Value),
+    ) -> Result<Self, E2eError> {
         let name = TenantName::parse(format!("{prefix}-{}", random_lowercase(8)?))?;
-        let mut tenant = Self {
-            title: format!("Scratch {name}"),
+        let title = format!("Scratch {name}");
+        let created = api
+            .create_tenant_with(name.as_str(), &title, "e2e", adjust)
+            .await?;
+        let admin_password = created["adminPassword"]
+            .as_str()
+            .ok_or_else(|| E2eError::Setup(format!("no adminPassword in {created}")))?
+            .to_owned();
+        Ok(Self {
             name,
-            admin_user: "admin".to_owned(),
-            admin_password: GeneratedPassword::generate()?,
-            service: None,
+            title,
+            admin_password,
+            api: api.clone(),
             config: platform.config.clone(),
             cleaned: false,
-        };
-        let name = tenant.name.clone();
-        let labels = HashMap::from([(TENANT_LABEL.to_owned(), name.to_string())]);
-
-        let db_password = GeneratedPassword::generate()?;
-        platform.databases.ensure(&name, &db_password).await?;
-        let [db_secret_name, admin_secret_name] = secret_names(&name);
-        let db_secret = platform
-            .swarm
-            .ensure_secret(
-                &db_secret_name,
-                labels.clone(),
-                db_password.expose().as_bytes(),
-            )
-            .await?;
-        let admin_secret = platform
-            .swarm
-            .ensure_secret(
-                &admin_secret_name,
-                labels.clone(),
-                tenant.admin_password.expose().as_bytes(),
-            )
-            .await?;
-        platform
-            .swarm
-            .ensure_volume(&name.volume_name(), labels)
-            .await?;
-
-        tenant.service = Some(WordPressService {
-            image: platform.config.image.clone(),
-            replicas: 1,
-            cpu_nanos: 1_000_000_000,
-            memory_bytes: 256 * 1024 * 1024,
-            public_url: tenant.base_url(),
-            path_prefix: None,
-            site_title: tenant.title.clone(),
-            admin_user: tenant.admin_user.clone(),
-            admin_email: format!("admin@{}", name.hostname(BASE_DOMAIN)),
-            db_host: "mariadb".to_owned(),
-            db_secret,
-            admin_secret,
-            network_edge: EDGE_NETWORK.to_owned(),
-            network_backend: BACKEND_NETWORK.to_owned(),
-            base_domain: BASE_DOMAIN.to_owned(),
-            region: None,
-            env: Default::default(),
-            restart_token: "scratch".to_owned(),
-            name,
-        });
-        Ok(tenant)
+        })
     }
 
     pub fn name(&self) -> &TenantName {
         &self.name
-    }
-
-    /// Adjusts the service (replicas, path prefix, …) before [`ScratchTenant::start`].
-    pub fn configure(&mut self, change: impl FnOnce(&mut WordPressService)) {
-        if let Some(service) = self.service.as_mut() {
-            change(service);
-        }
     }
 
     pub fn title(&self) -> &str {
@@ -277,10 +269,11 @@ impl ScratchTenant {
     }
 
     pub fn admin_user(&self) -> &str {
-        &self.admin_user
+        "admin"
     }
 
-    pub fn admin_password(&self) -> &GeneratedPassword {
+    /// The WordPress admin's password, shown once by the create.
+    pub fn admin_password(&self) -> &str {
         &self.admin_password
     }
 
@@ -301,16 +294,6 @@ impl ScratchTenant {
             .no_proxy()
             .timeout(Duration::from_secs(15))
             .build()?)
-    }
-
-    /// Creates the Swarm service (the `docker service create` of the site).
-    pub async fn start(&self, platform: &Platform) -> Result<(), E2eError> {
-        let service = self
-            .service
-            .as_ref()
-            .ok_or_else(|| E2eError::Config("tenant was not prepared".to_owned()))?;
-        platform.swarm.create_service(service.to_spec()?).await?;
-        Ok(())
     }
 
     /// Polls `path` every `interval` until it answers 200 and its body satisfies `accept`;
@@ -347,11 +330,12 @@ impl ScratchTenant {
         }
     }
 
-    /// Removes the service, waits for its containers to go, then removes the volume, the
-    /// secrets, the user and the database. Every step tolerates its object being absent.
-    pub async fn cleanup(mut self, platform: &Platform) -> Result<(), E2eError> {
+    /// Deletes the site through the API and waits until the platform has removed it.
+    pub async fn cleanup(mut self) -> Result<(), E2eError> {
         self.cleaned = true;
-        remove_tenant(&platform.swarm, &platform.databases, &self.name).await
+        self.api
+            .delete_and_wait(self.name.as_str(), CLEANUP_WAIT)
+            .await
     }
 }
 
@@ -360,17 +344,14 @@ impl Drop for ScratchTenant {
         if self.cleaned {
             return;
         }
-        let name = self.name.clone();
-        let config = self.config.clone();
+        let name = self.name.to_string();
+        let api = self.api.clone();
         let outcome = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|error| E2eError::Config(format!("cleanup runtime: {error}")))?;
-            runtime.block_on(async {
-                let platform = Platform::connect(config).await?;
-                remove_tenant(&platform.swarm, &platform.databases, &name).await
-            })
+            runtime.block_on(api.delete_and_wait(&name, CLEANUP_WAIT))
         })
         .join();
         match outcome {
@@ -379,40 +360,6 @@ impl Drop for ScratchTenant {
             Err(_) => eprintln!("cleanup of scratch tenant {} panicked", self.name),
         }
     }
-}
-
-fn secret_names(name: &TenantName) -> [String; 2] {
-    let service = name.service_name();
-    [
-        format!("{service}_db_password"),
-        format!("{service}_admin_password"),
-    ]
-}
-
-async fn remove_tenant(
-    swarm: &SwarmClient,
-    databases: &TenantDatabases,
-    name: &TenantName,
-) -> Result<(), E2eError> {
-    let service = name.service_name();
-    swarm.remove_service(&service).await?;
-    swarm.wait_service_gone(&service, CLEANUP_WAIT).await?;
-    // A removed container can hold the volume for a moment after it disappears from lists.
-    let started = Instant::now();
-    loop {
-        match swarm.remove_volume(&name.volume_name()).await {
-            Ok(_) => break,
-            Err(SwarmError::VolumeInUse(_)) if started.elapsed() < CLEANUP_WAIT => {
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-    for secret in secret_names(name) {
-        swarm.remove_secret(&secret).await?;
-    }
-    databases.drop(name).await?;
-    Ok(())
 }
 
 /// The text of the first `<title>` element, if any.

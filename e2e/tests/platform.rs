@@ -198,10 +198,9 @@ async fn a_site_asked_of_the_api_is_converged_served_scaled_and_deleted() {
     user.wait_for(&name, "Stopped", |t| t["status"]["phase"] == "Stopped")
         .await;
     let service = platform
-        .swarm
-        .inspect_service(&format!("wp_{name}"))
+        .docker
+        .inspect_service(&format!("wp_{name}"), None)
         .await
-        .unwrap()
         .unwrap();
     let replicas = service
         .spec
@@ -226,14 +225,7 @@ async fn a_site_asked_of_the_api_is_converged_served_scaled_and_deleted() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let tenant_name = swarmpress_schema::TenantName::parse(name.clone()).unwrap();
-    assert!(
-        platform
-            .swarm
-            .inspect_service(&tenant_name.service_name())
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(!platform.databases.exists(&tenant_name).await.unwrap());
-    assert!(!platform.databases.user_exists(&tenant_name).await.unwrap());
+    assert!(!platform.service_exists(&tenant_name).await.unwrap());
+    assert!(!platform.database_exists(&tenant_name).await.unwrap());
+    assert!(!platform.database_user_exists(&tenant_name).await.unwrap());
 }

@@ -1,11 +1,12 @@
-//! A WordPress tenant made by hand with the controller's adapters comes up behind Traefik,
-//! installed with the requested title, and its admin can log in (and a wrong password cannot).
+//! A WordPress site asked of the API comes up behind Traefik, installed with the requested
+//! title; its admin can log in with the password the create showed once (and a wrong password
+//! cannot); deleting it leaves nothing behind.
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use swarmpress_e2e::{Platform, ScratchTenant, html_title};
+use swarmpress_e2e::{Api, Platform, ScratchTenant, html_title};
 
 const SITE_TIMEOUT: Duration = Duration::from_secs(180);
 const TEST_COOKIE: &str = "wordpress_test_cookie=WP%20Cookie%20check";
@@ -46,9 +47,13 @@ async fn wordpress_tenant_comes_up_and_its_admin_can_log_in() {
     let Some(platform) = Platform::connect_or_skip().await else {
         return;
     };
-    let tenant = ScratchTenant::prepare(&platform, "smoke").await.unwrap();
+    let api = Api::user(platform.config.edge_addr, "smoke", "free")
+        .await
+        .unwrap();
+    let tenant = ScratchTenant::create(&platform, &api, "smoke", |_| {})
+        .await
+        .unwrap();
     eprintln!("smoke tenant: {} at {}", tenant.name(), tenant.base_url());
-    tenant.start(&platform).await.unwrap();
 
     let client = tenant.http_client().unwrap();
     let base_url = tenant.base_url();
@@ -93,7 +98,7 @@ async fn wordpress_tenant_comes_up_and_its_admin_can_log_in() {
         &client,
         &base_url,
         tenant.admin_user(),
-        tenant.admin_password().expose(),
+        tenant.admin_password(),
     )
     .await
     .unwrap();
@@ -127,16 +132,9 @@ async fn wordpress_tenant_comes_up_and_its_admin_can_log_in() {
     assert!(dashboard.text().await.unwrap().contains("Dashboard"));
 
     let name = tenant.name().clone();
-    tenant.cleanup(&platform).await.unwrap();
-    assert!(!platform.databases.exists(&name).await.unwrap());
-    assert!(!platform.databases.user_exists(&name).await.unwrap());
-    let service = platform.swarm.inspect_service(&name.service_name()).await;
-    assert!(service.unwrap().is_none());
-    assert!(
-        !platform
-            .swarm
-            .remove_volume(&name.volume_name())
-            .await
-            .unwrap()
-    );
+    tenant.cleanup().await.unwrap();
+    assert!(!platform.database_exists(&name).await.unwrap());
+    assert!(!platform.database_user_exists(&name).await.unwrap());
+    assert!(!platform.service_exists(&name).await.unwrap());
+    assert!(!platform.volume_exists(&name).await.unwrap());
 }

@@ -1,55 +1,46 @@
-//! The tenant image's promises, checked on real services: replicas starting together install
-//! once, a restarted site keeps its content and uploads, and a path prefix is honoured end to
-//! end (Traefik rule, Apache alias, WordPress URLs).
+//! The tenant image's promises, checked on sites asked of the API: replicas starting together
+//! install once, a restarted site keeps its content and uploads, and a path prefix is honoured
+//! end to end (Traefik rule, Apache alias, WordPress URLs). What WordPress holds is read
+//! through its own public REST API; Docker shows the tasks and gives the upload's volume.
 // A test crate: its helpers fail the test the same way its assertions do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
-use swarmpress_e2e::{Platform, ScratchTenant, html_title};
+use serde_json::json;
+use swarmpress_e2e::{Api, Platform, ScratchTenant, html_title};
 
 const SITE_TIMEOUT: Duration = Duration::from_secs(180);
 const POLL: Duration = Duration::from_millis(250);
 
-/// One number from a query against the tenant's database, as the platform's admin.
-async fn count(platform: &Platform, sql: String) -> i64 {
-    let row = platform
-        .databases
-        .connection()
-        .query_one_raw(Statement::from_string(
-            platform.databases.connection().get_database_backend(),
-            sql,
+/// `X-WP-Total` of a WordPress REST collection (`posts`, `users`, …): how many there are.
+async fn rest_total(client: &reqwest::Client, tenant: &ScratchTenant, collection: &str) -> u64 {
+    let response = client
+        .get(format!(
+            "{}/?rest_route=/wp/v2/{collection}",
+            tenant.base_url()
         ))
-        .await
-        .unwrap()
-        .expect("COUNT(*) returns a row");
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
-/// Running tasks of the tenant's service, as Swarm reports them.
-async fn running_tasks(platform: &Platform, tenant: &ScratchTenant) -> usize {
-    let service = tenant.name().service_name();
-    let tasks = platform
-        .swarm
-        .docker()
-        .list_tasks(Some(
-            bollard::query_parameters::ListTasksOptionsBuilder::new()
-                .filters(&std::collections::HashMap::from([
-                    ("service", vec![service.as_str()]),
-                    ("desired-state", vec!["running"]),
-                ]))
-                .build(),
-        ))
+        .send()
         .await
         .unwrap();
-    tasks
-        .iter()
-        .filter(|task| {
-            task.status.as_ref().and_then(|s| s.state) == Some(bollard::models::TaskState::RUNNING)
+    assert_eq!(response.status(), StatusCode::OK, "REST {collection}");
+    response
+        .headers()
+        .get("x-wp-total")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+        .expect("X-WP-Total")
+}
+
+async fn wait_for_home(client: &reqwest::Client, tenant: &ScratchTenant, path: &str) -> String {
+    let title = tenant.title().to_owned();
+    tenant
+        .wait_for_page(client, path, POLL, SITE_TIMEOUT, |body| {
+            html_title(body).is_some_and(|t| t.contains(&title))
         })
-        .count()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,52 +48,34 @@ async fn two_replicas_starting_together_install_once() {
     let Some(platform) = Platform::connect_or_skip().await else {
         return;
     };
-    let mut tenant = ScratchTenant::prepare(&platform, "twin").await.unwrap();
-    tenant.configure(|service| service.replicas = 2);
-    tenant.start(&platform).await.unwrap();
-
-    let client = tenant.http_client().unwrap();
-    let title = tenant.title().to_owned();
-    tenant
-        .wait_for_page(&client, "/", POLL, SITE_TIMEOUT, |body| {
-            html_title(body).is_some_and(|t| t.contains(&title))
-        })
+    // Two replicas need a plan that allows them.
+    let api = Api::user(platform.config.edge_addr, "twin", "starter")
         .await
         .unwrap();
+    let tenant = ScratchTenant::create(&platform, &api, "twin", |spec| {
+        spec["replicas"] = json!(2);
+    })
+    .await
+    .unwrap();
+    let client = tenant.http_client().unwrap();
+    wait_for_home(&client, &tenant, "/").await;
     // Both replicas must be healthy, i.e. both got past the install step.
-    let deadline = std::time::Instant::now() + SITE_TIMEOUT;
-    while running_tasks(&platform, &tenant).await < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "second replica never ran"
-        );
+    let deadline = Instant::now() + SITE_TIMEOUT;
+    while platform.running_tasks(tenant.name()).await.unwrap() < 2 {
+        assert!(Instant::now() < deadline, "second replica never ran");
         tokio::time::sleep(POLL).await;
     }
-
-    let db = tenant.name().database_name();
     assert_eq!(
-        count(&platform, format!("SELECT COUNT(*) FROM `{db}`.wp_users")).await,
-        1,
-        "exactly one admin user"
-    );
-    assert_eq!(
-        count(
-            &platform,
-            format!("SELECT COUNT(*) FROM `{db}`.wp_posts WHERE post_type = 'post'")
-        )
-        .await,
+        rest_total(&client, &tenant, "posts").await,
         1,
         "exactly one sample post: the site was installed once"
     );
     assert_eq!(
-        count(
-            &platform,
-            format!("SELECT COUNT(*) FROM `{db}`.wp_options WHERE option_name = 'siteurl'")
-        )
-        .await,
-        1
+        rest_total(&client, &tenant, "users").await,
+        1,
+        "exactly one admin user"
     );
-    tenant.cleanup(&platform).await.unwrap();
+    tenant.cleanup().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,21 +83,18 @@ async fn a_restarted_site_keeps_its_content_and_uploads() {
     let Some(platform) = Platform::connect_or_skip().await else {
         return;
     };
-    let tenant = ScratchTenant::prepare(&platform, "restart").await.unwrap();
-    tenant.start(&platform).await.unwrap();
-    let client = tenant.http_client().unwrap();
-    let title = tenant.title().to_owned();
-    tenant
-        .wait_for_page(&client, "/", POLL, SITE_TIMEOUT, |body| {
-            html_title(body).is_some_and(|t| t.contains(&title))
-        })
+    let api = Api::user(platform.config.edge_addr, "restart", "free")
         .await
         .unwrap();
+    let tenant = ScratchTenant::create(&platform, &api, "restart", |_| {})
+        .await
+        .unwrap();
+    let client = tenant.http_client().unwrap();
+    wait_for_home(&client, &tenant, "/").await;
 
     // An upload, written where WordPress keeps them: the tenant's volume, seen from the host.
     let volume = platform
-        .swarm
-        .docker()
+        .docker
         .inspect_volume(&tenant.name().volume_name())
         .await
         .unwrap();
@@ -132,48 +102,19 @@ async fn a_restarted_site_keeps_its_content_and_uploads() {
     std::fs::create_dir_all(&uploads).unwrap();
     std::fs::write(uploads.join("probe.txt"), "kept across restarts\n").unwrap();
 
-    // Restart the way `swarmpress restart` does: a forced update replaces the container.
-    let service_name = tenant.name().service_name();
-    let service = platform
-        .swarm
-        .inspect_service(&service_name)
-        .await
-        .unwrap()
-        .unwrap();
-    let first_task_count = platform
-        .swarm
-        .service_container_count(&service_name)
-        .await
-        .unwrap();
-    let mut spec = service.spec.unwrap();
-    if let Some(task) = spec.task_template.as_mut() {
-        task.force_update = Some(task.force_update.unwrap_or(0) + 1);
-    }
-    platform.swarm.update_service(spec).await.unwrap();
-
-    // Wait until a new container (not the first one) serves the site.
-    let deadline = std::time::Instant::now() + SITE_TIMEOUT;
+    // Restart as a user does; the site's container is replaced.
+    let first = running_container(&platform, &tenant).await;
+    api.act(tenant.name().as_str(), "restart").await.unwrap();
+    let deadline = Instant::now() + SITE_TIMEOUT;
     loop {
-        let containers = platform
-            .swarm
-            .service_container_count(&service_name)
-            .await
-            .unwrap();
-        if containers > first_task_count && running_tasks(&platform, &tenant).await == 1 {
+        let now = running_container(&platform, &tenant).await;
+        if now.is_some() && now != first {
             break;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "restart never happened"
-        );
+        assert!(Instant::now() < deadline, "restart never happened");
         tokio::time::sleep(POLL).await;
     }
-    let home = tenant
-        .wait_for_page(&client, "/", POLL, SITE_TIMEOUT, |body| {
-            html_title(body).is_some_and(|t| t.contains(&title))
-        })
-        .await
-        .unwrap();
+    let home = wait_for_home(&client, &tenant, "/").await;
     assert!(home.contains("Hello world!"), "the sample post survived");
     let upload = client
         .get(format!(
@@ -185,14 +126,31 @@ async fn a_restarted_site_keeps_its_content_and_uploads() {
         .unwrap();
     assert_eq!(upload.status(), StatusCode::OK);
     assert_eq!(upload.text().await.unwrap(), "kept across restarts\n");
-
-    let db = tenant.name().database_name();
     assert_eq!(
-        count(&platform, format!("SELECT COUNT(*) FROM `{db}`.wp_users")).await,
+        rest_total(&client, &tenant, "posts").await,
         1,
         "the restart did not install again"
     );
-    tenant.cleanup(&platform).await.unwrap();
+    tenant.cleanup().await.unwrap();
+}
+
+/// The container of the site's one running task, if it has one.
+async fn running_container(platform: &Platform, tenant: &ScratchTenant) -> Option<String> {
+    let service = tenant.name().service_name();
+    let filters = std::collections::HashMap::from([
+        ("service", vec![service.as_str()]),
+        ("desired-state", vec!["running"]),
+    ]);
+    let options = bollard::query_parameters::ListTasksOptionsBuilder::new()
+        .filters(&filters)
+        .build();
+    let tasks = platform.docker.list_tasks(Some(options)).await.unwrap();
+    tasks
+        .into_iter()
+        .filter(|task| {
+            task.status.as_ref().and_then(|s| s.state) == Some(bollard::models::TaskState::RUNNING)
+        })
+        .find_map(|task| task.status?.container_status?.container_id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,17 +158,16 @@ async fn a_site_under_a_path_prefix_is_served_and_linked_there() {
     let Some(platform) = Platform::connect_or_skip().await else {
         return;
     };
-    let mut tenant = ScratchTenant::prepare(&platform, "prefix").await.unwrap();
-    tenant.configure(|service| service.path_prefix = Some("/blog".to_owned()));
-    tenant.start(&platform).await.unwrap();
-    let client = tenant.http_client().unwrap();
-    let title = tenant.title().to_owned();
-    let home = tenant
-        .wait_for_page(&client, "/blog/", POLL, SITE_TIMEOUT, |body| {
-            html_title(body).is_some_and(|t| t.contains(&title))
-        })
+    let api = Api::user(platform.config.edge_addr, "prefix", "free")
         .await
         .unwrap();
+    let tenant = ScratchTenant::create(&platform, &api, "prefix", |spec| {
+        spec["pathPrefix"] = json!("/blog");
+    })
+    .await
+    .unwrap();
+    let client = tenant.http_client().unwrap();
+    let home = wait_for_home(&client, &tenant, "/blog/").await;
     let base = tenant.base_url();
     assert!(
         home.contains(&format!("{base}/blog/")),
@@ -230,5 +187,5 @@ async fn a_site_under_a_path_prefix_is_served_and_linked_there() {
     assert_eq!(login.status(), StatusCode::OK);
     let outside = client.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(outside.status(), StatusCode::NOT_FOUND);
-    tenant.cleanup(&platform).await.unwrap();
+    tenant.cleanup().await.unwrap();
 }

@@ -1,6 +1,7 @@
 //! The one test kit of the workspace (a dev-dependency of every crate's tests and of the
 //! end-to-end crate): where the local platform is and how to reach it, its credentials,
-//! scratch databases, random names, waiting for a state, and hostile inputs.
+//! scratch databases, random names, waiting for a state, hostile inputs, and the benchmarks'
+//! report (`report`) and sample statistics (`stats`).
 //!
 //! Every address has one default and one override variable, honoured everywhere:
 //! `SWARMPRESS_STATE_DIR` (credentials, default `/var/lib/swarmpress`),
@@ -14,7 +15,9 @@
 mod hostile;
 mod names;
 mod platform;
+pub mod report;
 mod scratch;
+pub mod stats;
 mod wait;
 
 pub use hostile::yaml_bomb;

@@ -12,7 +12,8 @@ pub struct ReportError {
     pub message: String,
 }
 
-/// `$SWARMPRESS_BENCH_REPORT`, else `target/bench/report.json` at the repository root.
+/// `$SWARMPRESS_BENCH_REPORT`, else `target/bench/report.json` at the repository root (this
+/// crate's parent folder).
 pub fn report_path() -> PathBuf {
     std::env::var_os("SWARMPRESS_BENCH_REPORT")
         .map(PathBuf::from)

@@ -24,13 +24,13 @@ use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::runtime::runner::{RunSettings, run as run_controller};
 use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::views::snapshot::Observer;
-use swarmpress_e2e::{Platform, random_lowercase};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{Phase, TenantSpec, TenantState};
 use tokio_util::sync::CancellationToken;
 
-use super::stats::{median, secs};
-use super::{BenchError, env_count};
+use swarmpress_testkit::stats::{median, secs};
+
+use crate::{BenchError, Platform, env_count, secret_value, setup};
 use swarmpress_controller::store::memory::{MemoryStore as BenchStore, example_spec};
 
 const NAME: &str = "noop_resync_cost";
@@ -38,15 +38,6 @@ const TARGET_CPU_MS: f64 = 50.0;
 const PASS_TIMEOUT: Duration = Duration::from_secs(300);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
 const WORKERS: usize = 4;
-
-fn setup(message: impl Into<String>) -> BenchError {
-    BenchError::Setup(message.into())
-}
-
-/// A value of the state directory's `secrets.env` (shell `KEY=value`).
-pub(super) fn secret_value(key: &str) -> Result<String, BenchError> {
-    swarmpress_testkit::secrets_env_value(key).map_err(setup)
-}
 
 fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchStore>>, BenchError> {
     let metrics = Metrics::new().map_err(|e| setup(e.to_string()))?;
@@ -73,9 +64,9 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
         database_recovery: Default::default(),
         settings: Settings {
             base_domain: "localhost".to_owned(),
-            edge_port: platform.config.public_port,
+            edge_port: platform.edge_addr.port(),
             db_host_for_tenants: "mariadb".to_owned(),
-            default_image: platform.config.image.clone(),
+            default_image: platform.image.clone(),
             network_edge: EDGE_NETWORK.to_owned(),
             network_backend: BACKEND_NETWORK.to_owned(),
             // Only the bench's own trigger starts a pass: no requeue or resync meanwhile.
@@ -246,7 +237,7 @@ pub async fn run(platform: &Platform) -> Result<Value, BenchError> {
         },
         shutdown.clone(),
     ));
-    let run_id = random_lowercase(6)?;
+    let run_id = swarmpress_testkit::random_suffix(6);
     let outcome = async {
         for i in 0..count {
             let name = TenantName::parse(format!("rs-{run_id}-{i:03}"))

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
 use swarmpress_controller::adapters::swarm::{BACKEND_NETWORK, EDGE_NETWORK};
@@ -25,7 +24,6 @@ use swarmpress_controller::runtime::runner::{RunSettings, reconcile_task};
 use swarmpress_controller::store::memory::example_spec;
 use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::views::snapshot::Observer;
-use swarmpress_e2e::{Platform, random_lowercase};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
     ConditionType, Phase, RolloutItemState, RolloutSelector, RolloutSpec, RolloutState, Tenant,
@@ -35,9 +33,10 @@ use swarmpress_schema::store::Store;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::resync::secret_value;
-use super::stats::secs;
-use super::{BenchError, env_count};
+use swarmpress_testkit::ScratchDatabase;
+use swarmpress_testkit::stats::secs;
+
+use crate::{BenchError, Platform, env_count, secret_value, setup};
 
 const NAME: &str = "fleet_rollout";
 const TARGET_IMAGE: &str = "swarmpress/wordpress:rollout-bench";
@@ -51,10 +50,6 @@ const PROBE_EVERY: Duration = Duration::from_millis(100);
 /// a loaded 2-core machine (its health checks time out), which is not what is measured.
 const PROBE_IN_FLIGHT: usize = 3;
 
-fn setup(message: impl Into<String>) -> BenchError {
-    BenchError::Setup(message.into())
-}
-
 fn spec(name: &TenantName, state: TenantState) -> TenantSpec {
     TenantSpec {
         state,
@@ -62,41 +57,14 @@ fn spec(name: &TenantName, state: TenantState) -> TenantSpec {
     }
 }
 
-/// A control-plane database of the bench's own, dropped by [`ScratchDatabase::drop_now`].
-struct ScratchDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl ScratchDatabase {
-    async fn create(platform: &Platform) -> Result<(Self, Store), BenchError> {
-        let admin_url = platform.config.mariadb_admin_url().to_owned();
-        let name = format!("swarmpress_bench_{}", uuid::Uuid::new_v4().simple());
-        let root = sea_orm::Database::connect(&admin_url)
-            .await
-            .map_err(|e| setup(e.to_string()))?;
-        root.execute_unprepared(&format!(
-            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-        ))
+/// A control-plane database of the bench's own (dropped with the value), migrated.
+async fn scratch_store() -> Result<(ScratchDatabase, Store), BenchError> {
+    let database = ScratchDatabase::create().await.map_err(setup)?;
+    let store = Store::connect(&database.url())
         .await
         .map_err(|e| setup(e.to_string()))?;
-        root.close().await.map_err(|e| setup(e.to_string()))?;
-        let store = Store::connect(&format!("{admin_url}{name}"))
-            .await
-            .map_err(|e| setup(e.to_string()))?;
-        store.migrate().await.map_err(|e| setup(e.to_string()))?;
-        Ok((Self { admin_url, name }, store))
-    }
-
-    async fn drop_now(self) -> Result<(), BenchError> {
-        let root = sea_orm::Database::connect(&self.admin_url)
-            .await
-            .map_err(|e| setup(e.to_string()))?;
-        root.execute_unprepared(&format!("DROP DATABASE IF EXISTS `{}`", self.name))
-            .await
-            .map_err(|e| setup(e.to_string()))?;
-        root.close().await.map_err(|e| setup(e.to_string()))
-    }
+    store.migrate().await.map_err(|e| setup(e.to_string()))?;
+    Ok((database, store))
 }
 
 fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, BenchError> {
@@ -119,9 +87,9 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
         database_recovery: Default::default(),
         settings: Settings {
             base_domain: "localhost".to_owned(),
-            edge_port: platform.config.public_port,
+            edge_port: platform.edge_addr.port(),
             db_host_for_tenants: "mariadb".to_owned(),
-            default_image: platform.config.image.clone(),
+            default_image: platform.image.clone(),
             network_edge: EDGE_NETWORK.to_owned(),
             network_backend: BACKEND_NETWORK.to_owned(),
             resync: Duration::from_secs(30),
@@ -150,9 +118,9 @@ fn start_controller(
         store: ctx.store.clone(),
         swarm: ctx.swarm.clone(),
         prober: Prober::new(
-            &format!("http://{}", platform.config.edge_addr),
+            &format!("http://{}", platform.edge_addr),
             "localhost",
-            platform.config.public_port,
+            platform.edge_addr.port(),
         )?,
         metrics: RolloutMetrics::register(ctx.metrics.registry())
             .map_err(|e| setup(e.to_string()))?,
@@ -209,7 +177,7 @@ async fn probe(
     names: &[TenantName],
     stop: Arc<AtomicBool>,
 ) -> Result<(u64, Vec<String>), BenchError> {
-    let edge = platform.config.edge_addr;
+    let edge = platform.edge_addr;
     let mut clients = Vec::new();
     for name in names {
         let host = format!("{name}.localhost");
@@ -262,20 +230,17 @@ pub async fn run(platform: &Platform) -> Result<Value, BenchError> {
     let batch_size = env_count("SWARMPRESS_BENCH_ROLLOUT_BATCH", 3);
     // The target: the platform's image under another tag, so every task is replaced.
     let tagged = Command::new("docker")
-        .args(["tag", &platform.config.image, TARGET_IMAGE])
+        .args(["tag", &platform.image, TARGET_IMAGE])
         .status()
         .map_err(|e| setup(format!("docker tag: {e}")))?;
     if !tagged.success() {
-        return Err(setup(format!(
-            "docker tag {} failed",
-            platform.config.image
-        )));
+        return Err(setup(format!("docker tag {} failed", platform.image)));
     }
-    let (database, store) = ScratchDatabase::create(platform).await?;
+    let (database, store) = scratch_store().await?;
     let ctx = context(platform, store.clone())?;
     let token = CancellationToken::new();
     let mut controller = start_controller(platform, &ctx, &token)?;
-    let run_id = random_lowercase(5)?;
+    let run_id = swarmpress_testkit::random_suffix(5);
     let names = (0..count)
         .map(|i| TenantName::parse(format!("bro{run_id}-{i:02}")))
         .collect::<Result<Vec<_>, _>>()
@@ -307,7 +272,7 @@ pub async fn run(platform: &Platform) -> Result<Value, BenchError> {
     while controller.join_next().await.is_some() {}
     drop(ctx);
     drop(store);
-    database.drop_now().await?;
+    drop(database);
     outcome
 }
 
@@ -325,7 +290,7 @@ async fn measure(
                 name,
                 BTreeMap::from([("bench".to_owned(), "rollout".to_owned())]),
                 spec(name, TenantState::Stopped),
-                &random_lowercase(20)?,
+                &swarmpress_testkit::random_suffix(20),
             )
             .await
             .map_err(store_error)?;

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use swarmpress_e2e::random_lowercase;
 
-use super::api::{Api, wait_site};
-use super::stats::{median, p95, secs};
 use super::{BenchError, env_count};
+use swarmpress_e2e::api::{Api, wait_site};
+use swarmpress_testkit::stats::{median, p95, secs};
 
 const NAME: &str = "api_create_to_200";
 const TARGET_MEDIAN: f64 = 5.0;

@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use bollard::models::TaskState;
 use bollard::query_parameters::ListTasksOptionsBuilder;
 use serde_json::{Value, json};
-use swarmpress_controller::adapters::swarm::SwarmClient;
 use swarmpress_e2e::{Platform, random_lowercase};
 
-use super::api::{Api, wait_site};
-use super::stats::{median, secs};
 use super::{BenchError, env_count};
+use swarmpress_e2e::api::{Api, wait_site};
+use swarmpress_testkit::stats::{median, secs};
 
 const NAME_SERVICE: &str = "drift_service_recreated";
 const NAME_SITE: &str = "drift_site_answers_again";
@@ -22,19 +21,13 @@ const TARGET_SERVICE: f64 = 1.0;
 const TARGET_SITE: f64 = 10.0;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-async fn has_running_task(swarm: &SwarmClient, service: &str) -> Result<bool, BenchError> {
+async fn has_running_task(docker: &bollard::Docker, service: &str) -> Result<bool, BenchError> {
     let filters = HashMap::from([
         ("service", vec![service]),
         ("desired-state", vec!["running"]),
     ]);
     let options = ListTasksOptionsBuilder::new().filters(&filters).build();
-    let tasks = swarm
-        .docker()
-        .list_tasks(Some(options))
-        .await
-        .map_err(|e| {
-            BenchError::from(swarmpress_controller::adapters::swarm::SwarmError::from(e))
-        })?;
+    let tasks = docker.list_tasks(Some(options)).await?;
     Ok(tasks
         .iter()
         .any(|t| t.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING)))
@@ -46,19 +39,19 @@ async fn measure(
     name: &str,
     title: &str,
 ) -> Result<(f64, f64), BenchError> {
-    let swarm = &platform.swarm;
+    let docker = &platform.docker;
     let service = format!("wp_{name}");
     let client = api.site_client(name)?;
     let url = api.site_url(name);
-    if !swarm.remove_service(&service).await? {
-        return Err(BenchError::Setup(format!(
-            "{service} was not there to remove"
-        )));
-    }
+    docker.delete_service(&service).await?;
     let removed = Instant::now();
     let recreated = loop {
-        if swarm.inspect_service(&service).await?.is_some() {
-            break removed.elapsed();
+        match docker.inspect_service(&service, None).await {
+            Ok(_) => break removed.elapsed(),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(error) => return Err(error.into()),
         }
         if removed.elapsed() > TIMEOUT {
             return Err(BenchError::Timeout {
@@ -70,7 +63,7 @@ async fn measure(
     };
     // The old task keeps serving through its drain, so a 200 counts only once the new
     // service has a running (healthy) task.
-    while !has_running_task(swarm, &service).await? {
+    while !has_running_task(docker, &service).await? {
         if removed.elapsed() > TIMEOUT {
             return Err(BenchError::Timeout {
                 what: format!("a healthy task of the recreated {service}"),

@@ -1,18 +1,15 @@
-//! The benchmarks `scripts/bench` runs (issue 4's figures), one module each, and what they
-//! share: the API client, sample statistics and the error type.
+//! The benchmarks `scripts/bench` runs through the platform's public surface (issue 4's
+//! figures), one module each, and their error type. The in-process controller benchmarks
+//! (resync cost, fleet rollout) are `controller/benches/fleet`.
 
-pub mod api;
 pub mod create;
 pub mod drift;
-pub mod resync;
-pub mod rollout;
 pub mod scale;
-pub mod stats;
 
 use std::time::Duration;
 
 use swarmpress_e2e::E2eError;
-use swarmpress_e2e::report::ReportError;
+use swarmpress_testkit::report::ReportError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -22,20 +19,12 @@ pub enum BenchError {
     Report(#[from] ReportError),
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
-    #[error("API {what}: {status} {body}")]
-    Api {
-        what: String,
-        status: u16,
-        body: String,
-    },
     #[error("timed out after {after:?} waiting for {what}")]
     Timeout { what: String, after: Duration },
-    #[error("{0}")]
-    Setup(String),
 }
 
-impl From<swarmpress_controller::adapters::swarm::SwarmError> for BenchError {
-    fn from(error: swarmpress_controller::adapters::swarm::SwarmError) -> Self {
+impl From<bollard::errors::Error> for BenchError {
+    fn from(error: bollard::errors::Error) -> Self {
         Self::E2e(error.into())
     }
 }

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use swarmpress_e2e::random_lowercase;
 
-use super::api::Api;
-use super::stats::secs;
 use super::{BenchError, env_count};
+use swarmpress_e2e::Api;
+use swarmpress_testkit::stats::secs;
 
 const NAME: &str = "scale_apply_stop_start";
 const POLL: Duration = Duration::from_secs(1);

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use swarmpress_e2e::report::{report_path, write_entries};
 use swarmpress_e2e::wrk::{self, Load, LoadResult};
-use swarmpress_e2e::{E2eError, PlatformConfig, random_lowercase};
+use swarmpress_e2e::{E2eError, random_lowercase};
+use swarmpress_testkit::report::{report_path, write_entries};
 
 const GET_TARGET_RPS: f64 = 3000.0;
 const GET_TARGET_P99_MS: f64 = 15.0;
@@ -33,7 +33,7 @@ enum BenchError {
     #[error(transparent)]
     Wrk(#[from] wrk::WrkError),
     #[error(transparent)]
-    Report(#[from] swarmpress_e2e::report::ReportError),
+    Report(#[from] swarmpress_testkit::report::ReportError),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("HTTP: {0}")]
@@ -151,13 +151,11 @@ fn api_binary() -> PathBuf {
         })
 }
 
-async fn start_server(
-    config: &PlatformConfig,
-    mariadb_addr: &str,
-) -> Result<(Scratch, String, String), BenchError> {
+async fn start_server(mariadb_addr: &str) -> Result<(Scratch, String, String), BenchError> {
     let suffix = random_lowercase(10)?;
     let database = format!("swarmpress_bench_{suffix}");
-    let root = Database::connect(config.mariadb_admin_url()).await?;
+    let admin_url = swarmpress_testkit::mariadb_root_url().map_err(setup)?;
+    let root = Database::connect(admin_url.as_str()).await?;
     root.execute_unprepared(&format!(
         "CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
     ))
@@ -166,12 +164,13 @@ async fn start_server(
     let dir = std::env::temp_dir().join(format!("swarmpress-api-bench-{suffix}"));
     std::fs::create_dir_all(&dir).map_err(|e| setup(format!("{}: {e}", dir.display())))?;
     let mut scratch = Scratch {
-        admin_url: config.mariadb_admin_url().to_owned(),
+        admin_url,
         database: database.clone(),
         dir: dir.clone(),
         server: None,
     };
-    let db_password = write_secret(&dir, "db_password", config.mariadb_root_password())?;
+    let root_password = swarmpress_testkit::root_password().map_err(setup)?;
+    let db_password = write_secret(&dir, "db_password", &root_password)?;
     let jwt_secret = write_secret(&dir, "jwt_secret", &random_lowercase(48)?)?;
     let admin_password = random_lowercase(24)?;
     let admin_password_file = write_secret(&dir, "admin_password", &admin_password)?;
@@ -389,14 +388,13 @@ fn load(load: &Load<'_>) -> Result<LoadResult, BenchError> {
 }
 
 async fn run() -> Result<(), BenchError> {
-    let config = PlatformConfig::from_env()?;
     let bridge = mariadb_bridge_addr().await;
     let mariadb_addr = bridge
         .as_deref()
-        .unwrap_or(config.mariadb_addr())
-        .to_owned();
+        .map(str::to_owned)
+        .unwrap_or_else(swarmpress_testkit::mariadb_addr);
     println!("API → MariaDB at {mariadb_addr}");
-    let (scratch, base, token) = start_server(&config, &mariadb_addr).await?;
+    let (scratch, base, token) = start_server(&mariadb_addr).await?;
     let client = reqwest::Client::builder().no_proxy().build()?;
     client
         .post(format!("{base}/tenants"))

@@ -4,8 +4,9 @@
 //! - `create`: API create → installed site answering 200 through Traefik (median of 5, p95);
 //! - `drift`: `docker service rm` → service recreated, and site answering again;
 //! - `scale`: N tenants applied at once as Stopped, then all started;
-//! - `resync`: CPU time and Docker requests of a no-op resync over 500 tenants;
-//! - `rollout`: a fleet rollout of 10 running tenants in batches of 3, and failed requests.
+//!
+//! The in-process controller benchmarks (resync cost, fleet rollout) are
+//! `controller/benches/fleet`, which `scripts/bench` runs after this.
 //!
 //! Every tenant a benchmark makes is deleted before it returns, whatever the outcome. The
 //! entries are merged into `target/bench/report.json` (or `$SWARMPRESS_BENCH_REPORT`), keeping
@@ -17,15 +18,10 @@ mod bench;
 use std::process::ExitCode;
 
 use bench::BenchError;
-use bench::api::Api;
 use serde_json::Value;
-use swarmpress_e2e::report::{report_path, write_entries};
+use swarmpress_e2e::Api;
 use swarmpress_e2e::{Platform, PlatformConfig};
-
-/// The controller binary's allocator: the resync benchmark runs the controller's loop in this
-/// process and measures its CPU, which depends on the allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use swarmpress_testkit::report::{report_path, write_entries};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -62,12 +58,6 @@ async fn run() -> Result<(), BenchError> {
     }
     if selected("scale") {
         record(vec![bench::scale::run(&api).await?])?;
-    }
-    if selected("resync") {
-        record(vec![bench::resync::run(&platform).await?])?;
-    }
-    if selected("rollout") {
-        record(vec![bench::rollout::run(&platform).await?])?;
     }
     println!("report written to {}", path.display());
     Ok(())
