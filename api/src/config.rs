@@ -252,67 +252,24 @@ impl Config {
             .listen
             .parse()
             .map_err(|error| ConfigError::Invalid(format!("listen {:?}: {error}", raw.listen)))?;
-        let database_password = match &raw.database_password_file {
-            Some(path) => read_secret(path)?,
-            None => {
-                return Err(ConfigError::Invalid(
-                    "SWARMPRESS_DATABASE_PASSWORD_FILE is required".to_owned(),
-                ));
-            }
-        };
-        let jwt_secret = match &raw.jwt_secret_file {
-            Some(path) => read_secret(path)?,
-            None => {
-                return Err(ConfigError::Invalid(
-                    "SWARMPRESS_JWT_SECRET_FILE is required".to_owned(),
-                ));
-            }
-        };
+        let database_password = required_secret(
+            raw.database_password_file.as_deref(),
+            "SWARMPRESS_DATABASE_PASSWORD_FILE",
+        )?;
+        let jwt_secret =
+            required_secret(raw.jwt_secret_file.as_deref(), "SWARMPRESS_JWT_SECRET_FILE")?;
         if jwt_secret.expose_secret().len() < 32 {
             return Err(ConfigError::Invalid(
                 "the JWT secret must be at least 32 bytes".to_owned(),
             ));
         }
-        let admin = match raw.admin_email {
-            Some(email) if !email.trim().is_empty() => {
-                let password = match (&raw.admin_password_file, raw.admin_password) {
-                    (Some(path), _) => read_secret(path)?,
-                    (None, Some(password)) => SecretString::from(password),
-                    (None, None) => {
-                        return Err(ConfigError::Invalid(
-                            "SWARMPRESS_ADMIN_EMAIL needs SWARMPRESS_ADMIN_PASSWORD_FILE"
-                                .to_owned(),
-                        ));
-                    }
-                };
-                Some(AdminBootstrap {
-                    email: email.trim().to_owned(),
-                    password,
-                })
-            }
-            _ => None,
-        };
-        let regions: Vec<String> = raw
-            .regions
-            .split(',')
-            .map(str::trim)
-            .filter(|region| !region.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if regions.is_empty() {
-            return Err(ConfigError::Invalid(
-                "at least one region is required".to_owned(),
-            ));
-        }
-        let log_format = match raw.log_format.as_str() {
-            "json" => LogFormat::Json,
-            "compact" | "text" => LogFormat::Compact,
-            other => {
-                return Err(ConfigError::Invalid(format!(
-                    "log_format {other:?}: expected json or compact"
-                )));
-            }
-        };
+        let admin = admin_bootstrap(
+            raw.admin_email.as_deref(),
+            raw.admin_password_file.as_deref(),
+            raw.admin_password.clone(),
+        )?;
+        let regions = regions(&raw.regions)?;
+        let log_format = log_format(&raw.log_format)?;
         Ok(Self {
             listen,
             database: DatabaseConfig {
@@ -339,6 +296,63 @@ impl Config {
                 ),
             },
         })
+    }
+}
+
+fn required_secret(path: Option<&Path>, variable: &str) -> Result<SecretString, ConfigError> {
+    match path {
+        Some(path) => read_secret(path),
+        None => Err(ConfigError::Invalid(format!("{variable} is required"))),
+    }
+}
+
+/// The first administrator to create, when an e-mail is configured.
+fn admin_bootstrap(
+    email: Option<&str>,
+    password_file: Option<&Path>,
+    password: Option<String>,
+) -> Result<Option<AdminBootstrap>, ConfigError> {
+    let Some(email) = email.map(str::trim).filter(|email| !email.is_empty()) else {
+        return Ok(None);
+    };
+    let password = match (password_file, password) {
+        (Some(path), _) => read_secret(path)?,
+        (None, Some(password)) => SecretString::from(password),
+        (None, None) => {
+            return Err(ConfigError::Invalid(
+                "SWARMPRESS_ADMIN_EMAIL needs SWARMPRESS_ADMIN_PASSWORD_FILE".to_owned(),
+            ));
+        }
+    };
+    Ok(Some(AdminBootstrap {
+        email: email.to_owned(),
+        password,
+    }))
+}
+
+/// A comma-separated list of at least one region.
+fn regions(list: &str) -> Result<Vec<String>, ConfigError> {
+    let regions: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|region| !region.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if regions.is_empty() {
+        return Err(ConfigError::Invalid(
+            "at least one region is required".to_owned(),
+        ));
+    }
+    Ok(regions)
+}
+
+fn log_format(name: &str) -> Result<LogFormat, ConfigError> {
+    match name {
+        "json" => Ok(LogFormat::Json),
+        "compact" | "text" => Ok(LogFormat::Compact),
+        other => Err(ConfigError::Invalid(format!(
+            "log_format {other:?}: expected json or compact"
+        ))),
     }
 }
 

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::Docker;
+use bollard::models::{Service, ServiceSpec, TaskSpec, TaskSpecContainerSpec};
 use bollard::query_parameters::{
     InspectServiceOptions, ListNetworksOptions, ListNodesOptions, ListTasksOptionsBuilder,
 };
@@ -144,22 +145,95 @@ pub async fn inspect(
     let found = docker
         .inspect_service(service, None::<InspectServiceOptions>)
         .await?;
-    let spec = found.spec.unwrap_or_default();
-    let template = spec.task_template.unwrap_or_default();
-    let container = template.container_spec.unwrap_or_default();
-    let limits = template.resources.and_then(|r| r.limits);
+    let spec = found.spec.clone().unwrap_or_default();
+    let template = spec.task_template.clone().unwrap_or_default();
+    let container = template.container_spec.clone().unwrap_or_default();
+    let tasks = tasks(docker, service).await?;
+    let network_names = network_names(docker).await?;
+    Ok(TenantInspect {
+        service: service_view(&found, spec, &template, &container),
+        tasks,
+        mounts: mounts(&container, volume),
+        networks: template
+            .networks
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| {
+                let id = n.target.unwrap_or_default();
+                InspectNetwork {
+                    name: network_names.get(&id).cloned(),
+                    id,
+                    aliases: n.aliases.unwrap_or_default(),
+                }
+            })
+            .collect(),
+        env: container
+            .env
+            .unwrap_or_default()
+            .iter()
+            .map(|e| mask_env(e))
+            .collect(),
+        secrets: container
+            .secrets
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| InspectSecret {
+                name: s.secret_name.unwrap_or_default(),
+                target: s.file.and_then(|f| f.name).unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
 
+/// The service's own fields, its labels masked where they name a secret.
+fn service_view(
+    found: &Service,
+    spec: ServiceSpec,
+    template: &TaskSpec,
+    container: &TaskSpecContainerSpec,
+) -> InspectService {
+    let limits = template.resources.as_ref().and_then(|r| r.limits.as_ref());
+    let labels = spec
+        .labels
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if is_secret_name(&k) {
+                MASK.to_owned()
+            } else {
+                v
+            };
+            (k, v)
+        })
+        .collect();
+    InspectService {
+        id: found.id.clone().unwrap_or_default(),
+        name: spec.name.unwrap_or_default(),
+        image: container.image.clone().unwrap_or_default(),
+        replicas: spec
+            .mode
+            .and_then(|m| m.replicated)
+            .and_then(|r| r.replicas),
+        labels,
+        cpu_limit_cores: limits.and_then(|l| l.nano_cpus).map(|n| n as f64 / 1e9),
+        memory_limit_bytes: limits.and_then(|l| l.memory_bytes),
+        created_at: found.created_at.clone(),
+        updated_at: found.updated_at.clone(),
+        update_state: found
+            .update_status
+            .as_ref()
+            .and_then(|u| u.state)
+            .map(|s| s.to_string()),
+    }
+}
+
+/// The service's tasks, newest first within each slot, with their nodes' host names.
+async fn tasks(docker: &Docker, service: &str) -> Result<Vec<InspectTask>, bollard::errors::Error> {
     let nodes: HashMap<String, String> = docker
         .list_nodes(None::<ListNodesOptions>)
         .await?
         .into_iter()
         .filter_map(|n| Some((n.id?, n.description?.hostname?)))
-        .collect();
-    let networks: HashMap<String, String> = docker
-        .list_networks(None::<ListNetworksOptions>)
-        .await?
-        .into_iter()
-        .filter_map(|n| Some((n.id?, n.name?)))
         .collect();
     let filters = HashMap::from([("service", vec![service])]);
     let options = ListTasksOptionsBuilder::new().filters(&filters).build();
@@ -188,87 +262,37 @@ pub async fn inspect(
         })
         .collect();
     tasks.sort_by(|a, b| (a.slot, &b.started_at).cmp(&(b.slot, &a.started_at)));
+    Ok(tasks)
+}
 
-    let labels = spec
-        .labels
+/// Network ids to names, to show which networks the service is on.
+async fn network_names(docker: &Docker) -> Result<HashMap<String, String>, bollard::errors::Error> {
+    Ok(docker
+        .list_networks(None::<ListNetworksOptions>)
+        .await?
+        .into_iter()
+        .filter_map(|n| Some((n.id?, n.name?)))
+        .collect())
+}
+
+/// The container's mounts; the tenant's volume is marked as `wp-content`.
+fn mounts(container: &TaskSpecContainerSpec, volume: &str) -> Vec<InspectMount> {
+    container
+        .mounts
+        .clone()
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, v)| {
-            let v = if is_secret_name(&k) {
-                MASK.to_owned()
-            } else {
-                v
-            };
-            (k, v)
+        .map(|m| {
+            let source = m.source.unwrap_or_default();
+            InspectMount {
+                kind: m.typ.map(|t| t.to_string()).unwrap_or_default(),
+                wp_content: source == volume,
+                source,
+                target: m.target.unwrap_or_default(),
+                read_only: m.read_only.unwrap_or(false),
+            }
         })
-        .collect();
-    Ok(TenantInspect {
-        service: InspectService {
-            id: found.id.unwrap_or_default(),
-            name: spec.name.unwrap_or_default(),
-            image: container.image.clone().unwrap_or_default(),
-            replicas: spec
-                .mode
-                .and_then(|m| m.replicated)
-                .and_then(|r| r.replicas),
-            labels,
-            cpu_limit_cores: limits
-                .as_ref()
-                .and_then(|l| l.nano_cpus)
-                .map(|n| n as f64 / 1e9),
-            memory_limit_bytes: limits.and_then(|l| l.memory_bytes),
-            created_at: found.created_at.map(|d| d.to_string()),
-            updated_at: found.updated_at.map(|d| d.to_string()),
-            update_state: found
-                .update_status
-                .and_then(|u| u.state)
-                .map(|s| s.to_string()),
-        },
-        tasks,
-        mounts: container
-            .mounts
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| {
-                let source = m.source.unwrap_or_default();
-                InspectMount {
-                    kind: m.typ.map(|t| t.to_string()).unwrap_or_default(),
-                    wp_content: source == volume,
-                    source,
-                    target: m.target.unwrap_or_default(),
-                    read_only: m.read_only.unwrap_or(false),
-                }
-            })
-            .collect(),
-        networks: template
-            .networks
-            .unwrap_or_default()
-            .into_iter()
-            .map(|n| {
-                let id = n.target.unwrap_or_default();
-                InspectNetwork {
-                    name: networks.get(&id).cloned(),
-                    id,
-                    aliases: n.aliases.unwrap_or_default(),
-                }
-            })
-            .collect(),
-        env: container
-            .env
-            .unwrap_or_default()
-            .iter()
-            .map(|e| mask_env(e))
-            .collect(),
-        secrets: container
-            .secrets
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| InspectSecret {
-                name: s.secret_name.unwrap_or_default(),
-                target: s.file.and_then(|f| f.name).unwrap_or_default(),
-            })
-            .collect(),
-    })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@ use std::io::{IsTerminal as _, Read as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use swarmpress_schema::resource::manifest::{ManifestDocument, parse_manifest};
-use swarmpress_schema::resource::tenant::{Tenant, TenantEvent};
+use swarmpress_schema::resource::tenant::{Tenant, TenantEvent, TenantStatus};
 
 use super::client::{Api, SseReader};
 use super::credentials::{self, Credentials};
@@ -340,82 +340,95 @@ async fn describe(api: &Api, args: DescribeArgs) -> Result<(), CliError> {
 
 fn describe_text(tenant: &Tenant, events: &[TenantEvent]) -> String {
     let now = Utc::now();
+    let mut out = String::new();
+    for (key, value) in describe_fields(tenant, now) {
+        out.push_str(&format!("{key:<20}{value}\n"));
+    }
+    out.push_str("Conditions:\n");
+    out.push_str(&conditions_table(&tenant.status, now));
+    out.push_str("Events:\n");
+    if events.is_empty() {
+        out.push_str("  <none>\n");
+    } else {
+        out.push_str(&events_table(events, now));
+    }
+    out
+}
+
+/// `key: value` lines of `describe`, in the order shown.
+fn describe_fields(tenant: &Tenant, now: DateTime<Utc>) -> Vec<(&'static str, String)> {
     let spec = &tenant.spec;
     let status = &tenant.status;
-    let labels: Vec<String> = tenant
+    let list_or_none = |items: Vec<String>| {
+        if items.is_empty() {
+            "<none>".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let labels = tenant
         .metadata
         .labels
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let mut out = String::new();
-    let mut line = |key: &str, value: String| out.push_str(&format!("{key:<20}{value}\n"));
-    line("Name:", tenant.metadata.name.as_str().to_owned());
-    line("Display name:", spec.display_name.clone());
-    line(
-        "Labels:",
-        if labels.is_empty() {
-            "<none>".to_owned()
-        } else {
-            labels.join(", ")
-        },
-    );
-    line(
-        "Created:",
-        format!(
-            "{} ({} ago)",
-            tenant.metadata.creation_timestamp.to_rfc3339(),
-            output::age(tenant.metadata.creation_timestamp, now)
+    let created = tenant.metadata.creation_timestamp;
+    let mut fields = vec![
+        ("Name:", tenant.metadata.name.as_str().to_owned()),
+        ("Display name:", spec.display_name.clone()),
+        ("Labels:", list_or_none(labels)),
+        (
+            "Created:",
+            format!(
+                "{} ({} ago)",
+                created.to_rfc3339(),
+                output::age(created, now)
+            ),
         ),
-    );
+    ];
     if let Some(deleting) = tenant.metadata.deletion_timestamp {
-        line("Deletion requested:", deleting.to_rfc3339());
+        fields.push(("Deletion requested:", deleting.to_rfc3339()));
     }
-    line(
-        "Generation:",
-        format!(
-            "{} (observed {})",
-            tenant.metadata.generation, status.observed_generation
+    let image = status.image.clone().or_else(|| spec.image.clone());
+    fields.extend([
+        (
+            "Generation:",
+            format!(
+                "{} (observed {})",
+                tenant.metadata.generation, status.observed_generation
+            ),
         ),
-    );
-    line("Region:", spec.region.clone());
-    line("State:", format!("{:?}", spec.state));
-    line(
-        "Replicas:",
-        format!(
-            "{} desired, {} running (spec {})",
-            status.replicas.desired, status.replicas.running, spec.replicas
+        ("Region:", spec.region.clone()),
+        ("State:", format!("{:?}", spec.state)),
+        (
+            "Replicas:",
+            format!(
+                "{} desired, {} running (spec {})",
+                status.replicas.desired, status.replicas.running, spec.replicas
+            ),
         ),
-    );
-    line(
-        "Resources:",
-        format!(
-            "cpu {}, memory {}",
-            spec.resources.cpu, spec.resources.memory
+        (
+            "Resources:",
+            format!(
+                "cpu {}, memory {}",
+                spec.resources.cpu, spec.resources.memory
+            ),
         ),
-    );
-    line(
-        "Image:",
-        status
-            .image
-            .clone()
-            .or_else(|| spec.image.clone())
-            .unwrap_or_else(|| "(platform default)".to_owned()),
-    );
-    line(
-        "Env:",
-        if spec.env.is_empty() {
-            "<none>".to_owned()
-        } else {
-            spec.env.keys().cloned().collect::<Vec<_>>().join(", ")
-        },
-    );
-    line("Phase:", format!("{:?}", status.phase));
-    line("URL:", status.url.clone().unwrap_or_else(|| "-".to_owned()));
+        (
+            "Image:",
+            image.unwrap_or_else(|| "(platform default)".to_owned()),
+        ),
+        ("Env:", list_or_none(spec.env.keys().cloned().collect())),
+        ("Phase:", format!("{:?}", status.phase)),
+        ("URL:", status.url.clone().unwrap_or_else(|| "-".to_owned())),
+    ]);
     if let Some(message) = &status.message {
-        line("Message:", message.clone());
+        fields.push(("Message:", message.clone()));
     }
-    out.push_str("Conditions:\n");
+    fields
+}
+
+fn conditions_table(status: &TenantStatus, now: DateTime<Utc>) -> String {
     let mut rows = vec![
         ["  TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"]
             .map(str::to_owned)
@@ -430,28 +443,26 @@ fn describe_text(tenant: &Tenant, events: &[TenantEvent]) -> String {
             condition.message.clone(),
         ]);
     }
-    out.push_str(&output::table(&rows));
-    out.push_str("Events:\n");
-    if events.is_empty() {
-        out.push_str("  <none>\n");
-    } else {
-        let mut rows = vec![
-            ["  TYPE", "REASON", "AGE", "COUNT", "MESSAGE"]
-                .map(str::to_owned)
-                .to_vec(),
-        ];
-        for event in events.iter().take(20) {
-            rows.push(vec![
-                format!("  {:?}", event.type_),
-                event.reason.clone(),
-                output::age(event.last_timestamp, now),
-                event.count.to_string(),
-                event.message.clone(),
-            ]);
-        }
-        out.push_str(&output::table(&rows));
+    output::table(&rows)
+}
+
+/// The 20 newest events.
+fn events_table(events: &[TenantEvent], now: DateTime<Utc>) -> String {
+    let mut rows = vec![
+        ["  TYPE", "REASON", "AGE", "COUNT", "MESSAGE"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for event in events.iter().take(20) {
+        rows.push(vec![
+            format!("  {:?}", event.type_),
+            event.reason.clone(),
+            output::age(event.last_timestamp, now),
+            event.count.to_string(),
+            event.message.clone(),
+        ]);
     }
-    out
+    output::table(&rows)
 }
 
 async fn delete(api: &Api, args: DeleteArgs) -> Result<(), CliError> {

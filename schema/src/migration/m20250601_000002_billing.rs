@@ -200,28 +200,104 @@ fn table<T: IntoIden>(name: T) -> TableCreateStatement {
         .to_owned()
 }
 
+fn plans_table() -> TableCreateStatement {
+    table(Plans::Table)
+        .col(
+            ColumnDef::new(Plans::Id)
+                .string_len(32)
+                .not_null()
+                .primary_key(),
+        )
+        .col(ColumnDef::new(Plans::Name).string_len(64).not_null())
+        .col(ColumnDef::new(Plans::MaxInstances).integer().null())
+        .col(ColumnDef::new(Plans::MaxReplicas).integer().not_null())
+        .col(ColumnDef::new(Plans::PriceCents).integer().not_null())
+        .col(ColumnDef::new(Plans::Currency).char_len(3).not_null())
+        .col(ColumnDef::new(Plans::Features).json().not_null())
+        .col(ColumnDef::new(Plans::SortOrder).integer().not_null())
+        .to_owned()
+}
+
+fn subscriptions_table() -> TableCreateStatement {
+    table(Subscriptions::Table)
+        .col(
+            ColumnDef::new(Subscriptions::Id)
+                .uuid()
+                .not_null()
+                .primary_key(),
+        )
+        .col(ColumnDef::new(Subscriptions::UserId).uuid().not_null())
+        .col(
+            ColumnDef::new(Subscriptions::PlanId)
+                .string_len(32)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Subscriptions::Status)
+                .string_len(16)
+                .not_null(),
+        )
+        .col(timestamp(Subscriptions::StartedAt))
+        .col(timestamp_null(Subscriptions::EndedAt))
+        .index(
+            Index::create()
+                .name("idx_subscriptions_user_status")
+                .col(Subscriptions::UserId)
+                .col(Subscriptions::Status),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .name("fk_subscriptions_user")
+                .from(Subscriptions::Table, Subscriptions::UserId)
+                .to(Users::Table, Users::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .name("fk_subscriptions_plan")
+                .from(Subscriptions::Table, Subscriptions::PlanId)
+                .to(Plans::Table, Plans::Id),
+        )
+        .to_owned()
+}
+
+fn invoices_table() -> TableCreateStatement {
+    table(Invoices::Table)
+        .col(ColumnDef::new(Invoices::Id).uuid().not_null().primary_key())
+        .col(ColumnDef::new(Invoices::UserId).uuid().not_null())
+        .col(ColumnDef::new(Invoices::SubscriptionId).uuid().null())
+        .col(ColumnDef::new(Invoices::PlanId).string_len(32).not_null())
+        .col(
+            ColumnDef::new(Invoices::Description)
+                .string_len(255)
+                .not_null(),
+        )
+        .col(ColumnDef::new(Invoices::AmountCents).integer().not_null())
+        .col(ColumnDef::new(Invoices::Currency).char_len(3).not_null())
+        .col(ColumnDef::new(Invoices::Status).string_len(16).not_null())
+        .col(timestamp(Invoices::PeriodStart))
+        .col(timestamp(Invoices::PeriodEnd))
+        .col(timestamp(Invoices::IssuedAt))
+        .index(
+            Index::create()
+                .name("idx_invoices_user_issued")
+                .col(Invoices::UserId)
+                .col(Invoices::IssuedAt),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .name("fk_invoices_user")
+                .from(Invoices::Table, Invoices::UserId)
+                .to(Users::Table, Users::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                table(Plans::Table)
-                    .col(
-                        ColumnDef::new(Plans::Id)
-                            .string_len(32)
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Plans::Name).string_len(64).not_null())
-                    .col(ColumnDef::new(Plans::MaxInstances).integer().null())
-                    .col(ColumnDef::new(Plans::MaxReplicas).integer().not_null())
-                    .col(ColumnDef::new(Plans::PriceCents).integer().not_null())
-                    .col(ColumnDef::new(Plans::Currency).char_len(3).not_null())
-                    .col(ColumnDef::new(Plans::Features).json().not_null())
-                    .col(ColumnDef::new(Plans::SortOrder).integer().not_null())
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_table(plans_table()).await?;
 
         let mut insert = Query::insert();
         insert.into_table(Plans::Table).columns([
@@ -270,85 +346,9 @@ impl MigrationTrait for Migration {
         );
         manager.exec_stmt(insert).await?;
 
-        manager
-            .create_table(
-                table(Subscriptions::Table)
-                    .col(
-                        ColumnDef::new(Subscriptions::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Subscriptions::UserId).uuid().not_null())
-                    .col(
-                        ColumnDef::new(Subscriptions::PlanId)
-                            .string_len(32)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Subscriptions::Status)
-                            .string_len(16)
-                            .not_null(),
-                    )
-                    .col(timestamp(Subscriptions::StartedAt))
-                    .col(timestamp_null(Subscriptions::EndedAt))
-                    .index(
-                        Index::create()
-                            .name("idx_subscriptions_user_status")
-                            .col(Subscriptions::UserId)
-                            .col(Subscriptions::Status),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_subscriptions_user")
-                            .from(Subscriptions::Table, Subscriptions::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_subscriptions_plan")
-                            .from(Subscriptions::Table, Subscriptions::PlanId)
-                            .to(Plans::Table, Plans::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_table(subscriptions_table()).await?;
 
-        manager
-            .create_table(
-                table(Invoices::Table)
-                    .col(ColumnDef::new(Invoices::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Invoices::UserId).uuid().not_null())
-                    .col(ColumnDef::new(Invoices::SubscriptionId).uuid().null())
-                    .col(ColumnDef::new(Invoices::PlanId).string_len(32).not_null())
-                    .col(
-                        ColumnDef::new(Invoices::Description)
-                            .string_len(255)
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(Invoices::AmountCents).integer().not_null())
-                    .col(ColumnDef::new(Invoices::Currency).char_len(3).not_null())
-                    .col(ColumnDef::new(Invoices::Status).string_len(16).not_null())
-                    .col(timestamp(Invoices::PeriodStart))
-                    .col(timestamp(Invoices::PeriodEnd))
-                    .col(timestamp(Invoices::IssuedAt))
-                    .index(
-                        Index::create()
-                            .name("idx_invoices_user_issued")
-                            .col(Invoices::UserId)
-                            .col(Invoices::IssuedAt),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_invoices_user")
-                            .from(Invoices::Table, Invoices::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await
+        manager.create_table(invoices_table()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -45,56 +45,68 @@ impl TenantSpec {
     /// Checks every rule and returns all that are broken, with paths under `spec.`.
     pub fn validate(&self, limits: &SpecLimits) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut fail = |field: &str, message: String| errors.push(FieldError::new(field, message));
+        self.check_display_name(&mut errors);
+        self.check_placement(limits, &mut errors);
+        if let Err(error) = self.resources.cpu_quantity() {
+            errors.push(FieldError::new("spec.resources.cpu", error.to_string()));
+        }
+        if let Err(error) = self.resources.memory_quantity() {
+            errors.push(FieldError::new("spec.resources.memory", error.to_string()));
+        }
+        validate_env(&self.env, &mut errors);
+        self.check_admin(&mut errors);
+        self.check_optional_fields(&mut errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
 
+    fn check_display_name(&self, errors: &mut Vec<FieldError>) {
         let name_len = self.display_name.chars().count();
         if self.display_name.trim().is_empty() || name_len > 100 {
-            fail(
+            errors.push(FieldError::new(
                 "spec.displayName",
                 format!("must be 1 to 100 characters and not blank, got {name_len}"),
-            );
+            ));
         } else if self.display_name.chars().any(char::is_control) {
-            fail(
+            errors.push(FieldError::new(
                 "spec.displayName",
-                "must not contain control characters".to_owned(),
-            );
+                "must not contain control characters",
+            ));
         }
+    }
 
+    /// Where and how wide the site runs: a configured region, replicas within the plan.
+    fn check_placement(&self, limits: &SpecLimits, errors: &mut Vec<FieldError>) {
         if !limits.regions.iter().any(|r| r == &self.region) {
-            fail(
+            errors.push(FieldError::new(
                 "spec.region",
                 format!(
                     "unknown region {:?}; available: {}",
                     self.region,
                     limits.regions.join(", ")
                 ),
-            );
+            ));
         }
-
         if self.replicas == 0 {
-            fail(
+            errors.push(FieldError::new(
                 "spec.replicas",
-                "must be at least 1; set state: Stopped to stop the site".to_owned(),
-            );
+                "must be at least 1; set state: Stopped to stop the site",
+            ));
         } else if self.replicas > limits.max_replicas {
-            fail(
+            errors.push(FieldError::new(
                 "spec.replicas",
                 format!(
                     "must be at most {} on the current plan, got {}",
                     limits.max_replicas, self.replicas
                 ),
-            );
+            ));
         }
+    }
 
-        if let Err(error) = self.resources.cpu_quantity() {
-            fail("spec.resources.cpu", error.to_string());
-        }
-        if let Err(error) = self.resources.memory_quantity() {
-            fail("spec.resources.memory", error.to_string());
-        }
-
-        validate_env(&self.env, &mut errors);
-
+    fn check_admin(&self, errors: &mut Vec<FieldError>) {
         if !is_admin_user(&self.admin.user) {
             errors.push(FieldError::new(
                 "spec.admin.user",
@@ -107,7 +119,10 @@ impl TenantSpec {
                 format!("{:?} is not an e-mail address", self.admin.email),
             ));
         }
+    }
 
+    /// `pathPrefix`, `image` and `rebuildNonce`, when given.
+    fn check_optional_fields(&self, errors: &mut Vec<FieldError>) {
         if let Some(prefix) = &self.path_prefix
             && !is_path_prefix(prefix)
         {
@@ -117,7 +132,6 @@ impl TenantSpec {
                  no trailing slash",
             ));
         }
-
         if let Some(image) = &self.image
             && !is_plausible_image(image)
         {
@@ -126,7 +140,6 @@ impl TenantSpec {
                 "must be a non-empty image reference of at most 255 characters without spaces",
             ));
         }
-
         if let Some(nonce) = &self.rebuild_nonce
             && (nonce.is_empty() || nonce.len() > 64 || nonce.chars().any(char::is_control))
         {
@@ -134,12 +147,6 @@ impl TenantSpec {
                 "spec.rebuildNonce",
                 "must be 1 to 64 printable characters",
             ));
-        }
-
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
         }
     }
 }
