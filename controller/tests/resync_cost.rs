@@ -41,27 +41,9 @@ fn stopped_spec(title: &str) -> swarmpress_schema::resource::TenantSpec {
     spec
 }
 
-/// A counter family of the controller's metrics, by its first label's value.
-fn counters(metrics: &Metrics, family: &str) -> BTreeMap<String, u64> {
-    let mut values = BTreeMap::new();
-    for found in metrics.registry().gather() {
-        if found.name() != family {
-            continue;
-        }
-        for metric in found.get_metric() {
-            let label = metric
-                .get_label()
-                .first()
-                .map(|l| l.value().to_owned())
-                .unwrap_or_default();
-            *values.entry(label).or_default() += metric.get_counter().get_value() as u64;
-        }
-    }
-    values
-}
-
 fn reconciles(metrics: &Metrics) -> u64 {
-    counters(metrics, "swarmpress_reconcile_total")
+    metrics
+        .counters_by_first_label("swarmpress_reconcile_total")
         .values()
         .sum()
 }
@@ -126,7 +108,7 @@ async fn a_noop_resync_makes_a_constant_number_of_docker_requests_and_writes_not
             settle(&ctx.metrics, Duration::from_secs(3)).await;
 
             for pass in 1..=2 {
-                let docker_before = counters(&ctx.metrics, DOCKER_REQUESTS_METRIC);
+                let docker_before = ctx.metrics.counters_by_first_label(DOCKER_REQUESTS_METRIC);
                 let reconciles_before = reconciles(&ctx.metrics);
                 let writes_before = store.status_writes();
                 store.touch_all();
@@ -135,7 +117,9 @@ async fn a_noop_resync_makes_a_constant_number_of_docker_requests_and_writes_not
                     async move { done.then_some(()) }
                 })
                 .await;
-                let docker: BTreeMap<String, u64> = counters(&ctx.metrics, DOCKER_REQUESTS_METRIC)
+                let docker: BTreeMap<String, u64> = ctx
+                    .metrics
+                    .counters_by_first_label(DOCKER_REQUESTS_METRIC)
                     .into_iter()
                     .map(|(op, n)| (op.clone(), n - docker_before.get(&op).copied().unwrap_or(0)))
                     .filter(|(_, n)| *n > 0)

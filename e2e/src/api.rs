@@ -24,6 +24,17 @@ pub struct Api {
     edge: SocketAddr,
 }
 
+/// The cookies a response sets, as a `Cookie` header sends them back: `a=1; b=2`.
+pub fn session_cookies(response: &Response) -> String {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 async fn expect(response: Response, what: &str, ok: &[StatusCode]) -> Result<Value, E2eError> {
     let status = response.status();
     let body = response.text().await?;
@@ -61,13 +72,7 @@ impl Api {
             )
             .send()
             .await?;
-        let cookies = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookies = session_cookies(&response);
         expect(response, "register", &[StatusCode::CREATED]).await?;
         let response = http
             .post(format!("{base}/auth/tokens"))

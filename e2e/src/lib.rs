@@ -184,6 +184,11 @@ impl Platform {
 
     /// Running tasks of the tenant's service, as Swarm reports them.
     pub async fn running_tasks(&self, name: &TenantName) -> Result<usize, E2eError> {
+        Ok(self.running_containers(name).await?.len())
+    }
+
+    /// The containers of the tenant's running tasks.
+    pub async fn running_containers(&self, name: &TenantName) -> Result<Vec<String>, E2eError> {
         let service = name.service_name();
         let filters = std::collections::HashMap::from([
             ("service", vec![service.as_str()]),
@@ -194,12 +199,14 @@ impl Platform {
             .build();
         let tasks = self.docker.list_tasks(Some(options)).await?;
         Ok(tasks
-            .iter()
-            .filter(|task| {
-                task.status.as_ref().and_then(|s| s.state)
-                    == Some(bollard::models::TaskState::RUNNING)
+            .into_iter()
+            .filter_map(|task| {
+                let status = task.status?;
+                (status.state == Some(bollard::models::TaskState::RUNNING))
+                    .then(|| status.container_status?.container_id)
+                    .flatten()
             })
-            .count())
+            .collect())
     }
 }
 

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 use swarmpress_e2e::{Platform, random_lowercase};
 
@@ -40,13 +40,7 @@ impl User {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
-        let cookies = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookies = swarmpress_e2e::api::session_cookies(&response);
         Self {
             http,
             base,

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
 use swarmpress_e2e::{Platform, html_title, random_lowercase};
 
@@ -43,13 +43,7 @@ impl ApiUser {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED, "register");
-        let cookies = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookies = swarmpress_e2e::api::session_cookies(&response);
         assert!(
             cookies.contains("access_token="),
             "session cookies: {cookies}"

@@ -136,21 +136,8 @@ async fn a_restarted_site_keeps_its_content_and_uploads() {
 
 /// The container of the site's one running task, if it has one.
 async fn running_container(platform: &Platform, tenant: &ScratchTenant) -> Option<String> {
-    let service = tenant.name().service_name();
-    let filters = std::collections::HashMap::from([
-        ("service", vec![service.as_str()]),
-        ("desired-state", vec!["running"]),
-    ]);
-    let options = bollard::query_parameters::ListTasksOptionsBuilder::new()
-        .filters(&filters)
-        .build();
-    let tasks = platform.docker.list_tasks(Some(options)).await.unwrap();
-    tasks
-        .into_iter()
-        .filter(|task| {
-            task.status.as_ref().and_then(|s| s.state) == Some(bollard::models::TaskState::RUNNING)
-        })
-        .find_map(|task| task.status?.container_status?.container_id)
+    let containers = platform.running_containers(tenant.name()).await.unwrap();
+    containers.into_iter().next()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,14 @@ pub fn report_path() -> PathBuf {
         })
 }
 
+/// Whether the benchmark `name` is to run: all of them, unless `SWARMPRESS_BENCH_ONLY` lists
+/// some (`create,drift,…`).
+pub fn selected(name: &str) -> bool {
+    std::env::var("SWARMPRESS_BENCH_ONLY")
+        .map(|only| only.split(',').any(|item| item.trim() == name))
+        .unwrap_or(true)
+}
+
 /// Replaces the entries named like `entries` and keeps every other one.
 pub fn merge_report(existing: Option<Value>, entries: Vec<Value>) -> Value {
     let mut benchmarks: Vec<Value> = existing

@@ -17,8 +17,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use swarmpress_controller::TenantDatabases;
-use swarmpress_controller::adapters::swarm::SwarmClient;
-use swarmpress_testkit::report::{ReportError, report_path, write_entries};
+use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
+use swarmpress_controller::adapters::swarm::{BACKEND_NETWORK, EDGE_NETWORK, SwarmClient};
+use swarmpress_controller::reconcile::Settings;
+use swarmpress_testkit::report::{ReportError, report_path, selected, write_entries};
 
 /// The controller binary's allocator: the resync benchmark measures this process's CPU, which
 /// depends on the allocator.
@@ -48,6 +50,7 @@ pub fn setup(message: impl Into<String>) -> BenchError {
 pub struct Platform {
     pub databases: TenantDatabases,
     pub swarm: SwarmClient,
+    pub buckets: TenantBuckets,
     /// Traefik's `web` entrypoint on the host; tenants' public URLs use its port.
     pub edge_addr: SocketAddr,
     pub image: String,
@@ -65,13 +68,37 @@ impl Platform {
         let edge_addr = format!("127.0.0.1:{}", swarmpress_testkit::edge_port())
             .parse()
             .map_err(|e| setup(format!("edge address: {e}")))?;
+        let buckets = TenantBuckets::new(S3Config {
+            endpoint: swarmpress_testkit::s3_endpoint(),
+            region: "us-east-1".to_owned(),
+            access_key: secret_value("S3_ACCESS_KEY")?,
+            secret_key: secret_value("S3_SECRET_KEY")?.into(),
+        });
         Ok(Self {
             databases,
             swarm,
+            buckets,
             edge_addr,
             image: std::env::var("SWARMPRESS_WORDPRESS_IMAGE")
                 .unwrap_or_else(|_| DEFAULT_IMAGE.to_owned()),
         })
+    }
+}
+
+impl Platform {
+    /// The deployed controller's settings, with the reconciler's periodic resync at `resync`.
+    pub fn settings(&self, resync: Duration) -> Settings {
+        Settings {
+            base_domain: "localhost".to_owned(),
+            edge_port: self.edge_addr.port(),
+            db_host_for_tenants: "mariadb".to_owned(),
+            default_image: self.image.clone(),
+            network_edge: EDGE_NETWORK.to_owned(),
+            network_backend: BACKEND_NETWORK.to_owned(),
+            resync,
+            converging_requeue: Duration::from_secs(2),
+            service_gone_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -86,12 +113,6 @@ pub fn env_count(key: &str, default: usize) -> usize {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(default)
-}
-
-fn selected(name: &str) -> bool {
-    std::env::var("SWARMPRESS_BENCH_ONLY")
-        .map(|only| only.split(',').any(|item| item.trim() == name))
-        .unwrap_or(true)
 }
 
 #[tokio::main]

@@ -16,11 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
-use swarmpress_controller::adapters::swarm::{
-    BACKEND_NETWORK, DOCKER_REQUESTS_METRIC, EDGE_NETWORK,
-};
-use swarmpress_controller::reconcile::{Context, Settings};
+use swarmpress_controller::adapters::swarm::DOCKER_REQUESTS_METRIC;
+use swarmpress_controller::reconcile::Context;
 use swarmpress_controller::runtime::runner::{RunSettings, run as run_controller};
 use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::views::snapshot::Observer;
@@ -30,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use swarmpress_testkit::stats::{median, secs};
 
-use crate::{BenchError, Platform, env_count, secret_value, setup};
+use crate::{BenchError, Platform, env_count, setup};
 use swarmpress_controller::store::memory::{MemoryStore as BenchStore, example_spec};
 
 const NAME: &str = "noop_resync_cost";
@@ -46,34 +43,17 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
         .clone()
         .counting_requests(metrics.registry())
         .map_err(|e| setup(e.to_string()))?;
-    let buckets = TenantBuckets::new(S3Config {
-        endpoint: std::env::var("SWARMPRESS_S3_ENDPOINT")
-            .unwrap_or_else(|_| "http://127.0.0.1:8333".to_owned()),
-        region: "us-east-1".to_owned(),
-        access_key: secret_value("S3_ACCESS_KEY")?,
-        secret_key: secret_value("S3_SECRET_KEY")?.into(),
-    });
     Ok(Arc::new(Context {
         store,
         databases: platform.databases.clone(),
-        buckets,
+        buckets: platform.buckets.clone(),
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
         swarm,
         metrics,
         desired: Default::default(),
         database_recovery: Default::default(),
-        settings: Settings {
-            base_domain: "localhost".to_owned(),
-            edge_port: platform.edge_addr.port(),
-            db_host_for_tenants: "mariadb".to_owned(),
-            default_image: platform.image.clone(),
-            network_edge: EDGE_NETWORK.to_owned(),
-            network_backend: BACKEND_NETWORK.to_owned(),
-            // Only the bench's own trigger starts a pass: no requeue or resync meanwhile.
-            resync: Duration::from_secs(3600),
-            converging_requeue: Duration::from_secs(2),
-            service_gone_timeout: Duration::from_secs(60),
-        },
+        // Only the bench's own trigger starts a pass: no requeue or resync meanwhile.
+        settings: platform.settings(Duration::from_secs(3600)),
     }))
 }
 
@@ -114,28 +94,6 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// The controller's counters by label value: Docker requests by operation, reconciles by
-/// result.
-fn counters(metrics: &Metrics, family: &str) -> BTreeMap<String, u64> {
-    let mut values = BTreeMap::new();
-    for found in metrics.registry().gather() {
-        if found.name() != family {
-            continue;
-        }
-        for metric in found.get_metric() {
-            let label = metric
-                .get_label()
-                .first()
-                .map(|l| l.value().to_owned())
-                .unwrap_or_default();
-            // Counters hold whole numbers.
-            let value = metric.get_counter().get_value() as u64;
-            *values.entry(label).or_default() += value;
-        }
-    }
-    values
-}
-
 fn total(values: &BTreeMap<String, u64>) -> u64 {
     values.values().sum()
 }
@@ -161,8 +119,11 @@ async fn measure_pass(
     count: usize,
     ticks: f64,
 ) -> Result<Pass, BenchError> {
-    let reconciles_before = total(&counters(&ctx.metrics, "swarmpress_reconcile_total"));
-    let docker_before = counters(&ctx.metrics, DOCKER_REQUESTS_METRIC);
+    let reconciles_before = total(
+        &ctx.metrics
+            .counters_by_first_label("swarmpress_reconcile_total"),
+    );
+    let docker_before = ctx.metrics.counters_by_first_label(DOCKER_REQUESTS_METRIC);
     let writes_before = store.status_writes();
     let cpu_before = process_cpu_seconds(ticks)?;
     let started = Instant::now();
@@ -171,7 +132,11 @@ async fn measure_pass(
     ctx.invalidate_views();
     store.touch_all();
     let target = reconciles_before + u64::try_from(count).unwrap_or(u64::MAX);
-    while total(&counters(&ctx.metrics, "swarmpress_reconcile_total")) < target {
+    while total(
+        &ctx.metrics
+            .counters_by_first_label("swarmpress_reconcile_total"),
+    ) < target
+    {
         if started.elapsed() > PASS_TIMEOUT {
             return Err(BenchError::Timeout {
                 what: "a resync pass to finish".to_owned(),
@@ -185,7 +150,7 @@ async fn measure_pass(
     Ok(Pass {
         cpu_ms: cpu_ms.round(),
         docker: delta(
-            &counters(&ctx.metrics, DOCKER_REQUESTS_METRIC),
+            &ctx.metrics.counters_by_first_label(DOCKER_REQUESTS_METRIC),
             &docker_before,
         ),
         seconds,

@@ -15,9 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
-use swarmpress_controller::adapters::swarm::{BACKEND_NETWORK, EDGE_NETWORK};
-use swarmpress_controller::reconcile::{Context, Settings};
+use swarmpress_controller::reconcile::Context;
 use swarmpress_controller::rollout::{self, Driver, Prober, RolloutMetrics, RolloutSettings};
 use swarmpress_controller::runtime::leader::{Elector, LeaseSettings};
 use swarmpress_controller::runtime::runner::{RunSettings, reconcile_task};
@@ -36,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use swarmpress_testkit::ScratchDatabase;
 use swarmpress_testkit::stats::secs;
 
-use crate::{BenchError, Platform, env_count, secret_value, setup};
+use crate::{BenchError, Platform, env_count, setup};
 
 const NAME: &str = "fleet_rollout";
 const TARGET_IMAGE: &str = "swarmpress/wordpress:rollout-bench";
@@ -69,33 +67,16 @@ async fn scratch_store() -> Result<(ScratchDatabase, Store), BenchError> {
 
 fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, BenchError> {
     let metrics = Metrics::new().map_err(|e| setup(e.to_string()))?;
-    let buckets = TenantBuckets::new(S3Config {
-        endpoint: std::env::var("SWARMPRESS_S3_ENDPOINT")
-            .unwrap_or_else(|_| "http://127.0.0.1:8333".to_owned()),
-        region: "us-east-1".to_owned(),
-        access_key: secret_value("S3_ACCESS_KEY")?,
-        secret_key: secret_value("S3_SECRET_KEY")?.into(),
-    });
     Ok(Arc::new(Context {
         store,
         databases: platform.databases.clone(),
-        buckets,
+        buckets: platform.buckets.clone(),
         observer: Observer::new(platform.swarm.clone(), Duration::from_secs(1)),
         swarm: platform.swarm.clone(),
         metrics,
         desired: Default::default(),
         database_recovery: Default::default(),
-        settings: Settings {
-            base_domain: "localhost".to_owned(),
-            edge_port: platform.edge_addr.port(),
-            db_host_for_tenants: "mariadb".to_owned(),
-            default_image: platform.image.clone(),
-            network_edge: EDGE_NETWORK.to_owned(),
-            network_backend: BACKEND_NETWORK.to_owned(),
-            resync: Duration::from_secs(30),
-            converging_requeue: Duration::from_secs(2),
-            service_gone_timeout: Duration::from_secs(60),
-        },
+        settings: platform.settings(Duration::from_secs(30)),
     }))
 }
 

@@ -1,5 +1,6 @@
 //! The controller's own Prometheus metrics.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use prometheus::{
@@ -129,6 +130,27 @@ impl Metrics {
 
     /// The registry, so other collectors (the per-tenant stats) appear on the same
     /// `/metrics`.
+    /// The counters of one family, summed by their first label's value: Docker requests by
+    /// operation, reconciles by result. For benchmarks and tests that measure a pass.
+    pub fn counters_by_first_label(&self, family: &str) -> BTreeMap<String, u64> {
+        let mut values = BTreeMap::new();
+        for found in self.registry.gather() {
+            if found.name() != family {
+                continue;
+            }
+            for metric in found.get_metric() {
+                let label = metric
+                    .get_label()
+                    .first()
+                    .map(|l| l.value().to_owned())
+                    .unwrap_or_default();
+                // Counters hold whole numbers.
+                *values.entry(label).or_default() += metric.get_counter().get_value() as u64;
+            }
+        }
+        values
+    }
+
     pub fn registry(&self) -> &Registry {
         &self.registry
     }

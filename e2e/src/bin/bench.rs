@@ -21,7 +21,7 @@ use bench::BenchError;
 use serde_json::Value;
 use swarmpress_e2e::Api;
 use swarmpress_e2e::{Platform, PlatformConfig};
-use swarmpress_testkit::report::{report_path, write_entries};
+use swarmpress_testkit::report::{report_path, selected, write_entries};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -32,12 +32,6 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn selected(name: &str) -> bool {
-    std::env::var("SWARMPRESS_BENCH_ONLY")
-        .map(|only| only.split(',').any(|item| item.trim() == name))
-        .unwrap_or(true)
 }
 
 async fn run() -> Result<(), BenchError> {
