@@ -376,16 +376,7 @@ async fn password_change_revokes_other_sessions_but_keeps_tokens() {
         .send()
         .await
         .unwrap();
-    let token: Value = first
-        .post("/auth/tokens")
-        .json(&json!({"name": "cli"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
+    let token = first.personal_access_token("cli").await;
 
     let wrong = first
         .put("/auth/password")

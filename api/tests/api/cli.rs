@@ -81,20 +81,6 @@ fn describe(output: &Output) -> String {
     )
 }
 
-/// A personal access token for `client`'s user.
-async fn token(client: &Client) -> String {
-    let created: Value = client
-        .post("/auth/tokens")
-        .json(&json!({"name": "cli test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["token"].as_str().unwrap().to_owned()
-}
-
 async fn cli_for(app: &TestApp, email: &str) -> (Cli, Client) {
     let client = app.user(email).await;
     let upgraded = client
@@ -106,7 +92,7 @@ async fn cli_for(app: &TestApp, email: &str) -> (Cli, Client) {
     assert_eq!(upgraded.status(), 200, "{}", upgraded.text().await.unwrap());
     let cli = Cli {
         server: format!("http://{}", app.addr),
-        token: token(&client).await,
+        token: client.personal_access_token("cli test").await,
         config: std::env::temp_dir().join(format!("swarmpress-cli-{}.json", uuid::Uuid::new_v4())),
     };
     (cli, client)
@@ -575,7 +561,7 @@ async fn rollout_verbs_create_list_steer_and_follow() {
     let admin = app.admin().await;
     let cli = Cli {
         server: format!("http://{}", app.addr),
-        token: token(&admin).await,
+        token: admin.personal_access_token("cli test").await,
         config: std::env::temp_dir().join(format!("swarmpress-cli-{}.json", uuid::Uuid::new_v4())),
     };
 

@@ -9,8 +9,6 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use serde_json::{Value, json};
-
 use crate::helpers::spawn;
 
 fn schemathesis() -> Option<PathBuf> {
@@ -39,16 +37,7 @@ async fn every_answer_matches_the_openapi_document() {
     let Some(tool) = schemathesis() else { return };
     let Some(app) = spawn().await else { return };
     let admin = app.admin().await;
-    let created: Value = admin
-        .post("/auth/tokens")
-        .json(&json!({"name": "contract"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = created["token"].as_str().unwrap().to_owned();
+    let token = admin.personal_access_token("contract").await;
     // A tenant for the operations on `/tenants/{name}` to find.
     crate::tenants::create(&admin, "contract").await;
 

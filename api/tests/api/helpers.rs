@@ -162,6 +162,20 @@ pub struct Client {
 }
 
 impl Client {
+    /// A new personal access token of this client's user, named `name`.
+    pub async fn personal_access_token(&self, name: &str) -> String {
+        let created: Value = self
+            .post("/auth/tokens")
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["token"].as_str().unwrap().to_owned()
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.get(format!("{}{path}", self.base))
     }
