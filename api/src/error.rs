@@ -55,8 +55,12 @@ pub enum ApiError {
     Validation { errors: Vec<FieldError> },
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
-    #[error("quota exceeded: {0}")]
-    QuotaExceeded(String),
+    /// Over the plan (403); `field` names what asked too much when one thing did.
+    #[error("quota exceeded: {detail}")]
+    QuotaExceeded {
+        detail: String,
+        field: Option<String>,
+    },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("not found: {0}")]
@@ -91,6 +95,14 @@ impl ApiError {
         }
     }
 
+    /// Over the plan, with nothing in particular to name.
+    pub fn quota_exceeded(detail: impl Into<String>) -> Self {
+        Self::QuotaExceeded {
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
     pub fn bad_request(field: Option<&str>, detail: impl Into<String>) -> Self {
         let detail = detail.into();
         Self::BadRequest {
@@ -116,7 +128,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::QuotaExceeded(_) | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::QuotaExceeded { .. } | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -134,7 +146,7 @@ impl ApiError {
             Self::BadRequest { .. } | Self::Validation { .. } | Self::UnsupportedMediaType(_) => {
                 "validation_failed"
             }
-            Self::QuotaExceeded(_) => "quota_exceeded",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::Conflict(_) => "conflict",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -153,7 +165,7 @@ impl ApiError {
             Self::BadRequest { .. } => "Malformed request",
             Self::Validation { .. } => "Validation failed",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
-            Self::QuotaExceeded(_) => "Quota exceeded",
+            Self::QuotaExceeded { .. } => "Quota exceeded",
             Self::Conflict(_) => "Conflict",
             Self::NotFound(_) => "Not found",
             Self::Unauthorized(_) => "Unauthorized",
@@ -170,6 +182,13 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (detail, errors) = match self {
             Self::BadRequest { detail, errors } => (detail.clone(), errors.clone()),
+            Self::QuotaExceeded { detail, field } => (
+                detail.clone(),
+                field
+                    .iter()
+                    .map(|field| FieldError::new(field, detail.clone()))
+                    .collect(),
+            ),
             Self::Validation { errors } => (
                 match errors.as_slice() {
                     [one] => format!("{}: {}", one.field, one.message),
@@ -178,7 +197,6 @@ impl ApiError {
                 errors.clone(),
             ),
             Self::UnsupportedMediaType(detail)
-            | Self::QuotaExceeded(detail)
             | Self::Conflict(detail)
             | Self::NotFound(detail)
             | Self::Unauthorized(detail)
@@ -348,7 +366,10 @@ impl From<TenantWriteError> for ApiError {
         let message = error.to_string();
         match error {
             TenantWriteError::Invalid(errors) => Self::Validation { errors },
-            TenantWriteError::QuotaExceeded { message, .. } => Self::QuotaExceeded(message),
+            TenantWriteError::QuotaExceeded { field, message } => Self::QuotaExceeded {
+                detail: message,
+                field: Some(field.to_owned()),
+            },
             TenantWriteError::NotFound(_) => Self::NotFound(message),
             TenantWriteError::NameTaken(_)
             | TenantWriteError::Terminating
@@ -372,7 +393,7 @@ impl From<StoreError> for ApiError {
             )),
             StoreError::AlreadyExists => Self::Conflict("it already exists".to_owned()),
             StoreError::QuotaExceeded { limit } => {
-                Self::QuotaExceeded(format!("the plan allows {limit} sites"))
+                Self::quota_exceeded(format!("the plan allows {limit} sites"))
             }
             StoreError::Terminating => {
                 Self::Conflict("the tenant is being deleted and can no longer change".to_owned())

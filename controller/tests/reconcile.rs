@@ -14,7 +14,7 @@ use swarmpress_controller::adapters::swarm::SwarmClient;
 use swarmpress_controller::reconcile::{Action, Context, reconcile};
 use swarmpress_controller::runtime::runner::{RunSettings, run};
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::{ConditionType, Phase, Tenant, TenantState};
+use swarmpress_schema::resource::{ConditionType, Phase, Plan, Tenant, TenantState};
 use tokio_util::sync::CancellationToken;
 
 const SITE_TIMEOUT: Duration = Duration::from_secs(240);
@@ -347,4 +347,58 @@ async fn only_one_controller_leads_and_the_other_takes_over() {
     second.await.unwrap();
     assert_eq!(second_ctx.metrics.leader.get(), 0);
     drop(first_stop);
+}
+
+/// A spec written straight into the store past the API's quota check: the controller reads
+/// the owner's plan itself and deploys nothing for it, saying why in the status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_over_its_owners_plan_is_not_deployed() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let store = MemoryStore::default();
+    let ctx = common::context(&platform, store.clone());
+    let tenant = common::unique_tenant("itplan");
+    let free = Plan {
+        id: "free".to_owned(),
+        name: "Free".to_owned(),
+        max_instances: Some(1),
+        max_replicas: 1,
+        max_cpu_millis: 500,
+        max_memory_mib: 512,
+        storage_gib: 1,
+        price_cents: 0,
+        currency: "USD".to_owned(),
+        features: Vec::new(),
+    };
+    let body_ctx = Arc::clone(&ctx);
+    let body_tenant = tenant.clone();
+    common::with_cleanup(
+        async move {
+            let ctx = body_ctx;
+            let tenant = body_tenant;
+            // One whole CPU per replica: twice what the Free plan allows.
+            let created = store.create(&tenant, spec("Too Big"), "admin-password-1");
+            store.set_plan(created.metadata.owner, free);
+            let outcome = reconcile(Arc::new(created), Arc::clone(&ctx)).await;
+            assert!(outcome.is_err(), "{outcome:?}");
+            let recorded = store.get(&tenant).unwrap();
+            let condition = recorded
+                .status
+                .condition(ConditionType::ServiceReady)
+                .unwrap();
+            assert_eq!(condition.reason, "QuotaExceeded", "{condition:?}");
+            assert!(condition.message.contains("CPU"), "{}", condition.message);
+            assert!(
+                ctx.swarm
+                    .inspect_service(&tenant.service_name())
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "nothing is deployed for a spec over the plan"
+            );
+        },
+        finalize_leftovers(Arc::clone(&ctx), tenant.clone()),
+    )
+    .await;
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use secrecy::{ExposeSecret, SecretString};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::validation::{FieldError, validate_labels};
-use swarmpress_schema::resource::{Plan, SpecLimits, Tenant, TenantSpec};
+use swarmpress_schema::resource::{Plan, SpecLimits, Tenant, TenantSpec, TenantState};
 use swarmpress_schema::store::{Store, StoreError, WriteResult};
 use uuid::Uuid;
 
@@ -74,7 +74,7 @@ impl From<StoreError> for TenantWriteError {
 }
 
 /// Checks a spec and labels against the platform's rules. The plan's limits are checked
-/// apart ([`check_replica_quota`], [`check_instance_quota`]): they are a different refusal.
+/// apart ([`check_plan_quota`], [`check_instance_quota`]): they are a different refusal.
 pub fn check_spec(
     regions: &[String],
     spec: &TenantSpec,
@@ -99,17 +99,26 @@ pub fn check_spec(
     }
 }
 
-pub fn check_replica_quota(plan: &Plan, spec: &TenantSpec) -> TenantWriteResult<()> {
-    if spec.replicas > plan.max_replicas {
-        return Err(TenantWriteError::QuotaExceeded {
-            field: "spec.replicas",
-            message: format!(
-                "the {} plan allows at most {} replicas per site; {} requested",
-                plan.name, plan.max_replicas, spec.replicas
-            ),
-        });
+/// Replicas, CPU and memory per replica within the owner's plan.
+pub fn check_plan_quota(plan: &Plan, spec: &TenantSpec) -> TenantWriteResult<()> {
+    match plan.exceeded_by(spec) {
+        Some(exceeded) => Err(TenantWriteError::QuotaExceeded {
+            field: exceeded.field,
+            message: exceeded.message,
+        }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Whether `new` asks more of the plan than `old`: more replicas, CPU or memory per
+/// replica, or running again.
+fn asks_more(old: &TenantSpec, new: &TenantSpec) -> bool {
+    let cpu = |spec: &TenantSpec| spec.resources.cpu_quantity().ok();
+    let memory = |spec: &TenantSpec| spec.resources.memory_quantity().ok();
+    new.replicas > old.replicas
+        || cpu(new) > cpu(old)
+        || memory(new) > memory(old)
+        || (old.state == TenantState::Stopped && new.state == TenantState::Running)
 }
 
 /// Whether an owner who has `count` tenants may create another one.
@@ -151,7 +160,7 @@ impl Tenants<'_> {
     ) -> TenantWriteResult<()> {
         let plan = self.store.plan_of_user(owner).await?;
         check_spec(self.regions, spec, labels)?;
-        check_replica_quota(&plan, spec)?;
+        check_plan_quota(&plan, spec)?;
         check_instance_quota(&plan, self.store.count_tenants(owner).await? + planned)
     }
 
@@ -168,7 +177,7 @@ impl Tenants<'_> {
     ) -> TenantWriteResult<Tenant> {
         let plan = self.store.plan_of_user(owner).await?;
         check_spec(self.regions, &spec, &labels)?;
-        check_replica_quota(&plan, &spec)?;
+        check_plan_quota(&plan, &spec)?;
         let created = self
             .store
             .create_tenant_within_quota(
@@ -187,9 +196,9 @@ impl Tenants<'_> {
         }
     }
 
-    /// The rules and the plan for a new spec and labels of `tenant`. Lowering replicas is
-    /// always allowed, even above a plan that was downgraded since; so the plan is read only
-    /// when replicas grow.
+    /// The rules and the plan for a new spec and labels of `tenant`. Asking less is always
+    /// allowed, even above a plan that was downgraded since; so the plan is read only when
+    /// the spec asks more ([`asks_more`]).
     async fn check_change(
         &self,
         tenant: &Tenant,
@@ -197,9 +206,9 @@ impl Tenants<'_> {
         labels: &BTreeMap<String, String>,
     ) -> TenantWriteResult<()> {
         check_spec(self.regions, spec, labels)?;
-        if spec.replicas > tenant.spec.replicas {
+        if asks_more(&tenant.spec, spec) {
             let plan = self.store.plan_of_user(tenant.metadata.owner).await?;
-            check_replica_quota(&plan, spec)?;
+            check_plan_quota(&plan, spec)?;
         }
         Ok(())
     }
@@ -251,6 +260,9 @@ mod tests {
             name: "Free".to_owned(),
             max_instances,
             max_replicas,
+            max_cpu_millis: 500,
+            max_memory_mib: 512,
+            storage_gib: 1,
             price_cents: 0,
             currency: "EUR".to_owned(),
             features: Vec::new(),
@@ -274,10 +286,27 @@ mod tests {
         let error = check_instance_quota(&free, 1).unwrap_err();
         assert_eq!(error.field_errors().unwrap()[0].field, "spec", "{error}");
         assert!(check_instance_quota(&plan(None, 1), 1000).is_ok());
-        let error = check_replica_quota(&free, &spec(2)).unwrap_err();
+        let error = check_plan_quota(&free, &spec(2)).unwrap_err();
         let fields = error.field_errors().unwrap();
         assert_eq!(fields[0].field, "spec.replicas");
         assert!(fields[0].message.contains("at most 1 replicas"), "{error}");
+
+        let mut big = spec(1);
+        big.resources.cpu = "1".to_owned();
+        let error = check_plan_quota(&free, &big).unwrap_err();
+        assert_eq!(error.field_errors().unwrap()[0].field, "spec.resources.cpu");
+        big.resources.cpu = "0.5".to_owned();
+        big.resources.memory = "1Gi".to_owned();
+        let error = check_plan_quota(&free, &big).unwrap_err();
+        assert_eq!(
+            error.field_errors().unwrap()[0].field,
+            "spec.resources.memory"
+        );
+        big.state = swarmpress_schema::resource::TenantState::Stopped;
+        assert!(
+            check_plan_quota(&free, &big).is_ok(),
+            "a stopped site asks for nothing"
+        );
     }
 
     #[test]

@@ -42,7 +42,9 @@ fn refusal(error: ApiError) -> ApiResult<Vec<FieldError>> {
         {
             errors
         }
-        ApiError::QuotaExceeded(message) => vec![FieldError::new("spec", message)],
+        ApiError::QuotaExceeded { detail, field } => {
+            vec![FieldError::new(field.as_deref().unwrap_or("spec"), detail)]
+        }
         ApiError::Conflict(message)
         | ApiError::BadRequest {
             detail: message, ..

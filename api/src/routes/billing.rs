@@ -140,17 +140,20 @@ impl BillingApi {
         if let Some(max) = plan.max_instances
             && tenants.len() > usize::try_from(max).unwrap_or(usize::MAX)
         {
-            return Err(ApiError::QuotaExceeded(format!(
+            return Err(ApiError::quota_exceeded(format!(
                 "the {} plan allows {max} sites and {} are in use; delete some first",
                 plan.name,
                 tenants.len()
             ))
             .into());
         }
-        if let Some(tenant) = tenants.iter().find(|t| t.spec.replicas > plan.max_replicas) {
-            return Err(ApiError::QuotaExceeded(format!(
-                "the {} plan allows {} replicas per site and {} runs {}; scale it down first",
-                plan.name, plan.max_replicas, tenant.metadata.name, tenant.spec.replicas
+        if let Some((tenant, exceeded)) = tenants
+            .iter()
+            .find_map(|t| plan.exceeded_by(&t.spec).map(|exceeded| (t, exceeded)))
+        {
+            return Err(ApiError::quota_exceeded(format!(
+                "{} asks more than the new plan allows ({}); scale it down first",
+                tenant.metadata.name, exceeded.message
             ))
             .into());
         }

@@ -296,6 +296,24 @@ async fn plan_quotas_are_403() {
         .await
         .unwrap();
     problem(scale, 403, "quota_exceeded").await;
+    // CPU and memory per replica are the plan's too (Free: 0.5 CPU, 512Mi); the refusal
+    // names the field.
+    for (resources, field) in [
+        (json!({"cpu": "1", "memory": "512Mi"}), "spec.resources.cpu"),
+        (
+            json!({"cpu": "0.5", "memory": "1Gi"}),
+            "spec.resources.memory",
+        ),
+    ] {
+        let scale = alice
+            .post("/tenants/first-site/scale")
+            .json(&json!({"resources": resources}))
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(scale, 403, "quota_exceeded").await;
+        assert_eq!(fields(&problem), [field], "{problem}");
+    }
 }
 
 #[tokio::test]
@@ -405,13 +423,13 @@ async fn merge_patch_actions_events_and_delete() {
 
     let scaled = alice
         .post("/tenants/acme-blog/scale")
-        .json(&json!({"resources": {"cpu": "1", "memory": "1Gi"}}))
+        .json(&json!({"resources": {"cpu": "0.25", "memory": "256Mi"}}))
         .send()
         .await
         .unwrap();
     assert_eq!(scaled.status(), 202);
     let scaled: Value = scaled.json().await.unwrap();
-    assert_eq!(scaled["spec"]["resources"]["memory"], "1Gi");
+    assert_eq!(scaled["spec"]["resources"]["memory"], "256Mi");
 
     let events: Value = alice
         .get("/tenants/acme-blog/events")

@@ -100,7 +100,7 @@ async fn watch_streams_added_then_modified_and_resumes() {
     create(&alice, "acme-blog").await;
     let scaled = alice
         .post("/tenants/acme-blog/scale")
-        .json(&json!({"resources": {"cpu": "1", "memory": "1Gi"}}))
+        .json(&json!({"resources": {"cpu": "0.25", "memory": "256Mi"}}))
         .send()
         .await
         .unwrap();
@@ -116,7 +116,7 @@ async fn watch_streams_added_then_modified_and_resumes() {
     assert!(added.data.get("adminPassword").is_none());
     let modified = stream.next(Duration::from_secs(5)).await;
     assert_eq!(modified.kind, "MODIFIED");
-    assert_eq!(modified.data["spec"]["resources"]["memory"], "1Gi");
+    assert_eq!(modified.data["spec"]["resources"]["memory"], "256Mi");
     assert!(modified.id.parse::<i64>().unwrap() > added.id.parse::<i64>().unwrap());
     drop(stream);
 

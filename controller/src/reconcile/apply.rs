@@ -106,7 +106,7 @@ async fn ensure_volume<S>(
 
 /// Creates or updates the service unless it already runs the desired spec; records what it
 /// did (or why it could not) in `facts.service`.
-async fn ensure_service<S>(
+async fn ensure_service<S: TenantStore>(
     tenant: &Tenant,
     ctx: &Context<S>,
     db_secret: &SecretRef,
@@ -128,6 +128,17 @@ async fn ensure_service<S>(
             replicas: summary.replicas,
         });
         return Ok(Outcome::Unchanged);
+    }
+    // The API refuses such specs; this holds for one written past it (straight into the
+    // store, or before a plan changed).
+    let plan = ctx
+        .store
+        .plan_of(tenant)
+        .await
+        .map_err(ReconcileError::store)?;
+    if let Some(exceeded) = plan.and_then(|plan| plan.exceeded_by(&tenant.spec)) {
+        facts.service = Some(ServiceFact::OverPlan(exceeded.message.clone()));
+        return Err(ReconcileError::OverPlan(exceeded.message));
     }
     let desired = match service::desired(tenant, ctx, db_secret, admin_secret) {
         Ok(desired) => desired,

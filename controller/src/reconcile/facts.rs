@@ -25,6 +25,8 @@ pub struct Facts {
 pub enum ServiceFact {
     /// The spec cannot be turned into a service; retrying will not help.
     InvalidSpec(String),
+    /// The spec asks more than the owner's plan allows; nothing was deployed for it.
+    OverPlan(String),
     /// Creating or updating the service failed.
     Failed(String),
     /// The service is (now) the desired one.

@@ -124,6 +124,10 @@ pub enum ReconcileError {
     /// The spec cannot be turned into a service; retrying will not help until it changes.
     #[error("invalid spec: {0}")]
     InvalidSpec(String),
+    /// The spec asks more than its owner's plan allows (written past the API's check);
+    /// nothing is deployed until the spec or the plan changes.
+    #[error("over the plan: {0}")]
+    OverPlan(String),
 }
 
 impl From<ServiceSpecError> for ReconcileError {
@@ -146,6 +150,7 @@ impl ReconcileError {
             Self::Swarm(_) => "swarm",
             Self::Password(_) => "password",
             Self::InvalidSpec(_) => "invalid_spec",
+            Self::OverPlan(_) => "over_plan",
         }
     }
 
@@ -159,7 +164,7 @@ impl ReconcileError {
 
     /// Errors that a retry cannot fix (controller-runtime's terminal errors).
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::InvalidSpec(_))
+        matches!(self, Self::InvalidSpec(_) | Self::OverPlan(_))
     }
 }
 

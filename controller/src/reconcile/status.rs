@@ -22,6 +22,8 @@ pub enum Reason {
     Failed,
     /// The spec cannot be turned into a service.
     InvalidSpec,
+    /// The spec asks more than its owner's plan allows: nothing is deployed for it.
+    QuotaExceeded,
     /// Swarm rolled the last service update back.
     UpdateFailed,
     /// The service runs the current spec.
@@ -41,6 +43,7 @@ impl Reason {
             Self::Provisioned => "Provisioned",
             Self::Failed => "Failed",
             Self::InvalidSpec => "InvalidSpec",
+            Self::QuotaExceeded => "QuotaExceeded",
             Self::UpdateFailed => "UpdateFailed",
             Self::Deployed => "Deployed",
             Self::Installed => "Installed",
@@ -198,6 +201,11 @@ fn service_ready(facts: &Facts) -> Value {
         (Some(ServiceFact::InvalidSpec(error)), _) => {
             Value::new(ConditionStatus::False, Reason::InvalidSpec, error.clone())
         }
+        (Some(ServiceFact::OverPlan(message)), _) => Value::new(
+            ConditionStatus::False,
+            Reason::QuotaExceeded,
+            message.clone(),
+        ),
         (Some(ServiceFact::Failed(error)), _) => {
             Value::new(ConditionStatus::False, Reason::Failed, error.clone())
         }
@@ -562,6 +570,31 @@ mod tests {
         // Installed holds once it was true, whatever this run saw.
         assert_eq!(of(&status, ConditionType::Installed).1, "Installed");
         assert_eq!(of(&status, ConditionType::Available).1, "NotObserved");
+    }
+
+    #[test]
+    fn a_spec_over_the_plan_says_so_and_is_not_deployed() {
+        let over = Facts {
+            service: Some(ServiceFact::OverPlan(
+                "the Free plan allows at most 0.5 CPU per replica".to_owned(),
+            )),
+            tasks: None,
+            ..converged(Outcome::Unchanged, 1, tasks(1))
+        };
+        let tenant = tenant(TenantState::Running, false, Phase::Pending);
+        let ending = Ending::Failed {
+            message: "over the plan",
+            permanent: true,
+        };
+        let status = compute(&tenant, &over, ending, URL.to_owned(), Utc::now());
+        let condition = status.condition(ConditionType::ServiceReady).unwrap();
+        assert_eq!(condition.status, ConditionStatus::False);
+        assert_eq!(condition.reason, "QuotaExceeded");
+        assert!(
+            condition.message.contains("0.5 CPU"),
+            "{}",
+            condition.message
+        );
     }
 
     #[test]

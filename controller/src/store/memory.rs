@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::{EventType, ObjectMeta, Tenant, TenantSpec, TenantStatus};
+use swarmpress_schema::resource::{EventType, ObjectMeta, Plan, Tenant, TenantSpec, TenantStatus};
 use tokio::time::Instant;
 
 use crate::store::{Changed, Changes, TenantStore, desired_fingerprint};
@@ -38,6 +38,7 @@ struct State {
     admin_passwords: HashMap<uuid::Uuid, String>,
     lease: Option<(String, Instant)>,
     status_writes: u64,
+    plans: HashMap<uuid::Uuid, Plan>,
 }
 
 #[derive(Clone, Default)]
@@ -56,6 +57,12 @@ impl MemoryStore {
         let version = state.version;
         state.feed.insert(version, (name.clone(), false));
         version.to_string()
+    }
+
+    /// Puts the owner of this store's tenants on `plan` (`owner` is the tenants'
+    /// `metadata.owner`); without it the store keeps no plans and nothing is refused.
+    pub fn set_plan(&self, owner: uuid::Uuid, plan: Plan) {
+        self.lock().plans.insert(owner, plan);
     }
 
     pub fn create(&self, name: &TenantName, spec: TenantSpec, admin_password: &str) -> Tenant {
@@ -181,6 +188,10 @@ impl MemoryStore {
 
 impl TenantStore for MemoryStore {
     type Error = MissingTenant;
+
+    async fn plan_of(&self, tenant: &Tenant) -> Result<Option<Plan>, MissingTenant> {
+        Ok(self.lock().plans.get(&tenant.metadata.owner).cloned())
+    }
 
     async fn get_tenant(&self, name: &TenantName) -> Result<Option<Tenant>, MissingTenant> {
         Ok(self.get(name))

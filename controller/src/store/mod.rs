@@ -12,7 +12,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::{EventType, Tenant, TenantStatus};
+use swarmpress_schema::resource::{EventType, Plan, Tenant, TenantStatus};
 
 /// Tenants written since a resource version, and the newest version seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,6 +98,13 @@ pub trait TenantStore: Clone + Send + Sync + 'static {
         &self,
         tenant: &Tenant,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// The plan the tenant's owner is on, for refusing to deploy what it does not allow;
+    /// `None` when the store keeps no plans (a test's store).
+    fn plan_of(
+        &self,
+        tenant: &Tenant,
+    ) -> impl Future<Output = Result<Option<Plan>, Self::Error>> + Send;
 
     /// Takes the controller lease for `holder`, or renews it if `holder` has it; `true` when
     /// `holder` holds it for `ttl` from now.

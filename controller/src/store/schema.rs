@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::{ChangeType, EventType, Tenant, TenantStatus};
+use swarmpress_schema::resource::{ChangeType, EventType, Plan, Tenant, TenantStatus};
 use swarmpress_schema::store::{Store, StoreError};
 
 use crate::store::{Changed, Changes, TenantStore, desired_fingerprint};
@@ -15,6 +15,10 @@ const FEED_PAGE: u64 = 500;
 
 impl TenantStore for Store {
     type Error = StoreError;
+
+    async fn plan_of(&self, tenant: &Tenant) -> Result<Option<Plan>, StoreError> {
+        self.plan_of_user(tenant.metadata.owner).await.map(Some)
+    }
 
     async fn get_tenant(&self, name: &TenantName) -> Result<Option<Tenant>, StoreError> {
         match Store::get_tenant(self, name).await {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use swarmpress_controller::store::{Changes, TenantStore};
 use swarmpress_schema::TenantName;
-use swarmpress_schema::resource::{EventType, Tenant, TenantStatus};
+use swarmpress_schema::resource::{EventType, Plan, Tenant, TenantStatus};
 use tokio::time::Instant;
 
 use super::memory_store::{MemoryError, MemoryStore};
@@ -129,6 +129,10 @@ impl TenantStore for HookedStore {
 
     async fn remove_tenant(&self, tenant: &Tenant) -> Result<(), MemoryError> {
         self.inner.remove_tenant(tenant).await
+    }
+
+    async fn plan_of(&self, tenant: &Tenant) -> Result<Option<Plan>, MemoryError> {
+        self.inner.plan_of(tenant).await
     }
 
     async fn try_acquire_or_renew(&self, holder: &str, ttl: Duration) -> Result<bool, MemoryError> {

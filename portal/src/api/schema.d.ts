@@ -1380,9 +1380,19 @@ export interface components {
             id: string;
             /**
              * Format: uint32
+             * @description CPU per replica, in thousandths of a core.
+             */
+            maxCpuMillis: number;
+            /**
+             * Format: uint32
              * @description `None` means unlimited.
              */
             maxInstances?: number | null;
+            /**
+             * Format: uint32
+             * @description Memory per replica, in MiB.
+             */
+            maxMemoryMib: number;
             /** Format: uint32 */
             maxReplicas: number;
             name: string;
@@ -1391,6 +1401,11 @@ export interface components {
              * @description Monthly price in the smallest unit of `currency`.
              */
             priceCents: number;
+            /**
+             * Format: uint32
+             * @description Storage per site (files and database), in GiB: reported, not yet enforced.
+             */
+            storageGib: number;
         };
         /**
          * Problem

@@ -16,6 +16,9 @@ pub struct Model {
     #[sea_orm(column_type = "Json")]
     pub features: Json,
     pub sort_order: i32,
+    pub max_cpu_millis: i32,
+    pub max_memory_mib: i32,
+    pub storage_gib: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

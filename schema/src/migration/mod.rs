@@ -13,6 +13,7 @@ mod m20250601_000002_billing;
 mod m20250601_000003_tenants;
 mod m20250601_000004_operations;
 mod m20250601_000005_tenant_secrets;
+mod m20250601_000006_plan_resources;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000003_tenants::Migration),
             Box::new(m20250601_000004_operations::Migration),
             Box::new(m20250601_000005_tenant_secrets::Migration),
+            Box::new(m20250601_000006_plan_resources::Migration),
         ]
     }
 }

@@ -6,6 +6,8 @@ use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::tenant::{TenantSpec, TenantState};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, Enum)]
 #[serde(rename_all = "lowercase")]
 #[oai(rename_all = "lowercase")]
@@ -61,6 +63,13 @@ pub struct AccessToken {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// What a spec asks beyond its owner's plan: the field, and a sentence naming both figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanExceeded {
+    pub field: &'static str,
+    pub message: String,
+}
+
 /// A plan of the catalogue (seeded by the migrations).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
 #[serde(rename_all = "camelCase")]
@@ -72,6 +81,12 @@ pub struct Plan {
     /// `None` means unlimited.
     pub max_instances: Option<u32>,
     pub max_replicas: u32,
+    /// CPU per replica, in thousandths of a core.
+    pub max_cpu_millis: u32,
+    /// Memory per replica, in MiB.
+    pub max_memory_mib: u32,
+    /// Storage per site (files and database), in GiB: reported, not yet enforced.
+    pub storage_gib: u32,
     /// Monthly price in the smallest unit of `currency`.
     pub price_cents: u32,
     pub currency: String,
@@ -81,6 +96,49 @@ pub struct Plan {
 impl Plan {
     /// The plan every new user starts on.
     pub const DEFAULT_ID: &'static str = "free";
+
+    /// The first thing in `spec` this plan does not allow — replicas, CPU or memory per
+    /// replica — as the field and why. A stopped site asks for nothing.
+    pub fn exceeded_by(&self, spec: &TenantSpec) -> Option<PlanExceeded> {
+        if spec.state == TenantState::Stopped {
+            return None;
+        }
+        let exceeded = |field: &'static str, message: String| Some(PlanExceeded { field, message });
+        if spec.replicas > self.max_replicas {
+            return exceeded(
+                "spec.replicas",
+                format!(
+                    "the {} plan allows at most {} replicas per site; {} requested",
+                    self.name, self.max_replicas, spec.replicas
+                ),
+            );
+        }
+        if let Ok(cpu) = spec.resources.cpu_quantity()
+            && cpu.millis() > self.max_cpu_millis
+        {
+            return exceeded(
+                "spec.resources.cpu",
+                format!(
+                    "the {} plan allows at most {} CPU per replica; {} requested",
+                    self.name,
+                    f64::from(self.max_cpu_millis) / 1000.0,
+                    spec.resources.cpu
+                ),
+            );
+        }
+        if let Ok(memory) = spec.resources.memory_quantity()
+            && memory.bytes() > u64::from(self.max_memory_mib) << 20
+        {
+            return exceeded(
+                "spec.resources.memory",
+                format!(
+                    "the {} plan allows at most {}Mi of memory per replica; {} requested",
+                    self.name, self.max_memory_mib, spec.resources.memory
+                ),
+            );
+        }
+        None
+    }
 
     /// Whether an owner who has `current` tenants may create one more.
     pub fn allows_another_instance(&self, current: u64) -> bool {

@@ -12,7 +12,8 @@ pub mod tenant;
 pub mod validation;
 
 pub use account::{
-    AccessToken, Invoice, InvoiceStatus, Plan, Role, Subscription, SubscriptionStatus, User,
+    AccessToken, Invoice, InvoiceStatus, Plan, PlanExceeded, Role, Subscription,
+    SubscriptionStatus, User,
 };
 pub use manifest::{
     MAX_MANIFEST_DOCUMENTS, Manifest, ManifestDocument, ManifestError, ManifestMeta,

@@ -219,6 +219,9 @@ fn row_to_plan(row: plans::Model) -> StoreResult<Plan> {
             .map(|max| to_u32("plans.max_instances", max))
             .transpose()?,
         max_replicas: to_u32("plans.max_replicas", row.max_replicas)?,
+        max_cpu_millis: to_u32("plans.max_cpu_millis", row.max_cpu_millis)?,
+        max_memory_mib: to_u32("plans.max_memory_mib", row.max_memory_mib)?,
+        storage_gib: to_u32("plans.storage_gib", row.storage_gib)?,
         price_cents: to_u32("plans.price_cents", row.price_cents)?,
         features: from_json("plans.features", row.features)?,
         id: row.id,

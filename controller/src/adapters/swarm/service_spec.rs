@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
     EndpointSpec, EndpointSpecModeEnum, Limit, Mount, MountType, NetworkAttachmentConfig,
-    ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
-    ServiceSpecRollbackConfigOrderEnum, ServiceSpecUpdateConfig,
+    ResourceObject, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
+    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrderEnum, ServiceSpecUpdateConfig,
     ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum, TaskSpec,
     TaskSpecContainerSpec, TaskSpecContainerSpecFile, TaskSpecContainerSpecSecrets,
     TaskSpecPlacement, TaskSpecResources, TaskSpecRestartPolicy,
@@ -249,6 +249,15 @@ impl WordPressService {
                 limits: Some(Limit {
                     nano_cpus: Some(self.cpu_nanos),
                     memory_bytes: Some(self.memory_bytes),
+                    ..Default::default()
+                }),
+                // What the scheduler keeps free for the site: a tenth of its CPU limit (sites
+                // idle most of the time and burst) and half its memory (which does not give
+                // back), so a node is never promised more memory than it has and the
+                // platform's own reservations stay whole.
+                reservations: Some(ResourceObject {
+                    nano_cpus: Some(self.cpu_nanos / 10),
+                    memory_bytes: Some(self.memory_bytes / 2),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -523,9 +532,18 @@ mod tests {
             .map(|n| n.target.unwrap())
             .collect();
         assert_eq!(networks, ["swarmpress_edge", "swarmpress_backend"]);
-        let limits = task.resources.unwrap().limits.unwrap();
+        let limits = task.resources.as_ref().unwrap().limits.clone().unwrap();
         assert_eq!(limits.nano_cpus, Some(500_000_000));
         assert_eq!(limits.memory_bytes, Some(512 * 1024 * 1024));
+        let reservations = task
+            .resources
+            .as_ref()
+            .unwrap()
+            .reservations
+            .clone()
+            .unwrap();
+        assert_eq!(reservations.nano_cpus, Some(50_000_000));
+        assert_eq!(reservations.memory_bytes, Some(256 * 1024 * 1024));
         let restart = task.restart_policy.unwrap();
         assert_eq!(
             restart.condition,

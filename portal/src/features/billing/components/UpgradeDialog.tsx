@@ -77,6 +77,8 @@ export function UpgradeDialog({ open, onClose, current }: { open: boolean; onClo
                   <ul className="mt-3 space-y-1 text-sm text-slate-600 dark:text-slate-300">
                     <li>{plan.maxInstances ?? "Unlimited"} sites</li>
                     <li>Up to {plan.maxReplicas} replicas per site</li>
+                    <li>{plan.maxCpuMillis / 1000} vCPU and {plan.maxMemoryMib >= 1024 ? `${plan.maxMemoryMib / 1024} GiB` : `${plan.maxMemoryMib} MiB`} per replica</li>
+                    <li>{plan.storageGib} GiB storage per site</li>
                     {plan.features.map((f) => (
                       <li key={f} className="flex items-start gap-1.5"><Check className="mt-0.5 size-4 text-emerald-600" aria-hidden />{f}</li>
                     ))}

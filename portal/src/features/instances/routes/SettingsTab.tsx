@@ -28,7 +28,8 @@ function ScaleCard() {
   const scale = useScaleTenant(name);
   const toast = useToast();
   const subscription = useSubscription();
-  const maxReplicas = subscription.data?.plan.maxReplicas;
+  const plan = subscription.data?.plan;
+  const maxReplicas = plan?.maxReplicas;
   const [replicas, setReplicas] = useState(String(t.spec.replicas ?? 1));
   const [cpu, setCpu] = useState(t.spec.resources?.cpu ?? "0.5");
   const [memory, setMemory] = useState(t.spec.resources?.memory ?? "512Mi");
@@ -64,10 +65,10 @@ function ScaleCard() {
           <Field label="Replicas" hint={maxReplicas ? `Up to ${maxReplicas} on your plan` : undefined} error={replicasProblem ?? field("replicas") ?? field("spec.replicas")}>
             <Input type="number" min={1} max={maxReplicas} inputMode="numeric" value={replicas} onChange={(e) => setReplicas(e.target.value)} />
           </Field>
-          <Field label="CPU (cores)" hint="0.1 to 4" error={cpuProblem ?? field("resources.cpu") ?? field("spec.resources.cpu")}>
+          <Field label="CPU (cores)" hint={plan ? `0.1 to ${plan.maxCpuMillis / 1000} on your plan` : "0.1 to 4"} error={cpuProblem ?? field("resources.cpu") ?? field("spec.resources.cpu")}>
             <Input value={cpu} inputMode="decimal" onChange={(e) => setCpu(e.target.value)} />
           </Field>
-          <Field label="Memory" hint="128Mi to 8Gi" error={memoryProblem ?? field("resources.memory") ?? field("spec.resources.memory")}>
+          <Field label="Memory" hint={plan ? `128Mi to ${plan.maxMemoryMib}Mi on your plan` : "128Mi to 8Gi"} error={memoryProblem ?? field("resources.memory") ?? field("spec.resources.memory")}>
             <Input value={memory} onChange={(e) => setMemory(e.target.value)} />
           </Field>
           <div className="sm:col-span-3 flex items-center justify-end gap-3">
