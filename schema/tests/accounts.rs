@@ -165,11 +165,19 @@ async fn refresh_families_rotate_and_detect_reuse() {
         .create_refresh_family(user.id, "l", expires)
         .await
         .unwrap();
+    store
+        .create_access_token(user.id, "cli", "hash-of-a-token", "spat_abcd", None)
+        .await
+        .unwrap();
     let changed = store
         .set_password(user.id, "$argon2id$new", Some(keep))
         .await
         .unwrap();
     assert!(changed.password_changed_at > user.password_changed_at);
+    assert!(
+        store.list_access_tokens(user.id).await.unwrap().is_empty(),
+        "a password change revokes every personal access token"
+    );
     assert!(store.refresh_family_active(keep).await.unwrap());
     assert!(!store.refresh_family_active(lose).await.unwrap());
     assert_eq!(

@@ -32,6 +32,7 @@ use crate::tokens::{REFRESH_TTL, TokenType, new_personal_access_token, sha256_he
 const MAX_NAME_CHARS: usize = 100;
 /// Personal access tokens may live at most this long (and forever when no expiry is asked).
 const MAX_TOKEN_DAYS: u32 = 3650;
+const DEFAULT_TOKEN_DAYS: u32 = 90;
 
 #[derive(Debug, Deserialize, Object)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -81,7 +82,8 @@ pub struct PasswordChange {
 pub struct TokenRequest {
     /// What the token is for, e.g. "laptop CLI".
     pub name: String,
-    /// Lifetime in days (1 to 3650); no expiry when absent.
+    /// Lifetime in days (1 to 3650); 90 when absent. A token that never expires is a
+    /// credential nobody remembers to revoke.
     #[serde(default)]
     pub expires_in_days: Option<u32>,
 }
@@ -389,8 +391,9 @@ impl AuthApi {
         }
     }
 
-    /// Changes the password. Every other login session is revoked; personal access tokens
-    /// stay valid. A cookie session gets fresh cookies.
+    /// Changes the password. Every other login session and every personal access token is
+    /// revoked (a stolen token must not outlive the password change meant to shut it out). A
+    /// cookie session gets fresh cookies.
     #[oai(path = "/password", method = "put", operation_id = "changePassword")]
     async fn change_password(
         &self,
@@ -442,7 +445,10 @@ impl AuthApi {
         if let Credential::Session { .. } = principal.credential {
             start_session(&state, jar, &user).await?;
         }
-        tracing::info!(user = %principal.id(), "password changed; other sessions revoked");
+        tracing::info!(
+            user = %principal.id(),
+            "password changed; other sessions and every access token revoked"
+        );
         Ok(NoContentResponse::NoContent)
     }
 
@@ -484,9 +490,8 @@ impl AuthApi {
         let token = secret.expose_secret();
         // `spat_` and four characters: enough to tell tokens apart, far too little to guess.
         let prefix: String = token.chars().take(9).collect();
-        let expires_at = request
-            .expires_in_days
-            .map(|days| Utc::now() + chrono::Duration::days(i64::from(days)));
+        let days = request.expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS);
+        let expires_at = Some(Utc::now() + chrono::Duration::days(i64::from(days)));
         let metadata = state
             .store
             .create_access_token(

@@ -307,6 +307,11 @@ async fn cookie_writes_need_the_csrf_header_and_bearer_writes_do_not() {
     let created: Value = created.json().await.unwrap();
     let token = created["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("spat_"));
+    // Without a lifetime asked for, a token lives 90 days.
+    let expires: chrono::DateTime<chrono::Utc> =
+        created["expiresAt"].as_str().unwrap().parse().unwrap();
+    let days = (expires - chrono::Utc::now()).num_days();
+    assert!((89..=90).contains(&days), "{days} days");
     let listed: Value = client
         .get("/auth/tokens")
         .send()
@@ -366,7 +371,7 @@ async fn cookie_writes_need_the_csrf_header_and_bearer_writes_do_not() {
 }
 
 #[tokio::test]
-async fn password_change_revokes_other_sessions_but_keeps_tokens() {
+async fn password_change_revokes_other_sessions_and_every_token() {
     let Some(app) = spawn().await else { return };
     let first = app.user("dave@example.test").await;
     let second = app.browser();
@@ -415,6 +420,7 @@ async fn password_change_revokes_other_sessions_but_keeps_tokens() {
         "unauthorized",
     )
     .await;
+    // A token minted before the change (a stolen one, say) stops working with it.
     let with_token = app
         .bare()
         .get("/auth/profile")
@@ -422,7 +428,16 @@ async fn password_change_revokes_other_sessions_but_keeps_tokens() {
         .send()
         .await
         .unwrap();
-    assert_eq!(with_token.status(), 200);
+    problem(with_token, 401, "unauthorized").await;
+    let listed: Value = first
+        .get("/auth/tokens")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
     let old_login = app
         .bare()
         .post("/auth/login")

@@ -171,9 +171,9 @@ impl Store {
         }
     }
 
-    /// Sets a new password hash and `passwordChangedAt`, and revokes every refresh-token
-    /// family of the user except `keep` (the session that made the change), in one
-    /// transaction.
+    /// Sets a new password hash and `passwordChangedAt`, revokes every refresh-token family
+    /// of the user except `keep` (the session that made the change) and deletes every
+    /// personal access token of the user, in one transaction.
     pub async fn set_password(
         &self,
         id: Uuid,
@@ -194,6 +194,10 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         revoke_families(&tx, id, keep, at).await?;
+        personal_access_tokens::Entity::delete_many()
+            .filter(personal_access_tokens::Column::UserId.eq(id))
+            .exec(&tx)
+            .await?;
         tx.commit().await?;
         self.get_user(id).await
     }

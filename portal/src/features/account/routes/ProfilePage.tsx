@@ -62,7 +62,7 @@ function PasswordForm() {
       { currentPassword: current, newPassword: next },
       {
         onSuccess: () => {
-          toast({ title: "Password changed", description: "Other sessions were signed out.", tone: "success" });
+          toast({ title: "Password changed", description: "Other sessions were signed out and your access tokens revoked.", tone: "success" });
           setCurrent("");
           setNext("");
           setConfirm("");
@@ -73,7 +73,7 @@ function PasswordForm() {
   };
   return (
     <Card>
-      <CardHeader title="Password" description="At least 12 characters. Changing it signs out your other sessions." />
+      <CardHeader title="Password" description="At least 12 characters. Changing it signs out your other sessions and revokes your access tokens." />
       <CardBody>
         <form onSubmit={submit} className="space-y-4" noValidate>
           {server && !isApiError(server, 422) && <ErrorState error={server} title="Password not changed" />}

@@ -36,7 +36,7 @@ function CreateTokenCard() {
               <option value="30">in 30 days</option>
               <option value="90">in 90 days</option>
               <option value="365">in a year</option>
-              <option value="">never</option>
+              <option value="3650">in 10 years</option>
             </Select>
           </Field>
           <Button type="submit" loading={create.isPending} disabled={!name.trim()} icon={<Plus className="size-4" aria-hidden />}>
