@@ -5,6 +5,7 @@ mod common;
 
 use chrono::Duration;
 use common::TestDb;
+use sea_orm::ConnectionTrait as _;
 use swarmpress_schema::resource::{InvoiceStatus, Plan, Role, SubscriptionStatus};
 use swarmpress_schema::store::{NewUser, RefreshRotation, StoreError, now};
 use uuid::Uuid;
@@ -127,6 +128,31 @@ async fn refresh_families_rotate_and_detect_reuse() {
             .unwrap(),
         RefreshRotation::Invalid
     );
+
+    // However often it refreshes, a session ends 30 days after its login: a family created
+    // 31 days ago rotates once more, to an expiry already past, and is then over.
+    let old = store
+        .create_refresh_family(user.id, "old-1", expires)
+        .await
+        .unwrap();
+    let backend = store.connection().get_database_backend();
+    store
+        .connection()
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "UPDATE refresh_token_families SET created_at = NOW(6) - INTERVAL 31 DAY WHERE id = ?",
+            [old.into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .rotate_refresh_family(old, "old-1", "old-2", expires)
+            .await
+            .unwrap(),
+        RefreshRotation::Rotated { user_id: user.id }
+    );
+    assert!(!store.refresh_family_active(old).await.unwrap());
 
     // Two concurrent refreshes with the same token: exactly one rotates.
     let family = store

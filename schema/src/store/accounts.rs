@@ -17,6 +17,9 @@ use crate::entity::{personal_access_tokens, refresh_token_families, users};
 use crate::resource::{AccessToken, Plan, Role, User};
 use crate::store::Store;
 
+/// The absolute lifetime of a login session: refreshing keeps it going until then, not past.
+pub const SESSION_LIFETIME_DAYS: i64 = 30;
+
 /// What is needed to create a user.
 #[derive(Clone)]
 pub struct NewUser {
@@ -238,7 +241,8 @@ impl Store {
 
     /// Presents refresh token `presented_jti` of `family_id`. A compare-and-swap on the
     /// current jti: of two concurrent refreshes with the same token exactly one rotates, and
-    /// the other is treated as reuse.
+    /// the other is treated as reuse. The new expiry never passes [`SESSION_LIFETIME_DAYS`]
+    /// after the login, however often the session refreshes.
     pub async fn rotate_refresh_family(
         &self,
         family_id: Uuid,
@@ -254,7 +258,13 @@ impl Store {
             )
             .col_expr(
                 refresh_token_families::Column::ExpiresAt,
-                Expr::value(new_expires_at),
+                Expr::cust_with_values(
+                    "LEAST(?, DATE_ADD(`created_at`, INTERVAL ? DAY))",
+                    [
+                        sea_orm::Value::from(new_expires_at),
+                        sea_orm::Value::from(SESSION_LIFETIME_DAYS),
+                    ],
+                ),
             )
             .filter(refresh_token_families::Column::Id.eq(family_id))
             .filter(refresh_token_families::Column::CurrentJti.eq(presented_jti))
