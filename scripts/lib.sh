@@ -13,6 +13,8 @@ LOG_DIR="${SWARMPRESS_LOG_DIR:-/var/log/swarmpress}"
 STACK="swarmpress"
 BASE_DOMAIN="${SWARMPRESS_BASE_DOMAIN:-localhost}"
 EDGE_PORT="${SWARMPRESS_EDGE_PORT:-8080}"
+# Accounts one client address may create an hour (the API's registration throttle).
+REGISTRATIONS_PER_HOUR="${SWARMPRESS_REGISTRATIONS_PER_HOUR:-10}"
 export DOCKER_BUILDKIT=0
 # Debian's engine client (API 1.41) when present, so behaviour matches a fresh machine even
 # where a newer client sits earlier on PATH.

@@ -54,6 +54,7 @@ struct RawConfig {
     portal_dir: Option<PathBuf>,
     prometheus_url: String,
     prometheus_timeout_ms: u64,
+    registrations_per_hour: u32,
 }
 
 impl Default for RawConfig {
@@ -77,6 +78,7 @@ impl Default for RawConfig {
             trust_forwarded_for: true,
             log_format: "json".to_owned(),
             portal_dir: None,
+            registrations_per_hour: 10,
             prometheus_url: MonitoringConfig::default().prometheus_url,
             prometheus_timeout_ms: 3000,
         }
@@ -210,6 +212,8 @@ pub struct Config {
     /// its `index.html`; none means the API serves only `/api`.
     pub portal_dir: Option<PathBuf>,
     pub monitoring: MonitoringConfig,
+    /// Accounts one client address may create an hour (loopback, the host, is not counted).
+    pub registrations_per_hour: u32,
 }
 
 impl fmt::Debug for Config {
@@ -289,6 +293,7 @@ impl Config {
             trust_forwarded_for: raw.trust_forwarded_for,
             log_format,
             portal_dir: raw.portal_dir,
+            registrations_per_hour: raw.registrations_per_hour,
             monitoring: MonitoringConfig {
                 prometheus_url: raw.prometheus_url.trim_end_matches('/').to_owned(),
                 prometheus_timeout: std::time::Duration::from_millis(

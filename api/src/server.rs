@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::passwords::PasswordPool;
 use crate::routes;
 use crate::state::AppState;
-use crate::throttle::{LoginThrottle, ThrottleLimits};
+use crate::throttle::{LoginThrottle, RegistrationThrottle, ThrottleLimits};
 use crate::tokens::JwtKeys;
 
 pub const API_PREFIX: &str = "/api/v1";
@@ -62,6 +62,10 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         jwt: JwtKeys::new(&config.jwt_secret),
         passwords: PasswordPool::new()?,
         throttle: LoginThrottle::new(ThrottleLimits::default()),
+        registrations: RegistrationThrottle::with_limit(
+            usize::try_from(config.registrations_per_hour).unwrap_or(usize::MAX),
+            std::time::Duration::from_secs(60 * 60),
+        ),
         credentials: crate::auth::cache::CredentialCache::default(),
         docker: crate::docker::DockerHandle::default(),
         config: Arc::new(config),

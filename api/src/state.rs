@@ -8,7 +8,7 @@ use crate::auth::cache::CredentialCache;
 use crate::config::Config;
 use crate::docker::DockerHandle;
 use crate::passwords::PasswordPool;
-use crate::throttle::LoginThrottle;
+use crate::throttle::{LoginThrottle, RegistrationThrottle};
 use crate::tokens::JwtKeys;
 
 /// Shared by all requests (cheap to clone: every field is a handle).
@@ -22,6 +22,7 @@ pub struct AppState {
     pub passwords: PasswordPool,
     /// Failed-login windows, consulted before any hashing.
     pub throttle: LoginThrottle,
+    pub registrations: RegistrationThrottle,
     /// Recently resolved credentials; see [`crate::auth::cache`].
     pub credentials: CredentialCache,
     /// The Docker engine, for logs, inspect, the cluster and live stats without Prometheus.

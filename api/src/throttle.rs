@@ -170,9 +170,84 @@ fn forget_expired(windows: &mut Windows, limits: &ThrottleLimits, now: Instant) 
     }
 }
 
+/// Accounts created per client address: one client cannot mint accounts by the thousand
+/// (each costs an Argon2 hash, and each is a fresh login throttle to spend). The platform's
+/// own host (a loopback address) is its operator and is not counted.
+#[derive(Debug, Clone)]
+pub struct RegistrationThrottle {
+    limit: usize,
+    window: Duration,
+    addresses: Arc<Mutex<HashMap<IpAddr, VecDeque<Instant>>>>,
+}
+
+impl RegistrationThrottle {
+    /// The default: 10 accounts an hour from one address.
+    pub fn new() -> Self {
+        Self::with_limit(10, Duration::from_secs(60 * 60))
+    }
+
+    pub fn with_limit(limit: usize, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            addresses: Arc::default(),
+        }
+    }
+
+    /// Takes a slot for one registration from `address`, or `Err(wait)` when it has used
+    /// them up. Checking and taking are one step under the lock, so parallel requests cannot
+    /// all pass.
+    pub fn begin(&self, address: Option<IpAddr>) -> Result<(), Duration> {
+        let Some(address) = address.filter(|address| !address.is_loopback()) else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let mut addresses = self
+            .addresses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if addresses.len() > 100_000 {
+            let window = self.window;
+            addresses.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|&at| now.duration_since(at) < window)
+            });
+        }
+        let times = addresses.entry(address).or_default();
+        if let Some(wait) = blocked_for(times, self.limit, self.window, now) {
+            return Err(wait);
+        }
+        times.push_back(now);
+        Ok(())
+    }
+}
+
+impl Default for RegistrationThrottle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registrations_are_counted_per_address_and_loopback_is_free() {
+        let throttle = RegistrationThrottle::with_limit(2, Duration::from_secs(60));
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let other: IpAddr = "203.0.113.8".parse().unwrap();
+        assert!(throttle.begin(Some(client)).is_ok());
+        assert!(throttle.begin(Some(client)).is_ok());
+        let wait = throttle.begin(Some(client)).unwrap_err();
+        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(55));
+        assert!(throttle.begin(Some(other)).is_ok());
+        let host: IpAddr = "127.0.0.1".parse().unwrap();
+        for _ in 0..10 {
+            assert!(throttle.begin(Some(host)).is_ok());
+        }
+    }
 
     fn limits(per_account_client: usize, per_account: usize, per_address: usize) -> ThrottleLimits {
         ThrottleLimits {

@@ -187,9 +187,11 @@ impl AuthApi {
     async fn register(
         &self,
         state: Data<&AppState>,
+        request: &Request,
         jar: &CookieJar,
         body: JsonBody<RegisterRequest>,
-    ) -> Outcome<RegisterResponse, { INVALID | CONFLICT }> {
+    ) -> Outcome<RegisterResponse, { INVALID | CONFLICT | THROTTLED }> {
+        let address = client_address(request, &state.config);
         let request = body.0;
         let name = request.name.unwrap_or_default().trim().to_owned();
         let mut errors = Vec::new();
@@ -201,6 +203,11 @@ impl AuthApi {
         let (Some(email), true) = (email, errors.is_empty()) else {
             return Err(ApiError::Validation { errors }.into());
         };
+        // Counted once the request is well-formed, before the password is hashed.
+        if let Err(retry_after) = state.registrations.begin(address) {
+            tracing::warn!(?address, "registration throttled");
+            return Err(ApiError::RateLimited { retry_after }.into());
+        }
         let password = SecretString::from(request.password);
         let password_hash = state.passwords.hash(&password).await?;
         let user = match state

@@ -597,3 +597,28 @@ async fn the_bootstrap_admin_exists_and_can_list_users() {
     assert_eq!(profile["role"], "admin");
     assert_eq!(profile["email"], ADMIN_EMAIL);
 }
+
+/// One client cannot mint accounts by the dozen: the eleventh registration from an address
+/// within the hour is 429 with `Retry-After`, while another address still registers.
+#[tokio::test]
+async fn registrations_are_throttled_per_client() {
+    let Some(app) = spawn().await else { return };
+    let client = app.bare();
+    let register = |address: &'static str, n: usize| {
+        client
+            .post("/auth/register")
+            .header("x-forwarded-for", address)
+            .json(&json!({"email": format!("user{n}-{address}@example.test"),
+                          "password": PASSWORD, "name": "Flood"}))
+            .send()
+    };
+    for n in 0..10 {
+        let response = register("203.0.113.7", n).await.unwrap();
+        assert_eq!(response.status(), 201, "registration {n}");
+    }
+    let refused = register("203.0.113.7", 10).await.unwrap();
+    assert!(refused.headers().contains_key("retry-after"));
+    problem(refused, 429, "rate_limited").await;
+    let elsewhere = register("203.0.113.8", 0).await.unwrap();
+    assert_eq!(elsewhere.status(), 201);
+}

@@ -72,6 +72,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         log_format: LogFormat::Compact,
         portal_dir: None,
         monitoring: Default::default(),
+        registrations_per_hour: 10,
     };
     adjust(&mut config);
     let state = swarmpress_api::prepare(config)
