@@ -408,21 +408,34 @@ async fn run() -> Result<(), BenchError> {
         .await?
         .error_for_status()?;
     let headers = vec![format!("Authorization: Bearer {token}")];
+    let sweep = get_sweep(&format!("{base}/tenants/get-bench"), &headers)?;
+    let apply = apply_load(&scratch, &base, &headers)?;
+    let bomb = yaml_bomb_refusal(&client, &base, &token).await?;
+    println!(
+        "YAML bomb refused: median {:.2} ms, max {:.2} ms over {BOMB_RUNS} requests",
+        bomb.0, bomb.1
+    );
+    write_report(&sweep, &apply, bomb, &mariadb_addr)?;
+    drop(scratch);
+    Ok(())
+}
 
-    let get_url = format!("{base}/tenants/get-bench");
-    // The target is a latency at a throughput: serving ≥ 3,000 requests a second with a p99
-    // of ≤ 15 ms. On a CPU-bound box, connections beyond the few that keep every core busy add
-    // no throughput, only queueing, so the load is swept over the number of connections and
-    // judged at the highest throughput whose p99 stays within the target — the capacity at
-    // that latency. Every point of the sweep is reported.
+/// `GET /tenants/{name}` over each number of connections of [`GET_SWEEP`].
+///
+/// The target is a latency at a throughput: serving ≥ 3,000 requests a second with a p99 of
+/// ≤ 15 ms. On a CPU-bound box, connections beyond the few that keep every core busy add no
+/// throughput, only queueing, so the load is swept over the number of connections and judged
+/// at the highest throughput whose p99 stays within the target — the capacity at that
+/// latency. Every point of the sweep is reported.
+fn get_sweep(url: &str, headers: &[String]) -> Result<Vec<(u32, LoadResult)>, BenchError> {
     let mut sweep = Vec::with_capacity(GET_SWEEP.len());
     for &connections in GET_SWEEP {
         let point = load(&Load {
-            url: &get_url,
+            url,
             threads: 1,
             connections,
             duration: MEASURE,
-            headers: &headers,
+            headers,
             script: None,
         })?;
         println!(
@@ -431,8 +444,44 @@ async fn run() -> Result<(), BenchError> {
         );
         sweep.push((connections, point));
     }
+    Ok(sweep)
+}
+
+/// `POST /apply` of one tenant, a real write each time (see [`APPLY_SCRIPT`]).
+fn apply_load(
+    scratch: &Scratch,
+    base: &str,
+    headers: &[String],
+) -> Result<(u32, LoadResult), BenchError> {
+    let script = scratch.dir.join("apply.lua");
+    std::fs::write(&script, APPLY_SCRIPT).map_err(|e| setup(format!("apply.lua: {e}")))?;
+    let apply_url = format!("{base}/apply");
+    let mut apply_headers = headers.to_vec();
+    apply_headers.push("Content-Type: application/yaml".to_owned());
+    let apply_connections = connections("SWARMPRESS_BENCH_APPLY_CONNECTIONS", APPLY_CONNECTIONS);
+    let apply = load(&Load {
+        url: &apply_url,
+        threads: apply_connections,
+        connections: apply_connections,
+        duration: MEASURE,
+        headers: &apply_headers,
+        script: Some(&script),
+    })?;
+    println!(
+        "POST /apply (one tenant, configured): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms (target p99 ≤ {APPLY_TARGET_P99_MS} ms)",
+        apply.requests_per_second, apply.p50_ms, apply.p99_ms
+    );
+    Ok((apply_connections, apply))
+}
+
+fn write_report(
+    sweep: &[(u32, LoadResult)],
+    (apply_connections, apply): &(u32, LoadResult),
+    bomb: (f64, f64),
+    mariadb_addr: &str,
+) -> Result<(), BenchError> {
     let (get_connections, get) =
-        judged_point(&sweep).ok_or_else(|| setup("the GET sweep measured nothing"))?;
+        judged_point(sweep).ok_or_else(|| setup("the GET sweep measured nothing"))?;
     let (saturation_connections, saturation) =
         most_throughput(sweep.iter()).ok_or_else(|| setup("the GET sweep measured nothing"))?;
     println!(
@@ -450,32 +499,6 @@ async fn run() -> Result<(), BenchError> {
             })
         })
         .collect();
-
-    let script = scratch.dir.join("apply.lua");
-    std::fs::write(&script, APPLY_SCRIPT).map_err(|e| setup(format!("apply.lua: {e}")))?;
-    let apply_url = format!("{base}/apply");
-    let mut apply_headers = headers.clone();
-    apply_headers.push("Content-Type: application/yaml".to_owned());
-    let apply_connections = connections("SWARMPRESS_BENCH_APPLY_CONNECTIONS", APPLY_CONNECTIONS);
-    let apply = load(&Load {
-        url: &apply_url,
-        threads: apply_connections,
-        connections: apply_connections,
-        duration: MEASURE,
-        headers: &apply_headers,
-        script: Some(&script),
-    })?;
-    println!(
-        "POST /apply (one tenant, configured): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms (target p99 ≤ {APPLY_TARGET_P99_MS} ms)",
-        apply.requests_per_second, apply.p50_ms, apply.p99_ms
-    );
-
-    let bomb = yaml_bomb_refusal(&client, &base, &token).await?;
-    println!(
-        "YAML bomb refused: median {:.2} ms, max {:.2} ms over {BOMB_RUNS} requests",
-        bomb.0, bomb.1
-    );
-
     let path = report_path();
     write_entries(
         &path,
@@ -496,7 +519,7 @@ async fn run() -> Result<(), BenchError> {
                         get,
                         json!({"requests_per_second": GET_TARGET_RPS, "p99_ms": GET_TARGET_P99_MS}),
                         *get_connections,
-                        &mariadb_addr,
+                        mariadb_addr,
                     ),
                     "closed loop, swept over the number of connections: the highest \
                      throughput whose p99 is within the target (the lowest p99 when none is)",
@@ -509,21 +532,20 @@ async fn run() -> Result<(), BenchError> {
                     saturation,
                     json!({}),
                     *saturation_connections,
-                    &mariadb_addr,
+                    mariadb_addr,
                 ),
                 "the sweep's highest throughput, whatever its latency",
             ),
             entry(
                 "api_apply_one_tenant",
-                &apply,
+                apply,
                 json!({"p99_ms": APPLY_TARGET_P99_MS}),
-                apply_connections,
-                &mariadb_addr,
+                *apply_connections,
+                mariadb_addr,
             ),
         ],
     )?;
     println!("report written to {}", path.display());
-    drop(scratch);
     Ok(())
 }
 
