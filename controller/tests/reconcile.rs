@@ -378,7 +378,9 @@ async fn a_spec_over_its_owners_plan_is_not_deployed() {
             let ctx = body_ctx;
             let tenant = body_tenant;
             // One whole CPU per replica: twice what the Free plan allows.
-            let created = store.create(&tenant, spec("Too Big"), "admin-password-1");
+            let mut too_big = spec("Too Big");
+            too_big.resources.cpu = "1".to_owned();
+            let created = store.create(&tenant, too_big, "admin-password-1");
             store.set_plan(created.metadata.owner, free);
             let outcome = reconcile(Arc::new(created), Arc::clone(&ctx)).await;
             assert!(outcome.is_err(), "{outcome:?}");

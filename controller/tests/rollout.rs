@@ -476,13 +476,16 @@ async fn body(
     let [a, b, c, d, e] = [&names[0], &names[1], &names[2], &names[3], &names[4]];
     for name in &names {
         let mut tenant_spec = spec(&format!("Rollout {name}"));
-        // The probed site has two replicas: start-first must keep one serving throughout.
+        let mut owner = Uuid::new_v4();
+        // The probed site has two replicas: start-first must keep one serving throughout
+        // (on a plan that allows two).
         if name == a {
             tenant_spec.replicas = 2;
+            owner = common::owner_on_plan(&store, "starter").await;
         }
         store
             .create_tenant_with_admin_password(
-                Uuid::new_v4(),
+                owner,
                 name,
                 BTreeMap::from([("suite".to_owned(), "rollout".to_owned())]),
                 tenant_spec,

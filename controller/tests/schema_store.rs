@@ -98,9 +98,11 @@ async fn tenant_lifecycle_over_the_schema_store() {
 
             // As the API creates a tenant: the record and its admin password in one write.
             let created_at = Instant::now();
+            // Scaled to two replicas below: an owner whose plan allows it.
+            let owner = common::owner_on_plan(&store, "starter").await;
             let created = store
                 .create_tenant_with_admin_password(
-                    uuid::Uuid::new_v4(),
+                    owner,
                     &tenant,
                     BTreeMap::from([("suite".to_owned(), "controller".to_owned())]),
                     spec("Schema Store Site"),

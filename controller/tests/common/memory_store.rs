@@ -10,7 +10,8 @@ pub use swarmpress_controller::store::memory::{
 pub fn spec(title: &str) -> TenantSpec {
     TenantSpec {
         resources: Resources {
-            cpu: "1".to_owned(),
+            // Within the Free plan, which tests over the real store's owners are on.
+            cpu: "0.5".to_owned(),
             memory: "256Mi".to_owned(),
         },
         ..example_spec(title)

@@ -247,3 +247,22 @@ pub async fn leftovers(platform: &Platform, tenant: &TenantName) -> Vec<&'static
 /// A control-plane database of its own (`swarmpress_test_<uuid>`), dropped when this is
 /// dropped: the test kit's scratch database.
 pub use swarmpress_testkit::ScratchDatabase as TestDatabase;
+
+/// A user of the control-plane store on `plan`, to own tenants that need more than the Free
+/// plan allows (the controller reads the owner's plan before it deploys).
+pub async fn owner_on_plan(store: &swarmpress_schema::store::Store, plan: &str) -> uuid::Uuid {
+    let user = store
+        .create_user(swarmpress_schema::store::NewUser {
+            email: format!("owner-{}@example.test", uuid::Uuid::new_v4().simple()),
+            name: "Owner".to_owned(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+            role: swarmpress_schema::resource::Role::User,
+        })
+        .await
+        .expect("create the owner");
+    store
+        .change_plan(user.id, plan)
+        .await
+        .expect("move the owner to the plan");
+    user.id
+}
