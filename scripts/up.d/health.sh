@@ -2,9 +2,13 @@
 # `services` comes from stack.sh, sourced before this phase.
 # shellcheck disable=SC2154
 # Waits, bounded, until every service has its replicas running (Swarm counts a task as running
-# only once its container's HEALTHCHECK passed), then checks each from the host side.
+# only once its container's HEALTHCHECK passed) and no rolling update is still going (with
+# start-first the old tasks count as running meanwhile, and the update's end changes the
+# service once more), then checks each from the host side.
 service_ready() {
-  local s=$1 want have
+  local s=$1 want have update
+  update=$(docker service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$s")
+  [[ $update != updating && $update != rollback_started ]] || return 1
   want=$(docker service inspect -f '{{if .Spec.Mode.Replicated}}{{.Spec.Mode.Replicated.Replicas}}{{else}}1{{end}}' "$s")
   have=$(docker service ps "$s" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
   [[ $have -ge $want ]]
