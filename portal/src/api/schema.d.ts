@@ -299,8 +299,9 @@ export interface paths {
         };
         get?: never;
         /**
-         * Changes the password. Every other login session is revoked; personal access tokens
-         *     stay valid. A cookie session gets fresh cookies.
+         * Changes the password. Every other login session and every personal access token is
+         *     revoked (a stolen token must not outlive the password change meant to shut it out). A
+         *     cookie session gets fresh cookies.
          */
         put: operations["changePassword"];
         post?: never;
@@ -1839,7 +1840,8 @@ export interface components {
         TokenRequest: {
             /**
              * Format: uint32
-             * @description Lifetime in days (1 to 3650); no expiry when absent.
+             * @description Lifetime in days (1 to 3650); 90 when absent. A token that never expires is a
+             *     credential nobody remembers to revoke.
              */
             expiresInDays?: number | null;
             /** @description What the token is for, e.g. "laptop CLI". */
@@ -3842,6 +3844,15 @@ export interface operations {
             };
             /** @description Invalid content (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled (`rate_limited`); see `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
