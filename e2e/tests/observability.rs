@@ -310,3 +310,28 @@ async fn a_busy_site_shows_in_metrics_history_logs_and_inspect() {
         .unwrap();
     assert!(response.status().is_success());
 }
+
+/// Prometheus runs without its lifecycle API: nothing that reaches it can reload or stop it.
+#[tokio::test]
+async fn prometheus_has_no_lifecycle_api() {
+    let Some(_platform) = Platform::connect_or_skip().await else {
+        return;
+    };
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let ready = client
+        .get("http://127.0.0.1:9090/-/ready")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK, "Prometheus answers");
+    let reload = client
+        .post("http://127.0.0.1:9090/-/reload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reload.status(),
+        StatusCode::FORBIDDEN,
+        "the lifecycle API is off"
+    );
+}
