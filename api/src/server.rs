@@ -79,9 +79,10 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
 /// every error, and a request id and log line per request.
 pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let service = openapi_service();
-    let allowed = Arc::new(AllowedMethods::from_spec(&service.spec(), API_PREFIX));
+    // Generated once: the 405 table, the served document and Swagger UI all read it.
     let generated = service.spec();
-    let document = openapi_json();
+    let allowed = Arc::new(AllowedMethods::from_spec(&generated, API_PREFIX));
+    let document = crate::openapi::document(&generated).unwrap_or_else(|_| generated.clone());
     // Swagger UI embeds the document verbatim: show it the exact one.
     let docs_html = service.swagger_ui_html().replacen(&generated, &document, 1);
     let spec = make_sync(move |_| {

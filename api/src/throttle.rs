@@ -181,11 +181,6 @@ pub struct RegistrationThrottle {
 }
 
 impl RegistrationThrottle {
-    /// The default: 10 accounts an hour from one address.
-    pub fn new() -> Self {
-        Self::with_limit(10, Duration::from_secs(60 * 60))
-    }
-
     pub fn with_limit(limit: usize, window: Duration) -> Self {
         Self {
             limit,
@@ -220,12 +215,6 @@ impl RegistrationThrottle {
         }
         times.push_back(now);
         Ok(())
-    }
-}
-
-impl Default for RegistrationThrottle {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
