@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret as _;
 use swarmpress_controller::TenantDatabases;
 use swarmpress_controller::adapters::s3::TenantBuckets;
-use swarmpress_controller::adapters::swarm::{BACKEND_NETWORK, EDGE_NETWORK, SwarmClient};
+use swarmpress_controller::adapters::swarm::{DATA_NETWORK, EDGE_NETWORK, SwarmClient};
 use swarmpress_controller::config::Config;
 use swarmpress_controller::orphans::{self, OrphanScope, OrphanSettings};
 use swarmpress_controller::reconcile::{Context, Settings};
@@ -118,7 +118,7 @@ async fn connect(
             db_host_for_tenants: config.db_host_for_tenants.clone(),
             default_image: config.default_image.clone(),
             network_edge: EDGE_NETWORK.to_owned(),
-            network_backend: BACKEND_NETWORK.to_owned(),
+            network_data: DATA_NETWORK.to_owned(),
             resync: Duration::from_secs(30),
             converging_requeue: Duration::from_secs(2),
             service_gone_timeout: Duration::from_secs(60),

@@ -3,7 +3,7 @@
 //! server is back — at once, not after each tenant's grown backoff.
 //!
 //! The platform's own MariaDB serves every other test, so this one starts a scratch server
-//! from the platform's MariaDB image: a plain container on the (attachable) backend network,
+//! from the platform's MariaDB image: a plain container on the (attachable) data network,
 //! so tenant tasks reach it by its name, with its port published on the loopback for the
 //! controller. It is removed whatever happens.
 
@@ -21,7 +21,7 @@ use common::memory_store::spec;
 use common::site::{finalize_leftovers, run_settings, site_client, wait_page, wait_status};
 use sea_orm::{ConnectOptions, Database};
 use swarmpress_controller::TenantDatabases;
-use swarmpress_controller::adapters::swarm::BACKEND_NETWORK;
+use swarmpress_controller::adapters::swarm::DATA_NETWORK;
 use swarmpress_controller::runtime::runner::run;
 use swarmpress_schema::resource::{ConditionType, Phase, Tenant, TenantState};
 use tokio::time::Instant;
@@ -90,11 +90,15 @@ impl ScratchMariaDb {
             "--label",
             "swarmpress.test=database-outage",
             "--network",
-            BACKEND_NETWORK,
+            DATA_NETWORK,
             "-p",
             &publish,
             "-e",
             "MARIADB_ROOT_PASSWORD_FILE=/run/scratch/root_password",
+            // The test reaches root through the published port (the platform's own server
+            // allows root only from its ops network).
+            "-e",
+            "SWARMPRESS_ROOT_HOST=%",
             "-v",
             &mount,
             image,

@@ -6,6 +6,9 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 use swarmpress_controller::{GeneratedPassword, TenantDatabases};
 use swarmpress_schema::TenantName;
 
+/// One replica's cap, as the controller sets it.
+const CAP: u32 = 20;
+
 async fn connect_as(
     tenant: &TenantName,
     password: &GeneratedPassword,
@@ -38,7 +41,7 @@ async fn ensure_is_idempotent_rotates_the_password_and_drop_removes_everything()
             assert!(!databases.user_exists(&tenant).await.unwrap());
 
             let first = GeneratedPassword::generate().unwrap();
-            databases.ensure(&tenant, &first).await.unwrap();
+            databases.ensure(&tenant, &first, CAP).await.unwrap();
             assert!(databases.exists(&tenant).await.unwrap());
             assert!(databases.user_exists(&tenant).await.unwrap());
 
@@ -55,7 +58,7 @@ async fn ensure_is_idempotent_rotates_the_password_and_drop_removes_everything()
 
             // Repeating with a new password keeps the data and switches the password.
             let second = GeneratedPassword::generate().unwrap();
-            databases.ensure(&tenant, &second).await.unwrap();
+            databases.ensure(&tenant, &second, CAP).await.unwrap();
             assert!(
                 connect_as(&tenant, &first).await.is_err(),
                 "the old password must stop working"
@@ -99,9 +102,9 @@ async fn a_tenant_user_can_reach_only_its_own_database() {
     common::with_cleanup(
         async move {
             let password = GeneratedPassword::generate().unwrap();
-            databases.ensure(&hyphenated, &password).await.unwrap();
+            databases.ensure(&hyphenated, &password, CAP).await.unwrap();
             databases
-                .ensure(&lookalike, &GeneratedPassword::generate().unwrap())
+                .ensure(&lookalike, &GeneratedPassword::generate().unwrap(), CAP)
                 .await
                 .unwrap();
             let victim = lookalike.database_name();
@@ -160,21 +163,17 @@ async fn the_bulk_view_shows_database_user_and_grant_and_sees_drift() {
                     .await
                     .unwrap()
                     .unwrap()
-                    .is_provisioned(&tenant)
+                    .is_provisioned(&tenant, CAP)
             );
             databases
-                .ensure(&tenant, &GeneratedPassword::generate().unwrap())
+                .ensure(&tenant, &GeneratedPassword::generate().unwrap(), CAP)
                 .await
                 .unwrap();
             // Our own change invalidates the view: no wait for it to age.
-            assert!(
-                databases
-                    .view()
-                    .await
-                    .unwrap()
-                    .unwrap()
-                    .is_provisioned(&tenant)
-            );
+            let view = databases.view().await.unwrap().unwrap();
+            assert!(view.is_provisioned(&tenant, CAP));
+            // A scaled site needs a new cap: the view says the user is not as wanted.
+            assert!(!view.is_provisioned(&tenant, CAP + 16));
 
             // A grant revoked behind the controller's back (another connection, so the view
             // is not told): seen once the view is older than its maximum age.
@@ -194,16 +193,19 @@ async fn the_bulk_view_shows_database_user_and_grant_and_sees_drift() {
                     .await
                     .unwrap()
                     .unwrap()
-                    .is_provisioned(&tenant)
+                    .is_provisioned(&tenant, CAP)
             );
-            databases.ensure_database_and_grants(&tenant).await.unwrap();
+            databases
+                .ensure_database_and_grants(&tenant, CAP)
+                .await
+                .unwrap();
             assert!(
                 databases
                     .view()
                     .await
                     .unwrap()
                     .unwrap()
-                    .is_provisioned(&tenant)
+                    .is_provisioned(&tenant, CAP)
             );
 
             databases.drop(&tenant).await.unwrap();
@@ -213,8 +215,47 @@ async fn the_bulk_view_shows_database_user_and_grant_and_sees_drift() {
                     .await
                     .unwrap()
                     .unwrap()
-                    .is_provisioned(&tenant)
+                    .is_provisioned(&tenant, CAP)
             );
+        },
+        drop_all(&platform.databases, std::slice::from_ref(&tenant)),
+    )
+    .await;
+}
+
+/// `MAX_USER_CONNECTIONS`: a site cannot hold more sessions than its cap, whatever its code
+/// does, and the cap follows a change (a scaled site) without a new password.
+#[tokio::test]
+async fn a_tenant_user_cannot_open_more_connections_than_its_cap() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let tenant = common::unique_tenant("itcap");
+    let databases = platform.databases.clone();
+    let body_tenant = tenant.clone();
+    common::with_cleanup(
+        async move {
+            let tenant = body_tenant;
+            let password = GeneratedPassword::generate().unwrap();
+            databases.ensure(&tenant, &password, 2).await.unwrap();
+            let first = connect_as(&tenant, &password).await.unwrap();
+            let second = connect_as(&tenant, &password).await.unwrap();
+            let third = connect_as(&tenant, &password).await;
+            let Err(error) = third else {
+                panic!("a third session over a cap of 2 was let in");
+            };
+            assert!(
+                error.to_string().contains("max_user_connections"),
+                "refused for another reason: {error}"
+            );
+            databases
+                .ensure_database_and_grants(&tenant, 3)
+                .await
+                .unwrap();
+            let third = connect_as(&tenant, &password).await.unwrap();
+            for session in [first, second, third] {
+                session.close().await.unwrap();
+            }
         },
         drop_all(&platform.databases, std::slice::from_ref(&tenant)),
     )

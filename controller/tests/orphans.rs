@@ -83,7 +83,7 @@ async fn make_tenant_objects(platform: &common::Platform, tenant: &TenantName) {
     platform.swarm.create_service(service).await.unwrap();
     platform
         .databases
-        .ensure(tenant, &GeneratedPassword::generate().unwrap())
+        .ensure(tenant, &GeneratedPassword::generate().unwrap(), 20)
         .await
         .unwrap();
     platform.buckets.ensure(tenant).await.unwrap();

@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashMap;
 
 use swarmpress_controller::adapters::swarm::{
-    BACKEND_NETWORK, EDGE_NETWORK, SPEC_HASH_LABEL, SwarmClient, TENANT_LABEL, WordPressService,
+    DATA_NETWORK, EDGE_NETWORK, SPEC_HASH_LABEL, SwarmClient, TENANT_LABEL, WordPressService,
 };
 use swarmpress_schema::TenantName;
 
@@ -178,7 +178,7 @@ async fn tenant_service_is_created_listed_updated_and_removed() {
                 db_secret,
                 admin_secret,
                 network_edge: EDGE_NETWORK.into(),
-                network_backend: BACKEND_NETWORK.into(),
+                network_data: DATA_NETWORK.into(),
                 base_domain: "localhost".into(),
                 region: None,
                 env: Default::default(),

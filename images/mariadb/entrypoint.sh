@@ -1,7 +1,10 @@
 #!/bin/bash
 # Initialises the data directory on first start and (re)asserts the platform's accounts from
 # their Swarm secrets on every start, so the secrets stay the single source of truth:
-#   root                  MARIADB_ROOT_PASSWORD_FILE
+#   root                  MARIADB_ROOT_PASSWORD_FILE: over the socket, and over the network
+#                         only from SWARMPRESS_ROOT_HOST (a host pattern: the stack names the
+#                         ops network, which only the host's loopback forwarder joins; unset,
+#                         root is not reachable over the network at all)
 #   swarmpress            SWARMPRESS_DB_PASSWORD_FILE: the control plane's own database only
 #   swarmpress_controller SWARMPRESS_CONTROLLER_PASSWORD_FILE: creates tenant databases
 #                         (wp_*) and their users, and nothing else
@@ -31,10 +34,20 @@ umask 077
 {
   cat <<SQL
 ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('$root_pw');
-CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$root_pw';
-ALTER USER 'root'@'%' IDENTIFIED BY '$root_pw';
-GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
 SQL
+  # Every network root account but the one wanted goes (earlier versions made root@'%').
+  root_host=${SWARMPRESS_ROOT_HOST:-}
+  [[ $root_host =~ ^[0-9a-zA-Z.%_:-]*$ ]] || { echo "swarmpress-mariadb: bad SWARMPRESS_ROOT_HOST" >&2; exit 64; }
+  for gone in '%' '::1' '127.0.0.1'; do
+    [[ $gone == "$root_host" ]] || echo "DROP USER IF EXISTS 'root'@'$gone';"
+  done
+  if [[ -n $root_host ]]; then
+    cat <<SQL
+CREATE USER IF NOT EXISTS 'root'@'$root_host' IDENTIFIED BY '$root_pw';
+ALTER USER 'root'@'$root_host' IDENTIFIED BY '$root_pw';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'$root_host' WITH GRANT OPTION;
+SQL
+  fi
   if [[ -n ${SWARMPRESS_DB_PASSWORD_FILE:-} ]]; then
     pw=$(read_secret SWARMPRESS_DB_PASSWORD_FILE)
     cat <<SQL

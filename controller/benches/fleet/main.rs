@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use swarmpress_controller::TenantDatabases;
 use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
-use swarmpress_controller::adapters::swarm::{BACKEND_NETWORK, EDGE_NETWORK, SwarmClient};
+use swarmpress_controller::adapters::swarm::{DATA_NETWORK, EDGE_NETWORK, SwarmClient};
 use swarmpress_controller::reconcile::Settings;
 use swarmpress_testkit::report::{ReportError, report_path, selected, write_entries};
 
@@ -94,7 +94,7 @@ impl Platform {
             db_host_for_tenants: "mariadb".to_owned(),
             default_image: self.image.clone(),
             network_edge: EDGE_NETWORK.to_owned(),
-            network_backend: BACKEND_NETWORK.to_owned(),
+            network_data: DATA_NETWORK.to_owned(),
             resync,
             converging_requeue: Duration::from_secs(2),
             service_gone_timeout: Duration::from_secs(60),

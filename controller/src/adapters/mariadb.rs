@@ -5,7 +5,7 @@
 //! interpolated value comes from a [`TenantName`] derivation (`[a-z0-9_]`) or a
 //! [`GeneratedPassword`] (`[A-Za-z0-9]`): neither type can hold a quote, backslash or backtick.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -126,21 +126,36 @@ pub struct TenantDatabases {
 #[derive(Debug, Default)]
 pub struct DatabaseView {
     databases: HashSet<String>,
-    users: HashSet<String>,
+    /// Each tenant user with its `MAX_USER_CONNECTIONS`.
+    users: HashMap<String, u32>,
     /// `(Db, User)` rows of `mysql.db`; `Db` is the escaped pattern the grant was made on.
     grants: HashSet<(String, String)>,
 }
 
 impl DatabaseView {
     /// Whether the tenant's database, its user and the user's grant on it all exist, i.e.
-    /// [`TenantDatabases::ensure_database_and_grants`] would change nothing.
-    pub fn is_provisioned(&self, tenant: &TenantName) -> bool {
+    /// [`TenantDatabases::ensure_database_and_grants`] with `connection_cap` would change
+    /// nothing.
+    pub fn is_provisioned(&self, tenant: &TenantName, connection_cap: u32) -> bool {
         let database = tenant.database_name();
         let user = tenant.database_user();
         self.databases.contains(&database)
-            && self.users.contains(&user)
+            && self.users.get(&user) == Some(&connection_cap)
             && self.grants.contains(&(grant_pattern(&database), user))
     }
+}
+
+/// PHP workers one replica of the tenant image runs at most (`SWARMPRESS_MAX_WORKERS`, the
+/// image's default): each holds at most one database connection.
+pub const WORKERS_PER_REPLICA: u32 = 16;
+
+/// How many connections a tenant's database user may hold at once (`MAX_USER_CONNECTIONS`):
+/// what its replicas' PHP workers can use, and a few for cron and administration. Replicas
+/// are bounded by the owner's plan (API and controller both refuse more), so the cap is
+/// too: one site cannot exhaust the server the control plane lives on
+/// (`max_connections` 1000).
+pub fn connection_cap(replicas: u32) -> u32 {
+    replicas.max(1).saturating_mul(WORKERS_PER_REPLICA).saturating_add(4)
 }
 
 /// In a database-level GRANT, `_` is a wildcard: `wp_a_b.*` would also cover the database of
@@ -228,8 +243,11 @@ impl TenantDatabases {
         &self,
         tenant: &TenantName,
         password: &GeneratedPassword,
+        connection_cap: u32,
     ) -> Result<(), MariaDbError> {
-        let result = self.ensure_statements(tenant, password).await;
+        let result = self
+            .ensure_statements(tenant, password, connection_cap)
+            .await;
         self.view.invalidate();
         result
     }
@@ -238,6 +256,7 @@ impl TenantDatabases {
         &self,
         tenant: &TenantName,
         password: &GeneratedPassword,
+        connection_cap: u32,
     ) -> Result<(), MariaDbError> {
         let database = tenant.database_name();
         let user = tenant.database_user();
@@ -261,7 +280,10 @@ impl TenantDatabases {
         self.run_redacted(
             tenant,
             "set the user's password",
-            &format!("ALTER USER '{user}'@'%' IDENTIFIED BY '{password}'"),
+            &format!(
+                "ALTER USER '{user}'@'%' IDENTIFIED BY '{password}' \
+                 WITH MAX_USER_CONNECTIONS {connection_cap}"
+            ),
             Some(password),
         )
         .await?;
@@ -280,13 +302,20 @@ impl TenantDatabases {
     pub async fn ensure_database_and_grants(
         &self,
         tenant: &TenantName,
+        connection_cap: u32,
     ) -> Result<(), MariaDbError> {
-        let result = self.database_and_grant_statements(tenant).await;
+        let result = self
+            .database_and_grant_statements(tenant, connection_cap)
+            .await;
         self.view.invalidate();
         result
     }
 
-    async fn database_and_grant_statements(&self, tenant: &TenantName) -> Result<(), MariaDbError> {
+    async fn database_and_grant_statements(
+        &self,
+        tenant: &TenantName,
+        connection_cap: u32,
+    ) -> Result<(), MariaDbError> {
         let database = tenant.database_name();
         let user = tenant.database_user();
         self.run(
@@ -296,6 +325,12 @@ impl TenantDatabases {
                 "CREATE DATABASE IF NOT EXISTS `{database}` \
                  CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
             ),
+        )
+        .await?;
+        self.run(
+            tenant,
+            "cap the user's connections",
+            &format!("ALTER USER '{user}'@'%' WITH MAX_USER_CONNECTIONS {connection_cap}"),
         )
         .await?;
         let pattern = grant_pattern(&database);
@@ -322,7 +357,8 @@ impl TenantDatabases {
     }
 
     async fn list_view(&self) -> Result<DatabaseView, MariaDbError> {
-        let (databases, users) = self.list_tenant_like().await?;
+        let (databases, _) = self.list_tenant_like().await?;
+        let users = self.connection_caps().await?;
         let statement = Statement::from_string(
             self.admin.get_database_backend(),
             "SELECT Db AS db, User AS user FROM mysql.db WHERE Host = '%' AND User LIKE 'wp\\_%'",
@@ -345,9 +381,37 @@ impl TenantDatabases {
             .collect::<Result<_, MariaDbError>>()?;
         Ok(DatabaseView {
             databases: databases.into_iter().collect(),
-            users: users.into_iter().collect(),
+            users,
             grants,
         })
+    }
+
+    /// Every tenant user with its `MAX_USER_CONNECTIONS`.
+    async fn connection_caps(&self) -> Result<HashMap<String, u32>, MariaDbError> {
+        let statement = Statement::from_string(
+            self.admin.get_database_backend(),
+            "SELECT User AS user, CAST(max_user_connections AS SIGNED) AS cap \
+             FROM mysql.user WHERE Host = '%' AND User LIKE 'wp\\_%'",
+        );
+        let rows = self
+            .bounded("list tenant users", self.admin.query_all_raw(statement))
+            .await?
+            .map_err(|source| {
+                statement_error(&source, "list tenant users", None, MariaDbError::List)
+            })?;
+        rows.iter()
+            .filter_map(|row| {
+                let user = row.try_get::<String>("", "user");
+                let cap = row.try_get::<i64>("", "cap");
+                match (user, cap) {
+                    (Ok(user), Ok(cap)) if is_tenant_identifier(&user) => {
+                        Some(Ok((user, u32::try_from(cap).unwrap_or(0))))
+                    }
+                    (Ok(_), Ok(_)) => None,
+                    (Err(e), _) | (_, Err(e)) => Some(Err(MariaDbError::List(e.to_string()))),
+                }
+            })
+            .collect()
     }
 
     /// Names of every database and every `'…'@'%'` user that look like a tenant's

@@ -74,7 +74,7 @@ fn bucket_names(xml: &str) -> impl Iterator<Item = String> + '_ {
 /// Where the platform's S3 is and the key that administers it.
 #[derive(Clone)]
 pub struct S3Config {
-    /// e.g. `http://127.0.0.1:8333` from the host, `http://s3:8333` on the backend network.
+    /// e.g. `http://127.0.0.1:8333` from the host, `http://s3:8333` inside the stack.
     pub endpoint: String,
     pub region: String,
     pub access_key: String,

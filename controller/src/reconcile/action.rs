@@ -61,7 +61,7 @@ mod tests {
             db_host_for_tenants: "mariadb".to_owned(),
             default_image: "swarmpress/wordpress:latest".to_owned(),
             network_edge: "edge".to_owned(),
-            network_backend: "backend".to_owned(),
+            network_data: "data".to_owned(),
             resync: Duration::from_secs(300),
             converging_requeue: Duration::from_secs(2),
             service_gone_timeout: Duration::from_secs(30),

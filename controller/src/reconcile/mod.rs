@@ -63,12 +63,12 @@ pub struct Settings {
     pub base_domain: String,
     /// The edge's public port, part of each site's URL.
     pub edge_port: u16,
-    /// MariaDB's host name as tenant containers reach it on the backend network.
+    /// MariaDB's host name as tenant containers reach it on the data network.
     pub db_host_for_tenants: String,
     /// The WordPress image of tenants whose spec names none.
     pub default_image: String,
     pub network_edge: String,
-    pub network_backend: String,
+    pub network_data: String,
     /// Requeue of a converged tenant: the periodic level check.
     pub resync: Duration,
     /// Requeue while a tenant is converging (tasks starting, an update rolling).
@@ -222,7 +222,7 @@ mod tests {
             db_host_for_tenants: "mariadb".to_owned(),
             default_image: "swarmpress/wordpress:latest".to_owned(),
             network_edge: "edge".to_owned(),
-            network_backend: "backend".to_owned(),
+            network_data: "data".to_owned(),
             resync: Duration::from_secs(30),
             converging_requeue: Duration::from_secs(2),
             service_gone_timeout: Duration::from_secs(60),

@@ -13,7 +13,7 @@ use swarmpress_schema::resource::{EventType, Tenant};
 use super::events::EventReason;
 use super::names::{PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels};
 use super::{Context, ReconcileError};
-use crate::adapters::mariadb::{DatabaseView, MariaDbError};
+use crate::adapters::mariadb::{DatabaseView, MariaDbError, connection_cap};
 use crate::adapters::swarm::SecretRef;
 use crate::digest::short_hash;
 use crate::reconcile::password::GeneratedPassword;
@@ -90,24 +90,25 @@ pub async fn ensure_database<S: TenantStore>(
     view: Result<Option<Arc<DatabaseView>>, MariaDbError>,
 ) -> Result<SecretRef, ReconcileError> {
     let name = &tenant.metadata.name;
+    let cap = connection_cap(tenant.spec.replicas);
     // The steady state: one secret, and the bulk view (shared by every tenant) shows
     // database, user and grant in place. Nothing to do, and no round trip of this tenant's
     // own.
     if let [existing] = secrets.db.as_slice()
-        && view?.is_some_and(|view| view.is_provisioned(name))
+        && view?.is_some_and(|view| view.is_provisioned(name, cap))
     {
         return Ok(existing.clone());
     }
     // Otherwise ask MariaDB itself: whether to make a new password hangs on this answer.
     let user_exists = ctx.databases.user_exists(name).await?;
     if let ([existing], true) = (secrets.db.as_slice(), user_exists) {
-        ctx.databases.ensure_database_and_grants(name).await?;
+        ctx.databases.ensure_database_and_grants(name, cap).await?;
         return Ok(existing.clone());
     }
     let password = GeneratedPassword::generate()?;
     // MariaDB first: a crash before the secret exists only leaves a password nobody knows,
     // which the next run replaces.
-    ctx.databases.ensure(name, &password).await?;
+    ctx.databases.ensure(name, &password, cap).await?;
     let secret = ctx
         .swarm
         .ensure_secret(

@@ -68,7 +68,7 @@ pub fn desired<S>(
         db_secret: db_secret.clone(),
         admin_secret: admin_secret.clone(),
         network_edge: settings.network_edge.clone(),
-        network_backend: settings.network_backend.clone(),
+        network_data: settings.network_data.clone(),
         base_domain: settings.base_domain.clone(),
         region: (!spec.region.is_empty()).then(|| spec.region.clone()),
         env: spec.env.clone(),

@@ -35,7 +35,7 @@ pub use store::RolloutStore;
 use crate::adapters::swarm::SwarmError;
 use crate::runtime::leader::LeaderTask;
 
-/// Where the controller reaches Traefik inside the stack (both are on the backend network).
+/// Where the controller reaches Traefik inside the stack (both are on the control network).
 pub const DEFAULT_EDGE_URL: &str = "http://traefik:80";
 
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::telemetry::metrics::Metrics;
 
-/// The default listen address: every interface, so Prometheus reaches it over the backend
+/// The default listen address: every interface, so Prometheus reaches it over the control
 /// network.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:9100";
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -123,7 +123,7 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         default_image: std::env::var("SWARMPRESS_WORDPRESS_IMAGE")
             .unwrap_or_else(|_| "swarmpress/wordpress:latest".to_owned()),
         network_edge: swarmpress_controller::adapters::swarm::EDGE_NETWORK.to_owned(),
-        network_backend: swarmpress_controller::adapters::swarm::BACKEND_NETWORK.to_owned(),
+        network_data: swarmpress_controller::adapters::swarm::DATA_NETWORK.to_owned(),
         resync: Duration::from_secs(30),
         converging_requeue: Duration::from_secs(2),
         service_gone_timeout: Duration::from_secs(60),

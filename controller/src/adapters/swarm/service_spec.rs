@@ -17,7 +17,7 @@ use super::SecretRef;
 use crate::digest::short_hash;
 
 pub const EDGE_NETWORK: &str = "swarmpress_edge";
-pub const BACKEND_NETWORK: &str = "swarmpress_backend";
+pub const DATA_NETWORK: &str = "swarmpress_data";
 pub use swarmpress_schema::TENANT_LABEL;
 pub const SPEC_HASH_LABEL: &str = "swarmpress.spec-hash";
 /// Label with the hash of `restartedAt` and `rebuildNonce` the service was last forced with.
@@ -49,14 +49,14 @@ pub struct WordPressService {
     pub site_title: String,
     pub admin_user: String,
     pub admin_email: String,
-    /// Host name of MariaDB on the backend network.
+    /// Host name of MariaDB on the data network.
     pub db_host: String,
     /// Swarm refers to secrets by id *and* name (the engine rejects a reference without an
     /// id), so both come from the secret as created.
     pub db_secret: SecretRef,
     pub admin_secret: SecretRef,
     pub network_edge: String,
-    pub network_backend: String,
+    pub network_data: String,
     pub base_domain: String,
     /// Becomes a placement constraint on the node label `swarmpress.region.<region>=true`.
     pub region: Option<String>,
@@ -270,7 +270,7 @@ impl WordPressService {
             placement,
             networks: Some(vec![
                 network(&self.network_edge),
-                network(&self.network_backend),
+                network(&self.network_data),
             ]),
             ..Default::default()
         }
@@ -368,7 +368,7 @@ mod tests {
                 name: "wp_acme-blog_admin_password_1".into(),
             },
             network_edge: EDGE_NETWORK.into(),
-            network_backend: BACKEND_NETWORK.into(),
+            network_data: DATA_NETWORK.into(),
             base_domain: "localhost".into(),
             region: None,
             env: BTreeMap::from([
@@ -531,7 +531,7 @@ mod tests {
             .into_iter()
             .map(|n| n.target.unwrap())
             .collect();
-        assert_eq!(networks, ["swarmpress_edge", "swarmpress_backend"]);
+        assert_eq!(networks, ["swarmpress_edge", "swarmpress_data"]);
         let limits = task.resources.as_ref().unwrap().limits.clone().unwrap();
         assert_eq!(limits.nano_cpus, Some(500_000_000));
         assert_eq!(limits.memory_bytes, Some(512 * 1024 * 1024));

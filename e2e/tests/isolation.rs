@@ -1,0 +1,288 @@
+//! The tenant boundary, tried the way an attacker would: from inside a real site's container
+//! (`docker exec` as www-data, the user a plugin's code runs as), every endpoint of the
+//! platform that is not the site's own is refused or never answers, while the site's own
+//! database still works and another site's database refuses it. From the host, MariaDB, S3
+//! and Prometheus answer on the loopback only.
+// A test crate: its helpers fail the test the same way its assertions do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+use std::time::Duration;
+
+use swarmpress_e2e::{Api, Platform, ScratchTenant, html_title};
+
+const SITE_TIMEOUT: Duration = Duration::from_secs(180);
+const POLL: Duration = Duration::from_millis(250);
+
+fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker").args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// A running container of a platform service.
+fn platform_container(service: &str) -> String {
+    let filter = format!("label=com.docker.swarm.service.name=swarmpress_{service}");
+    let ids = docker(&["ps", "-q", "--filter", &filter]);
+    ids.lines()
+        .next()
+        .unwrap_or_else(|| panic!("no running container of {service}"))
+        .to_owned()
+}
+
+/// The addresses a container has on each of its networks.
+fn addresses(container: &str) -> Vec<String> {
+    let format = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}";
+    docker(&["inspect", "-f", format, container])
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Runs `script` with bash in `container` as `user`; its standard output.
+fn exec(container: &str, user: &str, script: &str) -> String {
+    docker(&["exec", "-u", user, container, "bash", "-c", script])
+}
+
+/// Tries every `(label, host, port)` at once from inside `container` (each bounded to 3 s)
+/// and returns the labels of those that accepted a TCP connection.
+fn open_from(container: &str, targets: &[(String, String, u16)]) -> Vec<String> {
+    let mut script = String::new();
+    for (label, host, port) in targets {
+        script.push_str(&format!(
+            "(timeout 3 bash -c 'exec 3<>/dev/tcp/{host}/{port}' 2>/dev/null && echo '{label}') &\n"
+        ));
+    }
+    script.push_str("wait\n");
+    exec(container, "www-data", &script)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn target(label: &str, host: &str, port: u16) -> (String, String, u16) {
+    (label.to_owned(), host.to_owned(), port)
+}
+
+/// Every internal endpoint of the platform, by service name and by each address the
+/// service's container has (an attacker scans addresses, not only names).
+fn internal_endpoints() -> Vec<(String, String, u16)> {
+    let mut targets = vec![
+        target("seaweedfs master", "s3", 9333),
+        target("seaweedfs filer", "s3", 8888),
+        target("seaweedfs volume server", "s3", 8080),
+        target("seaweedfs s3 grpc", "s3", 18333),
+        target("seaweedfs s3 grpc (internal port)", "s3", 18334),
+        target("seaweedfs s3 gateway (internal port)", "s3", 8334),
+        target("prometheus", "prometheus", 9090),
+        target("api", "api", 8000),
+        target("controller metrics", "controller", 9100),
+        target("traefik ping and metrics", "traefik", 8081),
+    ];
+    for (service, ports) in [
+        ("api", &[8000][..]),
+        ("controller", &[9100]),
+        ("prometheus", &[9090]),
+        ("traefik", &[8081]),
+        ("s3", &[9333, 8888, 8080, 18334]),
+    ] {
+        for address in addresses(&platform_container(service)) {
+            for port in ports {
+                targets.push(target(
+                    &format!("{service} at {address}:{port}"),
+                    &address,
+                    *port,
+                ));
+            }
+        }
+    }
+    // The Docker host, through the bridge every overlay container leaves by, and at each of
+    // its own addresses: the swarm's management and gossip ports, the edge's host port,
+    // anything else listening there.
+    let gateway = docker(&[
+        "network",
+        "inspect",
+        "docker_gwbridge",
+        "-f",
+        "{{(index .IPAM.Config 0).Gateway}}",
+    ]);
+    let host_addresses = String::from_utf8(
+        Command::new("hostname")
+            .arg("-I")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for address in std::iter::once(gateway.as_str()).chain(host_addresses.split_whitespace()) {
+        for port in [22, 2375, 2377, 7946, 3306, 8333, 9090, 8080] {
+            targets.push(target(
+                &format!("docker host at {address}:{port}"),
+                address,
+                port,
+            ));
+        }
+    }
+    targets
+}
+
+/// PHP, as a plugin would run it: the site's own database with the credentials WordPress
+/// has, then another site's database with the same connection.
+fn database_probe(other_database: &str) -> String {
+    format!(
+        r#"php -r '
+mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
+$password = trim(file_get_contents(getenv("WORDPRESS_DB_PASSWORD_FILE")));
+$db = new mysqli(getenv("WORDPRESS_DB_HOST"), getenv("WORDPRESS_DB_USER"), $password, getenv("WORDPRESS_DB_NAME"));
+$options = $db->query("SELECT COUNT(*) FROM wp_options")->fetch_row()[0];
+echo $options > 0 ? "own:ok\n" : "own:empty\n";
+$visible = [];
+foreach ($db->query("SHOW DATABASES")->fetch_all() as $row) {{ $visible[] = $row[0]; }}
+echo "visible:" . implode(",", $visible) . "\n";
+try {{ $db->select_db("{other_database}"); echo "other:open\n"; }}
+catch (Throwable $e) {{ echo "other:refused\n"; }}
+'"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_reaches_only_its_own_services() {
+    let Some(platform) = Platform::connect_or_skip().await else {
+        return;
+    };
+    let api = Api::user(platform.config.edge_addr, "jail", "starter")
+        .await
+        .unwrap();
+    let (attacker, victim) = tokio::join!(
+        ScratchTenant::create(&platform, &api, "jail", |_| {}),
+        ScratchTenant::create(&platform, &api, "jailv", |_| {}),
+    );
+    let (attacker, victim) = (attacker.unwrap(), victim.unwrap());
+    for tenant in [&attacker, &victim] {
+        let client = tenant.http_client().unwrap();
+        let title = tenant.title().to_owned();
+        tenant
+            .wait_for_page(&client, "/", POLL, SITE_TIMEOUT, |body| {
+                html_title(body).is_some_and(|t| t.contains(&title))
+            })
+            .await
+            .unwrap();
+    }
+    let container = platform.running_containers(attacker.name()).await.unwrap()[0].clone();
+
+    // What a site needs stays open: the edge, MariaDB's port, the S3 gateway.
+    let needed = vec![
+        target("edge", "traefik", 80),
+        target("mariadb", "mariadb", 3306),
+        target("s3 gateway", "s3", 8333),
+    ];
+    let mut open = open_from(&container, &needed);
+    open.sort();
+    assert_eq!(open, ["edge", "mariadb", "s3 gateway"], "needed endpoints");
+
+    // Nothing else of the platform, by name or by address.
+    let internal = internal_endpoints();
+    assert!(internal.len() > 20, "{internal:?}");
+    let open = open_from(&container, &internal);
+    assert!(open.is_empty(), "reachable from a tenant container: {open:?}");
+
+    // The S3 gateway checks keys: no bucket is listed or read without them.
+    let anonymous = exec(
+        &container,
+        "www-data",
+        &format!(
+            "for path in / /{bucket}/ /{victim_bucket}/; do \
+             curl -s -o /dev/null -w '%{{http_code}} ' --max-time 5 http://s3:8333$path; done",
+            bucket = attacker.name().bucket_name(),
+            victim_bucket = victim.name().bucket_name(),
+        ),
+    );
+    assert_eq!(anonymous.trim(), "403 403 403", "anonymous S3 requests");
+
+    // The site's own database works; another site's is refused and not even listed.
+    let report = exec(
+        &container,
+        "www-data",
+        &database_probe(&victim.name().database_name()),
+    );
+    assert!(report.contains("own:ok"), "{report}");
+    assert!(report.contains("other:refused"), "{report}");
+    let visible = report
+        .lines()
+        .find_map(|line| line.strip_prefix("visible:"))
+        .unwrap();
+    let mut visible: Vec<_> = visible.split(',').collect();
+    visible.sort_unstable();
+    assert_eq!(
+        visible,
+        [
+            "information_schema",
+            attacker.name().database_name().as_str()
+        ]
+    );
+
+    // MariaDB's root, even with its password, is not an account on the data network.
+    let root_password = swarmpress_testkit::root_password().unwrap();
+    let root = docker(&[
+        "exec",
+        "-u",
+        "www-data",
+        "-e",
+        &format!("ROOT_PASSWORD={root_password}"),
+        &container,
+        "php",
+        "-r",
+        "mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT); \
+         try { new mysqli('mariadb', 'root', getenv('ROOT_PASSWORD')); echo 'root:open'; } \
+         catch (Throwable $e) { echo 'root:refused ' . $e->getMessage(); }",
+    ]);
+    assert!(root.starts_with("root:refused"), "{root}");
+
+    attacker.cleanup().await.unwrap();
+    victim.cleanup().await.unwrap();
+}
+
+/// MariaDB, S3 and Prometheus publish nothing beyond the host's loopback: at every other
+/// address of the host the port is closed, while 127.0.0.1 answers.
+#[tokio::test]
+async fn stateful_services_answer_on_the_loopback_only() {
+    if Platform::connect_or_skip().await.is_none() {
+        return;
+    }
+    let host_addresses = String::from_utf8(
+        Command::new("hostname")
+            .arg("-I")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let gateway = docker(&[
+        "network",
+        "inspect",
+        "docker_gwbridge",
+        "-f",
+        "{{(index .IPAM.Config 0).Gateway}}",
+    ]);
+    let connect = |address: &str, port: u16| {
+        let address: std::net::SocketAddr = format!("{address}:{port}").parse().unwrap();
+        std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).is_ok()
+    };
+    for port in [3306, 8333, 9090] {
+        assert!(connect("127.0.0.1", port), "127.0.0.1:{port} must answer");
+        for address in host_addresses
+            .split_whitespace()
+            .chain(std::iter::once(gateway.as_str()))
+            .filter(|a| !a.contains(':'))
+        {
+            assert!(
+                !connect(address, port),
+                "{address}:{port} answers beyond the loopback"
+            );
+        }
+    }
+}
