@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -49,7 +50,7 @@ struct RawConfig {
     regions: String,
     default_image: String,
     secure_cookies: bool,
-    trust_forwarded_for: bool,
+    trusted_proxies: String,
     log_format: String,
     portal_dir: Option<PathBuf>,
     prometheus_url: String,
@@ -75,7 +76,7 @@ impl Default for RawConfig {
             regions: "eu-west,us-east,ap-south".to_owned(),
             default_image: "swarmpress/wordpress:latest".to_owned(),
             secure_cookies: true,
-            trust_forwarded_for: true,
+            trusted_proxies: String::new(),
             log_format: "json".to_owned(),
             portal_dir: None,
             registrations_per_hour: 10,
@@ -103,7 +104,7 @@ const ENV_KEYS: &[&str] = &[
     "regions",
     "default_image",
     "secure_cookies",
-    "trust_forwarded_for",
+    "trusted_proxies",
     "log_format",
     "portal_dir",
     "prometheus_url",
@@ -203,10 +204,11 @@ pub struct Config {
     pub default_image: String,
     /// `Secure` on auth cookies; only tests over plain HTTP turn it off.
     pub secure_cookies: bool,
-    /// Take the client address for login throttling from the last `X-Forwarded-For` entry,
-    /// which the edge proxy appends; without a proxy in front this must be off, or clients
-    /// could choose their own address.
-    pub trust_forwarded_for: bool,
+    /// Peers whose `X-Forwarded-For` is believed (the edge proxy's addresses; the stack
+    /// names the control network, which only platform services join). A request from any
+    /// other peer is that peer's, whatever headers it sends — else a client could choose the
+    /// address its throttles and audit records are kept under.
+    pub trusted_proxies: Vec<IpNet>,
     pub log_format: LogFormat,
     /// The built portal (`portal/dist`), served at `/` with the SPA's routes falling back to
     /// its `index.html`; none means the API serves only `/api`.
@@ -228,7 +230,7 @@ impl fmt::Debug for Config {
             .field("regions", &self.regions)
             .field("default_image", &self.default_image)
             .field("secure_cookies", &self.secure_cookies)
-            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("log_format", &self.log_format)
             .field("portal_dir", &self.portal_dir)
             .field("monitoring", &self.monitoring)
@@ -290,7 +292,7 @@ impl Config {
             regions,
             default_image: raw.default_image,
             secure_cookies: raw.secure_cookies,
-            trust_forwarded_for: raw.trust_forwarded_for,
+            trusted_proxies: trusted_proxies(&raw.trusted_proxies)?,
             log_format,
             portal_dir: raw.portal_dir,
             registrations_per_hour: raw.registrations_per_hour,
@@ -349,6 +351,24 @@ fn regions(list: &str) -> Result<Vec<String>, ConfigError> {
         ));
     }
     Ok(regions)
+}
+
+/// `SWARMPRESS_TRUSTED_PROXIES`: comma-separated networks (`10.213.0.0/24`) or addresses.
+fn trusted_proxies(list: &str) -> Result<Vec<IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "trusted_proxies {entry:?}: expected an address or a network such as 10.0.0.0/24"
+                    ))
+                })
+        })
+        .collect()
 }
 
 fn log_format(name: &str) -> Result<LogFormat, ConfigError> {

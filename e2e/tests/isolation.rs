@@ -110,14 +110,8 @@ fn internal_endpoints() -> Vec<(String, String, u16)> {
         "-f",
         "{{(index .IPAM.Config 0).Gateway}}",
     ]);
-    let host_addresses = String::from_utf8(
-        Command::new("hostname")
-            .arg("-I")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let host_addresses =
+        String::from_utf8(Command::new("hostname").arg("-I").output().unwrap().stdout).unwrap();
     for address in std::iter::once(gateway.as_str()).chain(host_addresses.split_whitespace()) {
         for port in [22, 2375, 2377, 7946, 3306, 8333, 9090, 8080] {
             targets.push(target(
@@ -188,7 +182,10 @@ async fn a_site_reaches_only_its_own_services() {
     let internal = internal_endpoints();
     assert!(internal.len() > 20, "{internal:?}");
     let open = open_from(&container, &internal);
-    assert!(open.is_empty(), "reachable from a tenant container: {open:?}");
+    assert!(
+        open.is_empty(),
+        "reachable from a tenant container: {open:?}"
+    );
 
     // The S3 gateway checks keys: no bucket is listed or read without them.
     let anonymous = exec(
@@ -253,14 +250,8 @@ async fn stateful_services_answer_on_the_loopback_only() {
     if Platform::connect_or_skip().await.is_none() {
         return;
     }
-    let host_addresses = String::from_utf8(
-        Command::new("hostname")
-            .arg("-I")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let host_addresses =
+        String::from_utf8(Command::new("hostname").arg("-I").output().unwrap().stdout).unwrap();
     let gateway = docker(&[
         "network",
         "inspect",

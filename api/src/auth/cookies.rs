@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use poem::Request;
 use poem::http::Method;
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
@@ -84,19 +85,89 @@ pub fn check_csrf(request: &Request) -> Result<(), ApiError> {
     }
 }
 
-/// The client's address for throttling: the last `X-Forwarded-For` entry (the one the edge
-/// proxy appended, which a client cannot forge) when configured to trust it, else the peer.
+/// The client's address for throttling and audit: the peer, unless the peer is a trusted
+/// proxy — then the `X-Forwarded-For` entries are read from the right (each proxy appends the
+/// address it was reached from), past any that are trusted proxies too, to the first that is
+/// not. Entries left of it are whatever the client wrote and are never read.
 pub fn client_address(request: &Request, config: &Config) -> Option<IpAddr> {
-    if config.trust_forwarded_for
-        && let Some(address) = request
-            .header("x-forwarded-for")
-            .and_then(|value| value.rsplit(',').next())
-            .and_then(|last| last.trim().parse().ok())
-    {
-        return Some(address);
-    }
-    request
+    let peer = request
         .remote_addr()
         .as_socket_addr()
-        .map(|address| address.ip())
+        .map(|address| address.ip())?;
+    Some(forwarded_client(
+        peer,
+        request.header("x-forwarded-for"),
+        &config.trusted_proxies,
+    ))
+}
+
+fn forwarded_client(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for entry in forwarded_for.unwrap_or_default().rsplit(',') {
+        let Ok(address) = entry.trim().parse::<IpAddr>() else {
+            // Garbage where an address should be: stop at the last good one.
+            break;
+        };
+        client = address;
+        if !is_trusted(&address) {
+            break;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn edge() -> Vec<IpNet> {
+        vec!["10.213.0.0/24".parse().unwrap()]
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        // A site (or anyone) reaching the API directly cannot pick its throttle key.
+        let client = forwarded_client(ip("172.18.0.9"), Some("1.2.3.4"), &edge());
+        assert_eq!(client, ip("172.18.0.9"));
+        assert_eq!(
+            forwarded_client(ip("10.213.0.4"), Some("1.2.3.4"), &[]),
+            ip("10.213.0.4")
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client_it_was_reached_from() {
+        let trusted = edge();
+        // The client wrote its own X-Forwarded-For; the edge appended the real address.
+        let client = forwarded_client(ip("10.213.0.4"), Some("6.6.6.6, 203.0.113.7"), &trusted);
+        assert_eq!(client, ip("203.0.113.7"));
+        // Proxies in a chain are skipped while they are trusted.
+        let client = forwarded_client(
+            ip("10.213.0.4"),
+            Some("6.6.6.6, 203.0.113.7, 10.213.0.9"),
+            &trusted,
+        );
+        assert_eq!(client, ip("203.0.113.7"));
+    }
+
+    #[test]
+    fn a_trusted_proxy_without_a_usable_header_is_the_client() {
+        let trusted = edge();
+        assert_eq!(
+            forwarded_client(ip("10.213.0.4"), None, &trusted),
+            ip("10.213.0.4")
+        );
+        assert_eq!(
+            forwarded_client(ip("10.213.0.4"), Some("203.0.113.7, junk"), &trusted),
+            ip("10.213.0.4")
+        );
+    }
 }

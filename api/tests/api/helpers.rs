@@ -68,7 +68,8 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         default_image: "swarmpress/wordpress:latest".to_owned(),
         // reqwest's cookie store keeps Secure cookies off plain HTTP.
         secure_cookies: false,
-        trust_forwarded_for: true,
+        // In-process tests stand in for the edge on the loopback.
+        trusted_proxies: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
         log_format: LogFormat::Compact,
         portal_dir: None,
         monitoring: Default::default(),

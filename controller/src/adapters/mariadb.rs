@@ -155,7 +155,10 @@ pub const WORKERS_PER_REPLICA: u32 = 16;
 /// too: one site cannot exhaust the server the control plane lives on
 /// (`max_connections` 1000).
 pub fn connection_cap(replicas: u32) -> u32 {
-    replicas.max(1).saturating_mul(WORKERS_PER_REPLICA).saturating_add(4)
+    replicas
+        .max(1)
+        .saturating_mul(WORKERS_PER_REPLICA)
+        .saturating_add(4)
 }
 
 /// In a database-level GRANT, `_` is a wildcard: `wp_a_b.*` would also cover the database of

@@ -5,7 +5,7 @@ mod service_spec;
 
 pub use client::{DOCKER_REQUESTS_METRIC, SwarmClient, SwarmError};
 pub use service_spec::{
-    ADMIN_PASSWORD_FILE, DATA_NETWORK, BuiltService, DB_PASSWORD_FILE, EDGE_NETWORK,
+    ADMIN_PASSWORD_FILE, BuiltService, DATA_NETWORK, DB_PASSWORD_FILE, EDGE_NETWORK,
     RESTART_TOKEN_LABEL, SPEC_HASH_LABEL, ServiceSpecError, TENANT_LABEL, WP_CONTENT_PATH,
     WordPressService,
 };
