@@ -222,6 +222,52 @@ async fn a_site_reaches_only_its_own_services() {
         ]
     );
 
+    // No process of the site (PID 1 and its descendants; `docker exec` processes such as this
+    // probe and the health check are not the site's) is root, holds a capability or could get
+    // one back (empty bounding set); and there is no setuid binary to try.
+    let listing = exec(
+        &container,
+        "www-data",
+        "for status in /proc/[0-9]*/status; do \
+           awk '/^(Name|Pid|PPid|Uid|CapEff|CapBnd):/ {printf \"%s \", $2} END {print \"\"}' \"$status\" 2>/dev/null; \
+         done",
+    );
+    let processes: Vec<Vec<&str>> = listing
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|fields| fields.len() == 6)
+        .collect();
+    let mut site = std::collections::HashSet::from(["1"]);
+    // Parents come before children often but not always: repeat until nothing is added.
+    loop {
+        let before = site.len();
+        for fields in &processes {
+            if site.contains(fields[2]) {
+                site.insert(fields[1]);
+            }
+        }
+        if site.len() == before {
+            break;
+        }
+    }
+    let site: Vec<&Vec<&str>> = processes.iter().filter(|f| site.contains(f[1])).collect();
+    assert!(site.len() >= 3, "the site's processes: {listing}");
+    for fields in site {
+        let (name, uid, effective, bounding) = (fields[0], fields[3], fields[4], fields[5]);
+        assert_eq!(uid, "33", "{name} runs as uid {uid}: {listing}");
+        assert_eq!(effective, "0000000000000000", "{name} has capabilities");
+        assert_eq!(
+            bounding, "0000000000000000",
+            "{name} could regain capabilities"
+        );
+    }
+    let setuid = exec(
+        &container,
+        "www-data",
+        "find / -xdev -type f -perm /6000 2>/dev/null || true",
+    );
+    assert_eq!(setuid, "", "setuid or setgid binaries in the image");
+
     // MariaDB's root, even with its password, is not an account on the data network.
     let root_password = swarmpress_testkit::root_password().unwrap();
     let root = docker(&[

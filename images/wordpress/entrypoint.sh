@@ -1,6 +1,11 @@
 #!/bin/bash
-# Configures and installs the site, then runs Apache and hands it stop signals gracefully.
+# Configures and installs the site as root, then gives root up for good: Apache and
+# everything after it run as www-data (serve.sh), with no capability left in the bounding set,
+# so not even a setuid binary can bring one back. Docker Engine 20.10's service API has no
+# no-new-privileges; an empty bounding set does that job. Port 80 needs no privilege: the
+# service sets net.ipv4.ip_unprivileged_port_start=0 in the task's network namespace.
 set -euo pipefail
+as_www_data=(setpriv --reuid=www-data --regid=www-data --init-groups)
 
 php /usr/local/share/swarmpress/render-config.php
 
@@ -17,39 +22,18 @@ for kind in themes plugins; do
 done
 chown www-data:www-data "$content" "$content"/{themes,plugins,uploads,upgrade,languages}
 
-runuser -u www-data -- php /usr/local/share/swarmpress/bootstrap.php
+"${as_www_data[@]}" -- php /usr/local/share/swarmpress/bootstrap.php
 
-export SWARMPRESS_MAX_WORKERS="${SWARMPRESS_MAX_WORKERS:-16}"
 # Debian's envvars reads variables it does not define itself.
 set +u
 # shellcheck source=/dev/null
 source /etc/apache2/envvars
 set -u
 mkdir -p "$APACHE_RUN_DIR" "$APACHE_LOCK_DIR"
+chown www-data:www-data "$APACHE_RUN_DIR" "$APACHE_LOCK_DIR"
 rm -f "$APACHE_PID_FILE"
+# Apache logs to /proc/self/fd/{1,2}, i.e. opens the task's stdout and stderr pipes anew;
+# they belong to root, and www-data may not open them unless they are its own.
+chown www-data /proc/self/fd/1 /proc/self/fd/2
 
-apache2 -D FOREGROUND &
-apache=$!
-
-# On stop, keep serving while the edge notices this task is going (it polls Swarm every
-# second), then let Apache finish in-flight requests: a rolling update drops no request.
-stop() {
-  sleep "${SWARMPRESS_DRAIN_SECONDS:-2}"
-  kill -WINCH "$apache" 2>/dev/null || true
-}
-trap stop TERM WINCH INT
-
-# One request before the health check passes compiles WordPress into the shared opcache, so
-# the first visitor is not the one who pays for it.
-host=${WORDPRESS_URL#*://}
-for _ in $(seq 1 50); do
-  curl -s -o /dev/null --max-time 10 -H "Host: $host" "http://127.0.0.1${WORDPRESS_PATH_PREFIX:-}/" && break
-  sleep 0.1
-done
-
-# `wait` returns early when a trapped signal arrives; keep waiting until Apache has exited.
-status=0
-while kill -0 "$apache" 2>/dev/null; do
-  wait "$apache" || status=$?
-done
-exit "$status"
+exec "${as_www_data[@]}" --inh-caps=-all --bounding-set=-all -- /usr/local/bin/swarmpress-serve

@@ -31,6 +31,21 @@ pub const DB_PASSWORD_FILE: &str = "db_password";
 pub const ADMIN_PASSWORD_FILE: &str = "admin_password";
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
+/// What the tenant image's entrypoint needs as root before it drops to www-data for good
+/// (images/wordpress/entrypoint.sh): own and write wp-content, switch user, and empty the
+/// capability bounding set. Docker's defaults also give NET_RAW (raw sockets: spoofing on
+/// the shared overlays), MKNOD, SYS_CHROOT, SETFCAP, FSETID and AUDIT_WRITE; none is kept.
+pub const TENANT_CAPABILITIES: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_SETUID",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+];
+/// Processes (threads included) one task may run: Apache's workers (at most 16), PHP's
+/// children, cron. Bounds a fork bomb in a site's code to its own task.
+pub const TENANT_PIDS_LIMIT: i64 = 512;
 
 /// Everything that decides a tenant's service. Names that reach the outside world are derived
 /// from `name`; the free-text fields (title, admin user and e-mail) only ever become
@@ -225,6 +240,19 @@ impl WordPressService {
                 self.name.to_string(),
             )])),
             env: Some(self.env()),
+            capability_drop: Some(vec!["ALL".to_owned()]),
+            capability_add: Some(
+                TENANT_CAPABILITIES
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect(),
+            ),
+            // Apache binds port 80 as www-data: no privilege needed inside the task's own
+            // network namespace.
+            sysctls: Some(HashMap::from([(
+                "net.ipv4.ip_unprivileged_port_start".to_owned(),
+                "0".to_owned(),
+            )])),
             mounts: Some(vec![Mount {
                 target: Some(WP_CONTENT_PATH.to_owned()),
                 source: Some(self.name.volume_name()),
@@ -249,7 +277,7 @@ impl WordPressService {
                 limits: Some(Limit {
                     nano_cpus: Some(self.cpu_nanos),
                     memory_bytes: Some(self.memory_bytes),
-                    ..Default::default()
+                    pids: Some(TENANT_PIDS_LIMIT),
                 }),
                 // What the scheduler keeps free for the site: a tenth of its CPU limit (sites
                 // idle most of the time and burst) and half its memory (which does not give
@@ -522,6 +550,32 @@ mod tests {
     }
 
     #[test]
+    fn capabilities_are_dropped_but_for_the_entrypoints_and_port_80_needs_none() {
+        let container = service()
+            .to_spec()
+            .unwrap()
+            .task_template
+            .unwrap()
+            .container_spec
+            .unwrap();
+        assert_eq!(container.capability_drop.unwrap(), ["ALL"]);
+        let added = container.capability_add.unwrap();
+        assert!(
+            !added
+                .iter()
+                .any(|c| c == "CAP_NET_RAW" || c == "CAP_NET_BIND_SERVICE")
+        );
+        assert_eq!(
+            container
+                .sysctls
+                .unwrap()
+                .get("net.ipv4.ip_unprivileged_port_start")
+                .map(String::as_str),
+            Some("0")
+        );
+    }
+
+    #[test]
     fn networks_resources_restart_and_no_placement_without_region() {
         let spec = service().to_spec().unwrap();
         let task = spec.task_template.unwrap();
@@ -535,6 +589,7 @@ mod tests {
         let limits = task.resources.as_ref().unwrap().limits.clone().unwrap();
         assert_eq!(limits.nano_cpus, Some(500_000_000));
         assert_eq!(limits.memory_bytes, Some(512 * 1024 * 1024));
+        assert_eq!(limits.pids, Some(TENANT_PIDS_LIMIT));
         let reservations = task
             .resources
             .as_ref()
