@@ -56,6 +56,7 @@ struct RawConfig {
     prometheus_url: String,
     prometheus_timeout_ms: u64,
     registrations_per_hour: u32,
+    open_upgrades: bool,
 }
 
 impl Default for RawConfig {
@@ -80,6 +81,7 @@ impl Default for RawConfig {
             log_format: "json".to_owned(),
             portal_dir: None,
             registrations_per_hour: 10,
+            open_upgrades: false,
             prometheus_url: MonitoringConfig::default().prometheus_url,
             prometheus_timeout_ms: 3000,
         }
@@ -109,6 +111,8 @@ const ENV_KEYS: &[&str] = &[
     "portal_dir",
     "prometheus_url",
     "prometheus_timeout_ms",
+    "registrations_per_hour",
+    "open_upgrades",
 ];
 
 /// Connection settings of the platform database.
@@ -216,6 +220,9 @@ pub struct Config {
     pub monitoring: MonitoringConfig,
     /// Accounts one client address may create an hour (loopback, the host, is not counted).
     pub registrations_per_hour: u32,
+    /// Users move to dearer plans at once (a demo, or a platform whose payments happen
+    /// elsewhere). Off, such a move waits for an administrator's approval.
+    pub open_upgrades: bool,
 }
 
 impl fmt::Debug for Config {
@@ -296,6 +303,7 @@ impl Config {
             log_format,
             portal_dir: raw.portal_dir,
             registrations_per_hour: raw.registrations_per_hour,
+            open_upgrades: raw.open_upgrades,
             monitoring: MonitoringConfig {
                 prometheus_url: raw.prometheus_url.trim_end_matches('/').to_owned(),
                 prometheus_timeout: std::time::Duration::from_millis(

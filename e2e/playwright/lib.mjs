@@ -111,6 +111,23 @@ export async function api(page, method, path, body) {
   return response;
 }
 
+/** Calls the API as the first admin, with a session of its own (not the page's). */
+export async function adminApi(method, path, body) {
+  const { email, password } = adminCredentials();
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!login.ok) throw new Error(`admin login: ${login.status} ${await login.text()}`);
+  const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  return fetch(`${BASE_URL}/api/v1${path}`, {
+    method,
+    headers: { cookie, "X-Requested-With": "swarmpress", ...(body ? { "Content-Type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
 /** Polls `check` until it returns a truthy value. */
 export async function eventually(check, { timeout = 30_000, interval = 1000, what = "condition" } = {}) {
   const deadline = Date.now() + timeout;

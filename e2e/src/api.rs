@@ -106,8 +106,67 @@ impl Api {
             .json(&json!({"plan": plan}))
             .send()
             .await?;
-        expect(response, &format!("move to {plan}"), &[StatusCode::OK]).await?;
+        let view = expect(
+            response,
+            &format!("move to {plan}"),
+            &[StatusCode::OK, StatusCode::ACCEPTED],
+        )
+        .await?;
+        // A dearer plan waits for the administrator, who approves it here.
+        if let Some(request) = view["pending"]["id"].as_str() {
+            let admin = Self::admin(edge).await?;
+            let response = admin
+                .request(
+                    Method::POST,
+                    &format!("/admin/plan-requests/{request}/approve"),
+                )
+                .send()
+                .await?;
+            expect(response, &format!("approve {plan}"), &[StatusCode::OK]).await?;
+        }
         Ok(api)
+    }
+
+    /// The platform's administrator (credentials from `scripts/up`'s `admin.env`), with a
+    /// short-lived token.
+    pub async fn admin(edge: SocketAddr) -> Result<Self, E2eError> {
+        let (email, password) = swarmpress_testkit::admin_credentials().map_err(E2eError::Setup)?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let base = format!("http://localhost:{}/api/v1", edge.port());
+        let response = http
+            .post(format!("{base}/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await?;
+        let cookies = session_cookies(&response);
+        expect(response, "admin login", &[StatusCode::OK]).await?;
+        let response = http
+            .post(format!("{base}/auth/tokens"))
+            .header(COOKIE, cookies)
+            .header("X-Requested-With", "swarmpress")
+            .json(&json!({"name": "e2e admin", "expiresInDays": 1}))
+            .send()
+            .await?;
+        let created = expect(
+            response,
+            "admin token",
+            &[StatusCode::CREATED, StatusCode::OK],
+        )
+        .await?;
+        let token = created["token"]
+            .as_str()
+            .ok_or_else(|| E2eError::Setup(format!("token response without token: {created}")))?
+            .to_owned();
+        Ok(Self {
+            http,
+            base,
+            token,
+            edge,
+        })
     }
 
     /// A request to `path` under `/api/v1`, with the user's token.

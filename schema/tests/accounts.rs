@@ -343,7 +343,7 @@ async fn plans_are_seeded_and_plan_changes_bill_once() {
     assert_eq!(invoices.len(), 1, "only the paid plan bills");
     assert_eq!(invoices[0].plan_id, "starter");
     assert_eq!(invoices[0].amount_cents, plans[2].price_cents);
-    assert_eq!(invoices[0].status, InvoiceStatus::Paid);
+    assert_eq!(invoices[0].status, InvoiceStatus::Open, "nothing was paid");
     assert!(invoices[0].period_end > invoices[0].period_start);
 
     let (current, plan) = store.current_subscription(user.id).await.unwrap();
@@ -353,4 +353,43 @@ async fn plans_are_seeded_and_plan_changes_bill_once() {
     assert_eq!(store.active_plan_ids().await.unwrap()[&user.id], "free");
     // A user nobody subscribed is on the default plan.
     assert_eq!(store.plan_of_user(Uuid::new_v4()).await.unwrap().id, "free");
+
+    // A request waits; a newer one replaces it; approval makes it the active plan.
+    let first = store.request_plan(user.id, "business").await.unwrap();
+    assert_eq!(first.status, SubscriptionStatus::Pending);
+    let request = store.request_plan(user.id, "starter").await.unwrap();
+    assert_eq!(store.plan_of_user(user.id).await.unwrap().id, "free");
+    assert_eq!(
+        store
+            .pending_plan_request(user.id)
+            .await
+            .unwrap()
+            .map(|r| r.id),
+        Some(request.id)
+    );
+    assert!(
+        !store
+            .list_plan_requests()
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.id == first.id),
+        "the replaced request is withdrawn"
+    );
+    assert!(matches!(
+        store.decide_plan_request(first.id, true).await,
+        Err(StoreError::NotFound)
+    ));
+    let approved = store.decide_plan_request(request.id, true).await.unwrap();
+    assert_eq!(approved.status, SubscriptionStatus::Active);
+    assert_eq!(store.plan_of_user(user.id).await.unwrap().id, "starter");
+    assert_eq!(store.pending_plan_request(user.id).await.unwrap(), None);
+    assert!(matches!(
+        store.decide_plan_request(request.id, true).await,
+        Err(StoreError::NotFound)
+    ));
+    let refused = store.request_plan(user.id, "business").await.unwrap();
+    let refused = store.decide_plan_request(refused.id, false).await.unwrap();
+    assert_eq!(refused.status, SubscriptionStatus::Refused);
+    assert_eq!(store.plan_of_user(user.id).await.unwrap().id, "starter");
 }

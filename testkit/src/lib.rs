@@ -23,8 +23,8 @@ mod wait;
 pub use hostile::yaml_bomb;
 pub use names::{random_suffix, unique_name};
 pub use platform::{
-    edge_port, file_secret, mariadb_addr, mariadb_root_url, percent_encode, platform_required,
-    require, root_password, s3_endpoint, secrets_env_value, state_dir,
+    admin_credentials, edge_port, file_secret, mariadb_addr, mariadb_root_url, percent_encode,
+    platform_required, require, root_password, s3_endpoint, secrets_env_value, state_dir,
 };
 pub use scratch::ScratchDatabase;
 pub use wait::{eventually, with_cleanup};

@@ -80,6 +80,20 @@ pub fn file_secret(name: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
+/// The platform administrator's e-mail and password (`admin.env` in the state directory,
+/// written by `scripts/up`).
+pub fn admin_credentials() -> Result<(String, String), String> {
+    let path = state_dir().join("admin.env");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let value =
+        |key| env_file_value(&text, key).ok_or_else(|| format!("{} has no {key}", path.display()));
+    Ok((
+        value("SWARMPRESS_ADMIN_EMAIL")?,
+        value("SWARMPRESS_ADMIN_PASSWORD")?,
+    ))
+}
+
 pub fn root_password() -> Result<String, String> {
     secrets_env_value("MARIADB_ROOT_PASSWORD")
 }

@@ -1,6 +1,7 @@
 //! Plans, the caller's subscription and usage, plan changes and invoices.
 
 use poem::web::Data;
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
@@ -9,7 +10,7 @@ use swarmpress_schema::store::StoreError;
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
-use crate::declared::{CONFLICT, INVALID, Outcome};
+use crate::declared::{CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::ApiTags;
 use crate::state::AppState;
@@ -37,6 +38,8 @@ pub struct SubscriptionView {
     pub subscription: Subscription,
     pub plan: Plan,
     pub usage: Usage,
+    /// A move to a dearer plan waiting for an administrator (status `pending`).
+    pub pending: Option<Subscription>,
 }
 
 #[derive(Debug, Deserialize, Object)]
@@ -56,6 +59,28 @@ pub enum PlansResponse {
 pub enum SubscriptionResponse {
     #[oai(status = 200)]
     Ok(Json<SubscriptionView>),
+}
+
+#[derive(ApiResponse)]
+pub enum ChangePlanResponse {
+    /// The plan changed now.
+    #[oai(status = 200)]
+    Changed(Json<SubscriptionView>),
+    /// The change waits for an administrator's approval (`pending` in the body).
+    #[oai(status = 202)]
+    Requested(Json<SubscriptionView>),
+}
+
+#[derive(ApiResponse)]
+pub enum PlanRequestsResponse {
+    #[oai(status = 200)]
+    Ok(Json<Vec<Subscription>>),
+}
+
+#[derive(ApiResponse)]
+pub enum PlanRequestResponse {
+    #[oai(status = 200)]
+    Ok(Json<Subscription>),
 }
 
 #[derive(ApiResponse)]
@@ -82,11 +107,37 @@ async fn subscription_view(state: &AppState, user: uuid::Uuid) -> ApiResult<Subs
         },
         max_replicas_per_instance: plan.max_replicas,
     };
+    let pending = state.store.pending_plan_request(user).await?;
     Ok(SubscriptionView {
         subscription,
         plan,
         usage,
+        pending,
     })
+}
+
+/// Refuses (403 `quota_exceeded`) a plan the user's sites do not fit in.
+async fn check_fits(state: &AppState, user: uuid::Uuid, plan: &Plan) -> ApiResult<()> {
+    let tenants = state.store.list_tenants(Some(user), None).await?;
+    if let Some(max) = plan.max_instances
+        && tenants.len() > usize::try_from(max).unwrap_or(usize::MAX)
+    {
+        return Err(ApiError::quota_exceeded(format!(
+            "the {} plan allows {max} sites and {} are in use; delete some first",
+            plan.name,
+            tenants.len()
+        )));
+    }
+    if let Some((tenant, exceeded)) = tenants
+        .iter()
+        .find_map(|t| plan.exceeded_by(&t.spec).map(|exceeded| (t, exceeded)))
+    {
+        return Err(ApiError::quota_exceeded(format!(
+            "{} asks more than the {} plan allows ({}); scale it down first",
+            tenant.metadata.name, plan.name, exceeded.message
+        )));
+    }
+    Ok(())
 }
 
 pub struct BillingApi;
@@ -114,9 +165,10 @@ impl BillingApi {
         Ok(SubscriptionResponse::Ok(Json(view)))
     }
 
-    /// Moves the caller to another plan now: the current subscription ends, a new one
-    /// starts, and a paid plan's first month is invoiced. A plan smaller than the sites in
-    /// use is refused (403 `quota_exceeded`).
+    /// Moves the caller to another plan. A cheaper (or equally priced) plan applies now, if
+    /// the sites in use fit it (else 403 `quota_exceeded`); a dearer one is a request that
+    /// waits for an administrator (202, `pending` in the body) unless the operator opened
+    /// upgrades. A paid plan's first month is invoiced, open until paid.
     #[oai(
         path = "/subscription/upgrade",
         method = "post",
@@ -127,7 +179,7 @@ impl BillingApi {
         state: Data<&AppState>,
         auth: Auth,
         body: JsonBody<UpgradeRequest>,
-    ) -> Outcome<SubscriptionResponse, { INVALID | CONFLICT }> {
+    ) -> Outcome<ChangePlanResponse, { INVALID | CONFLICT }> {
         let user = auth.principal().id();
         let plan = match state.store.get_plan(&body.0.plan).await {
             Ok(plan) => plan,
@@ -136,31 +188,85 @@ impl BillingApi {
             }
             Err(error) => return Err(error.into()),
         };
-        let tenants = state.store.list_tenants(Some(user), None).await?;
-        if let Some(max) = plan.max_instances
-            && tenants.len() > usize::try_from(max).unwrap_or(usize::MAX)
-        {
-            return Err(ApiError::quota_exceeded(format!(
-                "the {} plan allows {max} sites and {} are in use; delete some first",
-                plan.name,
-                tenants.len()
-            ))
-            .into());
-        }
-        if let Some((tenant, exceeded)) = tenants
-            .iter()
-            .find_map(|t| plan.exceeded_by(&t.spec).map(|exceeded| (t, exceeded)))
-        {
-            return Err(ApiError::quota_exceeded(format!(
-                "{} asks more than the new plan allows ({}); scale it down first",
-                tenant.metadata.name, exceeded.message
-            ))
-            .into());
+        check_fits(&state, user, &plan).await?;
+        let (_, current) = state.store.current_subscription(user).await?;
+        let needs_approval = plan.price_cents > current.price_cents
+            && !state.config.open_upgrades
+            && !auth.principal().is_admin();
+        if needs_approval {
+            state.store.request_plan(user, &plan.id).await?;
+            tracing::info!(%user, plan = %plan.id, "plan change requested");
+            let view = subscription_view(&state, user).await?;
+            return Ok(ChangePlanResponse::Requested(Json(view)));
         }
         state.store.change_plan(user, &plan.id).await?;
         tracing::info!(%user, plan = %plan.id, "plan changed");
         let view = subscription_view(&state, user).await?;
-        Ok(SubscriptionResponse::Ok(Json(view)))
+        Ok(ChangePlanResponse::Changed(Json(view)))
+    }
+
+    /// Plan changes waiting for a decision, oldest first (admin).
+    #[oai(
+        path = "/admin/plan-requests",
+        method = "get",
+        operation_id = "adminListPlanRequests"
+    )]
+    async fn plan_requests(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+    ) -> Outcome<PlanRequestsResponse, { FORBIDDEN }> {
+        auth.principal().require_admin()?;
+        Ok(PlanRequestsResponse::Ok(Json(
+            state.store.list_plan_requests().await?,
+        )))
+    }
+
+    /// Approves a pending plan change: the user is on the plan from now, with an open
+    /// invoice for its first month (admin). 403 `quota_exceeded` if the user's sites no
+    /// longer fit it.
+    #[oai(
+        path = "/admin/plan-requests/:id/approve",
+        method = "post",
+        operation_id = "adminApprovePlanRequest"
+    )]
+    async fn approve(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        id: Path<uuid::Uuid>,
+    ) -> Outcome<PlanRequestResponse, { FORBIDDEN | NOT_FOUND }> {
+        auth.principal().require_admin()?;
+        let request = state
+            .store
+            .list_plan_requests()
+            .await?
+            .into_iter()
+            .find(|r| r.id == id.0)
+            .ok_or_else(|| ApiError::NotFound("no pending plan request with this id".to_owned()))?;
+        let plan = state.store.get_plan(&request.plan_id).await?;
+        check_fits(&state, request.user_id, &plan).await?;
+        let approved = decide(&state, id.0, true).await?;
+        tracing::info!(user = %approved.user_id, plan = %approved.plan_id, admin = %auth.principal().id(), "plan change approved");
+        Ok(PlanRequestResponse::Ok(Json(approved)))
+    }
+
+    /// Refuses a pending plan change (admin).
+    #[oai(
+        path = "/admin/plan-requests/:id/refuse",
+        method = "post",
+        operation_id = "adminRefusePlanRequest"
+    )]
+    async fn refuse(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        id: Path<uuid::Uuid>,
+    ) -> Outcome<PlanRequestResponse, { FORBIDDEN | NOT_FOUND }> {
+        auth.principal().require_admin()?;
+        let refused = decide(&state, id.0, false).await?;
+        tracing::info!(user = %refused.user_id, plan = %refused.plan_id, admin = %auth.principal().id(), "plan change refused");
+        Ok(PlanRequestResponse::Ok(Json(refused)))
     }
 
     /// The caller's invoices, newest first.
@@ -168,5 +274,15 @@ impl BillingApi {
     async fn invoices(&self, state: Data<&AppState>, auth: Auth) -> Outcome<InvoicesResponse> {
         let invoices = state.store.list_invoices(auth.principal().id()).await?;
         Ok(InvoicesResponse::Ok(Json(invoices)))
+    }
+}
+
+async fn decide(state: &AppState, id: uuid::Uuid, approve: bool) -> ApiResult<Subscription> {
+    match state.store.decide_plan_request(id, approve).await {
+        Ok(decided) => Ok(decided),
+        Err(StoreError::NotFound) => Err(ApiError::NotFound(
+            "no pending plan request with this id".to_owned(),
+        )),
+        Err(error) => Err(error.into()),
     }
 }

@@ -47,15 +47,84 @@ async fn plans_subscription_usage_upgrade_and_invoices() {
     let body = problem(unknown, 422, "validation_failed").await;
     assert_eq!(crate::helpers::fields(&body), ["plan"]);
 
-    let upgraded = alice
+    // A dearer plan is a request: nothing changes, nothing is invoiced, until an
+    // administrator approves it.
+    let requested = alice
         .post("/subscription/upgrade")
         .json(&json!({"plan": "starter"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(upgraded.status(), 200);
-    let upgraded: Value = upgraded.json().await.unwrap();
+    assert_eq!(requested.status(), 202);
+    let requested: Value = requested.json().await.unwrap();
+    assert_eq!(requested["plan"]["id"], "free");
+    assert_eq!(requested["pending"]["planId"], "starter");
+    assert_eq!(requested["pending"]["status"], "pending");
+    let request_id = requested["pending"]["id"].as_str().unwrap().to_owned();
+    let invoices: Value = alice
+        .get("/invoices")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(invoices, json!([]));
+    problem(
+        alice
+            .post(&format!("/admin/plan-requests/{request_id}/approve"))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let admin = app.admin().await;
+    let pending: Value = admin
+        .get("/admin/plan-requests")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == request_id.as_str()),
+        "{pending}"
+    );
+    let approve = |id: String| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .post(&format!("/admin/plan-requests/{id}/approve"))
+                .header("X-Requested-With", "swarmpress")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let approved = approve(request_id.clone()).await;
+    assert_eq!(approved.status(), 200);
+    let approved: Value = approved.json().await.unwrap();
+    assert_eq!(approved["status"], "active");
+    problem(approve(request_id).await, 404, "not_found").await;
+
+    let upgraded: Value = alice
+        .get("/subscription")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(upgraded["plan"]["id"], "starter");
+    assert_eq!(upgraded["pending"], Value::Null);
     assert_eq!(upgraded["usage"]["instances"]["allowed"], 5);
     let invoices: Value = alice
         .get("/invoices")
@@ -67,6 +136,39 @@ async fn plans_subscription_usage_upgrade_and_invoices() {
         .unwrap();
     assert_eq!(invoices.as_array().unwrap().len(), 1);
     assert_eq!(invoices[0]["planId"], "starter");
+    assert_eq!(invoices[0]["status"], "open", "nothing was paid");
+
+    // A refused request leaves the plan as it was.
+    let requested: Value = alice
+        .post("/subscription/upgrade")
+        .json(&json!({"plan": "business"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let request_id = requested["pending"]["id"].as_str().unwrap();
+    let refused: Value = admin
+        .post(&format!("/admin/plan-requests/{request_id}/refuse"))
+        .header("X-Requested-With", "swarmpress")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refused["status"], "refused");
+    let view: Value = alice
+        .get("/subscription")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["plan"]["id"], "starter");
+    assert_eq!(view["pending"], Value::Null);
 
     // Now two replicas are allowed; going back to free with them is refused.
     let scaled = alice
@@ -89,4 +191,32 @@ async fn plans_subscription_usage_upgrade_and_invoices() {
         "unauthorized",
     )
     .await;
+}
+
+/// With upgrades opened by the operator, a dearer plan applies at once (its invoice still
+/// open: nothing was paid).
+#[tokio::test]
+async fn open_upgrades_apply_at_once() {
+    let Some(app) = crate::helpers::spawn_with(|config| config.open_upgrades = true).await else {
+        return;
+    };
+    let bob = app.user("bob-open@example.test").await;
+    let changed = bob
+        .post("/subscription/upgrade")
+        .json(&json!({"plan": "starter"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let view: Value = changed.json().await.unwrap();
+    assert_eq!(view["plan"]["id"], "starter");
+    let invoices: Value = bob
+        .get("/invoices")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(invoices[0]["status"], "open");
 }

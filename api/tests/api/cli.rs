@@ -83,13 +83,7 @@ fn describe(output: &Output) -> String {
 
 async fn cli_for(app: &TestApp, email: &str) -> (Cli, Client) {
     let client = app.user(email).await;
-    let upgraded = client
-        .post("/subscription/upgrade")
-        .json(&json!({"plan": "business"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(upgraded.status(), 200, "{}", upgraded.text().await.unwrap());
+    app.move_to_plan(&client, "business").await;
     let cli = Cli {
         server: format!("http://{}", app.addr),
         token: client.personal_access_token("cli test").await,

@@ -74,6 +74,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         portal_dir: None,
         monitoring: Default::default(),
         registrations_per_hour: 10,
+        open_upgrades: false,
     };
     adjust(&mut config);
     let state = swarmpress_api::prepare(config)
@@ -153,6 +154,35 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
         client
+    }
+
+    /// Moves `client`'s user to `plan`: asked by the user, approved by the admin when the
+    /// plan is dearer (a move to a dearer plan waits for approval).
+    pub async fn move_to_plan(&self, client: &Client, plan: &str) {
+        let response = client
+            .post("/subscription/upgrade")
+            .json(&json!({"plan": plan}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let view: Value = response.json().await.unwrap();
+        match status {
+            200 => assert_eq!(view["plan"]["id"], plan, "{view}"),
+            202 => {
+                let id = view["pending"]["id"].as_str().unwrap().to_owned();
+                let approved = self
+                    .admin()
+                    .await
+                    .post(&format!("/admin/plan-requests/{id}/approve"))
+                    .header("X-Requested-With", "swarmpress")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(approved.status(), 200, "{}", approved.text().await.unwrap());
+            }
+            other => panic!("moving to {plan}: {other} {view}"),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 // delete. One browser, one fresh user, the real platform.
 import assert from "node:assert/strict";
 import { after, before, test as nodeTest } from "node:test";
-import { CONVERGE_MS, api, steps, eventually, launch, newPage, register, shot, unique } from "../lib.mjs";
+import { CONVERGE_MS, adminApi, api, steps, eventually, launch, newPage, register, shot, unique } from "../lib.mjs";
 
 const test = steps(nodeTest, () => [page]);
 
@@ -56,7 +56,16 @@ test("the plan allows two replicas (upgrading in the billing page if needed)", a
   await shot(page, "billing-upgrade", { fullPage: false });
   await dialog.getByRole("button", { name: `Switch to ${target.name}` }).click();
   await dialog.waitFor({ state: "detached" });
+  // A dearer plan waits for an administrator: the page says so until one approves it.
+  await page.getByText(`Change to ${target.name} requested`).waitFor();
+  await shot(page, "billing-requested");
+  const pending = (await (await api(page, "GET", "/subscription")).json()).pending;
+  assert.equal(pending?.planId, target.id, "the request is pending");
+  const approved = await adminApi("POST", `/admin/plan-requests/${pending.id}/approve`);
+  assert.equal(approved.status, 200, `approve: ${await approved.text()}`);
+  await page.reload();
   await page.getByText(target.name, { exact: true }).first().waitFor();
+  await page.getByText(`Change to ${target.name} requested`).waitFor({ state: "detached" });
   await shot(page, "billing");
 });
 

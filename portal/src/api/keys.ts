@@ -24,6 +24,7 @@ export const keys = {
     announcements: ["admin", "announcements"] as const,
     windows: ["admin", "maintenance-windows"] as const,
     users: ["admin", "users"] as const,
+    planRequests: ["admin", "plan-requests"] as const,
     rollouts: ["admin", "rollouts"] as const,
   },
 };

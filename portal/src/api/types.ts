@@ -22,6 +22,7 @@ export type WatchEventSchema = Schemas["WatchEvent"];
 export type CreatedToken = Schemas["CreatedToken"];
 export type Plan = Schemas["Plan"];
 export type SubscriptionView = Schemas["SubscriptionView"];
+export type Subscription = Schemas["Subscription"];
 export type Invoice = Schemas["Invoice"];
 export type Announcement = Schemas["Announcement"];
 export type AnnouncementInput = Schemas["AnnouncementInput"];

@@ -153,6 +153,10 @@ impl Plan {
 pub enum SubscriptionStatus {
     Active,
     Cancelled,
+    /// A plan change the user asked for and an administrator has not decided on yet.
+    Pending,
+    /// A plan change an administrator refused.
+    Refused,
 }
 
 impl SubscriptionStatus {
@@ -160,6 +164,8 @@ impl SubscriptionStatus {
         match self {
             Self::Active => "active",
             Self::Cancelled => "cancelled",
+            Self::Pending => "pending",
+            Self::Refused => "refused",
         }
     }
 
@@ -167,6 +173,8 @@ impl SubscriptionStatus {
         match value {
             "active" => Some(Self::Active),
             "cancelled" => Some(Self::Cancelled),
+            "pending" => Some(Self::Pending),
+            "refused" => Some(Self::Refused),
             _ => None,
         }
     }

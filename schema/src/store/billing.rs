@@ -1,5 +1,7 @@
-//! Plans, subscriptions and invoices. Billing is simulated: a plan change issues a paid
-//! invoice for its first month; there is no payment provider.
+//! Plans, subscriptions and invoices. There is no payment provider: a plan change issues an
+//! *open* invoice for its first month, which stays open until it is paid (where a provider
+//! would plug in: it marks invoices paid). A move to a dearer plan is a *pending*
+//! subscription until an administrator approves it (or the operator opens upgrades).
 
 use std::collections::HashMap;
 
@@ -82,51 +84,113 @@ impl Store {
     }
 
     /// Moves the user to `plan_id`: ends the active subscription, starts a new one now and,
-    /// for a paid plan, issues a paid invoice for its first month, all in one transaction.
-    /// Choosing the current plan changes nothing. [`StoreError::NotFound`] for an unknown
-    /// plan. Quota checks (a smaller plan than the tenants in use) are the API's.
+    /// for a paid plan, issues an open invoice for its first month, all in one transaction.
+    /// A pending request of the user's is withdrawn. Choosing the current plan changes
+    /// nothing. [`StoreError::NotFound`] for an unknown plan. Quota checks (a smaller plan
+    /// than the tenants in use) are the API's.
     pub async fn change_plan(&self, user_id: Uuid, plan_id: &str) -> StoreResult<Subscription> {
         let plan = self.get_plan(plan_id).await?;
-        let at = now();
         let tx = self.db.begin().await?;
-        let current = active_subscription(&tx, user_id, true).await?;
-        if let Some(current) = &current
-            && current.plan_id == plan.id
-        {
-            tx.rollback().await?;
-            return Ok(current.clone());
-        }
-        subscriptions::Entity::update_many()
-            .col_expr(
-                subscriptions::Column::Status,
-                Expr::value(SubscriptionStatus::Cancelled.as_str()),
-            )
-            .col_expr(subscriptions::Column::EndedAt, Expr::value(at))
-            .filter(subscriptions::Column::UserId.eq(user_id))
-            .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Active.as_str()))
-            .exec(&tx)
-            .await?;
-        let subscription = start_subscription(&tx, user_id, &plan.id, at).await?;
-        if plan.price_cents > 0 {
-            let period_end = at.checked_add_months(Months::new(1)).unwrap_or(at);
-            invoices::Entity::insert(invoices::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                user_id: Set(user_id),
-                subscription_id: Set(Some(subscription.id)),
-                plan_id: Set(plan.id.clone()),
-                description: Set(format!("{} plan, first month", plan.name)),
-                amount_cents: Set(to_i32("invoices.amount_cents", plan.price_cents)?),
-                currency: Set(plan.currency.clone()),
-                status: Set(InvoiceStatus::Paid.as_str().to_owned()),
-                period_start: Set(at),
-                period_end: Set(period_end),
-                issued_at: Set(at),
-            })
-            .exec_without_returning(&tx)
-            .await?;
-        }
+        end_subscriptions(
+            &tx,
+            user_id,
+            SubscriptionStatus::Pending,
+            SubscriptionStatus::Cancelled,
+        )
+        .await?;
+        let subscription = switch_plan(&tx, user_id, &plan, None).await?;
         tx.commit().await?;
         Ok(subscription)
+    }
+
+    /// Records that the user asks to move to `plan_id`: a pending subscription, replacing any
+    /// earlier pending one. Asking for the current plan withdraws the request and returns
+    /// the active subscription.
+    pub async fn request_plan(&self, user_id: Uuid, plan_id: &str) -> StoreResult<Subscription> {
+        let plan = self.get_plan(plan_id).await?;
+        let tx = self.db.begin().await?;
+        let current = active_subscription(&tx, user_id, true).await?;
+        end_subscriptions(
+            &tx,
+            user_id,
+            SubscriptionStatus::Pending,
+            SubscriptionStatus::Cancelled,
+        )
+        .await?;
+        if let Some(current) = current
+            && current.plan_id == plan.id
+        {
+            tx.commit().await?;
+            return Ok(current);
+        }
+        let request = Subscription {
+            id: Uuid::new_v4(),
+            user_id,
+            plan_id: plan.id.clone(),
+            status: SubscriptionStatus::Pending,
+            started_at: now(),
+            ended_at: None,
+        };
+        insert_subscription(&tx, &request).await?;
+        tx.commit().await?;
+        Ok(request)
+    }
+
+    /// The user's pending plan change, if any.
+    pub async fn pending_plan_request(&self, user_id: Uuid) -> StoreResult<Option<Subscription>> {
+        subscriptions::Entity::find()
+            .filter(subscriptions::Column::UserId.eq(user_id))
+            .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Pending.as_str()))
+            .order_by_desc(subscriptions::Column::StartedAt)
+            .one(&self.db)
+            .await?
+            .map(row_to_subscription)
+            .transpose()
+    }
+
+    /// Every pending plan change, oldest first.
+    pub async fn list_plan_requests(&self) -> StoreResult<Vec<Subscription>> {
+        subscriptions::Entity::find()
+            .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Pending.as_str()))
+            .order_by_asc(subscriptions::Column::StartedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(row_to_subscription)
+            .collect()
+    }
+
+    /// An administrator's decision on a pending plan change: approved, it becomes the user's
+    /// active subscription now (the old one ends, an open invoice is issued); refused, it
+    /// ends as `refused`. [`StoreError::NotFound`] unless `id` is pending.
+    pub async fn decide_plan_request(&self, id: Uuid, approve: bool) -> StoreResult<Subscription> {
+        let tx = self.db.begin().await?;
+        let request = subscriptions::Entity::find_by_id(id)
+            .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Pending.as_str()))
+            .lock_exclusive()
+            .one(&tx)
+            .await?
+            .map(row_to_subscription)
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let at = now();
+        let decided = if approve {
+            let plan = plans::Entity::find_by_id(request.plan_id.as_str())
+                .one(&tx)
+                .await?
+                .ok_or(StoreError::NotFound)
+                .and_then(row_to_plan)?;
+            switch_plan(&tx, request.user_id, &plan, Some(request.id)).await?
+        } else {
+            set_status(&tx, request.id, SubscriptionStatus::Refused, Some(at)).await?;
+            Subscription {
+                status: SubscriptionStatus::Refused,
+                ended_at: Some(at),
+                ..request
+            }
+        };
+        tx.commit().await?;
+        Ok(decided)
     }
 
     /// The user's invoices, newest first.
@@ -170,6 +234,122 @@ async fn active_subscription<C: ConnectionTrait>(
         query = query.lock_exclusive();
     }
     query.one(db).await?.map(row_to_subscription).transpose()
+}
+
+/// Ends the user's active subscription and makes `plan` the active one from now — the
+/// pending request `activate` when given, else a new row — with an open invoice for a paid
+/// plan's first month. Inside the caller's transaction.
+async fn switch_plan<C: ConnectionTrait>(
+    tx: &C,
+    user_id: Uuid,
+    plan: &Plan,
+    activate: Option<Uuid>,
+) -> StoreResult<Subscription> {
+    let at = now();
+    if let Some(current) = active_subscription(tx, user_id, true).await?
+        && current.plan_id == plan.id
+        && activate.is_none()
+    {
+        return Ok(current);
+    }
+    end_subscriptions(
+        tx,
+        user_id,
+        SubscriptionStatus::Active,
+        SubscriptionStatus::Cancelled,
+    )
+    .await?;
+    let subscription = match activate {
+        Some(id) => {
+            subscriptions::Entity::update_many()
+                .col_expr(
+                    subscriptions::Column::Status,
+                    Expr::value(SubscriptionStatus::Active.as_str()),
+                )
+                .col_expr(subscriptions::Column::StartedAt, Expr::value(at))
+                .filter(subscriptions::Column::Id.eq(id))
+                .exec(tx)
+                .await?;
+            Subscription {
+                id,
+                user_id,
+                plan_id: plan.id.clone(),
+                status: SubscriptionStatus::Active,
+                started_at: at,
+                ended_at: None,
+            }
+        }
+        None => start_subscription(tx, user_id, &plan.id, at).await?,
+    };
+    if plan.price_cents > 0 {
+        let period_end = at.checked_add_months(Months::new(1)).unwrap_or(at);
+        invoices::Entity::insert(invoices::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            user_id: Set(user_id),
+            subscription_id: Set(Some(subscription.id)),
+            plan_id: Set(plan.id.clone()),
+            description: Set(format!("{} plan, first month", plan.name)),
+            amount_cents: Set(to_i32("invoices.amount_cents", plan.price_cents)?),
+            currency: Set(plan.currency.clone()),
+            // Nothing has been paid: a payment provider (or an administrator) marks it paid.
+            status: Set(InvoiceStatus::Open.as_str().to_owned()),
+            period_start: Set(at),
+            period_end: Set(period_end),
+            issued_at: Set(at),
+        })
+        .exec_without_returning(tx)
+        .await?;
+    }
+    Ok(subscription)
+}
+
+/// Every subscription of the user in status `from` moves to `to`, ended now.
+async fn end_subscriptions<C: ConnectionTrait>(
+    tx: &C,
+    user_id: Uuid,
+    from: SubscriptionStatus,
+    to: SubscriptionStatus,
+) -> StoreResult<()> {
+    subscriptions::Entity::update_many()
+        .col_expr(subscriptions::Column::Status, Expr::value(to.as_str()))
+        .col_expr(subscriptions::Column::EndedAt, Expr::value(now()))
+        .filter(subscriptions::Column::UserId.eq(user_id))
+        .filter(subscriptions::Column::Status.eq(from.as_str()))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+async fn set_status<C: ConnectionTrait>(
+    tx: &C,
+    id: Uuid,
+    status: SubscriptionStatus,
+    ended_at: Option<DateTime<Utc>>,
+) -> StoreResult<()> {
+    subscriptions::Entity::update_many()
+        .col_expr(subscriptions::Column::Status, Expr::value(status.as_str()))
+        .col_expr(subscriptions::Column::EndedAt, Expr::value(ended_at))
+        .filter(subscriptions::Column::Id.eq(id))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+async fn insert_subscription<C: ConnectionTrait>(
+    db: &C,
+    subscription: &Subscription,
+) -> StoreResult<()> {
+    subscriptions::Entity::insert(subscriptions::ActiveModel {
+        id: Set(subscription.id),
+        user_id: Set(subscription.user_id),
+        plan_id: Set(subscription.plan_id.clone()),
+        status: Set(subscription.status.as_str().to_owned()),
+        started_at: Set(subscription.started_at),
+        ended_at: Set(subscription.ended_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// Inserts an active subscription (the caller has ended any other).

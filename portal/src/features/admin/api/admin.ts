@@ -15,6 +15,21 @@ export function useAdminUsers() {
   return useQuery({ queryKey: keys.admin.users, queryFn: () => unwrap(api.GET("/admin/users")) });
 }
 
+export function usePlanRequests() {
+  return useQuery({ queryKey: keys.admin.planRequests, queryFn: () => unwrap(api.GET("/admin/plan-requests")) });
+}
+
+export function useDecidePlanRequest() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, approve }: { id: string; approve: boolean }) =>
+      approve
+        ? unwrap(api.POST("/admin/plan-requests/{id}/approve", { params: { path: { id } } }))
+        : unwrap(api.POST("/admin/plan-requests/{id}/refuse", { params: { path: { id } } })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.planRequests }),
+  });
+}
+
 export function useClusterNodes() {
   return useQuery({ queryKey: keys.cluster, queryFn: () => unwrap(api.GET("/cluster")), refetchInterval: 15_000 });
 }

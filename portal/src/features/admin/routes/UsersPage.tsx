@@ -1,15 +1,74 @@
-import { Users } from "lucide-react";
+import { Check, Users, X } from "lucide-react";
+import type { User } from "@/api/types";
+import { usePlans } from "@/api/resources/account";
 import { Badge } from "@/components/ui/badge";
-import { Card, PageHeader } from "@/components/ui/card";
-import { EmptyState, LoadingState, QueryError } from "@/components/ui/states";
+import { Button } from "@/components/ui/button";
+import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { EmptyState, ErrorState, LoadingState, QueryError } from "@/components/ui/states";
+import { useToast } from "@/components/ui/toast-context";
 import { formatDate } from "@/lib/format";
-import { useAdminUsers } from "../api/admin";
+import { useAdminUsers, useDecidePlanRequest, usePlanRequests } from "../api/admin";
+
+/** Plan upgrades users asked for, each approved or refused here. Hidden when there are none. */
+function PlanRequests({ users }: { users: User[] }) {
+  const requests = usePlanRequests();
+  const plans = usePlans();
+  const decide = useDecidePlanRequest();
+  const toast = useToast();
+  if (requests.isPending || requests.error || requests.data.length === 0) {
+    return requests.error ? <QueryError className="mb-6" error={requests.error} onRetry={() => void requests.refetch()} /> : null;
+  }
+  const planName = (id: string) => plans.data?.find((p) => p.id === id)?.name ?? id;
+  return (
+    <Card className="mb-6">
+      <CardHeader title="Plan requests" description="Upgrades users asked for. Approving starts the plan now and issues an open invoice." />
+      <CardBody className="space-y-3">
+        {decide.error && <ErrorState error={decide.error} title="Not decided" />}
+        <ul className="divide-y divide-slate-200 dark:divide-slate-800">
+          {requests.data.map((r) => {
+            const who = users.find((u) => u.id === r.userId)?.email ?? r.userId;
+            return (
+              <li key={r.id} className="flex flex-wrap items-center justify-between gap-3 py-3">
+                <div>
+                  <p className="font-medium break-all">{who}</p>
+                  <p className="text-sm text-slate-500">{planName(r.planId)} · asked {formatDate(r.startedAt)}</p>
+                </div>
+                <div className="flex gap-2">
+                  <Button
+                    size="sm"
+                    icon={<Check className="size-4" aria-hidden />}
+                    loading={decide.isPending && decide.variables?.id === r.id && decide.variables.approve}
+                    onClick={() => decide.mutate({ id: r.id, approve: true }, { onSuccess: () => toast({ title: `${who} is on ${planName(r.planId)}`, tone: "success" }) })}
+                    aria-label={`Approve ${planName(r.planId)} for ${who}`}
+                  >
+                    Approve
+                  </Button>
+                  <Button
+                    size="sm"
+                    variant="secondary"
+                    icon={<X className="size-4" aria-hidden />}
+                    loading={decide.isPending && decide.variables?.id === r.id && !decide.variables.approve}
+                    onClick={() => decide.mutate({ id: r.id, approve: false }, { onSuccess: () => toast({ title: "Request refused", tone: "info" }) })}
+                    aria-label={`Refuse ${planName(r.planId)} for ${who}`}
+                  >
+                    Refuse
+                  </Button>
+                </div>
+              </li>
+            );
+          })}
+        </ul>
+      </CardBody>
+    </Card>
+  );
+}
 
 export default function UsersPage() {
   const users = useAdminUsers();
   return (
     <>
       <PageHeader title="Users" description="Everyone with an account on this platform." />
+      <PlanRequests users={users.data ?? []} />
       <Card className="overflow-hidden">
         {users.isPending ? (
           <LoadingState label="Loading users" />

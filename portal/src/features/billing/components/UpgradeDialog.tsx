@@ -22,7 +22,7 @@ export function UpgradeDialog({ open, onClose, current }: { open: boolean; onClo
       open={open}
       onClose={onClose}
       title="Change plan"
-      description="The new plan starts now; limits apply at once."
+      description="A cheaper plan starts now. A dearer one starts once an administrator approves it."
       size="xl"
       footer={
         <>
@@ -33,8 +33,12 @@ export function UpgradeDialog({ open, onClose, current }: { open: boolean; onClo
             onClick={() =>
               choice &&
               upgrade.mutate(choice.id, {
-                onSuccess: () => {
-                  toast({ title: `You are now on ${choice.name}`, tone: "success" });
+                onSuccess: (view) => {
+                  toast(
+                    view.pending
+                      ? { title: `${choice.name} requested`, description: "An administrator approves plan upgrades; your plan changes then.", tone: "info" }
+                      : { title: `You are now on ${choice.name}`, tone: "success" },
+                  );
                   onClose();
                 },
               })

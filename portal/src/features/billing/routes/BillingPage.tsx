@@ -1,6 +1,6 @@
-import { ArrowUpCircle, Receipt } from "lucide-react";
+import { ArrowUpCircle, Clock, Receipt } from "lucide-react";
 import { useSearchParams } from "react-router";
-import { useSubscription } from "@/api/resources/account";
+import { usePlans, useSubscription } from "@/api/resources/account";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
@@ -28,6 +28,7 @@ const INVOICE_TONE = { paid: "green", open: "amber", void: "gray" } as const;
 export function BillingPage() {
   const subscription = useSubscription();
   const invoices = useInvoices();
+  const plans = usePlans();
   const [params, setParams] = useSearchParams();
   const upgradeOpen = params.get("upgrade") === "1";
   const setUpgrade = (open: boolean) => {
@@ -62,6 +63,11 @@ export function BillingPage() {
                   {formatMoney(subscription.data.plan.priceCents, subscription.data.plan.currency, { freeLabel: "Free" })}
                   {subscription.data.plan.priceCents > 0 && " per month"}
                 </p>
+                {subscription.data.pending && (
+                  <Notice className="mt-3" tone="info" icon={Clock} title={`Change to ${plans.data?.find((p) => p.id === subscription.data.pending?.planId)?.name ?? subscription.data.pending.planId} requested`}>
+                    Asked {formatDate(subscription.data.pending.startedAt)}. An administrator approves plan upgrades; your limits change then.
+                  </Notice>
+                )}
                 {subscription.data.plan.features.length > 0 && (
                   <ul className="mt-3 flex flex-wrap gap-1.5">
                     {subscription.data.plan.features.map((f) => <Badge key={f}>{f}</Badge>)}
