@@ -57,6 +57,8 @@ struct RawConfig {
     prometheus_timeout_ms: u64,
     registrations_per_hour: u32,
     open_upgrades: bool,
+    streams_per_user: usize,
+    streams_total: usize,
 }
 
 impl Default for RawConfig {
@@ -82,6 +84,8 @@ impl Default for RawConfig {
             portal_dir: None,
             registrations_per_hour: 10,
             open_upgrades: false,
+            streams_per_user: 8,
+            streams_total: 512,
             prometheus_url: MonitoringConfig::default().prometheus_url,
             prometheus_timeout_ms: 3000,
         }
@@ -113,6 +117,8 @@ const ENV_KEYS: &[&str] = &[
     "prometheus_timeout_ms",
     "registrations_per_hour",
     "open_upgrades",
+    "streams_per_user",
+    "streams_total",
 ];
 
 /// Connection settings of the platform database.
@@ -223,6 +229,10 @@ pub struct Config {
     /// Users move to dearer plans at once (a demo, or a platform whose payments happen
     /// elsewhere). Off, such a move waits for an administrator's approval.
     pub open_upgrades: bool,
+    /// Watches and log follows one user may hold open on one API process.
+    pub streams_per_user: usize,
+    /// Watches and log follows all users together may hold open on one API process.
+    pub streams_total: usize,
 }
 
 impl fmt::Debug for Config {
@@ -304,6 +314,8 @@ impl Config {
             portal_dir: raw.portal_dir,
             registrations_per_hour: raw.registrations_per_hour,
             open_upgrades: raw.open_upgrades,
+            streams_per_user: raw.streams_per_user.max(1),
+            streams_total: raw.streams_total.max(1),
             monitoring: MonitoringConfig {
                 prometheus_url: raw.prometheus_url.trim_end_matches('/').to_owned(),
                 prometheus_timeout: std::time::Duration::from_millis(

@@ -71,6 +71,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("rate limited for {retry_after:?}")]
     RateLimited { retry_after: Duration },
+    /// More open streams than allowed (per user or in total).
+    #[error("too many streams: {0}")]
+    TooManyStreams(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     /// A watch asked to resume from a version the change feed no longer holds (410).
@@ -132,7 +135,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -154,7 +157,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
-            Self::RateLimited { .. } => "rate_limited",
+            Self::RateLimited { .. } | Self::TooManyStreams(_) => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -170,7 +173,7 @@ impl ApiError {
             Self::NotFound(_) => "Not found",
             Self::Unauthorized(_) => "Unauthorized",
             Self::Forbidden(_) => "Forbidden",
-            Self::RateLimited { .. } => "Too many requests",
+            Self::RateLimited { .. } | Self::TooManyStreams(_) => "Too many requests",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Gone(_) => "Resource version expired",
             Self::PayloadTooLarge(_) => "Payload too large",
@@ -203,6 +206,7 @@ impl ApiError {
             | Self::Forbidden(detail)
             | Self::Gone(detail)
             | Self::PayloadTooLarge(detail)
+            | Self::TooManyStreams(detail)
             | Self::Unavailable(detail) => (detail.clone(), Vec::new()),
             Self::RateLimited { retry_after } => (
                 format!(

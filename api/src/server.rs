@@ -68,6 +68,11 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         ),
         credentials: crate::auth::cache::CredentialCache::default(),
         docker: crate::docker::DockerHandle::default(),
+        feed: crate::feed::ChangeFeed::new(store.clone()),
+        streams: crate::streams::StreamSlots::new(crate::streams::StreamLimits {
+            per_user: config.streams_per_user,
+            total: config.streams_total,
+        }),
         config: Arc::new(config),
         store,
     };

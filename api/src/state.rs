@@ -7,7 +7,9 @@ use swarmpress_schema::store::Store;
 use crate::auth::cache::CredentialCache;
 use crate::config::Config;
 use crate::docker::DockerHandle;
+use crate::feed::ChangeFeed;
 use crate::passwords::PasswordPool;
+use crate::streams::StreamSlots;
 use crate::throttle::{LoginThrottle, RegistrationThrottle};
 use crate::tokens::JwtKeys;
 
@@ -27,4 +29,8 @@ pub struct AppState {
     pub credentials: CredentialCache,
     /// The Docker engine, for logs, inspect, the cluster and live stats without Prometheus.
     pub docker: DockerHandle,
+    /// The change feed's one poller, shared by every watch.
+    pub feed: ChangeFeed,
+    /// Open watches and follows, counted against their limits.
+    pub streams: StreamSlots,
 }

@@ -12,7 +12,7 @@ use poem_openapi::{ApiResponse, OpenApi, ResponseContent};
 use swarmpress_schema::TenantName;
 
 use crate::auth::Auth;
-use crate::declared::{INVALID, NOT_FOUND, Outcome, UNAVAILABLE};
+use crate::declared::{INVALID, NOT_FOUND, Outcome, THROTTLED, UNAVAILABLE};
 use crate::docker::engine_error;
 use crate::error::{ApiError, ApiResult};
 use crate::inspect::{self, TenantInspect};
@@ -87,7 +87,7 @@ impl ObserveApi {
         /// Only lines since this time: RFC 3339 or Unix seconds.
         since: Query<Option<String>>,
         follow: Query<Option<bool>>,
-    ) -> Outcome<LogsResponse, { NOT_FOUND | INVALID | UNAVAILABLE }> {
+    ) -> Outcome<LogsResponse, { NOT_FOUND | INVALID | UNAVAILABLE | THROTTLED }> {
         let tail = tail.0.unwrap_or(DEFAULT_TAIL);
         if tail > MAX_TAIL {
             return Err(ApiError::validation("tail", format!("at most {MAX_TAIL}")).into());
@@ -103,9 +103,11 @@ impl ObserveApi {
         let docker = state.docker.api().await?;
         let query = LogQuery { tail, since };
         if follow.0.unwrap_or(false) {
+            let slot = state.streams.acquire(auth.principal().id())?;
             let lines = logs::follow(docker.clone(), service, query)
                 .await
                 .map_err(|e| engine_error("the tenant's tasks", e))?;
+            let lines = crate::streams::holding(lines, slot);
             Ok(LogsResponse::Ok(LogsContent::EventStream(
                 EventStream::new(lines.boxed()).keep_alive(KEEP_ALIVE),
             )))

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
-use crate::declared::{CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Outcome};
+use crate::declared::{CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Outcome, THROTTLED};
 use crate::domain::rollouts::is_rollout_name;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::routes::ApiTags;
@@ -279,10 +279,17 @@ fn to_sse_event(rollout: Rollout) -> Event {
     Event::message(data).id(rollout.id.to_string())
 }
 
-fn watch_stream(state: &AppState, id: Uuid) -> EventStream<BoxStream<'static, Rollout>> {
-    EventStream::new(rollout_changes(state.clone(), id).boxed())
+/// The rollout's changes as SSE, counted against the caller's open streams.
+fn watch_stream(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+) -> ApiResult<EventStream<BoxStream<'static, Rollout>>> {
+    let slot = state.streams.acquire(auth.principal().id())?;
+    let stream = crate::streams::holding(rollout_changes(state.clone(), id), slot);
+    Ok(EventStream::new(stream.boxed())
         .keep_alive(KEEP_ALIVE)
-        .to_event(to_sse_event)
+        .to_event(to_sse_event))
 }
 
 pub struct RolloutsApi;
@@ -371,12 +378,12 @@ impl RolloutsApi {
         /// The rollout's id or name.
         id: Path<String>,
         watch: Query<Option<bool>>,
-    ) -> Outcome<GetRolloutResponse, { FORBIDDEN | NOT_FOUND }> {
+    ) -> Outcome<GetRolloutResponse, { FORBIDDEN | NOT_FOUND | THROTTLED }> {
         auth.principal().require_admin()?;
         let rollout = find(&state, &id.0).await?;
         if watch.0.unwrap_or(false) {
             return Ok(GetRolloutResponse::Ok(RolloutContent::EventStream(
-                watch_stream(&state, rollout.id),
+                watch_stream(&state, &auth, rollout.id)?,
             )));
         }
         Ok(GetRolloutResponse::Ok(RolloutContent::Json(Json(
@@ -397,10 +404,12 @@ impl RolloutsApi {
         auth: Auth,
         /// The rollout's id or name.
         id: Path<String>,
-    ) -> Outcome<WatchRolloutResponse, { FORBIDDEN | NOT_FOUND }> {
+    ) -> Outcome<WatchRolloutResponse, { FORBIDDEN | NOT_FOUND | THROTTLED }> {
         auth.principal().require_admin()?;
         let rollout = find(&state, &id.0).await?;
-        Ok(WatchRolloutResponse::Ok(watch_stream(&state, rollout.id)))
+        Ok(WatchRolloutResponse::Ok(watch_stream(
+            &state, &auth, rollout.id,
+        )?))
     }
 
     /// Pauses a scheduled or running rollout; the controller finishes no new batch (admin).

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::auth::{Auth, Principal};
 use crate::body::{JsonBody, MergePatchBody, parse_json};
-use crate::declared::{CONFLICT, FORBIDDEN, GONE, INVALID, NOT_FOUND, Outcome};
+use crate::declared::{CONFLICT, FORBIDDEN, GONE, INVALID, NOT_FOUND, Outcome, THROTTLED};
 use crate::domain::tenants::{TenantWriteError, Tenants};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::passwords::check_new_password;
@@ -379,7 +379,7 @@ impl TenantsApi {
         /// given.
         #[oai(name = "Last-Event-ID")]
         last_event_id: Header<Option<String>>,
-    ) -> Outcome<ListTenantsResponse, { FORBIDDEN | GONE }> {
+    ) -> Outcome<ListTenantsResponse, { FORBIDDEN | GONE | THROTTLED }> {
         let principal = auth.principal();
         let selector = LabelSelector::parse(label_selector.0.as_deref().unwrap_or_default())?;
         let owner = match (principal.is_admin(), owner.0) {
@@ -408,7 +408,9 @@ impl TenantsApi {
                 .changes_since(after, 1)
                 .await
                 .map_err(ApiError::from)?;
-            let stream = watch::tenant_events(state.0.clone(), owner, selector, after);
+            let slot = state.streams.acquire(principal.id())?;
+            let stream = watch::tenant_events(state.0.clone(), owner, selector, after).await?;
+            let stream = crate::streams::holding(stream, slot);
             return Ok(ListTenantsResponse::Ok(ListContent::EventStream(
                 EventStream::new(stream.boxed())
                     .keep_alive(watch::KEEP_ALIVE)

@@ -75,6 +75,8 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         monitoring: Default::default(),
         registrations_per_hour: 10,
         open_upgrades: false,
+        streams_per_user: 8,
+        streams_total: 512,
     };
     adjust(&mut config);
     let state = swarmpress_api::prepare(config)

@@ -158,3 +158,48 @@ async fn watch_streams_added_then_modified_and_resumes() {
         .unwrap();
     problem(bad, 400, "validation_failed").await;
 }
+
+/// Open streams are capped per user (429 naming the limit) without costing anyone else:
+/// another user still watches, and the capped user's ordinary requests still answer. All
+/// watches of the process share one change-feed poller, so each sees the same change.
+#[tokio::test]
+async fn streams_beyond_the_cap_are_refused_and_others_carry_on() {
+    let Some(app) = crate::helpers::spawn_with(|config| config.streams_per_user = 2).await else {
+        return;
+    };
+    let alice = app.user("alice-streams@example.test").await;
+    let bob = app.user("bob-streams@example.test").await;
+    let mut first = EventReader::open(&alice, "/tenants?watch=true").await;
+    let mut second = EventReader::open(&alice, "/tenants?watch=true").await;
+    let third = alice.get("/tenants?watch=true").send().await.unwrap();
+    let body = problem(third, 429, "rate_limited").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 open streams"),
+        "{body}"
+    );
+    // Log follows count against the same limit.
+    create(&alice, "capped-blog").await;
+    let follow = alice
+        .get("/tenants/capped-blog/logs?follow=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(follow.status(), 429);
+
+    let mut bobs = EventReader::open(&bob, "/tenants?watch=true").await;
+    let listed = alice.get("/tenants").send().await.unwrap();
+    assert_eq!(listed.status(), 200);
+
+    // One change reaches both of alice's watches (one poller, fanned out); bob sees none
+    // of alice's tenants.
+    let added_first = first.next(Duration::from_secs(5)).await;
+    let added_second = second.next(Duration::from_secs(5)).await;
+    assert_eq!(added_first.kind, "ADDED");
+    assert_eq!(added_first.id, added_second.id);
+    create(&bob, "bobs-blog").await;
+    let bobs_event = bobs.next(Duration::from_secs(5)).await;
+    assert_eq!(bobs_event.data["metadata"]["name"], "bobs-blog");
+}
