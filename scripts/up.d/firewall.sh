@@ -22,6 +22,17 @@ iptables -C INPUT -i docker_gwbridge -j SWARMPRESS-HOST 2>/dev/null \
 
 chain SWARMPRESS-EGRESS
 iptables -A SWARMPRESS-EGRESS -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+# Name resolution: Docker's embedded DNS forwards a container's lookups from the container's
+# own network namespace to the host's resolvers, which often sit at private addresses. Those
+# resolvers, port 53 only, stay reachable (without them every lookup — WordPress's update
+# checks on the dashboard — hangs until it times out).
+mapfile -t resolvers < <(awk '$1 == "nameserver" && $2 !~ /^127\./ && $2 !~ /:/ {print $2}' \
+  /etc/resolv.conf /run/systemd/resolve/resolv.conf 2>/dev/null | sort -u)
+for resolver in "${resolvers[@]}"; do
+  for proto in udp tcp; do
+    iptables -A SWARMPRESS-EGRESS -d "$resolver" -p "$proto" --dport 53 -j RETURN
+  done
+done
 private=(10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 169.254.0.0/16 100.64.0.0/10 192.0.0.0/24 198.18.0.0/15)
 mapfile -t own < <(ip -4 route show scope link | awk '$1 ~ /\// {print $1}')
 for net in "${private[@]}" "${own[@]}"; do
