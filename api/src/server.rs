@@ -110,6 +110,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         );
     }
     route
+        .around(crate::auth::read_only_tokens)
         .data(state)
         .catch_all_error(|error| async move { ApiError::from_poem(error).into_response() })
         .around(move |endpoint, request| {

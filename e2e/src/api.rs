@@ -78,7 +78,8 @@ impl Api {
             .post(format!("{base}/auth/tokens"))
             .header(COOKIE, cookies)
             .header("X-Requested-With", "swarmpress")
-            .json(&json!({"name": "bench", "expiresInDays": 1}))
+            .json(&json!({"name": "bench", "expiresInDays": 1,
+                          "currentPassword": "correct horse battery staple"}))
             .send()
             .await?;
         let created = expect(
@@ -148,7 +149,10 @@ impl Api {
             .post(format!("{base}/auth/tokens"))
             .header(COOKIE, cookies)
             .header("X-Requested-With", "swarmpress")
-            .json(&json!({"name": "e2e admin", "expiresInDays": 1}))
+            .json(
+                &json!({"name": "e2e admin", "expiresInDays": 1, "scope": "admin",
+                          "currentPassword": password}),
+            )
             .send()
             .await?;
         let created = expect(

@@ -192,7 +192,14 @@ async fn refresh_families_rotate_and_detect_reuse() {
         .await
         .unwrap();
     store
-        .create_access_token(user.id, "cli", "hash-of-a-token", "spat_abcd", None)
+        .create_access_token(
+            user.id,
+            "cli",
+            "hash-of-a-token",
+            "spat_abcd",
+            None,
+            swarmpress_schema::resource::TokenScope::Write,
+        )
         .await
         .unwrap();
     let changed = store
@@ -228,13 +235,27 @@ async fn access_tokens_authenticate_by_hash_until_they_expire() {
     let other = store.create_user(new_user("u@example.test")).await.unwrap();
     let hash = "a".repeat(64);
     let token = store
-        .create_access_token(user.id, "laptop", &hash, "swp_abcd", None)
+        .create_access_token(
+            user.id,
+            "laptop",
+            &hash,
+            "swp_abcd",
+            None,
+            swarmpress_schema::resource::TokenScope::Read,
+        )
         .await
         .unwrap();
     assert!(token.last_used_at.is_none());
     assert!(matches!(
         store
-            .create_access_token(other.id, "dup", &hash, "swp_abcd", None)
+            .create_access_token(
+                other.id,
+                "dup",
+                &hash,
+                "swp_abcd",
+                None,
+                swarmpress_schema::resource::TokenScope::Write
+            )
             .await,
         Err(StoreError::AlreadyExists)
     ));
@@ -246,6 +267,11 @@ async fn access_tokens_authenticate_by_hash_until_they_expire() {
         .unwrap();
     assert_eq!(who, user);
     assert!(used.last_used_at.is_some());
+    assert_eq!(
+        used.scope,
+        swarmpress_schema::resource::TokenScope::Read,
+        "the scope is kept"
+    );
     assert_eq!(
         store.list_access_tokens(user.id).await.unwrap()[0].last_used_at,
         used.last_used_at
@@ -266,6 +292,7 @@ async fn access_tokens_authenticate_by_hash_until_they_expire() {
             &expired_hash,
             "swp_old",
             Some(now() - Duration::seconds(1)),
+            swarmpress_schema::resource::TokenScope::Write,
         )
         .await
         .unwrap();

@@ -128,6 +128,7 @@ mod tests {
             credential: Credential::Session {
                 session: Uuid::new_v4(),
             },
+            scope: None,
         }
     }
 

@@ -4,10 +4,11 @@
 pub mod cache;
 pub mod cookies;
 
-use poem::Request;
+use poem::http::{Method, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
-use swarmpress_schema::resource::{Role, User};
+use swarmpress_schema::resource::{Role, TokenScope, User};
 use swarmpress_schema::store::StoreError;
 use uuid::Uuid;
 
@@ -30,11 +31,15 @@ pub enum Credential {
 pub struct Principal {
     pub user: User,
     pub credential: Credential,
+    /// A personal access token's scope; `None` for a login session (everything the user may).
+    pub scope: Option<TokenScope>,
 }
 
 impl Principal {
+    /// An administrator acting as one: through a login session or an `admin`-scoped token.
+    /// An administrator's `read` or `write` token acts as an ordinary user.
     pub fn is_admin(&self) -> bool {
-        self.user.role == Role::Admin
+        self.user.role == Role::Admin && self.scope.is_none_or(|scope| scope == TokenScope::Admin)
     }
 
     pub fn id(&self) -> Uuid {
@@ -90,6 +95,7 @@ async fn principal_from_access_token(state: &AppState, token: &str) -> Result<Pr
                 credential: Credential::Session {
                     session: claims.sid,
                 },
+                scope: None,
             };
             state.credentials.insert(key, principal.clone());
             principal
@@ -123,9 +129,48 @@ async fn principal_from_personal_access_token(
     let principal = Principal {
         user,
         credential: Credential::PersonalAccessToken { id: token.id },
+        scope: Some(token.scope),
     };
     state.credentials.insert(key, principal.clone());
     Ok(principal)
+}
+
+/// Middleware: a read-scoped token reads. Any method that can change something is refused
+/// (403) whatever the handler — one rule here rather than a check per handler to forget.
+/// Outside the security schemes because a scheme's error would be hidden behind the cookie
+/// scheme's 401 when both fail.
+pub async fn read_only_tokens<E: Endpoint>(
+    endpoint: std::sync::Arc<E>,
+    request: Request,
+) -> poem::Result<Response> {
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| token.starts_with(PAT_PREFIX))
+        .map(str::to_owned);
+    if writes
+        && let Some(token) = token
+        && let Ok(state) = state(&request)
+        // An unknown token is the handler's 401 to give.
+        && let Ok(principal) = principal_from_personal_access_token(state, &token).await
+        && principal.scope == Some(TokenScope::Read)
+    {
+        return Ok(ApiError::Forbidden(
+            "this personal access token may only read (scope read)".to_owned(),
+        )
+        .into_response());
+    }
+    endpoint
+        .call(request)
+        .await
+        .map(IntoResponse::into_response)
 }
 
 async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Principal> {
@@ -135,6 +180,19 @@ async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Princip
     } else {
         principal_from_access_token(state, &bearer.token).await?
     };
+    // A read-scoped token reads: any method that can change something is refused whatever
+    // the handler (one rule here rather than one check per handler to forget).
+    if principal.scope == Some(TokenScope::Read)
+        && !matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        )
+    {
+        return Err(ApiError::Forbidden(
+            "this personal access token may only read (scope read)".to_owned(),
+        )
+        .into());
+    }
     Ok(principal)
 }
 

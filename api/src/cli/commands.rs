@@ -96,7 +96,7 @@ async fn login(args: LoginArgs) -> Result<(), CliError> {
         .json(
             session
                 .request(Method::POST, "/auth/tokens")
-                .json(&json!({"name": args.token_name})),
+                .json(&json!({"name": args.token_name, "currentPassword": password})),
         )
         .await?;
     let token = created["token"]

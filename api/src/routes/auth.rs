@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use swarmpress_schema::parsed::EmailAddress;
-use swarmpress_schema::resource::{AccessToken, Role, User};
+use swarmpress_schema::resource::{AccessToken, Role, TokenScope, User};
 use swarmpress_schema::store::{NewUser, RefreshRotation, StoreError};
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ use crate::auth::cookies::{
     ACCESS_COOKIE, REFRESH_COOKIE, check_csrf, clear_session_cookies, client_address,
     set_session_cookies,
 };
-use crate::auth::{Auth, Credential};
+use crate::auth::{Auth, Credential, Principal};
 use crate::body::JsonBody;
 use crate::declared::{CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Outcome, THROTTLED, UNAUTHORIZED};
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -63,6 +63,10 @@ pub struct ProfileUpdate {
     pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// Required to change the e-mail (the account's login and where a reset would go).
+    #[serde(default)]
+    #[oai(write_only)]
+    pub current_password: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Object)]
@@ -86,6 +90,12 @@ pub struct TokenRequest {
     /// credential nobody remembers to revoke.
     #[serde(default)]
     pub expires_in_days: Option<u32>,
+    /// What the token may do: `read`, `write` (the default) or `admin` (administrators only).
+    #[serde(default)]
+    pub scope: Option<TokenScope>,
+    /// The account's password: a stolen session cannot mint itself a lasting credential.
+    #[oai(write_only)]
+    pub current_password: String,
 }
 
 /// A new personal access token. `token` is shown this once; only its hash is kept.
@@ -164,6 +174,33 @@ fn refresh_expiry() -> ApiResult<chrono::DateTime<Utc>> {
 }
 
 /// Starts a login session: a new refresh family, an access and a refresh token, both cookies.
+/// Checks that `password` is the caller's, under the login throttle (this also answers "is
+/// this the password?"). A wrong one is a 422 naming `field` and stays a failed attempt.
+async fn confirm_password(
+    state: &AppState,
+    request: &Request,
+    principal: &Principal,
+    password: String,
+    field: &str,
+) -> ApiResult<()> {
+    let password = SecretString::from(password);
+    let account = principal.user.email.clone();
+    let address = client_address(request, &state.config);
+    if let Err(retry_after) = state.throttle.begin(&account, address) {
+        return Err(ApiError::RateLimited { retry_after });
+    }
+    let credentials = state.store.get_user_credentials(principal.id()).await?;
+    if !state
+        .passwords
+        .verify(&password, Some(&credentials.password_hash))
+        .await?
+    {
+        return Err(ApiError::validation(field, "is not the current password"));
+    }
+    state.throttle.succeeded(&account, address);
+    Ok(())
+}
+
 async fn start_session(state: &AppState, jar: &CookieJar, user: &User) -> ApiResult<Uuid> {
     let jti = Uuid::new_v4();
     let family = state
@@ -370,9 +407,10 @@ impl AuthApi {
     async fn update_profile(
         &self,
         state: Data<&AppState>,
+        request: &Request,
         auth: Auth,
         body: JsonBody<ProfileUpdate>,
-    ) -> Outcome<UserResponse, { INVALID | CONFLICT }> {
+    ) -> Outcome<UserResponse, { INVALID | CONFLICT | THROTTLED }> {
         let principal = auth.principal();
         let name = body.0.name.as_deref().map(|n| n.trim().to_owned());
         let mut errors = Vec::new();
@@ -385,6 +423,19 @@ impl AuthApi {
         }
         fail_if_any(errors)?;
         let email = email.map(|email| email.to_string());
+        if email
+            .as_ref()
+            .is_some_and(|email| *email != principal.user.email)
+        {
+            let Some(password) = body.0.current_password else {
+                return Err(ApiError::validation(
+                    "currentPassword",
+                    "is required to change the e-mail",
+                )
+                .into());
+            };
+            confirm_password(&state, request, principal, password, "currentPassword").await?;
+        }
         match state.store.update_user(principal.id(), name, email).await {
             Ok(user) => {
                 state.credentials.forget_user(principal.id());
@@ -414,27 +465,17 @@ impl AuthApi {
         if let Err(message) = check_new_password(&body.0.new_password) {
             return Err(ApiError::validation("newPassword", message).into());
         }
-        let current = SecretString::from(body.0.current_password);
+        let current = body.0.current_password;
         let new = SecretString::from(body.0.new_password);
-        // Same throttle as login: this endpoint also answers "is this the password?".
-        let account = principal.user.email.clone();
-        let address = client_address(request, &state.config);
-        if let Err(retry_after) = state.throttle.begin(&account, address) {
-            return Err(ApiError::RateLimited { retry_after }.into());
-        }
-        let credentials = state.store.get_user_credentials(principal.id()).await?;
-        if !state
-            .passwords
-            .verify(&current, Some(&credentials.password_hash))
-            .await?
-        {
-            // The slot taken above stays a failure.
-            return Err(
-                ApiError::validation("currentPassword", "is not the current password").into(),
-            );
-        }
-        state.throttle.succeeded(&account, address);
-        if current.expose_secret() == new.expose_secret() {
+        confirm_password(
+            &state,
+            request,
+            principal,
+            current.clone(),
+            "currentPassword",
+        )
+        .await?;
+        if current == new.expose_secret() {
             return Err(ApiError::validation(
                 "newPassword",
                 "must differ from the current password",
@@ -474,10 +515,13 @@ impl AuthApi {
     async fn create_token(
         &self,
         state: Data<&AppState>,
+        http: &Request,
         auth: Auth,
         body: JsonBody<TokenRequest>,
-    ) -> Outcome<TokenCreatedResponse, { INVALID }> {
+    ) -> Outcome<TokenCreatedResponse, { INVALID | THROTTLED }> {
         let request = body.0;
+        let principal = auth.principal();
+        let scope = request.scope.unwrap_or(TokenScope::Write);
         let name = request.name.trim().to_owned();
         let mut errors = Vec::new();
         if name.is_empty() {
@@ -492,7 +536,21 @@ impl AuthApi {
                 format!("must be between 1 and {MAX_TOKEN_DAYS}"),
             ));
         }
+        if scope == TokenScope::Admin && !principal.is_admin() {
+            errors.push(FieldError::new(
+                "scope",
+                "admin tokens are for administrators (signed in with their password)",
+            ));
+        }
         fail_if_any(errors)?;
+        confirm_password(
+            &state,
+            http,
+            principal,
+            request.current_password,
+            "currentPassword",
+        )
+        .await?;
         let secret = new_personal_access_token()?;
         let token = secret.expose_secret();
         // `spat_` and four characters: enough to tell tokens apart, far too little to guess.
@@ -507,6 +565,7 @@ impl AuthApi {
                 &sha256_hex(token),
                 &prefix,
                 expires_at,
+                scope,
             )
             .await?;
         tracing::info!(user = %auth.principal().id(), token = %metadata.id, "access token created");

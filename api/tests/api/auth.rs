@@ -299,7 +299,7 @@ async fn cookie_writes_need_the_csrf_header_and_bearer_writes_do_not() {
     // A personal access token: shown once, works as a bearer without the header.
     let created = client
         .post("/auth/tokens")
-        .json(&json!({"name": "cli"}))
+        .json(&json!({"name": "cli", "currentPassword": PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -621,4 +621,127 @@ async fn registrations_are_throttled_per_client() {
     problem(refused, 429, "rate_limited").await;
     let elsewhere = register("203.0.113.8", 0).await.unwrap();
     assert_eq!(elsewhere.status(), 201);
+}
+
+/// Personal access tokens have scopes: `read` reads and nothing else, `write` does what the
+/// user may but never administration, `admin` only for administrators. Minting one and
+/// changing the e-mail need the current password.
+#[tokio::test]
+async fn token_scopes_and_the_current_password() {
+    let Some(app) = crate::helpers::spawn().await else {
+        return;
+    };
+    let erin = app.user("erin@example.test").await;
+    let mint = |client: &crate::helpers::Client, body: Value| {
+        let request = client.post("/auth/tokens").json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let missing = mint(&erin, json!({"name": "no password"})).await;
+    assert_eq!(
+        fields(&problem(missing, 400, "validation_failed").await),
+        ["currentPassword"]
+    );
+    let wrong = mint(
+        &erin,
+        json!({"name": "x", "currentPassword": "not-my-password"}),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(wrong, 422, "validation_failed").await),
+        ["currentPassword"]
+    );
+    let admin_scope = mint(
+        &erin,
+        json!({"name": "x", "scope": "admin", "currentPassword": PASSWORD}),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(admin_scope, 422, "validation_failed").await),
+        ["scope"]
+    );
+
+    let created: Value = mint(
+        &erin,
+        json!({"name": "reader", "scope": "read", "currentPassword": PASSWORD}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(created["scope"], "read");
+    let reader = created["token"].as_str().unwrap().to_owned();
+    let bearer = app.bare();
+    let read = bearer
+        .get("/tenants")
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let write = bearer
+        .post("/tenants")
+        .bearer_auth(&reader)
+        .json(&json!({"name": "nope", "spec": {}}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(write, 403, "forbidden").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("scope read"),
+        "{body}"
+    );
+
+    // An administrator's write token is not an admin credential; an admin token is.
+    let admin = app.admin().await;
+    let write_token: Value = mint(
+        &admin,
+        json!({"name": "w", "currentPassword": crate::helpers::ADMIN_PASSWORD}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let admin_token: Value = mint(
+        &admin,
+        json!({"name": "a", "scope": "admin", "currentPassword": crate::helpers::ADMIN_PASSWORD}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    for (token, status) in [(&write_token, 403), (&admin_token, 200)] {
+        let answer = bearer
+            .get("/admin/users")
+            .bearer_auth(token["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{}", token["scope"]);
+    }
+
+    // The e-mail is the login: changing it asks for the password; the name does not.
+    let renamed = erin
+        .patch("/auth/profile")
+        .json(&json!({"name": "Erin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    let unconfirmed = erin
+        .patch("/auth/profile")
+        .json(&json!({"email": "erin2@example.test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(unconfirmed, 422, "validation_failed").await),
+        ["currentPassword"]
+    );
+    let confirmed = erin
+        .patch("/auth/profile")
+        .json(&json!({"email": "erin2@example.test", "currentPassword": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
 }

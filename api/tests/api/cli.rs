@@ -399,7 +399,7 @@ async fn deployed_user() -> Option<(reqwest::Client, String)> {
     }
     let created: Value = http
         .post(format!("{}/api/v1/auth/tokens", edge()))
-        .json(&json!({"name": "cli e2e"}))
+        .json(&json!({"name": "cli e2e", "currentPassword": "a-long-password-1"}))
         .send()
         .await
         .unwrap()

@@ -121,6 +121,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             base: self.url(""),
+            password: None,
         }
     }
 
@@ -129,6 +130,7 @@ impl TestApp {
         Client {
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
             base: self.url(""),
+            password: None,
         }
     }
 
@@ -142,7 +144,10 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-        client
+        Client {
+            password: Some("a-long-password-1".to_owned()),
+            ..client
+        }
     }
 
     /// A logged-in browser for the bootstrap admin.
@@ -155,7 +160,10 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-        client
+        Client {
+            password: Some(ADMIN_PASSWORD.to_owned()),
+            ..client
+        }
     }
 
     /// Moves `client`'s user to `plan`: asked by the user, approved by the admin when the
@@ -193,6 +201,8 @@ impl TestApp {
 pub struct Client {
     pub http: reqwest::Client,
     base: String,
+    /// The user's password, when this client logged in with one (minting a token asks it).
+    pub password: Option<String>,
 }
 
 impl Client {
@@ -200,7 +210,7 @@ impl Client {
     pub async fn personal_access_token(&self, name: &str) -> String {
         let created: Value = self
             .post("/auth/tokens")
-            .json(&json!({"name": name}))
+            .json(&json!({"name": name, "currentPassword": self.password}))
             .send()
             .await
             .unwrap()

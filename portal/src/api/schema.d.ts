@@ -878,6 +878,7 @@ export interface components {
             name: string;
             /** @description The token's first characters, so a user can tell tokens apart. */
             prefix: string;
+            scope: components["schemas"]["TokenScope"];
         };
         /**
          * AdminSpec
@@ -1073,6 +1074,7 @@ export interface components {
             name: string;
             /** @description The token's first characters, so a user can tell tokens apart. */
             prefix: string;
+            scope: components["schemas"]["TokenScope"];
             token: string;
         };
         /** CreateMetadata */
@@ -1484,6 +1486,8 @@ export interface components {
         };
         /** ProfileUpdate */
         ProfileUpdate: {
+            /** @description Required to change the e-mail (the account's login and where a reset would go). */
+            currentPassword?: string | null;
             email?: string | null;
             name?: string | null;
         };
@@ -1896,6 +1900,8 @@ export interface components {
         };
         /** TokenRequest */
         TokenRequest: {
+            /** @description The account's password: a stolen session cannot mint itself a lasting credential. */
+            currentPassword: string;
             /**
              * Format: uint32
              * @description Lifetime in days (1 to 3650); 90 when absent. A token that never expires is a
@@ -1904,7 +1910,14 @@ export interface components {
             expiresInDays?: number | null;
             /** @description What the token is for, e.g. "laptop CLI". */
             name: string;
+            /** @description What the token may do: `read`, `write` (the default) or `admin` (administrators only). */
+            scope?: (components["schemas"]["TokenScope"] & unknown) | null;
         };
+        /**
+         * @description What a personal access token may do. Each includes the ones before it.
+         * @enum {string}
+         */
+        TokenScope: "read" | "write" | "admin";
         /** UpgradeRequest */
         UpgradeRequest: {
             /** @description The id of the plan to move to, e.g. `starter`. */
@@ -3980,6 +3993,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Throttled (`rate_limited`); see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal error (`internal`) */
             500: {
                 headers: {
@@ -4230,6 +4252,15 @@ export interface operations {
             };
             /** @description Invalid content (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled (`rate_limited`); see `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

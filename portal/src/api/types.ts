@@ -16,6 +16,7 @@ export type CreatedTenant = Schemas["CreatedTenant"];
 export type Resources = Schemas["Resources"];
 export type User = Schemas["User"];
 export type AccessToken = Schemas["AccessToken"];
+export type TokenScope = Schemas["TokenScope"];
 export type TokenRequest = Schemas["TokenRequest"];
 export type ScaleRequest = Schemas["ScaleRequest"];
 export type WatchEventSchema = Schemas["WatchEvent"];

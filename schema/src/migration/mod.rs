@@ -14,6 +14,7 @@ mod m20250601_000003_tenants;
 mod m20250601_000004_operations;
 mod m20250601_000005_tenant_secrets;
 mod m20250601_000006_plan_resources;
+mod m20250601_000007_token_scopes;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000004_operations::Migration),
             Box::new(m20250601_000005_tenant_secrets::Migration),
             Box::new(m20250601_000006_plan_resources::Migration),
+            Box::new(m20250601_000007_token_scopes::Migration),
         ]
     }
 }

@@ -61,6 +61,41 @@ pub struct AccessToken {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    pub scope: TokenScope,
+}
+
+/// What a personal access token may do. Each includes the ones before it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Enum,
+)]
+#[serde(rename_all = "lowercase")]
+#[oai(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Reads only: `GET` (and watches).
+    Read,
+    /// Everything the user may do, but administration even for an administrator.
+    Write,
+    /// Everything, administration included (administrators' tokens only).
+    Admin,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// A stored value; anything unknown reads as the narrowest scope.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "admin" => Self::Admin,
+            "write" => Self::Write,
+            _ => Self::Read,
+        }
+    }
 }
 
 /// What a spec asks beyond its owner's plan: the field, and a sentence naming both figures.

@@ -13,7 +13,7 @@ pub mod validation;
 
 pub use account::{
     AccessToken, Invoice, InvoiceStatus, Plan, PlanExceeded, Role, Subscription,
-    SubscriptionStatus, User,
+    SubscriptionStatus, TokenScope, User,
 };
 pub use manifest::{
     MAX_MANIFEST_DOCUMENTS, Manifest, ManifestDocument, ManifestError, ManifestMeta,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::billing::start_subscription;
 use super::{StoreError, StoreResult, corrupt, is_unique_violation, now};
 use crate::entity::{personal_access_tokens, refresh_token_families, users};
-use crate::resource::{AccessToken, Plan, Role, User};
+use crate::resource::{AccessToken, Plan, Role, TokenScope, User};
 use crate::store::Store;
 
 /// The absolute lifetime of a login session: refreshing keeps it going until then, not past.
@@ -332,6 +332,7 @@ impl Store {
         token_hash: &str,
         prefix: &str,
         expires_at: Option<DateTime<Utc>>,
+        scope: TokenScope,
     ) -> StoreResult<AccessToken> {
         let token = AccessToken {
             id: Uuid::new_v4(),
@@ -340,6 +341,7 @@ impl Store {
             created_at: now(),
             last_used_at: None,
             expires_at,
+            scope,
         };
         let inserted =
             personal_access_tokens::Entity::insert(personal_access_tokens::ActiveModel {
@@ -351,6 +353,7 @@ impl Store {
                 created_at: Set(token.created_at),
                 last_used_at: Set(None),
                 expires_at: Set(expires_at),
+                scope: Set(scope.as_str().to_owned()),
             })
             .exec_without_returning(&self.db)
             .await;
@@ -457,5 +460,6 @@ fn row_to_token(row: personal_access_tokens::Model) -> AccessToken {
         created_at: row.created_at,
         last_used_at: row.last_used_at,
         expires_at: row.expires_at,
+        scope: TokenScope::parse(&row.scope),
     }
 }

@@ -16,12 +16,22 @@ function ProfileForm({ user }: { user: User }) {
   const toast = useToast();
   const [name, setName] = useState(user.name ?? "");
   const [email, setEmail] = useState(user.email);
+  const [password, setPassword] = useState("");
+  const emailChanged = email.trim() !== user.email;
   const emailProblem = email && !isPlausibleEmail(email) ? "Enter a valid e-mail address." : null;
   const server = update.error;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (emailProblem) return;
-    update.mutate({ name: name.trim(), email: email.trim() }, { onSuccess: () => toast({ title: "Profile saved", tone: "success" }) });
+    update.mutate(
+      { name: name.trim(), email: email.trim(), ...(emailChanged ? { currentPassword: password } : {}) },
+      {
+        onSuccess: () => {
+          setPassword("");
+          toast({ title: "Profile saved", tone: "success" });
+        },
+      },
+    );
   };
   return (
     <Card>
@@ -35,6 +45,11 @@ function ProfileForm({ user }: { user: User }) {
           <Field label="E-mail" error={emailProblem ?? (isApiError(server) ? server.fieldError("email") : undefined)}>
             <Input type="email" value={email} autoComplete="email" onChange={(e) => setEmail(e.target.value)} />
           </Field>
+          {emailChanged && (
+            <Field label="Current password" hint="Your e-mail is how you sign in: changing it needs your password." error={isApiError(server) ? server.fieldError("currentPassword") : undefined}>
+              <Input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+            </Field>
+          )}
           <div className="flex justify-end">
             <Button type="submit" loading={update.isPending}>Save profile</Button>
           </div>

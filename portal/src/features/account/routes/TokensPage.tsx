@@ -1,7 +1,7 @@
 import { KeyRound, Plus, Trash2 } from "lucide-react";
 import { useState, type FormEvent } from "react";
 import { errorMessage, isApiError } from "@/api/problem";
-import type { AccessToken } from "@/api/types";
+import type { AccessToken, TokenScope } from "@/api/types";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
@@ -10,26 +10,46 @@ import { SecretBox } from "@/components/ui/misc";
 import { EmptyState, ErrorState, LoadingState, QueryError } from "@/components/ui/states";
 import { useToast } from "@/components/ui/toast-context";
 import { formatDate, formatRelative } from "@/lib/format";
+import { isAdmin, useSession } from "@/lib/session";
 import { useCreateToken, useRevokeToken, useTokens } from "../api/account";
 
 function CreateTokenCard() {
   const create = useCreateToken();
   const [name, setName] = useState("");
   const [days, setDays] = useState("90");
+  const [scope, setScope] = useState<TokenScope>("write");
+  const [password, setPassword] = useState("");
+  const { user } = useSession();
   const secret = create.data?.token;
+  const fieldError = (field: string) => (isApiError(create.error) ? create.error.fieldError(field) : undefined);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!name.trim()) return;
-    create.mutate({ name: name.trim(), ...(days ? { expiresInDays: Number(days) } : {}) }, { onSuccess: () => setName("") });
+    if (!name.trim() || !password) return;
+    create.mutate(
+      { name: name.trim(), scope, currentPassword: password, ...(days ? { expiresInDays: Number(days) } : {}) },
+      {
+        onSuccess: () => {
+          setName("");
+          setPassword("");
+        },
+      },
+    );
   };
   return (
     <Card>
       <CardHeader title="New token" description="For the CLI and scripts: send it as Authorization: Bearer <token>." />
       <CardBody className="space-y-4">
         {secret && <SecretBox label="Your new token: shown only now. Copy it somewhere safe." value={secret} />}
-        <form onSubmit={submit} className="grid grid-cols-1 gap-3 sm:grid-cols-[1fr_10rem_auto] sm:items-end" noValidate>
-          <Field label="Name" error={isApiError(create.error) ? create.error.fieldError("name") : undefined}>
+        <form onSubmit={submit} className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-[1fr_10rem_10rem_1fr_auto] lg:items-end" noValidate>
+          <Field label="Name" error={fieldError("name")}>
             <Input value={name} placeholder="laptop CLI" onChange={(e) => setName(e.target.value)} />
+          </Field>
+          <Field label="Access" error={fieldError("scope")}>
+            <Select value={scope} onChange={(e) => setScope(e.target.value as TokenScope)}>
+              <option value="read">read only</option>
+              <option value="write">read and write</option>
+              {isAdmin(user) && <option value="admin">administration</option>}
+            </Select>
           </Field>
           <Field label="Expires">
             <Select value={days} onChange={(e) => setDays(e.target.value)}>
@@ -39,7 +59,10 @@ function CreateTokenCard() {
               <option value="3650">in 10 years</option>
             </Select>
           </Field>
-          <Button type="submit" loading={create.isPending} disabled={!name.trim()} icon={<Plus className="size-4" aria-hidden />}>
+          <Field label="Your password" error={fieldError("currentPassword")}>
+            <Input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          </Field>
+          <Button type="submit" loading={create.isPending} disabled={!name.trim() || !password} icon={<Plus className="size-4" aria-hidden />}>
             Create
           </Button>
         </form>
@@ -77,7 +100,7 @@ export function TokensPage() {
                       <p className="font-medium">{t.name} <code className="ml-1 text-xs text-slate-500">{t.prefix}…</code></p>
                       <p className="text-xs text-slate-500">
                         Created {formatDate(t.createdAt)} · last used {t.lastUsedAt ? formatRelative(t.lastUsedAt) : "never"} ·{" "}
-                        {t.expiresAt ? `expires ${formatDate(t.expiresAt)}` : "never expires"}
+                        {t.expiresAt ? `expires ${formatDate(t.expiresAt)}` : "never expires"} · {t.scope === "read" ? "read only" : t.scope === "admin" ? "administration" : "read and write"}
                       </p>
                     </div>
                     <Button variant="ghost" size="sm" onClick={() => setRevoking(t)} icon={<Trash2 className="size-4" aria-hidden />}>
