@@ -49,6 +49,7 @@ struct RawConfig {
     public_url: String,
     regions: String,
     default_image: String,
+    images: String,
     secure_cookies: bool,
     trusted_proxies: String,
     log_format: String,
@@ -78,6 +79,7 @@ impl Default for RawConfig {
             public_url: "http://localhost:8080".to_owned(),
             regions: "eu-west,us-east,ap-south".to_owned(),
             default_image: "swarmpress/wordpress:latest".to_owned(),
+            images: String::new(),
             secure_cookies: true,
             trusted_proxies: String::new(),
             log_format: "json".to_owned(),
@@ -109,6 +111,7 @@ const ENV_KEYS: &[&str] = &[
     "public_url",
     "regions",
     "default_image",
+    "images",
     "secure_cookies",
     "trusted_proxies",
     "log_format",
@@ -212,6 +215,8 @@ pub struct Config {
     pub public_url: String,
     pub regions: Vec<String>,
     pub default_image: String,
+    /// The image catalogue users choose from (the default image always among them).
+    pub images: Vec<String>,
     /// `Secure` on auth cookies; only tests over plain HTTP turn it off.
     pub secure_cookies: bool,
     /// Peers whose `X-Forwarded-For` is believed (the edge proxy's addresses; the stack
@@ -246,6 +251,7 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("regions", &self.regions)
             .field("default_image", &self.default_image)
+            .field("images", &self.images)
             .field("secure_cookies", &self.secure_cookies)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("log_format", &self.log_format)
@@ -307,6 +313,7 @@ impl Config {
             base_domain: raw.base_domain,
             public_url: raw.public_url.trim_end_matches('/').to_owned(),
             regions,
+            images: catalogue(&raw.images, &raw.default_image),
             default_image: raw.default_image,
             secure_cookies: raw.secure_cookies,
             trusted_proxies: trusted_proxies(&raw.trusted_proxies)?,
@@ -371,6 +378,18 @@ fn regions(list: &str) -> Result<Vec<String>, ConfigError> {
         ));
     }
     Ok(regions)
+}
+
+/// `SWARMPRESS_IMAGES`: comma-separated image references; the default image comes first
+/// whether listed or not.
+fn catalogue(list: &str, default_image: &str) -> Vec<String> {
+    let mut images = vec![default_image.to_owned()];
+    for image in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        if !images.iter().any(|known| known == image) {
+            images.push(image.to_owned());
+        }
+    }
+    images
 }
 
 /// `SWARMPRESS_TRUSTED_PROXIES`: comma-separated networks (`10.213.0.0/24`) or addresses.

@@ -92,12 +92,22 @@ async fn login(args: LoginArgs) -> Result<(), CliError> {
         .map(str::to_owned)
         .ok_or_else(|| CliError::Protocol("the login set no access token".to_owned()))?;
     let session = Api::new(&args.server, Some(access))?;
+    // An administrator's CLI administers (rollouts, other users' sites): its token gets the
+    // admin scope; everyone else's can do what they can.
+    let profile: Value = session
+        .json(session.request(Method::GET, "/auth/profile"))
+        .await?;
+    let scope = if profile["role"] == "admin" {
+        "admin"
+    } else {
+        "write"
+    };
     let created: Value = session
-        .json(
-            session
-                .request(Method::POST, "/auth/tokens")
-                .json(&json!({"name": args.token_name, "currentPassword": password})),
-        )
+        .json(session.request(Method::POST, "/auth/tokens").json(&json!({
+            "name": args.token_name,
+            "currentPassword": password,
+            "scope": scope,
+        })))
         .await?;
     let token = created["token"]
         .as_str()

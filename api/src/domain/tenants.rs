@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use secrecy::{ExposeSecret, SecretString};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::validation::{FieldError, validate_labels};
-use swarmpress_schema::resource::{Plan, SpecLimits, Tenant, TenantSpec, TenantState};
+use swarmpress_schema::resource::{
+    Plan, RolloutState, SpecLimits, Tenant, TenantSpec, TenantState,
+};
 use swarmpress_schema::store::{Store, StoreError, WriteResult};
 use uuid::Uuid;
 
@@ -142,13 +144,45 @@ fn instances_exceeded(plan: &Plan) -> TenantWriteError {
     }
 }
 
-/// What writing tenants needs: the store and the platform's regions.
+/// What writing tenants needs: the store, the platform's regions and its image catalogue.
 pub struct Tenants<'a> {
     pub store: &'a Store,
     pub regions: &'a [String],
+    /// The images users may choose (`SWARMPRESS_IMAGES`); completed fleet rollouts add theirs.
+    pub images: &'a [String],
+    /// An administrator may name any image.
+    pub any_image: bool,
 }
 
 impl Tenants<'_> {
+    /// Users pick from the catalogue: the configured images and any a fleet rollout has
+    /// completed with. Keeping the tenant's current image (`current`, e.g. one a rollout
+    /// set) is always allowed, as is leaving the image to the platform's default.
+    async fn check_image(&self, current: Option<&str>, spec: &TenantSpec) -> TenantWriteResult<()> {
+        let Some(image) = spec.image.as_deref() else {
+            return Ok(());
+        };
+        if self.any_image || Some(image) == current || self.images.iter().any(|i| i == image) {
+            return Ok(());
+        }
+        let rolled_out = self
+            .store
+            .list_rollouts()
+            .await?
+            .into_iter()
+            .any(|rollout| rollout.state == RolloutState::Completed && rollout.spec.image == image);
+        if rolled_out {
+            return Ok(());
+        }
+        Err(TenantWriteError::Invalid(vec![FieldError::new(
+            "spec.image",
+            format!(
+                "not one of the platform's images; choose one of: {}",
+                self.images.join(", ")
+            ),
+        )]))
+    }
+
     /// Every check of a create by `owner` who already has `planned` creations pending (a
     /// dry run's earlier documents), without writing.
     pub async fn check_create(
@@ -160,6 +194,7 @@ impl Tenants<'_> {
     ) -> TenantWriteResult<()> {
         let plan = self.store.plan_of_user(owner).await?;
         check_spec(self.regions, spec, labels)?;
+        self.check_image(None, spec).await?;
         check_plan_quota(&plan, spec)?;
         check_instance_quota(&plan, self.store.count_tenants(owner).await? + planned)
     }
@@ -177,6 +212,7 @@ impl Tenants<'_> {
     ) -> TenantWriteResult<Tenant> {
         let plan = self.store.plan_of_user(owner).await?;
         check_spec(self.regions, &spec, &labels)?;
+        self.check_image(None, &spec).await?;
         check_plan_quota(&plan, &spec)?;
         let created = self
             .store
@@ -206,6 +242,7 @@ impl Tenants<'_> {
         labels: &BTreeMap<String, String>,
     ) -> TenantWriteResult<()> {
         check_spec(self.regions, spec, labels)?;
+        self.check_image(tenant.spec.image.as_deref(), spec).await?;
         if asks_more(&tenant.spec, spec) {
             let plan = self.store.plan_of_user(tenant.metadata.owner).await?;
             check_plan_quota(&plan, spec)?;

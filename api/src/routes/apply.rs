@@ -76,7 +76,7 @@ async fn apply_tenant(
         Err(StoreError::NotFound) => None,
         Err(error) => return Err(error.into()),
     };
-    let rules = tenants::rules(state);
+    let rules = tenants::rules(state, principal);
     let labels = manifest.metadata.labels;
     Ok(match existing {
         None if dry_run => {

@@ -71,6 +71,23 @@ pub enum ChangePlanResponse {
     Requested(Json<SubscriptionView>),
 }
 
+/// The WordPress images users may choose for `spec.image`.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ImageCatalogue {
+    /// What a site without `spec.image` runs.
+    pub default_image: String,
+    /// Every image a user may name: the configured ones and those fleet rollouts completed
+    /// with. Administrators may name any image.
+    pub images: Vec<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum ImagesResponse {
+    #[oai(status = 200)]
+    Ok(Json<ImageCatalogue>),
+}
+
 #[derive(ApiResponse)]
 pub enum PlanRequestsResponse {
     #[oai(status = 200)]
@@ -148,6 +165,23 @@ impl BillingApi {
     #[oai(path = "/plans", method = "get", operation_id = "listPlans")]
     async fn plans(&self, state: Data<&AppState>) -> Outcome<PlansResponse> {
         Ok(PlansResponse::Ok(Json(state.store.list_plans().await?)))
+    }
+
+    /// The image catalogue.
+    #[oai(path = "/images", method = "get", operation_id = "listImages")]
+    async fn images(&self, state: Data<&AppState>, _auth: Auth) -> Outcome<ImagesResponse> {
+        let mut images = state.config.images.clone();
+        for rollout in state.store.list_rollouts().await? {
+            if rollout.state == swarmpress_schema::resource::RolloutState::Completed
+                && !images.contains(&rollout.spec.image)
+            {
+                images.push(rollout.spec.image);
+            }
+        }
+        Ok(ImagesResponse::Ok(Json(ImageCatalogue {
+            default_image: state.config.default_image.clone(),
+            images,
+        })))
     }
 
     /// The caller's subscription, plan and usage.

@@ -259,11 +259,14 @@ fn with_prefix(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
         .collect()
 }
 
-/// The tenant-writing rules over this API's store and regions.
-pub fn rules(state: &AppState) -> Tenants<'_> {
+/// The tenant-writing rules over this API's store, regions and image catalogue, for
+/// `principal` (an administrator may name any image).
+pub fn rules<'a>(state: &'a AppState, principal: &Principal) -> Tenants<'a> {
     Tenants {
         store: &state.store,
         regions: &state.config.regions,
+        images: &state.config.images,
+        any_image: principal.is_admin(),
     }
 }
 
@@ -281,7 +284,7 @@ async fn update_spec(
         change(&mut spec);
         let version = tenant.metadata.resource_version.clone();
         let labels = tenant.metadata.labels.clone();
-        match rules(state)
+        match rules(state, principal)
             .replace(&tenant, spec, labels, Some(&version))
             .await
         {
@@ -341,7 +344,7 @@ impl TenantsApi {
             Some(password) => SecretString::from(password),
             None => SecretString::from(random_token(ADMIN_PASSWORD_LEN)?),
         };
-        let tenant = rules(&state)
+        let tenant = rules(&state, auth.principal())
             .create(
                 auth.principal().id(),
                 &name,
@@ -471,7 +474,7 @@ impl TenantsApi {
             .metadata
             .labels
             .unwrap_or_else(|| tenant.metadata.labels.clone());
-        let written = rules(&state)
+        let written = rules(&state, auth.principal())
             .replace(
                 &tenant,
                 request.spec,
@@ -535,7 +538,7 @@ impl TenantsApi {
         }
         let labels: BTreeMap<String, String> = serde_json::from_value(labels)
             .map_err(|_| ApiError::validation("metadata.labels", "labels must be string values"))?;
-        let written = rules(&state)
+        let written = rules(&state, auth.principal())
             .replace(&tenant, spec, labels, expected.as_deref())
             .await?;
         Ok(TenantResponse::Ok(Json(written.tenant)))

@@ -66,6 +66,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
             "ap-south".to_owned(),
         ],
         default_image: "swarmpress/wordpress:latest".to_owned(),
+        images: vec!["swarmpress/wordpress:latest".to_owned()],
         // reqwest's cookie store keeps Secure cookies off plain HTTP.
         secure_cookies: false,
         // In-process tests stand in for the edge on the loopback.
@@ -122,6 +123,7 @@ impl TestApp {
                 .unwrap(),
             base: self.url(""),
             password: None,
+            token_scope: "write",
         }
     }
 
@@ -131,6 +133,7 @@ impl TestApp {
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
             base: self.url(""),
             password: None,
+            token_scope: "write",
         }
     }
 
@@ -162,6 +165,7 @@ impl TestApp {
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
         Client {
             password: Some(ADMIN_PASSWORD.to_owned()),
+            token_scope: "admin",
             ..client
         }
     }
@@ -203,6 +207,9 @@ pub struct Client {
     base: String,
     /// The user's password, when this client logged in with one (minting a token asks it).
     pub password: Option<String>,
+    /// The scope of the tokens [`Client::personal_access_token`] mints: an administrator's
+    /// act as one.
+    pub token_scope: &'static str,
 }
 
 impl Client {
@@ -210,7 +217,9 @@ impl Client {
     pub async fn personal_access_token(&self, name: &str) -> String {
         let created: Value = self
             .post("/auth/tokens")
-            .json(&json!({"name": name, "currentPassword": self.password}))
+            .json(
+                &json!({"name": name, "currentPassword": self.password, "scope": self.token_scope}),
+            )
             .send()
             .await
             .unwrap()

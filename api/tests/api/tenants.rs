@@ -449,3 +449,60 @@ async fn merge_patch_actions_events_and_delete() {
     let stop = alice.post("/tenants/acme-blog/stop").send().await.unwrap();
     problem(stop, 409, "conflict").await;
 }
+
+/// Users choose images from the catalogue (`GET /images`); an administrator may name any.
+#[tokio::test]
+async fn users_choose_images_from_the_catalogue() {
+    let Some(app) = crate::helpers::spawn_with(|config| {
+        config.images = vec![
+            "swarmpress/wordpress:latest".to_owned(),
+            "swarmpress/wordpress:6.7".to_owned(),
+        ];
+    })
+    .await
+    else {
+        return;
+    };
+    let with_image = |name: &str, image: &str| {
+        let mut body = tenant_body(name);
+        body["spec"]["image"] = json!(image);
+        body
+    };
+    let user = app.user("images@example.test").await;
+    let catalogue: Value = user
+        .get("/images")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(catalogue["defaultImage"], "swarmpress/wordpress:latest");
+    assert_eq!(
+        catalogue["images"],
+        json!(["swarmpress/wordpress:latest", "swarmpress/wordpress:6.7"])
+    );
+    let foreign = user
+        .post("/tenants")
+        .json(&with_image("own-image", "evil.example/miner:1"))
+        .send()
+        .await
+        .unwrap();
+    let body = crate::helpers::problem(foreign, 422, "validation_failed").await;
+    assert_eq!(crate::helpers::fields(&body), ["spec.image"]);
+    let listed = user
+        .post("/tenants")
+        .json(&with_image("listed-image", "swarmpress/wordpress:6.7"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 201);
+    let admin = app.admin().await;
+    let any = admin
+        .post("/tenants")
+        .json(&with_image("admin-image", "registry.example/wp:custom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(any.status(), 201);
+}

@@ -16,6 +16,7 @@ export const keys = {
   cluster: ["cluster"] as const,
   plans: ["plans"] as const,
   subscription: ["subscription"] as const,
+  images: ["images"] as const,
   invoices: ["invoices"] as const,
   tokens: ["tokens"] as const,
   announcements: ["announcements"] as const,

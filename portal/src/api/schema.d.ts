@@ -510,6 +510,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The image catalogue. */
+        get: operations["listImages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/invoices": {
         parameters: {
             query?: never;
@@ -1106,6 +1123,19 @@ export interface components {
             database: components["schemas"]["DatabaseHealth"];
             /** @description `ok` when the API can serve requests, `degraded` when its database is down. */
             status: string;
+        };
+        /**
+         * ImageCatalogue
+         * @description The WordPress images users may choose for `spec.image`.
+         */
+        ImageCatalogue: {
+            /** @description What a site without `spec.image` runs. */
+            defaultImage: string;
+            /**
+             * @description Every image a user may name: the configured ones and those fleet rollouts completed
+             *     with. Administrators may name any image.
+             */
+            images: string[];
         };
         /** InspectEnv */
         InspectEnv: {
@@ -4519,6 +4549,43 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Health"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ImageCatalogue"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal error (`internal`) */

@@ -9,6 +9,13 @@ export const plansQuery = queryOptions({
   staleTime: 5 * 60_000,
 });
 
+/** The WordPress images a site may run (`spec.image`); administrators may name others. */
+export const imagesQuery = queryOptions({
+  queryKey: keys.images,
+  queryFn: () => unwrap(api.GET("/images")),
+  staleTime: 5 * 60_000,
+});
+
 export const subscriptionQuery = queryOptions({
   queryKey: keys.subscription,
   queryFn: () => unwrap(api.GET("/subscription")),
@@ -21,5 +28,6 @@ export const announcementsQuery = queryOptions({
 });
 
 export const usePlans = () => useQuery(plansQuery);
+export const useImages = () => useQuery(imagesQuery);
 export const useSubscription = () => useQuery(subscriptionQuery);
 export const useAnnouncements = () => useQuery(announcementsQuery);

@@ -2,7 +2,7 @@ import { ArrowLeft, ArrowRight, CheckCircle2, ExternalLink } from "lucide-react"
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { isApiError } from "@/api/problem";
-import { useSubscription } from "@/api/resources/account";
+import { useImages, useSubscription } from "@/api/resources/account";
 import { useTenantList } from "@/api/resources/tenants";
 import type { CreatedTenant } from "@/api/types";
 import { PhaseBadge } from "@/components/PhaseBadge";
@@ -105,6 +105,9 @@ export function CreateInstancePage() {
   const [name, setName] = useState("");
   const [nameEdited, setNameEdited] = useState(false);
   const [region, setRegion] = useState<string>(DEFAULT_REGIONS[0]);
+  const images = useImages();
+  // Empty: the platform's default image.
+  const [image, setImage] = useState("");
   const [env, setEnv] = useState<EnvRow[]>([]);
   const [adminUser, setAdminUser] = useState("admin");
   const [adminEmail, setAdminEmail] = useState(user?.email ?? "");
@@ -151,6 +154,7 @@ export function CreateInstancePage() {
       spec: {
         displayName: displayName.trim(),
         region,
+        ...(image ? { image } : {}),
         env: envRowsToMap(env),
         admin: { user: adminUser, email: adminEmail.trim() },
       },
@@ -219,6 +223,16 @@ export function CreateInstancePage() {
                       ))}
                     </Select>
                   </Field>
+                  <Field label="WordPress image" hint="The images this platform offers." error={fieldError("spec.image")}>
+                    <Select value={image} onChange={(e) => setImage(e.target.value)}>
+                      <option value="">{images.data ? `${images.data.defaultImage} (default)` : "the platform's default"}</option>
+                      {images.data?.images
+                        .filter((i) => i !== images.data.defaultImage)
+                        .map((i) => (
+                          <option key={i} value={i}>{i}</option>
+                        ))}
+                    </Select>
+                  </Field>
                 </>
               )}
               {step === 1 && (
@@ -258,6 +272,7 @@ export function CreateInstancePage() {
                     ["Site name", displayName],
                     ["Address", name],
                     ["Region", region],
+                    ["Image", image || "default"],
                     ["Environment", env.length ? `${env.length} variable(s)` : "none"],
                     ["Admin user", adminUser],
                     ["Admin e-mail", adminEmail],
