@@ -33,12 +33,13 @@ impl std::fmt::Debug for DockerHandle {
 }
 
 impl DockerHandle {
-    /// The client, connecting (`DOCKER_HOST` or the local socket) and negotiating the version
-    /// the first time. A failed attempt is retried on the next call.
+    /// The client, connecting (`DOCKER_HOST` — in the stack `tcp://docker-proxy:2375`, the
+    /// read-only allow-list in front of the engine — or the local socket) and negotiating
+    /// the version the first time. A failed attempt is retried on the next call.
     pub async fn get(&self) -> Result<&Docker, DockerError> {
         self.client
             .get_or_try_init(|| async {
-                let docker = Docker::connect_with_local_defaults()?;
+                let docker = Docker::connect_with_defaults()?;
                 Ok::<_, DockerError>(docker.negotiate_version().await?)
             })
             .await

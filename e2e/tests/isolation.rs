@@ -323,3 +323,42 @@ async fn stateful_services_answer_on_the_loopback_only() {
         }
     }
 }
+
+/// The internet-facing API holds no engine socket; its one way to the engine, the
+/// allow-list proxy, answers reads and refuses a container create (403) — asked from inside
+/// a running API task, as a compromised API process would.
+#[tokio::test]
+async fn the_api_can_read_the_engine_but_not_change_it() {
+    if Platform::connect_or_skip().await.is_none() {
+        return;
+    }
+    let api = platform_container("api");
+    let mounts = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Source}} {{end}}",
+        &api,
+    ]);
+    assert!(!mounts.contains("docker.sock"), "the API mounts {mounts}");
+    let ask = |request: &str| {
+        exec(
+            &api,
+            "nobody",
+            &format!(
+                "exec 3<>/dev/tcp/docker-proxy/2375 && printf '{request}' >&3 && head -n 1 <&3"
+            ),
+        )
+    };
+    let read = ask("GET /v1.41/version HTTP/1.0\\r\\nHost: engine\\r\\n\\r\\n");
+    assert!(read.contains(" 200 "), "{read}");
+    let create = ask(
+        "POST /v1.41/containers/create HTTP/1.0\\r\\nHost: engine\\r\\n\
+         Content-Type: application/json\\r\\nContent-Length: 2\\r\\n\\r\\n{}",
+    );
+    assert!(create.contains(" 403 "), "{create}");
+    let secret = ask("GET /v1.41/secrets HTTP/1.0\\r\\nHost: engine\\r\\n\\r\\n");
+    assert!(secret.contains(" 403 "), "{secret}");
+    let remove =
+        ask("DELETE /v1.41/services/swarmpress_api HTTP/1.0\\r\\nHost: engine\\r\\n\\r\\n");
+    assert!(remove.contains(" 403 "), "{remove}");
+}

@@ -1,13 +1,11 @@
 # shellcheck shell=bash
 # Deploys manifests/stack.yml. Skipped when the rendered stack is the one already deployed and
 # every service exists, so a warm run leaves the services' versions alone.
-# The API reads the engine (logs, inspect, cluster) as nobody in the socket's group.
-DOCKER_GID=$(stat -c %g /var/run/docker.sock)
-export EDGE_PORT BASE_DOMAIN DOCKER_GID REGISTRATIONS_PER_HOUR CONTROL_SUBNET CONTROL_SUBNET_PREFIX OPS_SUBNET OPS_SUBNET_PATTERN
-services=(mariadb s3 prometheus traefik api controller)
+export EDGE_PORT BASE_DOMAIN REGISTRATIONS_PER_HOUR CONTROL_SUBNET CONTROL_SUBNET_PREFIX OPS_SUBNET OPS_SUBNET_PATTERN
+services=(mariadb s3 prometheus traefik docker-proxy api controller)
 render_hash=$(
   cd "$ROOT/manifests" || exit 1
-  { cat stack.yml prometheus.yml; env | grep -E '^(IMAGE_[A-Z_]+|[A-Z_]+_SECRET|JWT_SECRET|PROMETHEUS_CONFIG|EDGE_PORT|BASE_DOMAIN|REGISTRATIONS_PER_HOUR|ADMIN_EMAIL|SECRETS_DIR|DOCKER_GID|CONTROL_SUBNET|CONTROL_SUBNET_PREFIX|OPS_SUBNET|OPS_SUBNET_PATTERN)=' | sort; } | sha256sum | cut -c1-16
+  { cat stack.yml prometheus.yml; env | grep -E '^(IMAGE_[A-Z_]+|[A-Z_]+_SECRET|JWT_SECRET|PROMETHEUS_CONFIG|EDGE_PORT|BASE_DOMAIN|REGISTRATIONS_PER_HOUR|ADMIN_EMAIL|SECRETS_DIR|CONTROL_SUBNET|CONTROL_SUBNET_PREFIX|OPS_SUBNET|OPS_SUBNET_PATTERN)=' | sort; } | sha256sum | cut -c1-16
 )
 deployed=$(cat "$STATE_DIR/stack.hash" 2>/dev/null || true)
 all_there=true
