@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod logs;
 pub mod monitoring;
 pub mod openapi;
+pub mod paging;
 pub mod passwords;
 pub mod patch;
 pub mod prometheus;

@@ -12,6 +12,10 @@ use swarmpress_schema::resource::validation::FieldError;
 pub struct ListMeta {
     /// Watch from this version to see every change after this list.
     pub resource_version: String,
+    /// More items follow: ask again with `continue` set to this. Absent on the last page.
+    #[serde(default, rename = "continue")]
+    #[oai(rename = "continue")]
+    pub continue_: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Object)]

@@ -1,7 +1,7 @@
 //! Plans, the caller's subscription and usage, plan changes and invoices.
 
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
@@ -102,8 +102,12 @@ pub enum PlanRequestResponse {
 
 #[derive(ApiResponse)]
 pub enum InvoicesResponse {
+    /// `X-Continue`: more invoices follow; pass it as `continue`.
     #[oai(status = 200)]
-    Ok(Json<Vec<Invoice>>),
+    Ok(
+        Json<Vec<Invoice>>,
+        #[oai(header = "X-Continue")] Option<String>,
+    ),
 }
 
 async fn subscription_view(state: &AppState, user: uuid::Uuid) -> ApiResult<SubscriptionView> {
@@ -305,9 +309,22 @@ impl BillingApi {
 
     /// The caller's invoices, newest first.
     #[oai(path = "/invoices", method = "get", operation_id = "listInvoices")]
-    async fn invoices(&self, state: Data<&AppState>, auth: Auth) -> Outcome<InvoicesResponse> {
+    async fn invoices(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        /// At most this many invoices (1–500; 500 when absent).
+        limit: Query<Option<u32>>,
+        /// `X-Continue` of the previous page.
+        #[oai(name = "continue")]
+        continue_: Query<Option<String>>,
+    ) -> Outcome<InvoicesResponse> {
+        let page = crate::paging::PageRequest::parse(limit.0, continue_.0.as_deref())?;
         let invoices = state.store.list_invoices(auth.principal().id()).await?;
-        Ok(InvoicesResponse::Ok(Json(invoices)))
+        let (invoices, next) = page.take(invoices, |i| {
+            crate::paging::newest_first_key(i.issued_at, &i.id.to_string())
+        });
+        Ok(InvoicesResponse::Ok(Json(invoices), next))
     }
 }
 

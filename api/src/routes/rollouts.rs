@@ -98,8 +98,12 @@ impl NewRollout {
 
 #[derive(ApiResponse)]
 pub enum RolloutsResponse {
+    /// `X-Continue`: older rollouts follow; pass it as `continue`.
     #[oai(status = 200)]
-    Ok(Json<Vec<Rollout>>),
+    Ok(
+        Json<Vec<Rollout>>,
+        #[oai(header = "X-Continue")] Option<String>,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -306,11 +310,18 @@ impl RolloutsApi {
         &self,
         state: Data<&AppState>,
         auth: Auth,
+        /// At most this many rollouts (1–500; 500 when absent).
+        limit: Query<Option<u32>>,
+        /// `X-Continue` of the previous page.
+        #[oai(name = "continue")]
+        continue_: Query<Option<String>>,
     ) -> Outcome<RolloutsResponse, { FORBIDDEN }> {
         auth.principal().require_admin()?;
-        Ok(RolloutsResponse::Ok(Json(
-            state.store.list_rollouts().await?,
-        )))
+        let page = crate::paging::PageRequest::parse(limit.0, continue_.0.as_deref())?;
+        let (rollouts, next) = page.take(state.store.list_rollouts().await?, |r| {
+            crate::paging::newest_first_key(r.created_at, &r.id.to_string())
+        });
+        Ok(RolloutsResponse::Ok(Json(rollouts), next))
     }
 
     /// Creates a rollout in state `scheduled`; the controller starts it at `startAt` (now

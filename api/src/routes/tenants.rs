@@ -26,6 +26,7 @@ use crate::body::{JsonBody, MergePatchBody, parse_json};
 use crate::declared::{CONFLICT, FORBIDDEN, GONE, INVALID, NOT_FOUND, Outcome, THROTTLED};
 use crate::domain::tenants::{TenantWriteError, Tenants};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::paging::PageRequest;
 use crate::passwords::check_new_password;
 use crate::patch::merge_patch;
 use crate::routes::ApiTags;
@@ -216,8 +217,12 @@ pub enum AcceptedResponse {
 
 #[derive(ApiResponse)]
 pub enum EventsResponse {
+    /// `X-Continue`: older events follow; pass it as `continue`.
     #[oai(status = 200)]
-    Ok(Json<Vec<TenantEvent>>),
+    Ok(
+        Json<Vec<TenantEvent>>,
+        #[oai(header = "X-Continue")] Option<String>,
+    ),
 }
 
 fn not_found(name: &str) -> ApiError {
@@ -382,8 +387,14 @@ impl TenantsApi {
         /// given.
         #[oai(name = "Last-Event-ID")]
         last_event_id: Header<Option<String>>,
+        /// Without `watch`: at most this many tenants (1–500; 500 when absent).
+        limit: Query<Option<u32>>,
+        /// Without `watch`: `metadata.continue` of the previous page.
+        #[oai(name = "continue")]
+        continue_: Query<Option<String>>,
     ) -> Outcome<ListTenantsResponse, { FORBIDDEN | GONE | THROTTLED }> {
         let principal = auth.principal();
+        let page = PageRequest::parse(limit.0, continue_.0.as_deref())?;
         let selector = LabelSelector::parse(label_selector.0.as_deref().unwrap_or_default())?;
         let owner = match (principal.is_admin(), owner.0) {
             (true, owner) => owner,
@@ -420,7 +431,19 @@ impl TenantsApi {
                     .to_event(watch::to_sse_event),
             )));
         }
-        let (items, version) = state.store.list_tenants_snapshot(owner, None).await?;
+        let (items, version, more) = state
+            .store
+            .list_tenants_page(owner, page.after.as_deref(), u64::from(page.limit))
+            .await?;
+        // The token names the last tenant read, matching or not: a selector that filters a
+        // page down leaves it short, never makes the next one repeat.
+        let next = more
+            .then(|| {
+                items
+                    .last()
+                    .map(|t| crate::paging::encode(t.metadata.name.as_str()))
+            })
+            .flatten();
         let items = items
             .into_iter()
             .filter(|tenant| selector.matches(&tenant.metadata.labels))
@@ -431,6 +454,7 @@ impl TenantsApi {
                 kind: "TenantList".to_owned(),
                 metadata: ListMeta {
                     resource_version: version.to_string(),
+                    continue_: next,
                 },
                 items,
             },
@@ -689,10 +713,22 @@ impl TenantsApi {
         state: Data<&AppState>,
         auth: Auth,
         name: Path<TenantName>,
+        /// At most this many events (1–500; 500 when absent).
+        limit: Query<Option<u32>>,
+        /// `X-Continue` of the previous page.
+        #[oai(name = "continue")]
+        continue_: Query<Option<String>>,
     ) -> Outcome<EventsResponse, { NOT_FOUND }> {
         let name = name.0;
+        let page = PageRequest::parse(limit.0, continue_.0.as_deref())?;
         load_visible(&state, auth.principal(), &name).await?;
         let events = state.store.list_events(&name, MAX_EVENTS).await?;
-        Ok(EventsResponse::Ok(Json(events)))
+        let (events, next) = page.take(events, |e| {
+            crate::paging::newest_first_key(
+                e.last_timestamp,
+                &format!("{}:{}", e.reason, e.message),
+            )
+        });
+        Ok(EventsResponse::Ok(Json(events), next))
     }
 }

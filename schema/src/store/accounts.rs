@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -139,6 +140,38 @@ impl Store {
             .into_iter()
             .map(|row| row_to_credentials(row).map(|c| c.user))
             .collect()
+    }
+
+    /// One page of [`Self::list_users`]: at most `limit` users after `(created_at, id)`, in
+    /// that order, and whether more follow (keyset paging: each page costs the same).
+    pub async fn list_users_page(
+        &self,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u64,
+    ) -> StoreResult<(Vec<User>, bool)> {
+        let mut query = users::Entity::find()
+            .order_by_asc(users::Column::CreatedAt)
+            .order_by_asc(users::Column::Id)
+            .limit(limit.saturating_add(1));
+        if let Some((at, id)) = after {
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(users::Column::CreatedAt.gt(at))
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(users::Column::CreatedAt.eq(at))
+                            .add(users::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let rows = query.all(&self.db).await?;
+        let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > limit;
+        let users = rows
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|row| row_to_credentials(row).map(|c| c.user))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((users, more))
     }
 
     /// Whether any admin exists (the first admin is created on first start).

@@ -240,6 +240,37 @@ impl Store {
         Ok((tenants, version))
     }
 
+    /// One page of [`Self::list_tenants_snapshot`]: at most `limit` tenants by name after
+    /// `after`, the version read in the same snapshot, and whether more follow. Keyset
+    /// paging on the primary key: each page costs the same however deep it is.
+    pub async fn list_tenants_page(
+        &self,
+        owner: Option<Uuid>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> StoreResult<(Vec<Tenant>, i64, bool)> {
+        let tx = self.db.begin().await?;
+        let version = read_counter(&tx).await?;
+        let mut query = tenants::Entity::find()
+            .order_by_asc(tenants::Column::Name)
+            .limit(limit.saturating_add(1));
+        if let Some(owner) = owner {
+            query = query.filter(tenants::Column::OwnerId.eq(owner));
+        }
+        if let Some(after) = after {
+            query = query.filter(tenants::Column::Name.gt(after));
+        }
+        let rows = query.all(&tx).await?;
+        tx.commit().await?;
+        let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > limit;
+        let tenants = rows
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(row_to_tenant)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((tenants, version, more))
+    }
+
     /// How many tenants `owner` has, including those being deleted (they hold resources
     /// until finalized).
     pub async fn count_tenants(&self, owner: Uuid) -> StoreResult<u64> {
