@@ -98,6 +98,12 @@ impl LoginThrottle {
     /// Takes a slot for one attempt of `account` from `address`: `Err(wait)` when either has
     /// used up its failures, else the attempt counts as a failure until
     /// [`Self::succeeded`] says otherwise. Checking and taking are one step under the lock.
+    /// The limits this throttle applies (the per-account rate is also kept in the store,
+    /// shared by every API process: see `routes::auth`).
+    pub fn limits(&self) -> &ThrottleLimits {
+        &self.limits
+    }
+
     pub fn begin(&self, account: &str, address: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
         let limits = self.limits;

@@ -420,3 +420,28 @@ async fn plans_are_seeded_and_plan_changes_bill_once() {
     assert_eq!(refused.status, SubscriptionStatus::Refused);
     assert_eq!(store.plan_of_user(user.id).await.unwrap().id, "starter");
 }
+
+/// The shared login count: attempts within the limit pass, the next is refused with the time
+/// left in the window, and a right password gives its attempt back.
+#[tokio::test]
+async fn login_attempts_are_counted_in_one_shared_window() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    let window = std::time::Duration::from_secs(3600);
+    let account = "f".repeat(64);
+    for n in 0..3 {
+        let taken = store.take_login_attempt(&account, window, 3).await.unwrap();
+        assert_eq!(taken, Ok(()), "attempt {n}");
+    }
+    let refused = store.take_login_attempt(&account, window, 3).await.unwrap();
+    let left = refused.expect_err("the fourth attempt is over the limit");
+    assert!(left <= window && left > window / 2, "{left:?}");
+    store.give_back_login_attempt(&account).await.unwrap();
+    store.give_back_login_attempt(&account).await.unwrap();
+    assert_eq!(
+        store.take_login_attempt(&account, window, 3).await.unwrap(),
+        Ok(())
+    );
+}

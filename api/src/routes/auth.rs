@@ -174,6 +174,25 @@ fn refresh_expiry() -> ApiResult<chrono::DateTime<Utc>> {
 }
 
 /// Starts a login session: a new refresh family, an access and a refresh token, both cookies.
+/// The per-account rate again, counted in the store so that it holds across API replicas
+/// (each process's own throttle alone would let a guesser multiply it by the replicas).
+/// Taken before the password is checked, like the in-process slots.
+async fn take_shared_attempt(state: &AppState, account: &str) -> ApiResult<()> {
+    let limits = state.throttle.limits();
+    let limit = u32::try_from(limits.per_account).unwrap_or(u32::MAX);
+    match state
+        .store
+        .take_login_attempt(&sha256_hex(account), limits.account_window, limit)
+        .await?
+    {
+        Ok(()) => Ok(()),
+        Err(retry_after) => {
+            tracing::warn!("login throttled across API replicas");
+            Err(ApiError::RateLimited { retry_after })
+        }
+    }
+}
+
 /// Checks that `password` is the caller's, under the login throttle (this also answers "is
 /// this the password?"). A wrong one is a 422 naming `field` and stays a failed attempt.
 async fn confirm_password(
@@ -189,6 +208,7 @@ async fn confirm_password(
     if let Err(retry_after) = state.throttle.begin(&account, address) {
         return Err(ApiError::RateLimited { retry_after });
     }
+    take_shared_attempt(state, &account).await?;
     let credentials = state.store.get_user_credentials(principal.id()).await?;
     if !state
         .passwords
@@ -198,6 +218,10 @@ async fn confirm_password(
         return Err(ApiError::validation(field, "is not the current password"));
     }
     state.throttle.succeeded(&account, address);
+    state
+        .store
+        .give_back_login_attempt(&sha256_hex(&account))
+        .await?;
     Ok(())
 }
 
@@ -291,6 +315,7 @@ impl AuthApi {
             tracing::warn!(?address, "login throttled");
             return Err(ApiError::RateLimited { retry_after }.into());
         }
+        take_shared_attempt(&state, email.as_str()).await?;
         let credentials = state.store.find_user_by_email(email.as_str()).await?;
         // Verified even when the user is unknown (against a dummy hash): answering faster
         // for unknown e-mails would tell an attacker which accounts exist.
@@ -309,6 +334,10 @@ impl AuthApi {
             }
         };
         state.throttle.succeeded(email.as_str(), address);
+        state
+            .store
+            .give_back_login_attempt(&sha256_hex(email.as_str()))
+            .await?;
         start_session(&state, jar, &user).await?;
         tracing::info!(user = %user.id, "logged in");
         Ok(LoginResponse::Ok(Json(user)))

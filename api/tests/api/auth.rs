@@ -745,3 +745,41 @@ async fn token_scopes_and_the_current_password() {
         .unwrap();
     assert_eq!(confirmed.status(), 200);
 }
+
+/// The per-account rate holds across API replicas: guesses spread over two processes (and
+/// many client addresses, so no per-client or per-address limit applies) still meet one
+/// count of 40 kept in the store.
+#[tokio::test]
+async fn the_account_rate_holds_across_api_replicas() {
+    let Some(app) = spawn().await else { return };
+    let replica = app.replica().await;
+    app.user("spread@example.test").await;
+    let mut attempts = Vec::new();
+    for n in 0..60u32 {
+        let target = if n % 2 == 0 { &app } else { &replica };
+        let url = target.url("/auth/login");
+        let client = target.bare();
+        attempts.push(async move {
+            let response = client
+                .http
+                .post(url)
+                .header(
+                    "x-forwarded-for",
+                    format!("198.18.{}.{}", n / 200, n % 200 + 1),
+                )
+                .json(&json!({"email": "spread@example.test", "password": "not-the-password"}))
+                .send()
+                .await
+                .unwrap();
+            response.status().as_u16()
+        });
+    }
+    let statuses = futures_util::future::join_all(attempts).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + throttled, 60, "{statuses:?}");
+    assert_eq!(
+        checked, 40,
+        "passwords checked over both replicas: {statuses:?}"
+    );
+}

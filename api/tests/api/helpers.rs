@@ -19,8 +19,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    // Last: the server stops (above) before its database goes.
-    _database: ScratchDatabase,
+    // Last: the server stops (above) before its database goes (a replica has none).
+    _database: Option<ScratchDatabase>,
 }
 
 impl Drop for TestApp {
@@ -39,17 +39,30 @@ pub async fn spawn() -> Option<TestApp> {
 
 pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let database = require(ScratchDatabase::create().await, "the platform's MariaDB")?;
+    let mut config = config_for(database.name());
+    adjust(&mut config);
+    Some(serve(config, Some(database)).await)
+}
+
+impl TestApp {
+    /// A second API process on this app's database, as another replica behind the edge.
+    pub async fn replica(&self) -> TestApp {
+        serve(config_for(&self.state.config.database.name), None).await
+    }
+}
+
+fn config_for(database: &str) -> Config {
     let root_password = root_password().expect("the MariaDB root password");
     let (host, port) = mariadb_addr()
         .rsplit_once(':')
         .map(|(host, port)| (host.to_owned(), port.parse().expect("MariaDB port")))
         .expect("MariaDB address host:port");
-    let mut config = Config {
+    Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         database: DatabaseConfig {
             host,
             port,
-            name: database.name().to_owned(),
+            name: database.to_owned(),
             user: "root".to_owned(),
             password: SecretString::from(root_password),
         },
@@ -78,8 +91,10 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         open_upgrades: false,
         streams_per_user: 8,
         streams_total: 512,
-    };
-    adjust(&mut config);
+    }
+}
+
+async fn serve(config: Config, database: Option<ScratchDatabase>) -> TestApp {
     let state = swarmpress_api::prepare(config)
         .await
         .expect("prepare the API");
@@ -96,13 +111,12 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
             })
             .await;
     });
-    let app = TestApp {
+    TestApp {
         addr,
         state,
         shutdown: Some(sender),
         _database: database,
-    };
-    Some(app)
+    }
 }
 
 impl TestApp {

@@ -15,6 +15,7 @@ mod m20250601_000004_operations;
 mod m20250601_000005_tenant_secrets;
 mod m20250601_000006_plan_resources;
 mod m20250601_000007_token_scopes;
+mod m20250601_000008_login_attempts;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000005_tenant_secrets::Migration),
             Box::new(m20250601_000006_plan_resources::Migration),
             Box::new(m20250601_000007_token_scopes::Migration),
+            Box::new(m20250601_000008_login_attempts::Migration),
         ]
     }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -172,6 +172,72 @@ impl Store {
             .map(|row| row_to_credentials(row).map(|c| c.user))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok((users, more))
+    }
+
+    /// Takes one login attempt for `account` (a hash of the e-mail) in the window shared by
+    /// every API process — before the password is checked — and says whether it is within
+    /// `limit`, or how long until the window ends. A window starts with its first attempt.
+    pub async fn take_login_attempt(
+        &self,
+        account: &str,
+        window: std::time::Duration,
+        limit: u32,
+    ) -> StoreResult<Result<(), std::time::Duration>> {
+        let at = now();
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::hours(1));
+        let expired_before = at - window;
+        let backend = self.db.get_database_backend();
+        // In one transaction: the upsert locks the account's row until the commit, so the
+        // count read back is this attempt's own, however many run at once on any process.
+        // The assignments run left to right: `attempts` reads the old `window_start`.
+        let tx = self.db.begin().await?;
+        tx.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO login_attempts (account, window_start, attempts) VALUES (?, ?, 1) \
+             ON DUPLICATE KEY UPDATE \
+             attempts = IF(window_start < ?, 1, attempts + 1), \
+             window_start = IF(window_start < ?, ?, window_start)",
+            [
+                account.into(),
+                at.into(),
+                expired_before.into(),
+                expired_before.into(),
+                at.into(),
+            ],
+        ))
+        .await?;
+        let row = tx
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT attempts, window_start FROM login_attempts WHERE account = ?",
+                [account.into()],
+            ))
+            .await?;
+        tx.commit().await?;
+        let Some(row) = row else {
+            return Ok(Ok(()));
+        };
+        let attempts: i32 = row.try_get("", "attempts")?;
+        let started: DateTime<Utc> = row.try_get("", "window_start")?;
+        if u32::try_from(attempts).unwrap_or(u32::MAX) <= limit {
+            return Ok(Ok(()));
+        }
+        let left = (started + window - at)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1));
+        Ok(Err(left))
+    }
+
+    /// Gives back the attempt [`Self::take_login_attempt`] took: the password was right.
+    pub async fn give_back_login_attempt(&self, account: &str) -> StoreResult<()> {
+        self.db
+            .execute_raw(Statement::from_sql_and_values(
+                self.db.get_database_backend(),
+                "UPDATE login_attempts SET attempts = GREATEST(attempts - 1, 0) WHERE account = ?",
+                [account.into()],
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Whether any admin exists (the first admin is created on first start).
