@@ -257,7 +257,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every user (admin). */
+        /** Every user, oldest account first, a page at a time (admin). */
         get: operations["adminListUsers"];
         put?: never;
         post?: never;
@@ -1225,6 +1225,8 @@ export interface components {
         InvoiceStatus: "open" | "paid" | "void";
         /** ListMeta */
         ListMeta: {
+            /** @description More items follow: ask again with `continue` set to this. Absent on the last page. */
+            continue?: string | null;
             /** @description Watch from this version to see every change after this list. */
             resourceVersion: string;
         };
@@ -2960,19 +2962,35 @@ export interface operations {
     };
     listRollouts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `X-Continue` of the previous page. */
+                continue?: string;
+                /** @description At most this many rollouts (1–500; 500 when absent). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description `X-Continue`: older rollouts follow; pass it as `continue`. */
             200: {
                 headers: {
+                    "X-CONTINUE"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Rollout"][];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not authenticated (`unauthorized`) */
@@ -3517,19 +3535,35 @@ export interface operations {
     };
     adminListUsers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `X-Continue` of the previous page. */
+                continue?: string;
+                /** @description At most this many users (1–500; 500 when absent). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description `X-Continue`: more users follow; pass it as `continue`. */
             200: {
                 headers: {
+                    "X-CONTINUE"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["User"][];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not authenticated (`unauthorized`) */
@@ -4601,19 +4635,35 @@ export interface operations {
     };
     listInvoices: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `X-Continue` of the previous page. */
+                continue?: string;
+                /** @description At most this many invoices (1–500; 500 when absent). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description `X-Continue`: more invoices follow; pass it as `continue`. */
             200: {
                 headers: {
+                    "X-CONTINUE"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Invoice"][];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not authenticated (`unauthorized`) */
@@ -5027,8 +5077,12 @@ export interface operations {
     listTenants: {
         parameters: {
             query?: {
+                /** @description Without `watch`: `metadata.continue` of the previous page. */
+                continue?: string;
                 /** @description `key=value[,key2=value2]`: all must match. */
                 labelSelector?: string;
+                /** @description Without `watch`: at most this many tenants (1–500; 500 when absent). */
+                limit?: number;
                 /** @description Admins only: restrict to this owner's tenants. */
                 owner?: string;
                 /** @description With `watch`: stream the changes after this version. */
@@ -5555,7 +5609,12 @@ export interface operations {
     };
     listTenantEvents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `X-Continue` of the previous page. */
+                continue?: string;
+                /** @description At most this many events (1–500; 500 when absent). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 name: string;
@@ -5564,8 +5623,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description `X-Continue`: older events follow; pass it as `continue`. */
             200: {
                 headers: {
+                    "X-CONTINUE"?: string;
                     [name: string]: unknown;
                 };
                 content: {
