@@ -43,20 +43,13 @@ impl PageRequest {
     /// The first `limit` of `items` (already in the list's order) whose key comes after
     /// `after`, and the token for the rest when there is more.
     pub fn take<T>(&self, items: Vec<T>, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
-        let mut rest = items.into_iter();
-        if let Some(after) = &self.after {
-            // Keys are in the list's order; skip through the last one the client saw.
-            let mut peek = rest
-                .by_ref()
-                .skip_while(|item| key(item) <= *after)
-                .peekable();
-            let page: Vec<T> = peek.by_ref().take(self.limit as usize).collect();
-            let next = next_token(&page, peek.peek().is_some(), &key);
-            return (page, next);
-        }
-        let mut peek = rest.peekable();
-        let page: Vec<T> = peek.by_ref().take(self.limit as usize).collect();
-        let next = next_token(&page, peek.peek().is_some(), &key);
+        // Keys are in the list's order; skip through the last one the client saw.
+        let mut rest = items
+            .into_iter()
+            .skip_while(|item| self.after.as_ref().is_some_and(|after| key(item) <= *after))
+            .peekable();
+        let page: Vec<T> = rest.by_ref().take(self.limit as usize).collect();
+        let next = next_token(&page, rest.peek().is_some(), &key);
         (page, next)
     }
 }

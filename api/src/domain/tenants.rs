@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use secrecy::{ExposeSecret, SecretString};
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::validation::{FieldError, validate_labels};
-use swarmpress_schema::resource::{
-    Plan, RolloutState, SpecLimits, Tenant, TenantSpec, TenantState,
-};
+use swarmpress_schema::resource::{Plan, SpecLimits, Tenant, TenantSpec, TenantState};
 use swarmpress_schema::store::{Store, StoreError, WriteResult};
 use uuid::Uuid;
 
@@ -167,10 +165,10 @@ impl Tenants<'_> {
         }
         let rolled_out = self
             .store
-            .list_rollouts()
+            .completed_rollout_images()
             .await?
-            .into_iter()
-            .any(|rollout| rollout.state == RolloutState::Completed && rollout.spec.image == image);
+            .iter()
+            .any(|rolled| rolled == image);
         if rolled_out {
             return Ok(());
         }

@@ -175,11 +175,9 @@ impl BillingApi {
     #[oai(path = "/images", method = "get", operation_id = "listImages")]
     async fn images(&self, state: Data<&AppState>, _auth: Auth) -> Outcome<ImagesResponse> {
         let mut images = state.config.images.clone();
-        for rollout in state.store.list_rollouts().await? {
-            if rollout.state == swarmpress_schema::resource::RolloutState::Completed
-                && !images.contains(&rollout.spec.image)
-            {
-                images.push(rollout.spec.image);
+        for image in state.store.completed_rollout_images().await? {
+            if !images.contains(&image) {
+                images.push(image);
             }
         }
         Ok(ImagesResponse::Ok(Json(ImageCatalogue {
@@ -275,13 +273,10 @@ impl BillingApi {
         id: Path<uuid::Uuid>,
     ) -> Outcome<PlanRequestResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
-        let request = state
-            .store
-            .list_plan_requests()
-            .await?
-            .into_iter()
-            .find(|r| r.id == id.0)
-            .ok_or_else(|| ApiError::NotFound("no pending plan request with this id".to_owned()))?;
+        let request =
+            state.store.get_plan_request(id.0).await?.ok_or_else(|| {
+                ApiError::NotFound("no pending plan request with this id".to_owned())
+            })?;
         let plan = state.store.get_plan(&request.plan_id).await?;
         check_fits(&state, request.user_id, &plan).await?;
         let approved = decide(&state, id.0, true).await?;

@@ -148,6 +148,16 @@ impl Store {
             .transpose()
     }
 
+    /// The pending plan change `id`, if it is one.
+    pub async fn get_plan_request(&self, id: Uuid) -> StoreResult<Option<Subscription>> {
+        subscriptions::Entity::find_by_id(id)
+            .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Pending.as_str()))
+            .one(&self.db)
+            .await?
+            .map(row_to_subscription)
+            .transpose()
+    }
+
     /// Every pending plan change, oldest first.
     pub async fn list_plan_requests(&self) -> StoreResult<Vec<Subscription>> {
         subscriptions::Entity::find()

@@ -96,6 +96,24 @@ impl Store {
         self.with_items(rows).await
     }
 
+    /// The images completed fleet rollouts moved to, each once, oldest first — without
+    /// reading the rollouts' items.
+    pub async fn completed_rollout_images(&self) -> StoreResult<Vec<String>> {
+        let rows = rollouts::Entity::find()
+            .filter(rollouts::Column::State.eq(RolloutState::Completed.as_str()))
+            .order_by_asc(rollouts::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let mut images: Vec<String> = Vec::new();
+        for row in rows {
+            let spec: RolloutSpec = from_json("rollouts.spec", row.spec)?;
+            if !images.contains(&spec.image) {
+                images.push(spec.image);
+            }
+        }
+        Ok(images)
+    }
+
     /// What the rollout driver has to look at, oldest first: scheduled, running and paused
     /// rollouts, and aborted ones that still have a pending or updating item to settle.
     /// Finished history, however long, is not read.
