@@ -217,7 +217,8 @@ pub struct Config {
     pub default_image: String,
     /// The image catalogue users choose from (the default image always among them).
     pub images: Vec<String>,
-    /// `Secure` on auth cookies; only tests over plain HTTP turn it off.
+    /// `Secure` on auth cookies; only tests over plain HTTP turn it off (a browser refuses
+    /// the `__Host-` cookies without it; `localhost` counts as secure even over HTTP).
     pub secure_cookies: bool,
     /// Peers whose `X-Forwarded-For` is believed (the edge proxy's addresses; the stack
     /// names the control network, which only platform services join). A request from any

@@ -9,9 +9,10 @@
 //! It is consulted before any password hashing, so a throttled attacker costs the server a
 //! map lookup, not an Argon2 run. An attempt takes its slot *before* the password is checked
 //! ([`LoginThrottle::begin`], counted as a failure until it succeeds), so parallel guesses
-//! cannot all pass the check while the first ones are still hashing. The state is per API
-//! process: several replicas each allow the limit, which still bounds guessing to a small
-//! multiple of it.
+//! cannot all pass the check while the first ones are still hashing. This state is per API
+//! process and answers without a round trip to the store; the per-account-and-client and
+//! per-account counts are kept again in the store (`routes::auth::take_shared_attempt`), so
+//! they hold however many replicas a guesser spreads attempts over.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;

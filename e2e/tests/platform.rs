@@ -45,7 +45,7 @@ impl ApiUser {
         assert_eq!(response.status(), StatusCode::CREATED, "register");
         let cookies = swarmpress_e2e::api::session_cookies(&response);
         assert!(
-            cookies.contains("access_token="),
+            cookies.contains("__Host-access_token="),
             "session cookies: {cookies}"
         );
         Self {

@@ -5,7 +5,7 @@ mod common;
 
 use chrono::Duration;
 use common::TestDb;
-use sea_orm::ConnectionTrait as _;
+use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
 use swarmpress_schema::resource::{InvoiceStatus, Plan, Role, SubscriptionStatus};
 use swarmpress_schema::store::{NewUser, RefreshRotation, StoreError, now};
 use uuid::Uuid;
@@ -444,4 +444,43 @@ async fn login_attempts_are_counted_in_one_shared_window() {
         store.take_login_attempt(&account, window, 3).await.unwrap(),
         Ok(())
     );
+}
+
+/// Rows of windows long gone are dropped when a new window starts, so the table holds only
+/// recent attempts whatever the number of accounts ever tried.
+#[tokio::test]
+async fn old_login_attempts_are_forgotten() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    let window = std::time::Duration::from_secs(3600);
+    let stale = "a".repeat(64);
+    store.take_login_attempt(&stale, window, 3).await.unwrap();
+    let count = |key: String| async move {
+        store
+            .connection()
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::MySql,
+                "SELECT COUNT(*) AS n FROM login_attempts WHERE account = ?",
+                [key.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    store
+        .connection()
+        .execute_raw(Statement::from_string(
+            DbBackend::MySql,
+            "UPDATE login_attempts SET window_start = window_start - INTERVAL 2 DAY",
+        ))
+        .await
+        .unwrap();
+    let recent = "b".repeat(64);
+    store.take_login_attempt(&recent, window, 3).await.unwrap();
+    assert_eq!(count(stale).await, 0, "a row two days old is forgotten");
+    assert_eq!(count(recent).await, 1);
 }

@@ -12,12 +12,14 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::tokens::{ACCESS_TTL, REFRESH_TTL};
 
-pub const ACCESS_COOKIE: &str = "access_token";
-pub const REFRESH_COOKIE: &str = "refresh_token";
-/// The access cookie goes with every API request; the refresh cookie only to the auth
-/// endpoints, so it is exposed to as little code as possible.
-pub const ACCESS_COOKIE_PATH: &str = "/api";
-pub const REFRESH_COOKIE_PATH: &str = "/api/v1/auth";
+/// `__Host-` names: a browser keeps such a cookie only if it is `Secure`, host-only (no
+/// `Domain`) and `Path=/`. That is what stops a tenant site on a sibling host
+/// (`evil.<base domain>`) from planting a session cookie of its choosing for the portal's
+/// host (cookie tossing, then session fixation); a path scope would not, since a path is no
+/// boundary within one origin and the cookies are `HttpOnly` anyway.
+pub const ACCESS_COOKIE: &str = "__Host-access_token";
+pub const REFRESH_COOKIE: &str = "__Host-refresh_token";
+const COOKIE_PATH: &str = "/";
 
 pub const CSRF_HEADER: &str = "x-requested-with";
 pub const CSRF_VALUE: &str = "swarmpress";
@@ -37,14 +39,14 @@ pub fn set_session_cookies(jar: &CookieJar, config: &Config, access: &str, refre
         config,
         ACCESS_COOKIE,
         access,
-        ACCESS_COOKIE_PATH,
+        COOKIE_PATH,
         ACCESS_TTL,
     ));
     jar.add(cookie(
         config,
         REFRESH_COOKIE,
         refresh,
-        REFRESH_COOKIE_PATH,
+        COOKIE_PATH,
         REFRESH_TTL,
     ));
 }
@@ -55,14 +57,14 @@ pub fn clear_session_cookies(jar: &CookieJar, config: &Config) {
         config,
         ACCESS_COOKIE,
         "",
-        ACCESS_COOKIE_PATH,
+        COOKIE_PATH,
         Duration::ZERO,
     ));
     jar.add(cookie(
         config,
         REFRESH_COOKIE,
         "",
-        REFRESH_COOKIE_PATH,
+        COOKIE_PATH,
         Duration::ZERO,
     ));
 }

@@ -212,12 +212,12 @@ async fn check_cookie(request: &Request, cookie: ApiKey) -> poem::Result<Princip
 )]
 pub struct BearerAuth(Principal);
 
-/// The `access_token` cookie set by login. Writes must also send `X-Requested-With:
+/// The `__Host-access_token` cookie set by login. Writes must also send `X-Requested-With:
 /// swarmpress`.
 #[derive(SecurityScheme)]
 #[oai(
     ty = "api_key",
-    key_name = "access_token",
+    key_name = "__Host-access_token",
     key_in = "cookie",
     checker = "check_cookie"
 )]

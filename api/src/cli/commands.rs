@@ -17,6 +17,7 @@ use super::output::{self, Format};
 use super::{
     ApplyArgs, Command, DeleteArgs, DescribeArgs, GetArgs, LoginArgs, LogsArgs, ScaleArgs, WaitArgs,
 };
+use crate::auth::cookies::ACCESS_COOKIE;
 use crate::wire::{ApplyAction, ApplyResults, TenantList};
 
 pub async fn run(command: Command) -> Result<(), CliError> {
@@ -87,7 +88,7 @@ async fn login(args: LoginArgs) -> Result<(), CliError> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.strip_prefix("access_token="))
+        .find_map(|value| value.strip_prefix(&format!("{ACCESS_COOKIE}=")))
         .and_then(|value| value.split(';').next())
         .map(str::to_owned)
         .ok_or_else(|| CliError::Protocol("the login set no access token".to_owned()))?;

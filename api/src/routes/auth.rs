@@ -1,6 +1,8 @@
 //! `/auth`: registration, login, refresh-token rotation, logout, profile, password and
 //! personal access tokens.
 
+use std::net::IpAddr;
+
 use chrono::Utc;
 use poem::Request;
 use poem::web::Data;
@@ -173,24 +175,55 @@ fn refresh_expiry() -> ApiResult<chrono::DateTime<Utc>> {
     Ok(Utc::now() + chrono::Duration::from_std(REFRESH_TTL).map_err(ApiError::internal)?)
 }
 
-/// Starts a login session: a new refresh family, an access and a refresh token, both cookies.
-/// The per-account rate again, counted in the store so that it holds across API replicas
-/// (each process's own throttle alone would let a guesser multiply it by the replicas).
-/// Taken before the password is checked, like the in-process slots.
-async fn take_shared_attempt(state: &AppState, account: &str) -> ApiResult<()> {
+/// The throttle's limits again, counted in the store so that they hold across API replicas
+/// (each process's own throttle alone would let a guesser multiply them by the replicas):
+/// the account from this client (the lockout a guesser meets), then the account from
+/// everywhere. Taken before the password is checked, like the in-process slots.
+async fn take_shared_attempt(
+    state: &AppState,
+    account: &str,
+    address: Option<IpAddr>,
+) -> ApiResult<()> {
     let limits = state.throttle.limits();
-    let limit = u32::try_from(limits.per_account).unwrap_or(u32::MAX);
-    match state
-        .store
-        .take_login_attempt(&sha256_hex(account), limits.account_window, limit)
-        .await?
-    {
-        Ok(()) => Ok(()),
-        Err(retry_after) => {
-            tracing::warn!("login throttled across API replicas");
-            Err(ApiError::RateLimited { retry_after })
+    let keys = [
+        (
+            shared_pair_key(account, address),
+            limits.window,
+            limits.per_account_client,
+        ),
+        (
+            sha256_hex(account),
+            limits.account_window,
+            limits.per_account,
+        ),
+    ];
+    for (key, window, limit) in keys {
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        if let Err(retry_after) = state.store.take_login_attempt(&key, window, limit).await? {
+            tracing::warn!(?address, "login throttled across API replicas");
+            return Err(ApiError::RateLimited { retry_after });
         }
     }
+    Ok(())
+}
+
+/// The right password was given: both shared slots go back.
+async fn give_back_shared_attempt(
+    state: &AppState,
+    account: &str,
+    address: Option<IpAddr>,
+) -> ApiResult<()> {
+    for key in [shared_pair_key(account, address), sha256_hex(account)] {
+        state.store.give_back_login_attempt(&key).await?;
+    }
+    Ok(())
+}
+
+/// A hash of account and client (a newline cannot be part of a valid e-mail, so no pair
+/// can collide with an account alone or with another pair).
+fn shared_pair_key(account: &str, address: Option<IpAddr>) -> String {
+    let client = address.map_or_else(|| "unknown".to_owned(), |address| address.to_string());
+    sha256_hex(&format!("{account}\n{client}"))
 }
 
 /// Checks that `password` is the caller's, under the login throttle (this also answers "is
@@ -208,7 +241,7 @@ async fn confirm_password(
     if let Err(retry_after) = state.throttle.begin(&account, address) {
         return Err(ApiError::RateLimited { retry_after });
     }
-    take_shared_attempt(state, &account).await?;
+    take_shared_attempt(state, &account, address).await?;
     let credentials = state.store.get_user_credentials(principal.id()).await?;
     if !state
         .passwords
@@ -218,13 +251,11 @@ async fn confirm_password(
         return Err(ApiError::validation(field, "is not the current password"));
     }
     state.throttle.succeeded(&account, address);
-    state
-        .store
-        .give_back_login_attempt(&sha256_hex(&account))
-        .await?;
+    give_back_shared_attempt(state, &account, address).await?;
     Ok(())
 }
 
+/// Starts a login session: a new refresh family, an access and a refresh token, both cookies.
 async fn start_session(state: &AppState, jar: &CookieJar, user: &User) -> ApiResult<Uuid> {
     let jti = Uuid::new_v4();
     let family = state
@@ -315,7 +346,7 @@ impl AuthApi {
             tracing::warn!(?address, "login throttled");
             return Err(ApiError::RateLimited { retry_after }.into());
         }
-        take_shared_attempt(&state, email.as_str()).await?;
+        take_shared_attempt(&state, email.as_str(), address).await?;
         let credentials = state.store.find_user_by_email(email.as_str()).await?;
         // Verified even when the user is unknown (against a dummy hash): answering faster
         // for unknown e-mails would tell an attacker which accounts exist.
@@ -334,10 +365,7 @@ impl AuthApi {
             }
         };
         state.throttle.succeeded(email.as_str(), address);
-        state
-            .store
-            .give_back_login_attempt(&sha256_hex(email.as_str()))
-            .await?;
+        give_back_shared_attempt(&state, email.as_str(), address).await?;
         start_session(&state, jar, &user).await?;
         tracing::info!(user = %user.id, "logged in");
         Ok(LoginResponse::Ok(Json(user)))

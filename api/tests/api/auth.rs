@@ -2,7 +2,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, fields, problem, spawn};
+use crate::helpers::{ADMIN_EMAIL, TestApp, fields, problem, spawn};
 
 const PASSWORD: &str = "a-long-password-1";
 
@@ -27,7 +27,7 @@ fn cookie_value(header: &str) -> String {
 }
 
 #[tokio::test]
-async fn register_sets_scoped_http_only_cookies_and_hides_the_hash() {
+async fn register_sets_host_only_http_only_cookies_and_hides_the_hash() {
     let Some(app) = spawn().await else { return };
     let response = app
         .bare()
@@ -37,17 +37,21 @@ async fn register_sets_scoped_http_only_cookies_and_hides_the_hash() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let access = set_cookie(&response, "access_token").expect("access cookie");
-    let refresh = set_cookie(&response, "refresh_token").expect("refresh cookie");
+    let access = set_cookie(&response, "__Host-access_token").expect("access cookie");
+    let refresh = set_cookie(&response, "__Host-refresh_token").expect("refresh cookie");
     for cookie in [&access, &refresh] {
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Strict"), "{cookie}");
     }
-    assert!(
-        access.contains("Path=/api;") || access.ends_with("Path=/api"),
-        "{access}"
-    );
-    assert!(refresh.contains("Path=/api/v1/auth"), "{refresh}");
+    // What a browser demands of a `__Host-` cookie (with `Secure`, tested below): host-only
+    // and the whole origin.
+    for cookie in [&access, &refresh] {
+        assert!(
+            cookie.contains("Path=/;") || cookie.ends_with("Path=/"),
+            "{cookie}"
+        );
+        assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    }
     let user: Value = response.json().await.unwrap();
     assert_eq!(user["email"], "alice@example.test");
     assert_eq!(user["role"], "user");
@@ -76,12 +80,12 @@ async fn secure_cookies_are_marked_secure() {
         .await
         .unwrap();
     assert!(
-        set_cookie(&response, "access_token")
+        set_cookie(&response, "__Host-access_token")
             .unwrap()
             .contains("Secure")
     );
     assert!(
-        set_cookie(&response, "refresh_token")
+        set_cookie(&response, "__Host-refresh_token")
             .unwrap()
             .contains("Secure")
     );
@@ -169,7 +173,7 @@ async fn login_logout_and_refresh_rotation_with_reuse_detection() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
-    let first_refresh = cookie_value(&set_cookie(&login, "refresh_token").unwrap());
+    let first_refresh = cookie_value(&set_cookie(&login, "__Host-refresh_token").unwrap());
     let profile: Value = client
         .get("/auth/profile")
         .send()
@@ -183,7 +187,7 @@ async fn login_logout_and_refresh_rotation_with_reuse_detection() {
     // Rotation: a new refresh token, and the session still works.
     let refreshed = client.post("/auth/refresh").send().await.unwrap();
     assert_eq!(refreshed.status(), 200);
-    let second_refresh = cookie_value(&set_cookie(&refreshed, "refresh_token").unwrap());
+    let second_refresh = cookie_value(&set_cookie(&refreshed, "__Host-refresh_token").unwrap());
     assert_ne!(first_refresh, second_refresh);
     assert_eq!(
         client.get("/auth/profile").send().await.unwrap().status(),
@@ -195,7 +199,7 @@ async fn login_logout_and_refresh_rotation_with_reuse_detection() {
     let thief = app.bare();
     let reuse = thief
         .post("/auth/refresh")
-        .header("cookie", format!("refresh_token={first_refresh}"))
+        .header("cookie", format!("__Host-refresh_token={first_refresh}"))
         .header("x-requested-with", "swarmpress")
         .send()
         .await
@@ -203,7 +207,7 @@ async fn login_logout_and_refresh_rotation_with_reuse_detection() {
     problem(reuse, 401, "unauthorized").await;
     let after_reuse = thief
         .post("/auth/refresh")
-        .header("cookie", format!("refresh_token={second_refresh}"))
+        .header("cookie", format!("__Host-refresh_token={second_refresh}"))
         .header("x-requested-with", "swarmpress")
         .send()
         .await
@@ -223,10 +227,10 @@ async fn login_logout_and_refresh_rotation_with_reuse_detection() {
         .send()
         .await
         .unwrap();
-    let access = cookie_value(&set_cookie(&login, "access_token").unwrap());
+    let access = cookie_value(&set_cookie(&login, "__Host-access_token").unwrap());
     let logout = client.post("/auth/logout").send().await.unwrap();
     assert_eq!(logout.status(), 204);
-    let cleared = set_cookie(&logout, "access_token").unwrap();
+    let cleared = set_cookie(&logout, "__Host-access_token").unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     problem(
         client.get("/auth/profile").send().await.unwrap(),
@@ -238,7 +242,7 @@ async fn login_logout_and_refresh_rotation_with_reuse_detection() {
     let replay = app
         .bare()
         .get("/auth/profile")
-        .header("cookie", format!("access_token={access}"))
+        .header("cookie", format!("__Host-access_token={access}"))
         .send()
         .await
         .unwrap();
@@ -782,4 +786,43 @@ async fn the_account_rate_holds_across_api_replicas() {
         checked, 40,
         "passwords checked over both replicas: {statuses:?}"
     );
+}
+
+/// The lockout a guesser meets (one account from one client) holds across API replicas too:
+/// each process alone would allow its 10, the store's count allows 10 in all — and the owner,
+/// from another address, still logs in.
+#[tokio::test]
+async fn the_client_lockout_holds_across_api_replicas() {
+    let Some(app) = spawn().await else { return };
+    let replica = app.replica().await;
+    app.user("paired@example.test").await;
+    let login = |target: &TestApp, password: &'static str, from: &'static str| {
+        let url = target.url("/auth/login");
+        let client = target.bare();
+        async move {
+            client
+                .http
+                .post(url)
+                .header("x-forwarded-for", from)
+                .json(&json!({"email": "paired@example.test", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut statuses = Vec::new();
+    for n in 0..24 {
+        let target = if n % 2 == 0 { &app } else { &replica };
+        statuses.push(login(target, "not-the-password", "198.18.50.1").await);
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        checked, 10,
+        "passwords checked over both replicas: {statuses:?}"
+    );
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(login(&replica, PASSWORD, "198.18.50.2").await, 200);
+    assert_eq!(login(&app, PASSWORD, "198.18.50.3").await, 200);
 }

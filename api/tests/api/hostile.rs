@@ -31,7 +31,7 @@ async fn access_token(app: &crate::helpers::TestApp, email: &str) -> String {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("access_token="))
+        .find_map(|v| v.strip_prefix("__Host-access_token="))
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
         .expect("an access_token cookie")
@@ -128,7 +128,7 @@ async fn forged_and_doctored_tokens_are_401() {
         let response = app
             .bare()
             .get("/tenants")
-            .header("cookie", format!("access_token={forged}"))
+            .header("cookie", format!("__Host-access_token={forged}"))
             .send()
             .await
             .unwrap();

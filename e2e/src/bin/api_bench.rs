@@ -242,7 +242,7 @@ async fn login(client: &reqwest::Client, base: &str, password: &str) -> Result<S
         .get_all("set-cookie")
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.strip_prefix("access_token="))
+        .find_map(|value| value.strip_prefix("__Host-access_token="))
         .and_then(|value| value.split(';').next())
         .map(str::to_owned)
         .ok_or_else(|| setup("the login set no access_token cookie"))

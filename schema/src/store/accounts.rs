@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, IsolationLevel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -16,6 +16,10 @@ use super::billing::start_subscription;
 use super::{StoreError, StoreResult, corrupt, is_unique_violation, now};
 use crate::entity::{personal_access_tokens, refresh_token_families, users};
 use crate::resource::{AccessToken, Plan, Role, TokenScope, User};
+
+/// How long a login-attempt row is kept after its window started: longer than any window
+/// the API uses (an hour at most), so no live window is forgotten.
+const FORGET_AFTER: chrono::Duration = chrono::Duration::days(1);
 use crate::store::Store;
 
 /// The absolute lifetime of a login session: refreshing keeps it going until then, not past.
@@ -174,9 +178,10 @@ impl Store {
         Ok((users, more))
     }
 
-    /// Takes one login attempt for `account` (a hash of the e-mail) in the window shared by
-    /// every API process — before the password is checked — and says whether it is within
-    /// `limit`, or how long until the window ends. A window starts with its first attempt.
+    /// Takes one login attempt for `account` (a hash of the e-mail, or of e-mail and client)
+    /// in the window shared by every API process — before the password is checked — and
+    /// says whether it is within `limit`, or how long until the window ends. A window starts
+    /// with its first attempt.
     pub async fn take_login_attempt(
         &self,
         account: &str,
@@ -218,6 +223,9 @@ impl Store {
             return Ok(Ok(()));
         };
         let attempts: i32 = row.try_get("", "attempts")?;
+        if attempts == 1 {
+            self.forget_old_login_attempts(at).await;
+        }
         let started: DateTime<Utc> = row.try_get("", "window_start")?;
         if u32::try_from(attempts).unwrap_or(u32::MAX) <= limit {
             return Ok(Ok(()));
@@ -226,6 +234,30 @@ impl Store {
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(1));
         Ok(Err(left))
+    }
+
+    /// Rows whose window has long ended say nothing any more: dropped (when a new window
+    /// starts, so not on every attempt) so the table stays as small as the attempts of the
+    /// last day, whatever the number of accounts and addresses ever tried. Read-committed, so
+    /// the scan locks no row it does not delete and cannot deadlock the attempts running
+    /// meanwhile; best effort, since the next new window tries again.
+    async fn forget_old_login_attempts(&self, at: DateTime<Utc>) {
+        let purge = async {
+            let tx = self
+                .db
+                .begin_with_config(Some(IsolationLevel::ReadCommitted), None)
+                .await?;
+            tx.execute_raw(Statement::from_sql_and_values(
+                self.db.get_database_backend(),
+                "DELETE FROM login_attempts WHERE window_start < ? LIMIT 256",
+                [(at - FORGET_AFTER).into()],
+            ))
+            .await?;
+            tx.commit().await
+        };
+        if let Err(error) = purge.await {
+            tracing::warn!(%error, "old login attempts not forgotten this time");
+        }
     }
 
     /// Gives back the attempt [`Self::take_login_attempt`] took: the password was right.
