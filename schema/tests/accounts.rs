@@ -456,7 +456,8 @@ async fn old_login_attempts_are_forgotten() {
     let store = &db.store;
     let window = std::time::Duration::from_secs(3600);
     let stale = "a".repeat(64);
-    store.take_login_attempt(&stale, window, 3).await.unwrap();
+    let taken = store.take_login_attempt(&stale, window, 3).await.unwrap();
+    assert_eq!(taken, Ok(()));
     let count = |key: String| async move {
         store
             .connection()
@@ -480,7 +481,8 @@ async fn old_login_attempts_are_forgotten() {
         .await
         .unwrap();
     let recent = "b".repeat(64);
-    store.take_login_attempt(&recent, window, 3).await.unwrap();
+    let taken = store.take_login_attempt(&recent, window, 3).await.unwrap();
+    assert_eq!(taken, Ok(()));
     assert_eq!(count(stale).await, 0, "a row two days old is forgotten");
     assert_eq!(count(recent).await, 1);
 }
