@@ -58,6 +58,7 @@ struct RawConfig {
     /// Where the rollout driver reaches Traefik to probe sites.
     edge_probe_url: String,
     db_host_for_tenants: String,
+    s3_endpoint_for_tenants: String,
     wordpress_image: String,
     controller_listen: String,
     controller_workers: usize,
@@ -84,6 +85,7 @@ impl Default for RawConfig {
             edge_port: 8080,
             edge_probe_url: crate::rollout::DEFAULT_EDGE_URL.to_owned(),
             db_host_for_tenants: "mariadb".to_owned(),
+            s3_endpoint_for_tenants: "http://s3:8333".to_owned(),
             wordpress_image: "swarmpress/wordpress:latest".to_owned(),
             controller_listen: crate::telemetry::http::DEFAULT_LISTEN.to_owned(),
             controller_workers: 4,
@@ -112,6 +114,7 @@ const ENV_KEYS: &[&str] = &[
     "edge_port",
     "edge_probe_url",
     "db_host_for_tenants",
+    "s3_endpoint_for_tenants",
     "wordpress_image",
     "controller_listen",
     "controller_workers",
@@ -128,6 +131,8 @@ pub struct Config {
     pub edge_port: u16,
     pub edge_probe_url: String,
     pub db_host_for_tenants: String,
+    /// The S3 gateway as tenant tasks reach it on the data network.
+    pub s3_endpoint_for_tenants: String,
     pub default_image: String,
     pub listen: String,
     pub workers: usize,
@@ -146,6 +151,7 @@ impl fmt::Debug for Config {
             .field("edge_port", &self.edge_port)
             .field("edge_probe_url", &self.edge_probe_url)
             .field("db_host_for_tenants", &self.db_host_for_tenants)
+            .field("s3_endpoint_for_tenants", &self.s3_endpoint_for_tenants)
             .field("default_image", &self.default_image)
             .field("listen", &self.listen)
             .field("workers", &self.workers)
@@ -218,6 +224,7 @@ impl Config {
             edge_port: raw.edge_port,
             edge_probe_url: raw.edge_probe_url,
             db_host_for_tenants: raw.db_host_for_tenants,
+            s3_endpoint_for_tenants: raw.s3_endpoint_for_tenants,
             default_image: raw.wordpress_image,
             listen: raw.controller_listen,
             workers: raw.controller_workers.max(1),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret as _;
 use swarmpress_controller::TenantDatabases;
 use swarmpress_controller::adapters::s3::TenantBuckets;
+use swarmpress_controller::adapters::s3_identity::TenantIdentities;
 use swarmpress_controller::adapters::swarm::{DATA_NETWORK, EDGE_NETWORK, SwarmClient};
 use swarmpress_controller::config::Config;
 use swarmpress_controller::orphans::{self, OrphanScope, OrphanSettings};
@@ -107,6 +108,8 @@ async fn connect(
         store,
         databases,
         buckets: TenantBuckets::new(config.s3.clone()),
+        identities: TenantIdentities::new(config.s3.clone())
+            .map_err(|e| format!("S3 identities: {}", ErrorChain(&e)))?,
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
         swarm,
         metrics: metrics.clone(),
@@ -116,6 +119,7 @@ async fn connect(
             base_domain: config.base_domain.clone(),
             edge_port: config.edge_port,
             db_host_for_tenants: config.db_host_for_tenants.clone(),
+            s3_endpoint_for_tenants: config.s3_endpoint_for_tenants.clone(),
             default_image: config.default_image.clone(),
             network_edge: EDGE_NETWORK.to_owned(),
             network_data: DATA_NETWORK.to_owned(),

@@ -38,7 +38,8 @@ const STACK_LABEL: &str = "com.docker.stack.namespace";
 
 /// The kinds of object a tenant owns, in the order orphans are removed: the service first
 /// (its containers hold the secrets and the volume), the user before its database (so no new
-/// session writes to a database being dropped), the bucket last.
+/// session writes to a database being dropped), the S3 identity before its bucket, the bucket
+/// last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OrphanKind {
     Service,
@@ -46,6 +47,7 @@ pub enum OrphanKind {
     Volume,
     User,
     Database,
+    S3Identity,
     Bucket,
 }
 
@@ -58,6 +60,7 @@ impl OrphanKind {
             Self::Volume => "volume",
             Self::User => "user",
             Self::Database => "database",
+            Self::S3Identity => "s3_identity",
             Self::Bucket => "bucket",
         }
     }
@@ -133,6 +136,8 @@ pub struct Listing {
     pub databases: Vec<String>,
     pub users: Vec<String>,
     pub buckets: Vec<String>,
+    /// IAM users named like tenant buckets.
+    pub identities: Vec<String>,
 }
 
 impl Listing {
@@ -184,14 +189,20 @@ impl Listing {
                 }
             }
         }
-        for name in &self.buckets {
-            if let Some(tenant) = TenantName::from_bucket_name(name) {
-                owned.push(Owned {
-                    kind: OrphanKind::Bucket,
-                    id: name.clone(),
-                    name: name.clone(),
-                    tenant,
-                });
+        let by_bucket_name = [
+            (OrphanKind::Bucket, &self.buckets),
+            (OrphanKind::S3Identity, &self.identities),
+        ];
+        for (kind, names) in by_bucket_name {
+            for name in names {
+                if let Some(tenant) = TenantName::from_bucket_name(name) {
+                    owned.push(Owned {
+                        kind,
+                        id: name.clone(),
+                        name: name.clone(),
+                        tenant,
+                    });
+                }
             }
         }
         owned
@@ -528,6 +539,14 @@ async fn list<S>(ctx: &Context<S>) -> Result<Listing, OrphanError> {
             what: "buckets",
             message: error.to_string(),
         })?;
+    let identities =
+        ctx.identities
+            .list_tenant_users()
+            .await
+            .map_err(|error| OrphanError::List {
+                what: "S3 identities",
+                message: error.to_string(),
+            })?;
     Ok(Listing {
         services: services
             .into_iter()
@@ -541,6 +560,7 @@ async fn list<S>(ctx: &Context<S>) -> Result<Listing, OrphanError> {
         databases,
         users,
         buckets,
+        identities,
     })
 }
 
@@ -568,6 +588,8 @@ async fn remove<S>(
         // The bucket's name is the tenant's bucket name (checked when it was listed), so
         // the tenant-keyed delete removes exactly it, objects first.
         OrphanKind::Bucket => ctx.buckets.delete(&object.tenant).await?,
+        // Named like the bucket, hence the tenant's identity exactly.
+        OrphanKind::S3Identity => ctx.identities.delete(&object.tenant).await?,
     })
 }
 
@@ -613,6 +635,7 @@ mod tests {
             databases: vec![tenant.database_name()],
             users: vec![tenant.database_user()],
             buckets: vec![tenant.bucket_name()],
+            identities: vec![tenant.bucket_name()],
         }
     }
 
@@ -623,6 +646,7 @@ mod tests {
         a.databases.extend(b.databases);
         a.users.extend(b.users);
         a.buckets.extend(b.buckets);
+        a.identities.extend(b.identities);
         a
     }
 
@@ -667,6 +691,7 @@ mod tests {
             databases: vec!["swarmpress".to_owned(), "wp_Acme".to_owned()],
             users: vec!["swarmpress_controller".to_owned()],
             buckets: vec!["backups".to_owned(), "wp-".to_owned()],
+            identities: vec!["swarmpress".to_owned(), "wp-Acme".to_owned()],
         };
         assert_eq!(listing.owned(), Vec::<Owned>::new());
         let mut tracker = OrphanTracker::new(Duration::ZERO, OrphanScope::All);
@@ -682,7 +707,8 @@ mod tests {
                 OrphanKind::Volume,
                 OrphanKind::Database,
                 OrphanKind::User,
-                OrphanKind::Bucket
+                OrphanKind::Bucket,
+                OrphanKind::S3Identity
             ]
         );
         assert!(ours.iter().all(|o| o.tenant == name("acme-blog")));
@@ -698,7 +724,7 @@ mod tests {
         let first = tracker.observe(&listing, &tenants, start);
         assert!(first.due.is_empty());
         assert_eq!(
-            first.waiting, 6,
+            first.waiting, 7,
             "every object of the tenant with no record"
         );
 
@@ -714,6 +740,7 @@ mod tests {
                 OrphanKind::Volume,
                 OrphanKind::User,
                 OrphanKind::Database,
+                OrphanKind::S3Identity,
                 OrphanKind::Bucket
             ]
         );
@@ -728,7 +755,7 @@ mod tests {
         let start = Instant::now();
         assert_eq!(
             tracker.observe(&listing, &BTreeSet::new(), start).waiting,
-            6
+            7
         );
         // Its record shows up (it was being created): not an orphan, clock forgotten.
         let with_record = BTreeSet::from([name("racy")]);
@@ -737,10 +764,10 @@ mod tests {
         // Gone again: the full grace period counts from this sighting.
         let again = start + Duration::from_secs(400);
         let none = BTreeSet::new();
-        assert_eq!(tracker.observe(&listing, &none, again).waiting, 6);
+        assert_eq!(tracker.observe(&listing, &none, again).waiting, 7);
         let almost = again + GRACE - Duration::from_secs(1);
         assert!(tracker.observe(&listing, &none, almost).due.is_empty());
-        assert_eq!(tracker.observe(&listing, &none, again + GRACE).due.len(), 6);
+        assert_eq!(tracker.observe(&listing, &none, again + GRACE).due.len(), 7);
     }
 
     #[tokio::test(start_paused = true)]
@@ -767,7 +794,7 @@ mod tests {
         let mut tracker = OrphanTracker::new(Duration::ZERO, scope);
         let now = Instant::now();
         let decision = tracker.observe(&listing, &BTreeSet::new(), now);
-        assert_eq!(decision.due.len(), 6);
+        assert_eq!(decision.due.len(), 7);
         assert!(decision.due.iter().all(|o| o.tenant == name("mine")));
 
         let mut none = OrphanTracker::new(Duration::ZERO, OrphanScope::none());

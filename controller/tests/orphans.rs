@@ -87,6 +87,7 @@ async fn make_tenant_objects(platform: &common::Platform, tenant: &TenantName) {
         .await
         .unwrap();
     platform.buckets.ensure(tenant).await.unwrap();
+    platform.identities.issue_key(tenant).await.unwrap();
     // The container must run (and so hold the volume) before collection starts.
     let swarm = platform.swarm.clone();
     let name = tenant.service_name();
@@ -175,10 +176,10 @@ async fn orphans_are_removed_after_the_grace_period_and_nothing_else_is() {
             // First sighting: the clock starts, nothing is removed yet.
             let first = collector.pass(&ctx).await.unwrap();
             assert!(first.removed.is_empty(), "{first:?}");
-            assert_eq!(first.waiting, 6, "the orphan's six objects: {first:?}");
+            assert_eq!(first.waiting, 7, "the orphan's seven objects: {first:?}");
             assert_eq!(
                 common::leftovers(&platform, &orphan).await.len(),
-                6,
+                7,
                 "nothing removed inside the grace period"
             );
 
@@ -194,6 +195,7 @@ async fn orphans_are_removed_after_the_grace_period_and_nothing_else_is() {
                     OrphanKind::Volume,
                     OrphanKind::User,
                     OrphanKind::Database,
+                    OrphanKind::S3Identity,
                     OrphanKind::Bucket
                 ]
             );
@@ -202,7 +204,15 @@ async fn orphans_are_removed_after_the_grace_period_and_nothing_else_is() {
                 common::leftovers(&platform, &orphan).await,
                 Vec::<&str>::new()
             );
-            for kind in ["service", "secret", "volume", "user", "database", "bucket"] {
+            for kind in [
+                "service",
+                "secret",
+                "volume",
+                "user",
+                "database",
+                "s3_identity",
+                "bucket",
+            ] {
                 assert_eq!(
                     ctx.metrics.orphans_removed.with_label_values(&[kind]).get(),
                     1,
@@ -219,7 +229,15 @@ async fn orphans_are_removed_after_the_grace_period_and_nothing_else_is() {
             // ours, now and on later passes.
             assert_eq!(
                 common::leftovers(&platform, &kept).await,
-                ["service", "secrets", "volume", "database", "user", "bucket"]
+                [
+                    "service",
+                    "secrets",
+                    "volume",
+                    "database",
+                    "user",
+                    "bucket",
+                    "s3 identity"
+                ]
             );
             assert!(volume_exists(&platform, &unlabelled.volume_name()).await);
             assert!(volume_exists(&platform, &body_stack).await);

@@ -116,11 +116,12 @@ async fn tenant_lifecycle_through_the_controller() {
             assert!(ctx.databases.exists(&tenant).await.unwrap());
             assert!(ctx.databases.user_exists(&tenant).await.unwrap());
             assert!(ctx.buckets.exists(&tenant).await.unwrap());
+            assert_eq!(ctx.identities.key_ids(&tenant).await.unwrap().len(), 1);
             let secrets = swarm
                 .list_secrets_labelled(&format!("swarmpress.tenant={tenant}"))
                 .await
                 .unwrap();
-            assert_eq!(secrets.len(), 2, "db and admin secrets");
+            assert_eq!(secrets.len(), 3, "db, S3 key and admin secrets");
             assert!(
                 !store.has_admin_password(&created),
                 "the plain-text admin password is deleted once its secret exists"
@@ -276,6 +277,7 @@ async fn tenant_lifecycle_through_the_controller() {
             assert!(!ctx.databases.exists(&tenant).await.unwrap());
             assert!(!ctx.databases.user_exists(&tenant).await.unwrap());
             assert!(!ctx.buckets.exists(&tenant).await.unwrap());
+            assert!(ctx.identities.key_ids(&tenant).await.unwrap().is_empty());
             let reasons: Vec<_> = store
                 .events(&tenant)
                 .into_iter()

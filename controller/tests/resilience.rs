@@ -390,7 +390,8 @@ async fn a_controller_killed_mid_provisioning_converges_without_duplicates_or_or
             let db_secrets = secrets_of(&swarm, &tenant).await;
             assert_eq!(db_secrets.len(), 1, "{db_secrets:?}");
 
-            // Second life: killed after the bucket and the admin secret, before the volume.
+            // Second life: killed after the bucket, the S3 identity and the admin secret,
+            // before the volume.
             store.hang_at(Some(HangAt::DeleteAdminPassword));
             let (_, second, _token) = start("second-life");
             common::eventually("the second kill point", Duration::from_secs(60), || {
@@ -402,10 +403,10 @@ async fn a_controller_killed_mid_provisioning_converges_without_duplicates_or_or
             assert!(second.await.unwrap_err().is_cancelled());
             assert_eq!(
                 common::leftovers(&platform, &tenant).await,
-                ["secrets", "database", "user", "bucket"]
+                ["secrets", "database", "user", "bucket", "s3 identity"]
             );
             let secrets = secrets_of(&swarm, &tenant).await;
-            assert_eq!(secrets.len(), 2, "{secrets:?}");
+            assert_eq!(secrets.len(), 3, "{secrets:?}");
             assert!(
                 secrets.contains(&db_secrets[0]),
                 "the database secret of the first life is reused"

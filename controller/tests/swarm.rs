@@ -13,11 +13,12 @@ fn labels(tenant: &TenantName) -> HashMap<String, String> {
     HashMap::from([(TENANT_LABEL.to_owned(), tenant.to_string())])
 }
 
-fn secret_names(tenant: &TenantName) -> [String; 2] {
+fn secret_names(tenant: &TenantName) -> [String; 3] {
     let service = tenant.service_name();
     [
         format!("{service}_db_password"),
         format!("{service}_admin_password"),
+        format!("{service}_s3"),
     ]
 }
 
@@ -74,7 +75,7 @@ async fn secrets_are_created_once_and_removed_idempotently() {
     common::with_cleanup(
         async move {
             let tenant = body_tenant;
-            let [name, _] = secret_names(&tenant);
+            let [name, ..] = secret_names(&tenant);
             assert_eq!(swarm.find_secret(&name).await.unwrap(), None);
 
             let created = swarm
@@ -150,13 +151,17 @@ async fn tenant_service_is_created_listed_updated_and_removed() {
     common::with_cleanup(
         async move {
             let tenant = body_tenant;
-            let [db_secret, admin_secret] = secret_names(&tenant);
+            let [db_secret, admin_secret, s3_secret] = secret_names(&tenant);
             let db_secret = swarm
                 .ensure_secret(&db_secret, labels(&tenant), b"unused")
                 .await
                 .unwrap();
             let admin_secret = swarm
                 .ensure_secret(&admin_secret, labels(&tenant), b"unused")
+                .await
+                .unwrap();
+            let s3_secret = swarm
+                .ensure_secret(&s3_secret, labels(&tenant), b"unused")
                 .await
                 .unwrap();
             swarm
@@ -177,6 +182,8 @@ async fn tenant_service_is_created_listed_updated_and_removed() {
                 db_host: "mariadb".into(),
                 db_secret,
                 admin_secret,
+                s3_secret,
+                s3_endpoint: "http://s3:8333".into(),
                 network_edge: EDGE_NETWORK.into(),
                 network_data: DATA_NETWORK.into(),
                 base_domain: "localhost".into(),

@@ -1,7 +1,8 @@
 //! The tenant boundary, tried the way an attacker would: from inside a real site's container
 //! (`docker exec` as www-data, the user a plugin's code runs as), every endpoint of the
 //! platform that is not the site's own is refused or never answers, while the site's own
-//! database still works and another site's database refuses it. From the host, MariaDB, S3
+//! database and bucket (with its own key) still work and another site's database and bucket
+//! refuse it. From the host, MariaDB, S3
 //! and Prometheus answer on the loopback only.
 // A test crate: its helpers fail the test the same way its assertions do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -199,6 +200,47 @@ async fn a_site_reaches_only_its_own_services() {
         ),
     );
     assert_eq!(anonymous.trim(), "403 403 403", "anonymous S3 requests");
+
+    // With the site's own key (the file WordPress reads, readable by its code): its own
+    // bucket takes a write, a read, a listing and a delete; the other site's bucket refuses
+    // every one of them, and so does creating a bucket or calling the IAM API for a key.
+    let keyed = exec(
+        &container,
+        "www-data",
+        &format!(
+            r#"set -u
+key=$(sed -n 1p "$WORDPRESS_S3_CREDENTIALS_FILE"); secret=$(sed -n 2p "$WORDPRESS_S3_CREDENTIALS_FILE")
+s3() {{ curl -s -o /dev/null -w "%{{http_code}} " --max-time 5 --aws-sigv4 "aws:amz:us-east-1:s3" --user "$key:$secret" "$@"; }}
+# curl 7.88 signs no payload hash of its own; S3 wants one.
+put() {{ s3 -X PUT --data-binary "$1" -H "x-amz-content-sha256: $(printf %s "$1" | sha256sum | cut -d' ' -f1)" "$2"; }}
+own="$WORDPRESS_S3_ENDPOINT/$WORDPRESS_S3_BUCKET"; other="$WORDPRESS_S3_ENDPOINT/{victim_bucket}"
+echo -n "own: "; put jpeg "$own/uploads/a.jpg"; s3 "$own/uploads/a.jpg"; s3 "$own/?list-type=2"; s3 -X DELETE "$own/uploads/a.jpg"; echo
+echo -n "other: "; put x "$other/uploads/a.jpg"; s3 "$other/?list-type=2"; s3 -X DELETE "$other/uploads/a.jpg"; s3 -X DELETE "$other"; echo
+echo -n "admin: "; put "" "$WORDPRESS_S3_ENDPOINT/wp-stolen-bucket"; curl -s -o /dev/null -w "%{{http_code}}" --max-time 5 --aws-sigv4 "aws:amz:us-east-1:iam" --user "$key:$secret" --data "Action=CreateAccessKey&UserName={victim_bucket}&Version=2010-05-08" "$WORDPRESS_S3_ENDPOINT/"; echo
+"#,
+            victim_bucket = victim.name().bucket_name(),
+        ),
+    );
+    let line = |label: &str| -> Vec<String> {
+        keyed
+            .lines()
+            .find_map(|line| line.strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label} line in {keyed}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(line("own: "), ["200", "200", "200", "204"], "{keyed}");
+    let other = line("other: ");
+    assert!(other.iter().all(|code| code == "403"), "{keyed}");
+    let admin = line("admin: ");
+    assert!(
+        admin
+            .iter()
+            .all(|code| code.starts_with('4') || code.starts_with('5'))
+            && admin[0] == "403",
+        "{keyed}"
+    );
 
     // The site's own database works; another site's is refused and not even listed.
     let report = exec(

@@ -59,6 +59,27 @@ $db = "<?php\n// Rendered by swarmpress at container start; do not edit.\n"
     . "define('DB_CHARSET', 'utf8mb4');\ndefine('DB_COLLATE', '');\n"
     . '$table_prefix = ' . var_export($table_prefix, true) . ";\n";
 
+// The site's own bucket and the key that opens it and no other (the key file: id, then secret,
+// one per line, read at request time like the database password). Named for swarmpress and
+// for the S3-Uploads plugin, which a site can install to keep its media in the bucket.
+$s3_file = env('WORDPRESS_S3_CREDENTIALS_FILE');
+if ($s3_file !== null) {
+    if (!is_readable($s3_file)) {
+        fail("WORDPRESS_S3_CREDENTIALS_FILE points at $s3_file, which cannot be read");
+    }
+    $line = fn (int $n): string => '(explode("\n", (string) file_get_contents(' . var_export($s3_file, true) . ')) + ["", ""])[' . $n . ']';
+    $bucket = var_export(required('WORDPRESS_S3_BUCKET'), true);
+    $endpoint = var_export(required('WORDPRESS_S3_ENDPOINT'), true);
+    $db .= "define('SWARMPRESS_S3_ENDPOINT', $endpoint);\n"
+        . "define('SWARMPRESS_S3_BUCKET', $bucket);\n"
+        . "define('SWARMPRESS_S3_KEY', " . $line(0) . ");\n"
+        . "define('SWARMPRESS_S3_SECRET', " . $line(1) . ");\n"
+        . "if (!defined('S3_UPLOADS_BUCKET')) define('S3_UPLOADS_BUCKET', $bucket);\n"
+        . "if (!defined('S3_UPLOADS_REGION')) define('S3_UPLOADS_REGION', 'us-east-1');\n"
+        . "if (!defined('S3_UPLOADS_KEY')) define('S3_UPLOADS_KEY', SWARMPRESS_S3_KEY);\n"
+        . "if (!defined('S3_UPLOADS_SECRET')) define('S3_UPLOADS_SECRET', SWARMPRESS_S3_SECRET);\n";
+}
+
 // Tenant-supplied WP_* variables (the spec's env) become constants: WP_DEBUG=true and the like.
 $extra = '';
 foreach (getenv() as $k => $v) {

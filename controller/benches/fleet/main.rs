@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use swarmpress_controller::TenantDatabases;
 use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
+use swarmpress_controller::adapters::s3_identity::TenantIdentities;
 use swarmpress_controller::adapters::swarm::{DATA_NETWORK, EDGE_NETWORK, SwarmClient};
 use swarmpress_controller::reconcile::Settings;
 use swarmpress_testkit::report::{ReportError, report_path, selected, write_entries};
@@ -51,6 +52,7 @@ pub struct Platform {
     pub databases: TenantDatabases,
     pub swarm: SwarmClient,
     pub buckets: TenantBuckets,
+    pub identities: TenantIdentities,
     /// Traefik's `web` entrypoint on the host; tenants' public URLs use its port.
     pub edge_addr: SocketAddr,
     pub image: String,
@@ -68,16 +70,19 @@ impl Platform {
         let edge_addr = format!("127.0.0.1:{}", swarmpress_testkit::edge_port())
             .parse()
             .map_err(|e| setup(format!("edge address: {e}")))?;
-        let buckets = TenantBuckets::new(S3Config {
+        let s3 = S3Config {
             endpoint: swarmpress_testkit::s3_endpoint(),
             region: "us-east-1".to_owned(),
             access_key: secret_value("S3_ACCESS_KEY")?,
             secret_key: secret_value("S3_SECRET_KEY")?.into(),
-        });
+        };
+        let buckets = TenantBuckets::new(s3.clone());
+        let identities = TenantIdentities::new(s3).map_err(|e| setup(e.to_string()))?;
         Ok(Self {
             databases,
             swarm,
             buckets,
+            identities,
             edge_addr,
             image: std::env::var("SWARMPRESS_WORDPRESS_IMAGE")
                 .unwrap_or_else(|_| DEFAULT_IMAGE.to_owned()),
@@ -92,6 +97,7 @@ impl Platform {
             base_domain: "localhost".to_owned(),
             edge_port: self.edge_addr.port(),
             db_host_for_tenants: "mariadb".to_owned(),
+            s3_endpoint_for_tenants: "http://s3:8333".to_owned(),
             default_image: self.image.clone(),
             network_edge: EDGE_NETWORK.to_owned(),
             network_data: DATA_NETWORK.to_owned(),

@@ -47,6 +47,7 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
         store,
         databases: platform.databases.clone(),
         buckets: platform.buckets.clone(),
+        identities: platform.identities.clone(),
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
         swarm,
         metrics,

@@ -71,6 +71,7 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
         store,
         databases: platform.databases.clone(),
         buckets: platform.buckets.clone(),
+        identities: platform.identities.clone(),
         observer: Observer::new(platform.swarm.clone(), Duration::from_secs(1)),
         swarm: platform.swarm.clone(),
         metrics,

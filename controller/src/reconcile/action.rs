@@ -59,6 +59,7 @@ mod tests {
             base_domain: "localhost".to_owned(),
             edge_port: 80,
             db_host_for_tenants: "mariadb".to_owned(),
+            s3_endpoint_for_tenants: "http://s3:8333".to_owned(),
             default_image: "swarmpress/wordpress:latest".to_owned(),
             network_edge: "edge".to_owned(),
             network_data: "data".to_owned(),

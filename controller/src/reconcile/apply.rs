@@ -1,5 +1,5 @@
-//! The forward path as steps — database → bucket → admin secret → volume → service → stale
-//! secrets → tasks — each ensuring one thing and recording what it saw in [`Facts`]; then the
+//! The forward path as steps — database → bucket → S3 identity → admin secret → volume →
+//! service → stale secrets → tasks — each ensuring one thing and recording what it saw in [`Facts`]; then the
 //! status and the next action, both computed from the facts alone.
 
 use chrono::Utc;
@@ -9,7 +9,9 @@ use super::action::{self, Action};
 use super::events::EventReason;
 use super::facts::{Facts, ServiceFact, TaskFacts};
 use super::names::tenant_labels;
-use super::secrets::{TenantSecrets, ensure_admin, ensure_database};
+use super::secrets::{
+    MountedSecrets, TenantSecrets, ensure_admin, ensure_database, ensure_s3_identity,
+};
 use super::service::{self, Outcome};
 use super::status::{self, Ending};
 use super::{Context, ReconcileError, report};
@@ -81,11 +83,17 @@ async fn converge<S: TenantStore>(
         &mut facts.bucket,
         ctx.buckets.ensure_listed(name, bucket_listed).await,
     )?;
+    let s3_secret = ensure_s3_identity(tenant, ctx, &secrets).await?;
     let admin_secret = ensure_admin(tenant, ctx, &secrets).await?;
+    let mounted = MountedSecrets {
+        db: db_secret,
+        admin: admin_secret,
+        s3: s3_secret,
+    };
     ensure_volume(tenant, ctx, &observed).await?;
-    let outcome = ensure_service(tenant, ctx, &db_secret, &admin_secret, facts).await?;
+    let outcome = ensure_service(tenant, ctx, &mounted, facts).await?;
     announce(tenant, ctx, outcome).await?;
-    remove_stale_secrets(ctx, &secrets, &[&db_secret, &admin_secret]).await?;
+    remove_stale_secrets(ctx, &secrets, &mounted.all()).await?;
     facts.tasks = Some(observe_tasks(tenant, ctx).await?);
     Ok(())
 }
@@ -109,8 +117,7 @@ async fn ensure_volume<S>(
 async fn ensure_service<S: TenantStore>(
     tenant: &Tenant,
     ctx: &Context<S>,
-    db_secret: &SecretRef,
-    admin_secret: &SecretRef,
+    mounted: &MountedSecrets,
     facts: &mut Facts,
 ) -> Result<Outcome, ReconcileError> {
     let snapshot = ctx.observer.snapshot().await?;
@@ -119,7 +126,7 @@ async fn ensure_service<S: TenantStore>(
     // spec need not be built (or serialized and hashed) again.
     let unchanged = current.and_then(|current| {
         ctx.desired
-            .get(tenant, db_secret, admin_secret)
+            .get(tenant, mounted)
             .filter(|summary| service::is_current(summary, current))
     });
     if let Some(summary) = unchanged {
@@ -140,15 +147,14 @@ async fn ensure_service<S: TenantStore>(
         facts.service = Some(ServiceFact::OverPlan(exceeded.message.clone()));
         return Err(ReconcileError::OverPlan(exceeded.message));
     }
-    let desired = match service::desired(tenant, ctx, db_secret, admin_secret) {
+    let desired = match service::desired(tenant, ctx, mounted) {
         Ok(desired) => desired,
         Err(error) => {
             facts.service = Some(ServiceFact::InvalidSpec(error.to_string()));
             return Err(error);
         }
     };
-    ctx.desired
-        .remember(tenant, db_secret, admin_secret, &desired);
+    ctx.desired.remember(tenant, mounted, &desired);
     let replicas = desired.replicas;
     match service::ensure(ctx, desired, current).await {
         Ok(outcome) => {

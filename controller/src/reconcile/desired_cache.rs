@@ -4,7 +4,7 @@
 //! Building the service spec and hashing its canonical JSON was a quarter of a resync's CPU
 //! (the profile of `scripts/bench`'s no-op resync), spent on every tenant on every pass to
 //! learn that the hash had not changed. The answer only depends on the tenant (uid and spec),
-//! its two secrets and the platform settings (fixed for the life of a [`super::Context`]), so
+//! its secrets and the platform settings (fixed for the life of a [`super::Context`]), so
 //! it is reused for as long as those are equal, and rebuilt the moment any differs.
 
 use std::collections::HashMap;
@@ -14,23 +14,19 @@ use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{Tenant, TenantSpec};
 use uuid::Uuid;
 
+use super::secrets::MountedSecrets;
 use super::service::{Desired, Summary};
-use crate::adapters::swarm::SecretRef;
 
 struct Entry {
     uid: Uuid,
     spec: TenantSpec,
-    db_secret: SecretRef,
-    admin_secret: SecretRef,
+    secrets: MountedSecrets,
     summary: Summary,
 }
 
 impl Entry {
-    fn built_from(&self, tenant: &Tenant, db: &SecretRef, admin: &SecretRef) -> bool {
-        self.uid == tenant.metadata.uid
-            && self.spec == tenant.spec
-            && self.db_secret == *db
-            && self.admin_secret == *admin
+    fn built_from(&self, tenant: &Tenant, secrets: &MountedSecrets) -> bool {
+        self.uid == tenant.metadata.uid && self.spec == tenant.spec && self.secrets == *secrets
     }
 }
 
@@ -46,19 +42,18 @@ impl DesiredCache {
     }
 
     /// The summary of the desired service, if it was built from exactly these inputs.
-    pub fn get(&self, tenant: &Tenant, db: &SecretRef, admin: &SecretRef) -> Option<Summary> {
+    pub fn get(&self, tenant: &Tenant, secrets: &MountedSecrets) -> Option<Summary> {
         self.lock()
             .get(&tenant.metadata.name)
-            .filter(|entry| entry.built_from(tenant, db, admin))
+            .filter(|entry| entry.built_from(tenant, secrets))
             .map(|entry| entry.summary.clone())
     }
 
-    pub fn remember(&self, tenant: &Tenant, db: &SecretRef, admin: &SecretRef, desired: &Desired) {
+    pub fn remember(&self, tenant: &Tenant, secrets: &MountedSecrets, desired: &Desired) {
         let entry = Entry {
             uid: tenant.metadata.uid,
             spec: tenant.spec.clone(),
-            db_secret: db.clone(),
-            admin_secret: admin.clone(),
+            secrets: secrets.clone(),
             summary: desired.summary(),
         };
         self.lock().insert(tenant.metadata.name.clone(), entry);
@@ -75,6 +70,7 @@ mod tests {
     use bollard::models::ServiceSpec;
 
     use super::*;
+    use crate::adapters::swarm::SecretRef;
     use crate::store::memory::{MemoryStore, example_spec};
 
     fn tenant(name: &str) -> Tenant {
@@ -103,33 +99,45 @@ mod tests {
         let cache = DesiredCache::default();
         let tenant = tenant("cached");
         let (db, admin) = (secret("db1"), secret("admin1"));
-        assert_eq!(cache.get(&tenant, &db, &admin), None);
-        cache.remember(&tenant, &db, &admin, &desired("h1"));
-        assert_eq!(cache.get(&tenant, &db, &admin).unwrap().hash, "h1");
+        let mounted = |db: &SecretRef, admin: &SecretRef| MountedSecrets {
+            db: db.clone(),
+            admin: admin.clone(),
+            s3: secret("s3"),
+        };
+        assert_eq!(cache.get(&tenant, &mounted(&db, &admin)), None);
+        cache.remember(&tenant, &mounted(&db, &admin), &desired("h1"));
+        assert_eq!(
+            cache.get(&tenant, &mounted(&db, &admin)).unwrap().hash,
+            "h1"
+        );
 
         let mut changed = tenant.clone();
         changed.spec.env.insert("A".to_owned(), "1".to_owned());
-        assert_eq!(cache.get(&changed, &db, &admin), None, "a spec change");
+        assert_eq!(
+            cache.get(&changed, &mounted(&db, &admin)),
+            None,
+            "a spec change"
+        );
         let mut recreated = tenant.clone();
         recreated.metadata.uid = Uuid::new_v4();
         assert_eq!(
-            cache.get(&recreated, &db, &admin),
+            cache.get(&recreated, &mounted(&db, &admin)),
             None,
             "a new incarnation"
         );
         assert_eq!(
-            cache.get(&tenant, &secret("db2"), &admin),
+            cache.get(&tenant, &mounted(&secret("db2"), &admin)),
             None,
             "a rotated database secret"
         );
-        assert_eq!(cache.get(&tenant, &db, &secret("admin2")), None);
+        assert_eq!(cache.get(&tenant, &mounted(&db, &secret("admin2"))), None);
         // Status and resource version are not inputs.
         let mut written = tenant.clone();
         written.metadata.resource_version = "99".to_owned();
         written.status.message = Some("anything".to_owned());
-        assert!(cache.get(&written, &db, &admin).is_some());
+        assert!(cache.get(&written, &mounted(&db, &admin)).is_some());
 
         cache.forget(&tenant.metadata.name);
-        assert_eq!(cache.get(&tenant, &db, &admin), None);
+        assert_eq!(cache.get(&tenant, &mounted(&db, &admin)), None);
     }
 }

@@ -14,6 +14,8 @@ use crate::store::TenantStore;
 pub enum EventReason {
     /// Database and password secret made (or the password replaced).
     DatabaseReady,
+    /// The site's S3 identity and key secret made (or the key replaced).
+    StorageReady,
     /// No admin password was stored for a new site; one was generated.
     AdminPasswordGenerated,
     ServiceCreated,
@@ -27,6 +29,7 @@ impl EventReason {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::DatabaseReady => "DatabaseReady",
+            Self::StorageReady => "StorageReady",
             Self::AdminPasswordGenerated => "AdminPasswordGenerated",
             Self::ServiceCreated => "ServiceCreated",
             Self::ServiceUpdated => "ServiceUpdated",

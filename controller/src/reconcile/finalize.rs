@@ -46,6 +46,7 @@ pub async fn run<S: TenantStore>(
     // this run and the retry finds it free.
     ctx.swarm.remove_volume(&name.volume_name()).await?;
     ctx.databases.drop(name).await?;
+    ctx.identities.delete(name).await?;
     ctx.buckets.delete(name).await?;
     ctx.store
         .delete_admin_password(tenant)
@@ -55,7 +56,7 @@ pub async fn run<S: TenantStore>(
         .publish(
             EventType::Normal,
             EventReason::Deleted,
-            "service, secrets, volume, database, user and bucket removed",
+            "service, secrets, volume, database, user, S3 identity and bucket removed",
         )
         .await?;
     ctx.store

@@ -28,6 +28,7 @@ use tracing::Instrument as _;
 
 use crate::adapters::mariadb::{MariaDbError, TenantDatabases};
 use crate::adapters::s3::{BucketError, TenantBuckets};
+use crate::adapters::s3_identity::{IdentityError, TenantIdentities};
 use crate::adapters::swarm::{ServiceSpecError, SwarmClient, SwarmError};
 use crate::reconcile::password::PasswordError;
 use crate::store::TenantStore;
@@ -42,6 +43,8 @@ pub struct Context<S> {
     pub databases: TenantDatabases,
     /// Tenant buckets in the platform's S3.
     pub buckets: TenantBuckets,
+    /// Each tenant's own S3 user and key, allowed its bucket alone.
+    pub identities: TenantIdentities,
     /// Secrets, volumes and services of the local Swarm.
     pub swarm: SwarmClient,
     /// The bulk view of every tenant service and its tasks.
@@ -65,6 +68,8 @@ pub struct Settings {
     pub edge_port: u16,
     /// MariaDB's host name as tenant containers reach it on the data network.
     pub db_host_for_tenants: String,
+    /// The S3 gateway as tenant tasks reach it on the data network.
+    pub s3_endpoint_for_tenants: String,
     /// The WordPress image of tenants whose spec names none.
     pub default_image: String,
     pub network_edge: String,
@@ -118,6 +123,8 @@ pub enum ReconcileError {
     #[error(transparent)]
     Bucket(#[from] BucketError),
     #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
     Swarm(#[from] SwarmError),
     #[error(transparent)]
     Password(#[from] PasswordError),
@@ -147,6 +154,7 @@ impl ReconcileError {
             Self::Store(_) => "store",
             Self::Database(_) => "database",
             Self::Bucket(_) => "bucket",
+            Self::Identity(_) => "s3_identity",
             Self::Swarm(_) => "swarm",
             Self::Password(_) => "password",
             Self::InvalidSpec(_) => "invalid_spec",
@@ -220,6 +228,7 @@ mod tests {
             base_domain: "localhost".to_owned(),
             edge_port,
             db_host_for_tenants: "mariadb".to_owned(),
+            s3_endpoint_for_tenants: "http://s3:8333".to_owned(),
             default_image: "swarmpress/wordpress:latest".to_owned(),
             network_edge: "edge".to_owned(),
             network_data: "data".to_owned(),

@@ -6,10 +6,14 @@ use swarmpress_schema::TenantName;
 
 use crate::adapters::swarm::TENANT_LABEL;
 
-/// What a tenant secret holds: `db` or `admin`.
+/// What a tenant secret holds: `db`, `admin` or `s3`.
 pub const PURPOSE_LABEL: &str = "swarmpress.purpose";
 pub const PURPOSE_DB: &str = "db";
 pub const PURPOSE_ADMIN: &str = "admin";
+pub const PURPOSE_S3: &str = "s3";
+/// On an `s3` secret: the id of the access key it holds (an id is no secret; the secret key
+/// cannot be read back from the secret, the id tells which key it is).
+pub const S3_KEY_ID_LABEL: &str = "swarmpress.s3-key-id";
 
 /// The labels every object of a tenant carries: how the controller recognises its own.
 pub fn tenant_labels(tenant: &TenantName) -> HashMap<String, String> {

@@ -1,4 +1,5 @@
-//! The tenant's database (with its user and password secret) and its admin password secret.
+//! The tenant's database (with its user and password secret), its S3 identity (with its key
+//! secret) and its admin password secret.
 //!
 //! Swarm secrets cannot be read back. So the database password is generated once, set in
 //! MariaDB and kept only in a secret; as long as that secret and the user both exist, they
@@ -11,13 +12,30 @@ use bollard::models::Secret;
 use swarmpress_schema::resource::{EventType, Tenant};
 
 use super::events::EventReason;
-use super::names::{PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, secret_labels};
+use super::names::{
+    PURPOSE_ADMIN, PURPOSE_DB, PURPOSE_LABEL, PURPOSE_S3, S3_KEY_ID_LABEL, secret_labels,
+};
 use super::{Context, ReconcileError};
 use crate::adapters::mariadb::{DatabaseView, MariaDbError, connection_cap};
+use crate::adapters::s3_identity::credentials_file;
 use crate::adapters::swarm::SecretRef;
 use crate::digest::short_hash;
 use crate::reconcile::password::GeneratedPassword;
 use crate::store::TenantStore;
+
+/// The secrets a tenant's service mounts, as the steps ensured them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountedSecrets {
+    pub db: SecretRef,
+    pub admin: SecretRef,
+    pub s3: SecretRef,
+}
+
+impl MountedSecrets {
+    pub fn all(&self) -> [&SecretRef; 3] {
+        [&self.db, &self.admin, &self.s3]
+    }
+}
 
 /// The tenant's secrets as the observer's snapshot (one secret list for every tenant) showed
 /// them at the start of the reconcile.
@@ -25,6 +43,8 @@ pub struct TenantSecrets {
     all: Vec<SecretRef>,
     db: Vec<SecretRef>,
     admin: Vec<SecretRef>,
+    /// With the access key id each names.
+    s3: Vec<(SecretRef, Option<String>)>,
 }
 
 impl TenantSecrets {
@@ -33,6 +53,7 @@ impl TenantSecrets {
             all: Vec::new(),
             db: Vec::new(),
             admin: Vec::new(),
+            s3: Vec::new(),
         };
         for secret in listed {
             let purpose = purpose_of(secret);
@@ -42,6 +63,9 @@ impl TenantSecrets {
             match purpose {
                 Some(PURPOSE_DB) => secrets.db.push(reference.clone()),
                 Some(PURPOSE_ADMIN) => secrets.admin.push(reference.clone()),
+                Some(PURPOSE_S3) => secrets
+                    .s3
+                    .push((reference.clone(), label_of(secret, S3_KEY_ID_LABEL))),
                 _ => {}
             }
             secrets.all.push(reference);
@@ -67,6 +91,10 @@ fn purpose_of(secret: &Secret) -> Option<&str> {
         .as_ref()?
         .get(PURPOSE_LABEL)
         .map(String::as_str)
+}
+
+fn label_of(secret: &Secret, label: &str) -> Option<String> {
+    secret.spec.as_ref()?.labels.as_ref()?.get(label).cloned()
 }
 
 fn reference(secret: &Secret) -> Option<SecretRef> {
@@ -125,6 +153,44 @@ pub async fn ensure_database<S: TenantStore>(
     };
     ctx.recorder(tenant)
         .publish(EventType::Normal, EventReason::DatabaseReady, message)
+        .await?;
+    Ok(secret)
+}
+
+/// The tenant's S3 user (its bucket alone) and the secret with its access key. Like the
+/// database password: a secret whose key is still the user's is kept; otherwise (no secret,
+/// several, or a key that is gone) a new key is issued — the user's other keys removed — and
+/// the service follows the new secret.
+pub async fn ensure_s3_identity<S: TenantStore>(
+    tenant: &Tenant,
+    ctx: &Context<S>,
+    secrets: &TenantSecrets,
+) -> Result<SecretRef, ReconcileError> {
+    let name = &tenant.metadata.name;
+    if let [(existing, Some(key_id))] = secrets.s3.as_slice()
+        && ctx.identities.is_current(name, key_id).await?
+    {
+        return Ok(existing.clone());
+    }
+    let key = ctx.identities.issue_key(name).await?;
+    let mut labels = secret_labels(name, PURPOSE_S3);
+    labels.insert(S3_KEY_ID_LABEL.to_owned(), key.id.clone());
+    let secret = ctx
+        .swarm
+        .ensure_secret(
+            &name.secret_name(PURPOSE_S3, &random_suffix()?),
+            labels,
+            credentials_file(&key).as_bytes(),
+        )
+        .await?;
+    ctx.observer.invalidate();
+    let message = if secrets.s3.is_empty() {
+        "S3 identity for the site's bucket created"
+    } else {
+        "S3 key could not be matched to its secret; issued a new one"
+    };
+    ctx.recorder(tenant)
+        .publish(EventType::Normal, EventReason::StorageReady, message)
         .await?;
     Ok(secret)
 }

@@ -4,8 +4,9 @@
 use bollard::models::ServiceSpec;
 use swarmpress_schema::resource::{Tenant, TenantState};
 
+use super::secrets::MountedSecrets;
 use super::{Context, ReconcileError};
-use crate::adapters::swarm::{SecretRef, WordPressService};
+use crate::adapters::swarm::WordPressService;
 use crate::digest::short_hash;
 use crate::views::snapshot::ServiceView;
 
@@ -21,8 +22,7 @@ pub struct Desired {
 pub fn desired<S>(
     tenant: &Tenant,
     ctx: &Context<S>,
-    db_secret: &SecretRef,
-    admin_secret: &SecretRef,
+    secrets: &MountedSecrets,
 ) -> Result<Desired, ReconcileError> {
     let spec = &tenant.spec;
     let name = &tenant.metadata.name;
@@ -65,8 +65,10 @@ pub fn desired<S>(
         admin_user: spec.admin.user.clone(),
         admin_email: spec.admin.email.clone(),
         db_host: settings.db_host_for_tenants.clone(),
-        db_secret: db_secret.clone(),
-        admin_secret: admin_secret.clone(),
+        db_secret: secrets.db.clone(),
+        admin_secret: secrets.admin.clone(),
+        s3_secret: secrets.s3.clone(),
+        s3_endpoint: settings.s3_endpoint_for_tenants.clone(),
         network_edge: settings.network_edge.clone(),
         network_data: settings.network_data.clone(),
         base_domain: settings.base_domain.clone(),

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use swarmpress_controller::TenantDatabases;
 use swarmpress_controller::adapters::s3::{S3Config, TenantBuckets};
+use swarmpress_controller::adapters::s3_identity::TenantIdentities;
 use swarmpress_controller::adapters::swarm::SwarmClient;
 use swarmpress_schema::TenantName;
 
@@ -30,6 +31,7 @@ pub struct Platform {
     pub databases: TenantDatabases,
     pub swarm: SwarmClient,
     pub buckets: TenantBuckets,
+    pub identities: TenantIdentities,
     pub s3: S3Config,
 }
 
@@ -62,10 +64,12 @@ async fn connect() -> Result<Platform, String> {
         .list_tenant_buckets()
         .await
         .map_err(|e| format!("S3 at {}: {e}", s3_endpoint()))?;
+    let identities = TenantIdentities::new(s3.clone()).map_err(|e| e.to_string())?;
     Ok(Platform {
         databases,
         swarm,
         buckets,
+        identities,
         s3,
     })
 }
@@ -120,6 +124,7 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         base_domain: "localhost".to_owned(),
         edge_port: edge_port(),
         db_host_for_tenants: "mariadb".to_owned(),
+        s3_endpoint_for_tenants: "http://s3:8333".to_owned(),
         default_image: std::env::var("SWARMPRESS_WORDPRESS_IMAGE")
             .unwrap_or_else(|_| "swarmpress/wordpress:latest".to_owned()),
         network_edge: swarmpress_controller::adapters::swarm::EDGE_NETWORK.to_owned(),
@@ -133,6 +138,7 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         store,
         databases: platform.databases.clone(),
         buckets: platform.buckets.clone(),
+        identities: platform.identities.clone(),
         observer: swarmpress_controller::views::snapshot::Observer::new(
             swarm.clone(),
             Duration::from_secs(1),
@@ -194,6 +200,9 @@ pub async fn remove_tenant_objects(platform: &Platform, tenant: &TenantName) {
     if let Err(e) = platform.databases.drop(tenant).await {
         problems.push(format!("database: {e}"));
     }
+    if let Err(e) = platform.identities.delete(tenant).await {
+        problems.push(format!("S3 identity: {e}"));
+    }
     if let Err(e) = platform.buckets.delete(tenant).await {
         problems.push(format!("bucket: {e}"));
     }
@@ -240,6 +249,15 @@ pub async fn leftovers(platform: &Platform, tenant: &TenantName) -> Vec<&'static
     }
     if platform.buckets.exists(tenant).await.unwrap() {
         left.push("bucket");
+    }
+    if !platform
+        .identities
+        .key_ids(tenant)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        left.push("s3 identity");
     }
     left
 }

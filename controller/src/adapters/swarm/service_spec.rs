@@ -29,6 +29,8 @@ pub const WP_CONTENT_PATH: &str = "/var/lib/wordpress/wp-content";
 /// File names under `/run/secrets/` that the image's `*_FILE` variables point at.
 pub const DB_PASSWORD_FILE: &str = "db_password";
 pub const ADMIN_PASSWORD_FILE: &str = "admin_password";
+/// The site's own S3 key: id on the first line, secret key on the second.
+pub const S3_CREDENTIALS_FILE: &str = "s3_credentials";
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 /// What the tenant image's entrypoint needs as root before it drops to www-data for good
@@ -70,6 +72,10 @@ pub struct WordPressService {
     /// id), so both come from the secret as created.
     pub db_secret: SecretRef,
     pub admin_secret: SecretRef,
+    /// The site's own S3 key (its bucket alone).
+    pub s3_secret: SecretRef,
+    /// The S3 gateway as the task reaches it, e.g. `http://s3:8333`.
+    pub s3_endpoint: String,
     pub network_edge: String,
     pub network_data: String,
     pub base_domain: String,
@@ -216,6 +222,9 @@ impl WordPressService {
             format!("WORDPRESS_ADMIN_USER={}", self.admin_user),
             format!("WORDPRESS_ADMIN_EMAIL={}", self.admin_email),
             format!("WORDPRESS_ADMIN_PASSWORD_FILE=/run/secrets/{ADMIN_PASSWORD_FILE}"),
+            format!("WORDPRESS_S3_ENDPOINT={}", self.s3_endpoint),
+            format!("WORDPRESS_S3_BUCKET={}", self.name.bucket_name()),
+            format!("WORDPRESS_S3_CREDENTIALS_FILE=/run/secrets/{S3_CREDENTIALS_FILE}"),
         ];
         if let Some(prefix) = &self.path_prefix {
             env.push(format!("WORDPRESS_PATH_PREFIX={prefix}"));
@@ -262,6 +271,7 @@ impl WordPressService {
             secrets: Some(vec![
                 secret_file(&self.db_secret, DB_PASSWORD_FILE),
                 secret_file(&self.admin_secret, ADMIN_PASSWORD_FILE),
+                secret_file(&self.s3_secret, S3_CREDENTIALS_FILE),
             ]),
             ..Default::default()
         };
@@ -395,6 +405,11 @@ mod tests {
                 id: "admin-id".into(),
                 name: "wp_acme-blog_admin_password_1".into(),
             },
+            s3_secret: SecretRef {
+                id: "s3-id".into(),
+                name: "wp_acme-blog_s3_1".into(),
+            },
+            s3_endpoint: "http://s3:8333".into(),
             network_edge: EDGE_NETWORK.into(),
             network_data: DATA_NETWORK.into(),
             base_domain: "localhost".into(),
@@ -504,6 +519,12 @@ mod tests {
                 "WORDPRESS_ADMIN_PASSWORD_FILE",
                 "/run/secrets/admin_password",
             ),
+            ("WORDPRESS_S3_ENDPOINT", "http://s3:8333"),
+            ("WORDPRESS_S3_BUCKET", "wp-acme-blog"),
+            (
+                "WORDPRESS_S3_CREDENTIALS_FILE",
+                "/run/secrets/s3_credentials",
+            ),
             // The site's own variable; its WORDPRESS_DB_HOST is not the platform's to override.
             ("WP_DEBUG", "1"),
         ];
@@ -537,6 +558,7 @@ mod tests {
                     "wp_acme-blog_admin_password_1",
                     "admin_password"
                 ),
+                ("s3-id", "wp_acme-blog_s3_1", "s3_credentials"),
             ]
         );
         let mounts = container.mounts.as_ref().unwrap();
