@@ -13,14 +13,18 @@ LOG_DIR="${SWARMPRESS_LOG_DIR:-/var/log/swarmpress}"
 STACK="swarmpress"
 BASE_DOMAIN="${SWARMPRESS_BASE_DOMAIN:-localhost}"
 EDGE_PORT="${SWARMPRESS_EDGE_PORT:-8080}"
-# The two overlay networks with fixed subnets (manifests/stack.yml): control (Traefik binds
-# its own endpoints to its address there) and ops (MariaDB's root is limited to it). /24s
-# under one /16 that nothing else here uses; override the /16 where it clashes.
+# The overlay networks' subnets (manifests/stack.yml), all under one /16 that nothing else
+# here uses; override the /16 where it clashes. control (Traefik binds its own endpoints to
+# its address there) and ops (MariaDB's root is limited to it) are /24s; edge and data hold a
+# task address for every site replica, so they are /20s (4,093 tasks, where Docker's default
+# /24 would stop the platform at about 250 replicas).
 SUBNET_BASE="${SWARMPRESS_SUBNET_BASE:-10.213}"
 CONTROL_SUBNET="$SUBNET_BASE.0.0/24"
 CONTROL_SUBNET_PREFIX="$SUBNET_BASE.0."
 OPS_SUBNET="$SUBNET_BASE.1.0/24"
 OPS_SUBNET_PATTERN="$SUBNET_BASE.1.%"
+EDGE_SUBNET="$SUBNET_BASE.16.0/20"
+DATA_SUBNET="$SUBNET_BASE.32.0/20"
 # Accounts one client address may create an hour (the API's registration throttle).
 REGISTRATIONS_PER_HOUR="${SWARMPRESS_REGISTRATIONS_PER_HOUR:-10}"
 export DOCKER_BUILDKIT=0
