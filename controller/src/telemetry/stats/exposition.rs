@@ -84,7 +84,7 @@ impl TenantCollector {
         }
         descs.push(Desc::new(
             STREAMS.to_owned(),
-            "Docker stats streams this instance holds open (one per running tenant container)."
+            "Tenant containers this instance samples (one one-shot stats read each every 10 s)."
                 .to_owned(),
             vec![],
             Default::default(),
@@ -132,7 +132,7 @@ impl TenantCollector {
             }
             families.extend(vec.collect());
         }
-        let streams = IntGauge::new(STREAMS, "Docker stats streams held open.")?;
+        let streams = IntGauge::new(STREAMS, "Tenant containers sampled.")?;
         streams.set(i64::try_from(self.state.streams()).unwrap_or(i64::MAX));
         families.extend(streams.collect());
         Ok(families)

@@ -1,9 +1,9 @@
-//! The per-tenant resource collector: CPU, memory and network from one long-lived Docker
-//! stats stream per running tenant container, storage from the volume and `information_schema`,
-//! exported on the controller's `/metrics` with a `tenant` label.
+//! The per-tenant resource collector: CPU, memory and network from a one-shot Docker stats
+//! read of each running tenant container every 10 s, storage from the volume and
+//! `information_schema`, exported on the controller's `/metrics` with a `tenant` label.
 //!
 //! Only the leader collects (the collector is a leader task: [`Collector::task`]), so the
-//! engine serves one set of streams, not one per replica, and Prometheus sees each tenant
+//! engine serves one set of readings, not one per replica, and Prometheus sees each tenant
 //! once; a standby exports no tenant series. After a failover the new leader's counters start
 //! from the containers' own totals, which Prometheus' `rate` reads as one reset.
 

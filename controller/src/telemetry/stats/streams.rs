@@ -1,8 +1,14 @@
-//! One long-lived Docker stats stream per running tenant container.
+//! One sampler per running tenant container: a one-shot stats read every [`SAMPLE_EVERY`].
 //!
-//! The set of streams follows the containers: container events (start, die, destroy) of
+//! A long-lived stats *stream* per container (what this was) makes the engine read every
+//! container's cgroup and network counters once a second for as long as it runs — a cost per
+//! idle site that no one reads (Prometheus scrapes every 15 s). A one-shot read
+//! (`stream=false&one-shot=true`, API 1.41) answers from one reading; the CPU in use is the
+//! difference from this sampler's previous reading, over the sampling period.
+//!
+//! The set of samplers follows the containers: container events (start, die, destroy) of
 //! tenant containers trigger a re-list at once, and a periodic re-list catches anything an
-//! event stream that dropped out missed. A stream ends by itself when its container stops.
+//! event stream that dropped out missed. A sampler ends when its container is gone.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -117,7 +123,10 @@ impl Streams {
     }
 }
 
-/// Streams one container's stats into the state until the container stops or `token` is
+/// How often each running tenant container's figures are read.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
+
+/// Samples one container's stats into the state until the container is gone or `token` is
 /// cancelled; returns the container's id.
 async fn stream(
     docker: Docker,
@@ -140,40 +149,44 @@ async fn stream(
         }
     };
     state.add_container(&container.id, &container.tenant, limit.unwrap_or(0.0));
-    let options = StatsOptions {
-        stream: true,
-        one_shot: false,
-    };
-    let mut stats = docker.stats(&container.id, Some(options));
+    let mut ticker = interval(SAMPLE_EVERY);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut previous = None;
     loop {
-        let next = tokio::select! {
+        tokio::select! {
             () = token.cancelled() => break,
-            next = stats.next() => next,
+            _ = ticker.tick() => {}
+        }
+        let options = StatsOptions {
+            stream: false,
+            one_shot: true,
         };
-        match next {
-            Some(Ok(entry)) => {
-                if let Some(figures) = sample::read(&entry) {
-                    if limit.is_none() {
-                        // No CPU limit: the share of the host's CPUs is the meaningful %.
-                        let cpus = entry
-                            .cpu_stats
-                            .as_ref()
-                            .and_then(|c| c.online_cpus)
-                            .map_or(0.0, f64::from);
-                        state.add_limit_if_unset(&container.id, cpus);
-                    }
-                    state.record(&container.id, figures);
-                }
-            }
+        let answer = docker.stats(&container.id, Some(options)).next().await;
+        let mut entry = match answer {
+            Some(Ok(entry)) => entry,
             Some(Err(error)) => {
-                tracing::debug!(container = %container.id, %error, "stats stream failed");
+                tracing::debug!(container = %container.id, %error, "stats read failed");
                 break;
             }
             None => break,
+        };
+        // A one-shot answer carries no earlier reading: this sampler's last one is it.
+        entry.precpu_stats = std::mem::replace(&mut previous, entry.cpu_stats.clone());
+        let Some(figures) = sample::read(&entry) else {
+            // A stopping container's zeros; the container events end this sampler.
+            continue;
+        };
+        if limit.is_none() {
+            // No CPU limit: the share of the host's CPUs is the meaningful %.
+            let cpus = entry
+                .cpu_stats
+                .as_ref()
+                .and_then(|c| c.online_cpus)
+                .map_or(0.0, f64::from);
+            state.add_limit_if_unset(&container.id, cpus);
         }
+        state.record(&container.id, figures);
     }
-    // Dropping the stream closes its connection to the engine.
-    drop(stats);
     state.remove_container(&container.id);
     container.id
 }
