@@ -3,6 +3,7 @@
 //! (resync cost, fleet rollout) are `controller/benches/fleet`.
 
 pub mod create;
+pub mod density;
 pub mod drift;
 pub mod scale;
 
@@ -19,6 +20,8 @@ pub enum BenchError {
     Report(#[from] ReportError),
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("measuring: {0}")]
+    Measure(String),
     #[error("timed out after {after:?} waiting for {what}")]
     Timeout { what: String, after: Duration },
 }

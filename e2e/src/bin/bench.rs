@@ -4,6 +4,7 @@
 //! - `create`: API create → installed site answering 200 through Traefik (median of 5, p95);
 //! - `drift`: `docker service rm` → service recreated, and site answering again;
 //! - `scale`: N tenants applied at once as Stopped, then all started;
+//! - `density`: the CPU and memory an idle site costs, at steps of running sites;
 //!
 //! The in-process controller benchmarks (resync cost, fleet rollout) are
 //! `controller/benches/fleet`, which `scripts/bench` runs after this.
@@ -52,6 +53,9 @@ async fn run() -> Result<(), BenchError> {
     }
     if selected("scale") {
         record(vec![bench::scale::run(&api).await?])?;
+    }
+    if selected("density") {
+        record(vec![bench::density::run(&api, &platform).await?])?;
     }
     println!("report written to {}", path.display());
     Ok(())

@@ -1,0 +1,345 @@
+//! Density: what an idle site costs. For each step of running sites (0, then more, added with
+//! one `POST /apply` each and waited for until all are Running and Available), after a settle
+//! period the whole machine's CPU (`/proc/stat`), the container engine's (`dockerd`,
+//! `containerd`, the shims and `runc` from `/proc/<pid>/stat`, with the children they reaped:
+//! each exec's `runc` and health-probe command) and each tenant container's
+//! memory (its cgroup, without reclaimable page cache) are read over a window; the cost per
+//! site is the step's CPU minus the empty step's, divided by the sites. At the last step the
+//! API's `GET /tenants` latency is sampled (p99).
+//!
+//! `SWARMPRESS_BENCH_DENSITY_STEPS` (default `0,10,25`; the issue's full run is `0,25,50,100`)
+//! and `SWARMPRESS_BENCH_DENSITY_WINDOW` (seconds, default 60) shape the run; every site is
+//! deleted at the end whatever the outcome.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use swarmpress_e2e::{Api, Platform, random_lowercase};
+use swarmpress_schema::TenantName;
+use swarmpress_testkit::stats::{median, secs};
+
+use super::{BenchError, env_count};
+
+const NAME: &str = "density_idle_cost";
+const POLL: Duration = Duration::from_secs(2);
+const READY_TIMEOUT: Duration = Duration::from_secs(600);
+const SETTLE: Duration = Duration::from_secs(15);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(900);
+/// The engine's processes: their CPU is the platform's price for each container it runs.
+const ENGINE: &[&str] = &["dockerd", "containerd", "containerd-shim", "runc"];
+
+fn steps() -> Vec<usize> {
+    let steps: Vec<usize> = std::env::var("SWARMPRESS_BENCH_DENSITY_STEPS")
+        .unwrap_or_else(|_| "0,10,25".to_owned())
+        .split(',')
+        .filter_map(|step| step.trim().parse().ok())
+        .collect();
+    let mut steps = if steps.is_empty() {
+        vec![0, 10, 25]
+    } else {
+        steps
+    };
+    steps.sort_unstable();
+    steps.dedup();
+    if steps.first() != Some(&0) {
+        steps.insert(0, 0);
+    }
+    steps
+}
+
+fn manifest(names: &[String], run: &str) -> String {
+    let mut yaml = String::new();
+    for name in names {
+        // Writing to a String cannot fail.
+        let _ = write!(
+            yaml,
+            "---\napiVersion: swarmpress.io/v1\nkind: Tenant\nmetadata:\n  name: {name}\n  \
+             labels: {{ bench: {run} }}\nspec:\n  displayName: Density {name}\n  region: eu-west\n  \
+             admin: {{ user: admin, email: admin@example.test }}\n"
+        );
+    }
+    yaml
+}
+
+fn is_available(tenant: &Value) -> bool {
+    tenant["status"]["observedGeneration"] == tenant["metadata"]["generation"]
+        && tenant["status"]["conditions"]
+            .as_array()
+            .is_some_and(|conditions| {
+                conditions
+                    .iter()
+                    .any(|c| c["type"] == "Available" && c["status"] == "True")
+            })
+}
+
+/// Clock ticks per second of `/proc`'s CPU figures (Linux reports USER_HZ = 100 everywhere).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// Busy and total ticks of the whole machine (`cpu` line of `/proc/stat`).
+fn machine_ticks() -> Result<(u64, u64), BenchError> {
+    let stat = std::fs::read_to_string("/proc/stat").map_err(io("/proc/stat"))?;
+    let line = stat
+        .lines()
+        .next()
+        .ok_or_else(|| BenchError::Measure("/proc/stat is empty".to_owned()))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    let total: u64 = fields.iter().take(8).sum();
+    // idle and iowait are fields 4 and 5.
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    Ok((total - idle, total))
+}
+
+fn io(what: &'static str) -> impl Fn(std::io::Error) -> BenchError {
+    move |error| BenchError::Measure(format!("{what}: {error}"))
+}
+
+/// CPU ticks (user + system) of every process whose name starts with one of `ENGINE`.
+fn engine_ticks() -> HashMap<u32, u64> {
+    let mut ticks = HashMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return ticks;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state …`: comm may hold spaces, so split at the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        if !ENGINE.iter().any(|name| comm.starts_with(name)) {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        // After the comm: state is field 0, utime 11, stime 12, and the CPU of reaped
+        // children (cutime 13, cstime 14): the `runc` of every exec and the probe commands,
+        // which the shims reap and which would otherwise end unseen within the window.
+        let used: u64 = (11..=14)
+            .map(|field| {
+                fields
+                    .get(field)
+                    .and_then(|f| f.parse::<u64>().ok())
+                    .unwrap_or(0)
+            })
+            .sum();
+        ticks.insert(pid, used);
+    }
+    ticks
+}
+
+/// Ticks used between two readings, over processes present in both (a process that started
+/// within the window counts from zero; one that ended is lost, a small undercount).
+fn engine_delta(before: &HashMap<u32, u64>, after: &HashMap<u32, u64>) -> u64 {
+    after
+        .iter()
+        .map(|(pid, used)| used.saturating_sub(before.get(pid).copied().unwrap_or(0)))
+        .sum()
+}
+
+/// A container's memory without reclaimable page cache, from its cgroup (v1 or v2).
+fn container_memory(id: &str) -> Option<f64> {
+    let v1 = format!("/sys/fs/cgroup/memory/docker/{id}");
+    let v2 = format!("/sys/fs/cgroup/system.slice/docker-{id}.scope");
+    let (usage, stat, inactive_key) = if std::path::Path::new(&v1).exists() {
+        (
+            std::fs::read_to_string(format!("{v1}/memory.usage_in_bytes")).ok()?,
+            std::fs::read_to_string(format!("{v1}/memory.stat")).ok()?,
+            "total_inactive_file",
+        )
+    } else {
+        (
+            std::fs::read_to_string(format!("{v2}/memory.current")).ok()?,
+            std::fs::read_to_string(format!("{v2}/memory.stat")).ok()?,
+            "inactive_file",
+        )
+    };
+    let usage: f64 = usage.trim().parse().ok()?;
+    let inactive: f64 = stat
+        .lines()
+        .find_map(|line| line.strip_prefix(inactive_key)?.trim().parse().ok())
+        .unwrap_or(0.0);
+    Some(usage - inactive)
+}
+
+struct Measured {
+    busy_ms_per_s: f64,
+    busy_percent: f64,
+    engine_ms_per_s: f64,
+}
+
+async fn measure(window: Duration) -> Result<Measured, BenchError> {
+    let (busy0, total0) = machine_ticks()?;
+    let engine0 = engine_ticks();
+    let started = Instant::now();
+    tokio::time::sleep(window).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let (busy1, total1) = machine_ticks()?;
+    let engine1 = engine_ticks();
+    let busy = (busy1 - busy0) as f64;
+    let total = (total1 - total0).max(1) as f64;
+    Ok(Measured {
+        busy_ms_per_s: busy / TICKS_PER_SECOND * 1000.0 / elapsed,
+        busy_percent: busy / total * 100.0,
+        engine_ms_per_s: engine_delta(&engine0, &engine1) as f64 / TICKS_PER_SECOND * 1000.0
+            / elapsed,
+    })
+}
+
+async fn wait_available(api: &Api, selector: &str, count: usize) -> Result<f64, BenchError> {
+    let started = Instant::now();
+    loop {
+        let tenants = api.tenants(selector).await?;
+        let available = tenants.iter().filter(|t| is_available(t)).count();
+        if available >= count {
+            return Ok(secs(started.elapsed()));
+        }
+        if started.elapsed() > READY_TIMEOUT {
+            return Err(BenchError::Timeout {
+                what: format!("{count} sites Available ({available} are)"),
+                after: READY_TIMEOUT,
+            });
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// `GET /tenants` latency, one request at a time (ms, p99 of `samples`).
+async fn api_get_p99(api: &Api, selector: &str, samples: usize) -> Result<f64, BenchError> {
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        api.tenants(selector).await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let rank = (times.len() * 99).div_ceil(100).max(1);
+    Ok(times.get(rank - 1).copied().unwrap_or(f64::NAN))
+}
+
+pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
+    let steps = steps();
+    let window = Duration::from_secs(
+        u64::try_from(env_count("SWARMPRESS_BENCH_DENSITY_WINDOW", 60)).unwrap_or(60),
+    );
+    let run = random_lowercase(6)?;
+    let selector = format!("bench={run}");
+    let most = steps.iter().copied().max().unwrap_or(0);
+    let names: Vec<String> = (0..most).map(|i| format!("de-{run}-{i:03}")).collect();
+    let outcome = async {
+        let mut results = Vec::new();
+        let mut baseline: Option<Measured> = None;
+        let mut running = 0;
+        let mut api_p99 = f64::NAN;
+        for &sites in &steps {
+            let mut ready_seconds = 0.0;
+            if sites > running {
+                api.apply(manifest(&names[running..sites], &run)).await?;
+                ready_seconds = wait_available(api, &selector, sites).await?;
+                running = sites;
+            }
+            tokio::time::sleep(SETTLE).await;
+            let measured = measure(window).await?;
+            let mut memory = Vec::new();
+            for name in &names[..sites] {
+                let Ok(tenant) = TenantName::parse(name.as_str()) else {
+                    continue;
+                };
+                for id in platform.running_containers(&tenant).await? {
+                    if let Some(bytes) = container_memory(&id) {
+                        memory.push(bytes / (1024.0 * 1024.0));
+                    }
+                }
+            }
+            let per_site = |now: f64, then: f64| {
+                if sites == 0 {
+                    0.0
+                } else {
+                    (now - then) / sites as f64
+                }
+            };
+            let (cpu_per_site, engine_per_site) = baseline.as_ref().map_or((0.0, 0.0), |base| {
+                (
+                    per_site(measured.busy_ms_per_s, base.busy_ms_per_s),
+                    per_site(measured.engine_ms_per_s, base.engine_ms_per_s),
+                )
+            });
+            if sites == most && most > 0 {
+                api_p99 = api_get_p99(api, &selector, 200).await?;
+            }
+            println!(
+                "density: {sites} sites: machine {:.1} % busy ({:.0} ms/s), engine {:.0} ms/s, \
+                 {cpu_per_site:.1} ms/s and {engine_per_site:.1} ms/s of engine per site, \
+                 memory median {:.1} MiB",
+                measured.busy_percent,
+                measured.busy_ms_per_s,
+                measured.engine_ms_per_s,
+                median(&memory)
+            );
+            results.push(json!({
+                "sites": sites,
+                "readySeconds": ready_seconds,
+                "machineBusyPercent": measured.busy_percent,
+                "machineCpuMsPerSecond": measured.busy_ms_per_s,
+                "engineCpuMsPerSecond": measured.engine_ms_per_s,
+                "cpuMsPerSecondPerSite": cpu_per_site,
+                "engineCpuMsPerSecondPerSite": engine_per_site,
+                "memoryMiBMedian": if memory.is_empty() { Value::Null } else { json!(median(&memory)) },
+            }));
+            if baseline.is_none() {
+                baseline = Some(measured);
+            }
+        }
+        let last = results.last().cloned().unwrap_or(Value::Null);
+        Ok::<_, BenchError>(json!({
+            "name": NAME,
+            "unit": "ms/s",
+            "value": last["cpuMsPerSecondPerSite"],
+            "target": 2.0,
+            "windowSeconds": window.as_secs(),
+            "apiGetP99Ms": api_p99,
+            "steps": results,
+            "notes": "whole-machine CPU (/proc/stat) and the engine's (dockerd, containerd, \
+                      shims, runc) over the window after a 15 s settle, minus the empty step's, \
+                      per running idle site (one replica, no traffic); memory from each tenant \
+                      container's cgroup without inactive page cache; API p99 of 200 sequential \
+                      GET /tenants at the last step",
+        }))
+    }
+    .await;
+    let cleanup = api.delete_all(&selector, DELETE_TIMEOUT).await;
+    let entry = outcome?;
+    cleanup?;
+    Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_ticks_count_only_processes_seen_in_both_readings_or_new() {
+        let before = HashMap::from([(1, 100), (2, 50)]);
+        let after = HashMap::from([(1, 130), (3, 5)]);
+        assert_eq!(engine_delta(&before, &after), 35);
+    }
+
+    #[test]
+    fn the_machine_reading_is_busy_at_most_total() {
+        let (busy, total) = machine_ticks().unwrap();
+        assert!(busy <= total && total > 0);
+    }
+}
