@@ -63,6 +63,7 @@ struct RawConfig {
     controller_listen: String,
     controller_workers: usize,
     orphan_grace_seconds: u64,
+    max_starting: usize,
 }
 
 impl Default for RawConfig {
@@ -90,6 +91,7 @@ impl Default for RawConfig {
             controller_listen: crate::telemetry::http::DEFAULT_LISTEN.to_owned(),
             controller_workers: 4,
             orphan_grace_seconds: 600,
+            max_starting: crate::reconcile::admission::DEFAULT_MAX_STARTING,
         }
     }
 }
@@ -119,6 +121,7 @@ const ENV_KEYS: &[&str] = &[
     "controller_listen",
     "controller_workers",
     "orphan_grace_seconds",
+    "max_starting",
 ];
 
 pub struct Config {
@@ -138,6 +141,8 @@ pub struct Config {
     pub workers: usize,
     /// How long an object must have had no tenant before orphan collection removes it.
     pub orphan_grace: Duration,
+    /// Sites whose tasks may be starting at once; the rest wait, queued.
+    pub max_starting: usize,
 }
 
 /// Written by hand: both URLs carry passwords (`SecretString` prints as redacted anyway).
@@ -156,6 +161,7 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("workers", &self.workers)
             .field("orphan_grace", &self.orphan_grace)
+            .field("max_starting", &self.max_starting)
             .finish()
     }
 }
@@ -229,6 +235,7 @@ impl Config {
             listen: raw.controller_listen,
             workers: raw.controller_workers.max(1),
             orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
+            max_starting: raw.max_starting.max(1),
         })
     }
 }

@@ -113,6 +113,7 @@ async fn connect(
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
         swarm,
         metrics: metrics.clone(),
+        admission: swarmpress_controller::reconcile::admission::Admission::new(config.max_starting),
         desired: Default::default(),
         database_recovery: Default::default(),
         settings: Settings {

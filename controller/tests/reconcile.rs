@@ -406,3 +406,86 @@ async fn a_spec_over_its_owners_plan_is_not_deployed() {
     )
     .await;
 }
+
+/// With one start slot, a second site waits — queued, saying why, nothing deployed — until the
+/// first one is up; then it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_waits_for_start_slots() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let store = MemoryStore::default();
+    let ctx = common::context_admitting(&platform, store.clone(), |_| {}, 1);
+    let (first, second) = (
+        common::unique_tenant("itadm"),
+        common::unique_tenant("itadq"),
+    );
+    let (body_ctx, body_first, body_second) = (Arc::clone(&ctx), first.clone(), second.clone());
+    common::with_cleanup(
+        async move {
+            let (ctx, first, second) = (body_ctx, body_first, body_second);
+            let a = store.create(&first, spec("First"), "admin-password-1");
+            let b = store.create(&second, spec("Second"), "admin-password-2");
+            reconcile(Arc::new(a), Arc::clone(&ctx)).await.unwrap();
+            reconcile(Arc::new(b), Arc::clone(&ctx)).await.unwrap();
+            let queued = store.get(&second).unwrap();
+            let condition = queued
+                .status
+                .condition(ConditionType::ServiceReady)
+                .unwrap();
+            assert_eq!(condition.reason, "Queued", "{condition:?}");
+            assert_eq!(
+                queued.status.message.as_deref(),
+                Some("queued: 1 sites are starting (at most 1 at once)")
+            );
+            assert!(
+                ctx.swarm
+                    .inspect_service(&second.service_name())
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "a queued site has no service yet"
+            );
+            // The first comes up (reconciled as the queue would: again while converging);
+            // then the second gets the slot.
+            common::eventually("the first site up", SITE_TIMEOUT, || {
+                let ctx = Arc::clone(&ctx);
+                let store = store.clone();
+                let first = first.clone();
+                async move {
+                    let record = store.get(&first)?;
+                    reconcile(Arc::new(record), ctx).await.ok()?;
+                    store
+                        .get(&first)
+                        .filter(|t| t.status.is_true(ConditionType::Available))
+                }
+            })
+            .await;
+            let b = store.get(&second).unwrap();
+            reconcile(Arc::new(b), Arc::clone(&ctx)).await.unwrap();
+            assert!(
+                ctx.swarm
+                    .inspect_service(&second.service_name())
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "the second site starts once the first is up"
+            );
+            assert_ne!(
+                store
+                    .get(&second)
+                    .unwrap()
+                    .status
+                    .condition(ConditionType::ServiceReady)
+                    .unwrap()
+                    .reason,
+                "Queued"
+            );
+        },
+        async {
+            finalize_leftovers(Arc::clone(&ctx), first.clone()).await;
+            finalize_leftovers(Arc::clone(&ctx), second.clone()).await;
+        },
+    )
+    .await;
+}

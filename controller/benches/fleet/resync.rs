@@ -51,6 +51,8 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
         swarm,
         metrics,
+        // Tests and benches start their sites at their own pace.
+        admission: swarmpress_controller::reconcile::admission::Admission::new(64),
         desired: Default::default(),
         database_recovery: Default::default(),
         // Only the bench's own trigger starts a pass: no requeue or resync meanwhile.

@@ -75,6 +75,8 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
         observer: Observer::new(platform.swarm.clone(), Duration::from_secs(1)),
         swarm: platform.swarm.clone(),
         metrics,
+        // Tests and benches start their sites at their own pace.
+        admission: swarmpress_controller::reconcile::admission::Admission::new(64),
         desired: Default::default(),
         database_recovery: Default::default(),
         settings: platform.settings(Duration::from_secs(30)),

@@ -129,6 +129,10 @@ async fn ensure_service<S: TenantStore>(
             .get(tenant, mounted)
             .filter(|summary| service::is_current(summary, current))
     });
+    if current.is_some_and(|current| current.running_tasks >= current.desired_replicas) {
+        // Up (or stopped): whatever slot the site held is free.
+        ctx.admission.release(&tenant.metadata.name);
+    }
     if let Some(summary) = unchanged {
         facts.service = Some(ServiceFact::Ensured {
             outcome: Outcome::Unchanged,
@@ -154,6 +158,18 @@ async fn ensure_service<S: TenantStore>(
             return Err(error);
         }
     };
+    // Tasks to start (a new service, or more replicas than run): only with a start slot.
+    let running = current.map_or(0, |current| current.running_tasks);
+    if u64::from(desired.replicas) > running
+        && let Err(starting) = ctx.admission.admit(&tenant.metadata.name)
+    {
+        let message = format!(
+            "queued: {starting} sites are starting (at most {} at once)",
+            ctx.admission.limit()
+        );
+        facts.service = Some(ServiceFact::Queued(message));
+        return Ok(Outcome::Unchanged);
+    }
     ctx.desired.remember(tenant, mounted, &desired);
     let replicas = desired.replicas;
     match service::ensure(ctx, desired, current).await {

@@ -29,6 +29,9 @@ pub enum ServiceFact {
     OverPlan(String),
     /// Creating or updating the service failed.
     Failed(String),
+    /// The service would start tasks while every start slot is taken: nothing was changed;
+    /// the message says how many sites are starting.
+    Queued(String),
     /// The service is (now) the desired one.
     Ensured { outcome: Outcome, replicas: u32 },
 }

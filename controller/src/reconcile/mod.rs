@@ -6,6 +6,7 @@
 //! [`error_policy`] decides what a failure does to the tenant's place in the queue.
 
 mod action;
+pub mod admission;
 mod apply;
 pub(crate) mod desired_cache;
 pub(crate) mod events;
@@ -51,6 +52,8 @@ pub struct Context<S> {
     pub observer: Observer,
     /// The controller's own metrics.
     pub metrics: Metrics,
+    /// How many sites may start at once, and which hold a slot.
+    pub admission: admission::Admission,
     /// Each tenant's desired service, as last built (see [`desired_cache`]).
     pub desired: desired_cache::DesiredCache,
     /// Tenants held back by an unreachable MariaDB, woken when it answers again.

@@ -26,6 +26,8 @@ pub enum Reason {
     QuotaExceeded,
     /// Swarm rolled the last service update back.
     UpdateFailed,
+    /// Waiting for a start slot: too many sites are starting at once.
+    Queued,
     /// The service runs the current spec.
     Deployed,
     Installed,
@@ -45,6 +47,7 @@ impl Reason {
             Self::InvalidSpec => "InvalidSpec",
             Self::QuotaExceeded => "QuotaExceeded",
             Self::UpdateFailed => "UpdateFailed",
+            Self::Queued => "Queued",
             Self::Deployed => "Deployed",
             Self::Installed => "Installed",
             Self::Installing => "Installing",
@@ -148,7 +151,12 @@ pub fn compute(
                         tasks.task_message.clone()
                     };
                 }
-                None => next.phase = started(previous.phase),
+                None => {
+                    next.phase = started(previous.phase);
+                    if let Some(ServiceFact::Queued(message)) = &facts.service {
+                        next.message = Some(message.clone());
+                    }
+                }
             }
         }
         Ending::Failed { message, permanent } => {
@@ -208,6 +216,9 @@ fn service_ready(facts: &Facts) -> Value {
         ),
         (Some(ServiceFact::Failed(error)), _) => {
             Value::new(ConditionStatus::False, Reason::Failed, error.clone())
+        }
+        (Some(ServiceFact::Queued(message)), _) => {
+            Value::new(ConditionStatus::False, Reason::Queued, message.clone())
         }
         (Some(ServiceFact::Ensured { .. }), Some(tasks)) if tasks.update_failed => Value::new(
             ConditionStatus::False,
@@ -595,6 +606,33 @@ mod tests {
             "{}",
             condition.message
         );
+    }
+
+    #[test]
+    fn a_queued_site_says_it_waits_for_a_start_slot() {
+        let queued = Facts {
+            service: Some(ServiceFact::Queued(
+                "queued: 4 sites are starting (at most 4 at once)".to_owned(),
+            )),
+            ..converged(Outcome::Unchanged, 1, tasks(0))
+        };
+        let tenant = tenant(TenantState::Running, false, Phase::Pending);
+        let status = compute(
+            &tenant,
+            &queued,
+            Ending::Converged,
+            URL.to_owned(),
+            Utc::now(),
+        );
+        assert_eq!(status.phase, Phase::Provisioning);
+        let condition = status.condition(ConditionType::ServiceReady).unwrap();
+        assert_eq!(condition.status, ConditionStatus::False);
+        assert_eq!(condition.reason, "Queued");
+        assert_eq!(
+            status.message.as_deref(),
+            Some("queued: 4 sites are starting (at most 4 at once)")
+        );
+        assert_eq!(of(&status, ConditionType::Available).1, "NotObserved");
     }
 
     #[test]

@@ -113,6 +113,17 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
     store: S,
     adjust: impl FnOnce(&mut swarmpress_controller::reconcile::Settings),
 ) -> std::sync::Arc<swarmpress_controller::reconcile::Context<S>> {
+    // Tests start their sites at their own pace: slots enough for any of them.
+    context_admitting(platform, store, adjust, 64)
+}
+
+/// [`context_with`], letting at most `max_starting` sites start at once.
+pub fn context_admitting<S: swarmpress_controller::store::TenantStore>(
+    platform: &Platform,
+    store: S,
+    adjust: impl FnOnce(&mut swarmpress_controller::reconcile::Settings),
+    max_starting: usize,
+) -> std::sync::Arc<swarmpress_controller::reconcile::Context<S>> {
     use swarmpress_controller::reconcile::{Context, Settings};
     let metrics = swarmpress_controller::telemetry::metrics::Metrics::new().unwrap();
     let swarm = platform
@@ -145,6 +156,7 @@ pub fn context_with<S: swarmpress_controller::store::TenantStore>(
         ),
         swarm,
         metrics,
+        admission: swarmpress_controller::reconcile::admission::Admission::new(max_starting),
         desired: Default::default(),
         database_recovery: Default::default(),
         settings,
