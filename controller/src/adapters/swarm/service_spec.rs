@@ -45,6 +45,18 @@ pub const TENANT_CAPABILITIES: &[&str] = &[
     "CAP_SETGID",
     "CAP_SETPCAP",
 ];
+/// Memory one busy Apache + mod_php worker of the tenant image takes (WordPress's front page,
+/// opcache shared): what sizes a replica's worker count to its memory limit.
+pub const MEMORY_PER_WORKER: i64 = 40 * 1024 * 1024;
+
+/// Apache workers (`MaxRequestWorkers`) for a replica of `memory_bytes`: as many as fit, at
+/// least 2 (a health probe and a visitor), at most the image's 16 (the database connection
+/// cap counts 16 per replica). A 256 MiB Free replica gets 6, not 16 that would need 640 MiB
+/// under load and meet the OOM killer instead of a queue.
+pub fn workers_for(memory_bytes: i64) -> i64 {
+    (memory_bytes / MEMORY_PER_WORKER).clamp(2, 16)
+}
+
 /// Processes (threads included) one task may run: Apache's workers (at most 16), PHP's
 /// children, cron. Bounds a fork bomb in a site's code to its own task.
 pub const TENANT_PIDS_LIMIT: i64 = 512;
@@ -225,6 +237,7 @@ impl WordPressService {
             format!("WORDPRESS_S3_ENDPOINT={}", self.s3_endpoint),
             format!("WORDPRESS_S3_BUCKET={}", self.name.bucket_name()),
             format!("WORDPRESS_S3_CREDENTIALS_FILE=/run/secrets/{S3_CREDENTIALS_FILE}"),
+            format!("SWARMPRESS_MAX_WORKERS={}", workers_for(self.memory_bytes)),
         ];
         if let Some(prefix) = &self.path_prefix {
             env.push(format!("WORDPRESS_PATH_PREFIX={prefix}"));
@@ -504,6 +517,18 @@ mod tests {
     }
 
     #[test]
+    fn workers_are_sized_to_the_replica_memory() {
+        assert_eq!(workers_for(128 * 1024 * 1024), 3);
+        assert_eq!(workers_for(256 * 1024 * 1024), 6);
+        assert_eq!(workers_for(64 * 1024 * 1024), 2, "never fewer than two");
+        assert_eq!(
+            workers_for(8 * 1024 * 1024 * 1024),
+            16,
+            "never more than the cap"
+        );
+    }
+
+    #[test]
     fn environment_follows_the_image_contract() {
         let env = env(&service().to_spec().unwrap());
         let expect = [
@@ -520,6 +545,8 @@ mod tests {
                 "/run/secrets/admin_password",
             ),
             ("WORDPRESS_S3_ENDPOINT", "http://s3:8333"),
+            // 512 MiB: 12 workers of 40 MiB.
+            ("SWARMPRESS_MAX_WORKERS", "12"),
             ("WORDPRESS_S3_BUCKET", "wp-acme-blog"),
             (
                 "WORDPRESS_S3_CREDENTIALS_FILE",
