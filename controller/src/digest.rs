@@ -4,13 +4,21 @@ use sha2::{Digest as _, Sha256};
 
 /// The first `len` hex digits of the SHA-256 of `data`.
 pub fn short_hash(data: &[u8], len: usize) -> String {
-    let digest = Sha256::digest(data);
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
+    let mut hex = hex(&Sha256::digest(data));
     hex.truncate(len);
     hex
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
 }
 
 #[cfg(test)]

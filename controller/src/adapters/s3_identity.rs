@@ -217,17 +217,17 @@ impl TenantIdentities {
         }
     }
 
-    /// `call`, where any IAM error but `accepted` is a failure.
+    /// `call`, where any IAM error but `accepted` (`None` for the answer to it) is a failure.
     async fn call_accepting(
         &self,
         action: &'static str,
         user: &str,
         params: &[(&str, &str)],
-        accepted: &str,
+        accepted: Option<&str>,
     ) -> Result<Option<String>, IdentityError> {
         match self.call(action, user, params).await? {
             Ok(body) => Ok(Some(body)),
-            Err(code) if code == accepted => Ok(None),
+            Err(code) if accepted == Some(code.as_str()) => Ok(None),
             Err(code) => Err(IdentityError::Call {
                 action,
                 user: user.to_owned(),
@@ -264,7 +264,7 @@ impl TenantIdentities {
                 "ListAccessKeys",
                 &user,
                 &[("UserName", &user)],
-                "NoSuchEntity",
+                Some("NoSuchEntity"),
             )
             .await?;
         Ok(listed
@@ -306,7 +306,7 @@ impl TenantIdentities {
                 ("PolicyName", POLICY_NAME),
                 ("PolicyDocument", &policy),
             ],
-            "",
+            None,
         )
         .await?;
         Ok(())
@@ -324,7 +324,7 @@ impl TenantIdentities {
                 "DeleteAccessKey",
                 &user,
                 &[("UserName", &user), ("AccessKeyId", stale)],
-                "NoSuchEntity",
+                Some("NoSuchEntity"),
             )
             .await?;
         }
@@ -340,12 +340,12 @@ impl TenantIdentities {
             "CreateUser",
             &user,
             &[("UserName", &user)],
-            "EntityAlreadyExists",
+            Some("EntityAlreadyExists"),
         )
         .await?;
         self.put_policy(tenant).await?;
         let body = self
-            .call_accepting("CreateAccessKey", &user, &[("UserName", &user)], "")
+            .call_accepting("CreateAccessKey", &user, &[("UserName", &user)], None)
             .await?
             .unwrap_or_default();
         let (Some(id), Some(secret)) = (
@@ -373,7 +373,12 @@ impl TenantIdentities {
         let user = Self::user_name(tenant);
         self.set_seen(&user, None);
         let deleted = self
-            .call_accepting("DeleteUser", &user, &[("UserName", &user)], "NoSuchEntity")
+            .call_accepting(
+                "DeleteUser",
+                &user,
+                &[("UserName", &user)],
+                Some("NoSuchEntity"),
+            )
             .await?;
         Ok(deleted.is_some())
     }
@@ -381,7 +386,7 @@ impl TenantIdentities {
     /// Names of every tenant-like user (`wp-*`), for orphan collection.
     pub async fn list_tenant_users(&self) -> Result<Vec<String>, IdentityError> {
         let body = self
-            .call_accepting("ListUsers", "*", &[], "")
+            .call_accepting("ListUsers", "*", &[], None)
             .await?
             .unwrap_or_default();
         Ok(all_tags(&body, "UserName")

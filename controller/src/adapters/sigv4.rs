@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac as _};
 use sha2::{Digest as _, Sha256};
 
+use crate::digest::hex;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// What one signature covers: a request with a body, the signed headers already lowercased
@@ -28,17 +30,6 @@ pub struct Signer<'a> {
     pub secret_key: &'a str,
     pub region: &'a str,
     pub service: &'a str,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(64), |mut out, byte| {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
 }
 
 fn hmac(key: &[u8], data: &str) -> Vec<u8> {

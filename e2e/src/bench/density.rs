@@ -12,7 +12,6 @@
 //! deleted at the end whatever the outcome.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -20,6 +19,7 @@ use swarmpress_e2e::{Api, Platform, random_lowercase};
 use swarmpress_schema::TenantName;
 use swarmpress_testkit::stats::{median, secs};
 
+use super::scale::{is_available, is_current, manifest};
 use super::{BenchError, env_count};
 
 const NAME: &str = "density_idle_cost";
@@ -47,31 +47,6 @@ fn steps() -> Vec<usize> {
         steps.insert(0, 0);
     }
     steps
-}
-
-fn manifest(names: &[String], run: &str) -> String {
-    let mut yaml = String::new();
-    for name in names {
-        // Writing to a String cannot fail.
-        let _ = write!(
-            yaml,
-            "---\napiVersion: swarmpress.io/v1\nkind: Tenant\nmetadata:\n  name: {name}\n  \
-             labels: {{ bench: {run} }}\nspec:\n  displayName: Density {name}\n  region: eu-west\n  \
-             admin: {{ user: admin, email: admin@example.test }}\n"
-        );
-    }
-    yaml
-}
-
-fn is_available(tenant: &Value) -> bool {
-    tenant["status"]["observedGeneration"] == tenant["metadata"]["generation"]
-        && tenant["status"]["conditions"]
-            .as_array()
-            .is_some_and(|conditions| {
-                conditions
-                    .iter()
-                    .any(|c| c["type"] == "Available" && c["status"] == "True")
-            })
 }
 
 /// Clock ticks per second of `/proc`'s CPU figures (Linux reports USER_HZ = 100 everywhere).
@@ -203,7 +178,10 @@ async fn wait_available(api: &Api, selector: &str, count: usize) -> Result<f64, 
     let started = Instant::now();
     loop {
         let tenants = api.tenants(selector).await?;
-        let available = tenants.iter().filter(|t| is_available(t)).count();
+        let available = tenants
+            .iter()
+            .filter(|t| is_current(t) && is_available(t))
+            .count();
         if available >= count {
             return Ok(secs(started.elapsed()));
         }
@@ -247,7 +225,7 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
         for &sites in &steps {
             let mut ready_seconds = 0.0;
             if sites > running {
-                api.apply(manifest(&names[running..sites], &run)).await?;
+                api.apply(manifest(&names[running..sites], &run, "Running")).await?;
                 ready_seconds = wait_available(api, &selector, sites).await?;
                 running = sites;
             }

@@ -25,7 +25,7 @@ const POLL: Duration = Duration::from_secs(1);
 const STOP_TIMEOUT: Duration = Duration::from_secs(300);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
 
-fn manifest(names: &[String], run: &str, state: &str) -> String {
+pub(super) fn manifest(names: &[String], run: &str, state: &str) -> String {
     let mut yaml = String::new();
     for name in names {
         // Writing to a String cannot fail.
@@ -39,11 +39,11 @@ fn manifest(names: &[String], run: &str, state: &str) -> String {
     yaml
 }
 
-fn is_current(tenant: &Value) -> bool {
+pub(super) fn is_current(tenant: &Value) -> bool {
     tenant["status"]["observedGeneration"] == tenant["metadata"]["generation"]
 }
 
-fn is_available(tenant: &Value) -> bool {
+pub(super) fn is_available(tenant: &Value) -> bool {
     tenant["status"]["phase"] == "Running"
         && tenant["status"]["conditions"]
             .as_array()
