@@ -20,6 +20,7 @@ use swarmpress_controller::runtime::runner::{RunSettings, reconcile_task};
 use swarmpress_controller::telemetry::http;
 use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::telemetry::stats::{Collector, StatsState};
+use swarmpress_controller::views::readiness::Readiness;
 use swarmpress_controller::views::snapshot::Observer;
 use swarmpress_schema::error_chain::ErrorChain;
 use swarmpress_schema::store::Store;
@@ -111,6 +112,7 @@ async fn connect(
         identities: TenantIdentities::new(config.s3.clone())
             .map_err(|e| format!("S3 identities: {}", ErrorChain(&e)))?,
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
+        readiness: Readiness::new(edge_prober(config)?),
         swarm,
         metrics: metrics.clone(),
         admission: swarmpress_controller::reconcile::admission::Admission::new(config.max_starting),
@@ -175,18 +177,24 @@ fn elector(
     )
 }
 
+/// Probes sites through Traefik at the configured `edge_probe_url` (the stack's `traefik`
+/// service by default): the reconciler's readiness and the rollout driver's health.
+fn edge_prober(config: &Config) -> Result<rollout::Prober, String> {
+    rollout::Prober::new(
+        &config.edge_probe_url,
+        &config.base_domain,
+        config.edge_port,
+    )
+    .map_err(|e| format!("edge probe client: {}", ErrorChain(&e)))
+}
+
 /// The rollout driver over the reconciler's store and Swarm client. It probes sites through
 /// Traefik at the configured `edge_probe_url` (the stack's `traefik` service by default).
 fn rollout_driver(ctx: &Context<Store>, config: &Config) -> Result<rollout::Driver<Store>, String> {
     Ok(rollout::Driver {
         store: ctx.store.clone(),
         swarm: ctx.swarm.clone(),
-        prober: rollout::Prober::new(
-            &config.edge_probe_url,
-            &config.base_domain,
-            config.edge_port,
-        )
-        .map_err(|e| format!("rollout probe client: {}", ErrorChain(&e)))?,
+        prober: edge_prober(config)?,
         metrics: rollout::RolloutMetrics::register(ctx.metrics.registry())
             .map_err(|e| format!("rollout metrics: {}", ErrorChain(&e)))?,
     })

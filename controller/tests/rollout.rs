@@ -56,8 +56,8 @@ fn docker(args: &[&str]) {
 }
 
 /// The test images, made idempotently without a registry: the good ones are tags of the
-/// platform's WordPress image, the broken one is built from it with a HEALTHCHECK that always
-/// fails (soon, so Swarm itself gives the update up well inside the rollout's timeout).
+/// platform's WordPress image, the broken one is built from it with an entrypoint that exits
+/// at once: its tasks never answer, and the rollout gives it up at its health timeout.
 fn ensure_images() {
     let base = default_image();
     docker(&["tag", &base, GOOD]);
@@ -67,8 +67,7 @@ fn ensure_images() {
     std::fs::write(
         dir.join("Dockerfile"),
         format!(
-            "FROM {GOOD}\nHEALTHCHECK --interval=2s --timeout=2s --start-period=4s --retries=2 \
-             CMD false\n"
+            "FROM {GOOD}\nENTRYPOINT [\"/bin/sh\", \"-c\", \"echo this image is broken >&2; exit 1\"]\n"
         ),
     )
     .unwrap();
@@ -119,9 +118,10 @@ impl ProbeGate {
                     .send()
                     .await
                 {
+                    // The body too: the readiness endpoint names the task that answered.
                     Ok(answer) => Response::builder()
                         .status(StatusCode::from_u16(answer.status().as_u16()).unwrap())
-                        .finish(),
+                        .body(answer.bytes().await.unwrap_or_default().to_vec()),
                     Err(error) => Response::builder()
                         .status(StatusCode::BAD_GATEWAY)
                         .body(error.to_string()),

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Runs Apache in the foreground as www-data (entrypoint.sh dropped root before this) and hands
-# it stop signals gracefully.
+# Runs Apache in the foreground as www-data (entrypoint.sh dropped root before this), hands it
+# stop signals gracefully, and watches that it keeps answering.
 set -euo pipefail
 
 export SWARMPRESS_MAX_WORKERS="${SWARMPRESS_MAX_WORKERS:-16}"
@@ -14,24 +14,49 @@ apache2 -D FOREGROUND &
 apache=$!
 
 # On stop, keep serving while the edge notices this task is going (it polls Swarm every
-# second), then let Apache finish in-flight requests: a rolling update drops no request.
+# second) and while a replacement started alongside it (start-first updates) opens its port,
+# then let Apache finish in-flight requests: a rolling update drops no request.
 stop() {
-  sleep "${SWARMPRESS_DRAIN_SECONDS:-2}"
+  sleep "${SWARMPRESS_DRAIN_SECONDS:-3}"
   kill -WINCH "$apache" 2>/dev/null || true
 }
 trap stop TERM WINCH INT
 
-# One request before the health check passes compiles WordPress into the shared opcache, so
-# the first visitor is not the one who pays for it.
+# One request right away compiles WordPress into the shared opcache, so the first visitor is
+# not the one who pays for it.
 host=${WORDPRESS_URL#*://}
 for _ in $(seq 1 50); do
   curl -s -o /dev/null --max-time 10 -H "Host: $host" "http://127.0.0.1${WORDPRESS_PATH_PREFIX:-}/" && break
   sleep 0.1
 done
 
+# Liveness, in place of an engine HEALTHCHECK (an exec, so a runc start, every interval):
+# Apache and PHP must answer (the database is not asked — an outage of it is not this task's
+# to cure by restarting). After LIVENESS_FAILURES misses in a row Apache is stopped, the task
+# exits non-zero and Swarm starts a new one.
+watch_liveness() {
+  local misses=0
+  while sleep "${SWARMPRESS_LIVENESS_SECONDS:-30}"; do
+    if curl -fsS -o /dev/null --max-time 10 "http://127.0.0.1/.swarmpress/health?live=1"; then
+      misses=0
+    else
+      misses=$((misses + 1))
+      echo "swarmpress: liveness probe failed ($misses/${SWARMPRESS_LIVENESS_FAILURES:-3})" >&2
+      if ((misses >= ${SWARMPRESS_LIVENESS_FAILURES:-3})); then
+        echo "swarmpress: Apache stopped answering; stopping the task so Swarm replaces it" >&2
+        kill -TERM "$apache" 2>/dev/null || true
+        return
+      fi
+    fi
+  done
+}
+watch_liveness &
+watcher=$!
+
 # `wait` returns early when a trapped signal arrives; keep waiting until Apache has exited.
 status=0
 while kill -0 "$apache" 2>/dev/null; do
   wait "$apache" || status=$?
 done
+kill "$watcher" 2>/dev/null || true
 exit "$status"

@@ -59,6 +59,16 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// Probes sites through the platform's edge, as the deployed controller does.
+    pub fn prober(&self) -> Result<swarmpress_controller::rollout::Prober, BenchError> {
+        swarmpress_controller::rollout::Prober::new(
+            &format!("http://{}", self.edge_addr),
+            "localhost",
+            self.edge_addr.port(),
+        )
+        .map_err(|e| setup(e.to_string()))
+    }
+
     async fn connect() -> Result<Self, BenchError> {
         let admin_url = swarmpress_testkit::mariadb_root_url().map_err(setup)?;
         let databases = TenantDatabases::connect(&admin_url)

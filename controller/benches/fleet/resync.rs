@@ -49,6 +49,7 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
         buckets: platform.buckets.clone(),
         identities: platform.identities.clone(),
         observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
+        readiness: swarmpress_controller::views::readiness::Readiness::new(platform.prober()?),
         swarm,
         metrics,
         // Tests and benches start their sites at their own pace.

@@ -73,6 +73,7 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
         buckets: platform.buckets.clone(),
         identities: platform.identities.clone(),
         observer: Observer::new(platform.swarm.clone(), Duration::from_secs(1)),
+        readiness: swarmpress_controller::views::readiness::Readiness::new(platform.prober()?),
         swarm: platform.swarm.clone(),
         metrics,
         // Tests and benches start their sites at their own pace.

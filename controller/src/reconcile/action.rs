@@ -29,21 +29,27 @@ impl Action {
     }
 }
 
+/// How soon a site whose tasks all run but which does not answer yet is asked again: the
+/// time from a task's start to its first answer is most of a new site's wait.
+pub const READINESS_REQUEUE: Duration = Duration::from_millis(200);
+
 /// After a reconcile that got through every step: the periodic level check once the service
-/// is the controller's, unchanged, not rolling and at its replicas; a quick look again while
-/// anything is still converging.
+/// is the controller's, unchanged, not rolling, at its replicas and answering; a quick look
+/// again while anything is still converging, quickest while only the answer is missing.
 pub fn after_converge(facts: &Facts, settings: &Settings) -> Action {
-    let settled = match (facts.ensured(), &facts.tasks) {
-        (Some((outcome, replicas)), Some(tasks)) => {
-            tasks.labelled
-                && outcome == Outcome::Unchanged
-                && !is_updating(facts, tasks)
-                && tasks.running == replicas
-        }
-        _ => false,
+    let Some(((outcome, replicas), tasks)) = facts.ensured().zip(facts.tasks.as_ref()) else {
+        return Action::requeue(settings.converging_requeue);
     };
+    let answering = tasks.serving || replicas == 0;
+    let settled = tasks.labelled
+        && outcome == Outcome::Unchanged
+        && !is_updating(facts, tasks)
+        && tasks.running == replicas
+        && answering;
     Action::requeue(if settled {
         settings.resync
+    } else if tasks.running >= replicas && !answering {
+        READINESS_REQUEUE.min(settings.converging_requeue)
     } else {
         settings.converging_requeue
     })
@@ -74,6 +80,7 @@ mod tests {
         let settings = settings();
         let settled = TaskFacts {
             running: 2,
+            serving: true,
             labelled: true,
             ..TaskFacts::default()
         };
@@ -123,6 +130,39 @@ mod tests {
         assert_eq!(
             after_converge(&Facts::default(), &settings),
             Action::Requeue(settings.converging_requeue)
+        );
+        // Every task runs but the site does not answer yet: asked again soon.
+        let silent = Facts {
+            service: Some(ServiceFact::Ensured {
+                outcome: Outcome::Unchanged,
+                replicas: 2,
+            }),
+            tasks: Some(TaskFacts {
+                serving: false,
+                ..settled.clone()
+            }),
+            ..Facts::default()
+        };
+        assert_eq!(
+            after_converge(&silent, &settings),
+            Action::Requeue(READINESS_REQUEUE)
+        );
+        // A stopped site has nothing to answer.
+        let stopped = Facts {
+            service: Some(ServiceFact::Ensured {
+                outcome: Outcome::Unchanged,
+                replicas: 0,
+            }),
+            tasks: Some(TaskFacts {
+                running: 0,
+                serving: false,
+                ..settled
+            }),
+            ..Facts::default()
+        };
+        assert_eq!(
+            after_converge(&stopped, &settings),
+            Action::Requeue(settings.resync)
         );
     }
 }

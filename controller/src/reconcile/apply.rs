@@ -94,7 +94,15 @@ async fn converge<S: TenantStore>(
     let outcome = ensure_service(tenant, ctx, &mounted, facts).await?;
     announce(tenant, ctx, outcome).await?;
     remove_stale_secrets(ctx, &secrets, &mounted.all()).await?;
-    facts.tasks = Some(observe_tasks(tenant, ctx).await?);
+    let tasks = observe_tasks(tenant, ctx, outcome).await?;
+    if facts
+        .ensured()
+        .is_some_and(|(_, replicas)| tasks.running >= replicas && (tasks.serving || replicas == 0))
+    {
+        // Up and answering (or stopped): whatever start slot the site held is free.
+        ctx.admission.release(name);
+    }
+    facts.tasks = Some(tasks);
     Ok(())
 }
 
@@ -129,10 +137,6 @@ async fn ensure_service<S: TenantStore>(
             .get(tenant, mounted)
             .filter(|summary| service::is_current(summary, current))
     });
-    if current.is_some_and(|current| current.running_tasks >= current.desired_replicas) {
-        // Up (or stopped): whatever slot the site held is free.
-        ctx.admission.release(&tenant.metadata.name);
-    }
     if let Some(summary) = unchanged {
         facts.service = Some(ServiceFact::Ensured {
             outcome: Outcome::Unchanged,
@@ -217,19 +221,31 @@ async fn remove_stale_secrets<S>(
     Ok(())
 }
 
-/// The service's tasks after the service step. After a change the snapshot is stale
-/// (invalidated), so this lists once more.
-async fn observe_tasks<S>(tenant: &Tenant, ctx: &Context<S>) -> Result<TaskFacts, ReconcileError> {
+/// The service's tasks after the service step (after a change the snapshot is stale, so this
+/// lists once more), and whether the site answers with them.
+async fn observe_tasks<S>(
+    tenant: &Tenant,
+    ctx: &Context<S>,
+    outcome: Outcome,
+) -> Result<TaskFacts, ReconcileError> {
     let snapshot = ctx.observer.snapshot().await?;
     let Some(view) = snapshot.services.get(&tenant.metadata.name) else {
+        ctx.readiness.forget(&tenant.metadata.name);
         return Ok(TaskFacts::default());
     };
     Ok(TaskFacts {
         running: u32::try_from(view.running_tasks).unwrap_or(u32::MAX),
+        serving: ctx
+            .readiness
+            .serving(tenant, &view.running_containers)
+            .await,
         image: view.image.clone(),
         labelled: view.spec_hash.is_some(),
         updating: view.updating,
-        update_failed: view.update_failed,
+        // A completed rollback to the spec that is desired now (the failed spec was undone,
+        // say by a fleet rollout) is no failure any more: Swarm keeps the state until the
+        // next update.
+        update_failed: view.update_failed && !(view.rolled_back && outcome == Outcome::Unchanged),
         task_message: view.task_message.clone(),
     })
 }

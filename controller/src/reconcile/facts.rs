@@ -39,8 +39,10 @@ pub enum ServiceFact {
 /// The tenant's service as the bulk view showed it (all zero/false when there is none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskFacts {
-    /// Healthy running tasks.
+    /// Running tasks (containers started).
     pub running: u32,
+    /// The site answered through the edge with these tasks running.
+    pub serving: bool,
     /// The image of the running tasks.
     pub image: Option<String>,
     /// The service carries a spec-hash label (it is one the controller made).
@@ -51,6 +53,14 @@ pub struct TaskFacts {
     pub update_failed: bool,
     /// Why a task is not running, as Swarm says it.
     pub task_message: Option<String>,
+}
+
+impl TaskFacts {
+    /// Running tasks that count: all of them once the site answered through the edge, none
+    /// before (a started container is not yet a serving site).
+    pub fn ready(&self) -> u32 {
+        if self.serving { self.running } else { 0 }
+    }
 }
 
 impl Facts {

@@ -23,6 +23,7 @@ pub async fn run<S: TenantStore>(
     }
 
     ctx.desired.forget(name);
+    ctx.readiness.forget(name);
     ctx.admission.release(name);
     let service = name.service_name();
     if ctx.swarm.remove_service(&service).await? {

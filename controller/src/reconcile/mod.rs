@@ -34,6 +34,7 @@ use crate::adapters::swarm::{ServiceSpecError, SwarmClient, SwarmError};
 use crate::reconcile::password::PasswordError;
 use crate::store::TenantStore;
 use crate::telemetry::metrics::Metrics;
+use crate::views::readiness::Readiness;
 use crate::views::snapshot::Observer;
 
 /// What the reconciler needs, shared by every worker.
@@ -50,6 +51,8 @@ pub struct Context<S> {
     pub swarm: SwarmClient,
     /// The bulk view of every tenant service and its tasks.
     pub observer: Observer,
+    /// Whether each site answers through the edge, confirmed once per set of running tasks.
+    pub readiness: Readiness,
     /// The controller's own metrics.
     pub metrics: Metrics,
     /// How many sites may start at once, and which hold a slot.

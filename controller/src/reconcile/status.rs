@@ -133,7 +133,7 @@ pub fn compute(
     }
     if let Some((tasks, replicas)) = observed {
         next.replicas.desired = replicas;
-        next.replicas.running = tasks.running;
+        next.replicas.running = tasks.ready();
         next.image = tasks.image.clone();
     }
     match ending {
@@ -234,7 +234,7 @@ fn service_ready(facts: &Facts) -> Value {
     }
 }
 
-/// Installed is for good once a task was healthy: a stopped or failing site is still an
+/// Installed is for good once the site answered: a stopped or failing site is still an
 /// installed one.
 fn installed(before: bool, tasks: Option<&TaskFacts>) -> Value {
     let installed = || {
@@ -246,11 +246,11 @@ fn installed(before: bool, tasks: Option<&TaskFacts>) -> Value {
     };
     match tasks {
         _ if before => installed(),
-        Some(tasks) if tasks.running > 0 => installed(),
+        Some(tasks) if tasks.ready() > 0 => installed(),
         Some(_) => Value::new(
             ConditionStatus::False,
             Reason::Installing,
-            "waiting for the first healthy task",
+            "waiting for the site to answer for the first time",
         ),
         None => Value::not_observed(),
     }
@@ -260,7 +260,7 @@ fn available(tenant: &Tenant, observed: Option<(&TaskFacts, u32)>) -> Value {
     let Some((tasks, replicas)) = observed else {
         return Value::not_observed();
     };
-    let running = tasks.running;
+    let running = tasks.ready();
     if tenant.spec.state == TenantState::Stopped {
         return Value::new(
             ConditionStatus::False,
@@ -268,7 +268,13 @@ fn available(tenant: &Tenant, observed: Option<(&TaskFacts, u32)>) -> Value {
             "the site is stopped",
         );
     }
-    let message = format!("{running}/{replicas} replicas running");
+    let mut message = format!("{running}/{replicas} replicas running");
+    if tasks.running > 0 && !tasks.serving {
+        message = format!(
+            "{}/{replicas} replicas started; waiting for the site to answer",
+            tasks.running
+        );
+    }
     if running >= replicas && replicas > 0 {
         Value::new(
             ConditionStatus::True,
@@ -288,11 +294,12 @@ fn phase(
     replicas: u32,
     updating: bool,
 ) -> Phase {
-    let running = tasks.running;
+    let running = tasks.ready();
     let available = !stopped && running >= replicas && replicas > 0;
     let installed = running > 0 || installed_before;
     if stopped {
-        if running == 0 {
+        // Stopped once no container runs, answering or not.
+        if tasks.running == 0 {
             Phase::Stopped
         } else {
             Phase::Updating
@@ -370,6 +377,7 @@ mod tests {
     fn tasks(running: u32) -> TaskFacts {
         TaskFacts {
             running,
+            serving: running > 0,
             labelled: true,
             task_message: Some("starting".to_owned()),
             ..TaskFacts::default()
@@ -395,6 +403,11 @@ mod tests {
             update_failed: true,
             ..tasks(2)
         };
+        // Containers started, the site not answering through the edge yet.
+        let silent = TaskFacts {
+            serving: false,
+            ..tasks(2)
+        };
         // (spec state, installed before, outcome, replicas, tasks, phase, Available)
         let cases = [
             (
@@ -416,6 +429,25 @@ mod tests {
                 false,
             ),
             (Running, false, Unchanged, 2, tasks(2), Phase::Running, true),
+            (
+                Running,
+                false,
+                Unchanged,
+                2,
+                silent.clone(),
+                Phase::Provisioning,
+                false,
+            ),
+            (
+                Running,
+                true,
+                Unchanged,
+                2,
+                silent.clone(),
+                Phase::Degraded,
+                false,
+            ),
+            (Stopped, true, Unchanged, 0, silent, Phase::Updating, false),
             (Running, true, Updated, 2, tasks(2), Phase::Updating, true),
             (
                 Running,
@@ -460,6 +492,7 @@ mod tests {
         for (state, installed, outcome, replicas, facts, phase, available) in cases {
             let case = format!("{state:?} {installed} {outcome:?} {replicas} {facts:?}");
             let tenant = tenant(state, installed, Phase::Running);
+            let started = facts.running;
             let facts = converged(outcome, replicas, facts);
             let status = compute(
                 &tenant,
@@ -485,8 +518,7 @@ mod tests {
                 let want = type_ != ConditionType::Installed || installed_now;
                 assert_eq!(status.is_true(type_), want, "{type_:?} {case}");
             }
-            let message_expected =
-                !(available || (state == Stopped && status.replicas.running == 0));
+            let message_expected = !(available || (state == Stopped && started == 0));
             assert_eq!(status.message.is_some(), message_expected, "{case}");
         }
     }

@@ -2,7 +2,7 @@
 //! new generation, Available is true), Swarm's (every running task on the new image, enough of
 //! them, no failed update) and the visitor's (the site answers 200 through the edge).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use bollard::models::{Service, ServiceUpdateStatusStateEnum, TaskState};
@@ -22,6 +22,19 @@ pub enum Verdict {
     Waiting(String),
     /// Swarm gave the update up (paused or rolled back): no point in waiting any longer.
     Failed(String),
+}
+
+/// How long one readiness request may take. The edge retries a refused connection (a task
+/// whose Apache is not listening yet) for a few seconds; a probe that outlives this is asked
+/// again later instead of holding a reconcile worker.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
+/// The most readiness requests one check makes.
+const MAX_READY_PROBES: usize = 16;
+/// Docker names a container's host after the first 12 characters of its id.
+const HOSTNAME_LEN: usize = 12;
+
+fn hostname_of(container_id: &str) -> &str {
+    container_id.get(..HOSTNAME_LEN).unwrap_or(container_id)
 }
 
 /// Probes sites through the edge (Traefik) with their Host header.
@@ -52,6 +65,58 @@ impl Prober {
 
     /// `None` when the site's front page answers 200, else what it answered.
     pub async fn probe(&self, tenant: &Tenant) -> Option<String> {
+        self.get(tenant, "/").await
+    }
+
+    /// The host name (the container's, in Swarm its id's first 12 characters) of the task
+    /// whose readiness endpoint (Apache, PHP, the database and an installed site; no page
+    /// render) answered 200 through the edge within `timeout`; else what was answered.
+    async fn ready(&self, tenant: &Tenant, timeout: Duration) -> Result<String, String> {
+        let response = self
+            .request(tenant, "/.swarmpress/health")
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| format!("the site does not answer: {error}"))?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(format!("the site answers {}", response.status()));
+        }
+        let body = response
+            .text()
+            .await
+            .map_err(|error| format!("the site's answer broke off: {error}"))?;
+        body.trim()
+            .strip_prefix("ok ")
+            .map(str::to_owned)
+            .ok_or_else(|| "the readiness endpoint does not name its task".to_owned())
+    }
+
+    /// `Ok` once each of `containers` (ids) answered the readiness endpoint through the edge.
+    /// The edge may route a request to a task on its way out (it serves while it drains) and
+    /// retries a refused connection on another replica, so one 200 proves little; the
+    /// endpoint names the container that answered. Round-robin balancing reaches every
+    /// replica within twice their number of requests unless one does not answer.
+    pub async fn each_answers(&self, tenant: &Tenant, containers: &[String]) -> Result<(), String> {
+        let mut unheard: HashSet<&str> = containers.iter().map(|id| hostname_of(id)).collect();
+        for _ in 0..(2 * containers.len() + 1).min(MAX_READY_PROBES) {
+            if unheard.is_empty() {
+                break;
+            }
+            let host = self.ready(tenant, READY_TIMEOUT).await?;
+            unheard.remove(host.as_str());
+        }
+        if unheard.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} of {} tasks have not answered yet",
+                unheard.len(),
+                containers.len()
+            ))
+        }
+    }
+
+    fn request(&self, tenant: &Tenant, path: &str) -> reqwest::RequestBuilder {
         let host = tenant.metadata.name.hostname(&self.base_domain);
         // The public Host, port included, so WordPress sees its own URL and does not redirect
         // to it; Traefik's Host rule ignores the port.
@@ -61,14 +126,13 @@ impl Prober {
             format!("{host}:{}", self.edge_port)
         };
         let prefix = tenant.spec.path_prefix.as_deref().unwrap_or("");
-        let url = format!("{}{prefix}/", self.edge_url);
-        match self
-            .client
-            .get(&url)
+        self.client
+            .get(format!("{}{prefix}{path}", self.edge_url))
             .header(reqwest::header::HOST, host)
-            .send()
-            .await
-        {
+    }
+
+    async fn get(&self, tenant: &Tenant, path: &str) -> Option<String> {
+        match self.request(tenant, path).send().await {
             Ok(response) if response.status() == reqwest::StatusCode::OK => None,
             Ok(response) => Some(format!("the site answers {}", response.status())),
             Err(error) => Some(format!("the site does not answer: {error}")),
@@ -123,7 +187,16 @@ pub async fn check(
         .and_then(|m| m.replicated.as_ref())
         .and_then(|r| r.replicas)
         .unwrap_or(0);
-    let (new, old) = running_tasks(swarm, &tenant.metadata.name.service_name(), to_image).await?;
+    let census = census(swarm, &tenant.metadata.name.service_name(), to_image, since).await?;
+    if let Some(failure) = census.failure {
+        return Ok(Verdict::Failed(format!(
+            "a task on the new image failed: {failure}"
+        )));
+    }
+    let (new, old) = (
+        i64::try_from(census.new.len()).unwrap_or(i64::MAX),
+        census.old,
+    );
     if new < desired || old > 0 {
         return Ok(Verdict::Waiting(format!(
             "{new}/{desired} tasks healthy on the new image, {old} on another"
@@ -131,6 +204,11 @@ pub async fn check(
     }
     if !tenant.status.is_true(ConditionType::Available) {
         return Ok(Verdict::Waiting("the tenant is not Available".to_owned()));
+    }
+    // Available may have been written while the old tasks still ran (and they serve while
+    // they drain): the new ones must answer themselves.
+    if let Err(reason) = prober.each_answers(tenant, &census.new).await {
+        return Ok(Verdict::Waiting(reason));
     }
     Ok(match prober.probe(tenant).await {
         None => Verdict::Healthy,
@@ -169,37 +247,71 @@ fn failed_update(service: &Service, since: DateTime<Utc>) -> Option<String> {
     ))
 }
 
-/// Running (so healthy, with the image's HEALTHCHECK) tasks of the service on `image` and on
-/// any other image.
-async fn running_tasks(
+/// The service's tasks as a rollout item sees them.
+#[derive(Debug, Default)]
+struct Census {
+    /// Containers of the running tasks on the new image.
+    new: Vec<String>,
+    /// Running tasks on another image.
+    old: i64,
+    /// Why a task on the new image failed since the item started, if one did.
+    failure: Option<String>,
+}
+
+/// Counts the service's tasks against `image`: the running ones on it (by container) and on
+/// any other, and a task on it that failed since `since`. Swarm rolls a crashing update back
+/// within a second or two and the reconciler may apply the spec again as quickly, so the
+/// rollback state alone can pass between two looks; the failed task stays in the list.
+async fn census(
     swarm: &SwarmClient,
     service: &str,
     image: &str,
-) -> Result<(i64, i64), SwarmError> {
-    let filters = HashMap::from([
-        ("service", vec![service]),
-        ("desired-state", vec!["running"]),
-    ]);
+    since: DateTime<Utc>,
+) -> Result<Census, SwarmError> {
+    let filters = HashMap::from([("service", vec![service])]);
     let options = ListTasksOptionsBuilder::new().filters(&filters).build();
     let tasks = swarm.docker().list_tasks(Some(options)).await?;
-    let (mut new, mut old) = (0, 0);
+    let mut census = Census::default();
     for task in tasks {
-        if task.status.as_ref().and_then(|s| s.state) != Some(TaskState::RUNNING) {
-            continue;
-        }
-        let task_image = task
+        let on_image = task
             .spec
             .as_ref()
             .and_then(|s| s.container_spec.as_ref())
             .and_then(|c| c.image.as_deref())
-            .map(base_image);
-        if task_image == Some(image) {
-            new += 1;
-        } else {
-            old += 1;
+            .map(base_image)
+            == Some(image);
+        let Some(status) = task.status.as_ref() else {
+            continue;
+        };
+        let running = status.state == Some(TaskState::RUNNING)
+            && task.desired_state == Some(TaskState::RUNNING);
+        if running && on_image {
+            census.new.extend(
+                status
+                    .container_status
+                    .as_ref()
+                    .and_then(|c| c.container_id.clone()),
+            );
+        } else if running {
+            census.old += 1;
+        } else if on_image
+            && matches!(status.state, Some(TaskState::FAILED | TaskState::REJECTED))
+            && status
+                .timestamp
+                .as_deref()
+                .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+                .is_some_and(|at| at.with_timezone(&Utc) >= since)
+        {
+            census.failure = Some(
+                status
+                    .err
+                    .clone()
+                    .or_else(|| status.message.clone())
+                    .unwrap_or_else(|| "failed".to_owned()),
+            );
         }
     }
-    Ok((new, old))
+    Ok(census)
 }
 
 #[cfg(test)]
@@ -255,6 +367,15 @@ mod tests {
             "2026-01-01T10:00:05Z",
         );
         assert!(failed_update(&fine, since).is_none());
+    }
+
+    #[test]
+    fn a_container_is_known_by_its_short_id() {
+        assert_eq!(
+            hostname_of("4f1c2d3e4a5b6c7d8e9f00112233445566778899aabbccddeeff001122334455"),
+            "4f1c2d3e4a5b"
+        );
+        assert_eq!(hostname_of("short"), "short");
     }
 
     #[test]

@@ -32,11 +32,16 @@ pub struct ServiceView {
     pub restart_token: Option<String>,
     pub force_update: u64,
     pub desired_replicas: u64,
-    /// Tasks in state `running`: with the image's HEALTHCHECK, that means healthy.
+    /// Tasks in state `running`: their containers started (the tenant image has no
+    /// HEALTHCHECK; whether the site answers is [`super::readiness`]'s to say).
     pub running_tasks: u64,
+    /// The containers of those tasks (ids, sorted): what a readiness confirmation is for.
+    pub running_containers: Vec<String>,
     pub updating: bool,
     /// The update was rolled back or paused: the new spec did not come up.
     pub update_failed: bool,
+    /// Of those, the rollback completed: the service is back at the spec before the update.
+    pub rolled_back: bool,
     pub image: Option<String>,
     /// The message of a task that the orchestrator wants running but is not, if any.
     pub task_message: Option<String>,
@@ -110,7 +115,7 @@ impl Observer {
     async fn list(&self) -> Result<Snapshot, SwarmError> {
         let services = self.swarm.list_tenant_services().await?;
         let tasks = self.swarm.list_running_tasks().await?;
-        let mut running: HashMap<&str, u64> = HashMap::new();
+        let mut running: HashMap<&str, Vec<String>> = HashMap::new();
         let mut messages: HashMap<&str, String> = HashMap::new();
         for task in &tasks {
             let Some(service_id) = task.service_id.as_deref() else {
@@ -118,7 +123,12 @@ impl Observer {
             };
             let status = task.status.as_ref();
             match status.and_then(|s| s.state) {
-                Some(TaskState::RUNNING) => *running.entry(service_id).or_default() += 1,
+                Some(TaskState::RUNNING) => running.entry(service_id).or_default().push(
+                    status
+                        .and_then(|s| s.container_status.as_ref())
+                        .and_then(|c| c.container_id.clone())
+                        .unwrap_or_default(),
+                ),
                 _ => {
                     if let Some(message) = status.and_then(|s| s.err.clone().or(s.message.clone()))
                     {
@@ -162,7 +172,7 @@ impl Observer {
 
 fn view_of(
     service: Service,
-    running: &HashMap<&str, u64>,
+    running: &HashMap<&str, Vec<String>>,
     messages: &mut HashMap<&str, String>,
 ) -> Option<(TenantName, ServiceView)> {
     let id = service.id?;
@@ -176,8 +186,11 @@ fn view_of(
     }
     let task = spec.task_template;
     let update_state = service.update_status.and_then(|status| status.state);
+    let mut running_containers = running.get(id.as_str()).cloned().unwrap_or_default();
+    running_containers.sort_unstable();
     let view = ServiceView {
-        running_tasks: running.get(id.as_str()).copied().unwrap_or(0),
+        running_tasks: u64::try_from(running_containers.len()).unwrap_or(u64::MAX),
+        running_containers,
         task_message: messages.remove(id.as_str()),
         id,
         name,
@@ -205,6 +218,7 @@ fn view_of(
                     | ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED
             )
         ),
+        rolled_back: update_state == Some(ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED),
         image: task.and_then(|t| t.container_spec).and_then(|c| c.image),
     };
     Some((tenant, view))

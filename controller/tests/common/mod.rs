@@ -154,6 +154,14 @@ pub fn context_admitting<S: swarmpress_controller::store::TenantStore>(
             swarm.clone(),
             Duration::from_secs(1),
         ),
+        readiness: swarmpress_controller::views::readiness::Readiness::new(
+            swarmpress_controller::rollout::Prober::new(
+                &format!("http://127.0.0.1:{}", edge_port()),
+                "localhost",
+                edge_port(),
+            )
+            .unwrap(),
+        ),
         swarm,
         metrics,
         admission: swarmpress_controller::reconcile::admission::Admission::new(max_starting),

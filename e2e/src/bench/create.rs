@@ -13,8 +13,8 @@ use swarmpress_e2e::api::{Api, wait_site};
 use swarmpress_testkit::stats::{median, p95, secs};
 
 const NAME: &str = "api_create_to_200";
-const TARGET_MEDIAN: f64 = 5.0;
-const TARGET_P95: f64 = 10.0;
+const TARGET_MEDIAN: f64 = 2.0;
+const TARGET_P95: f64 = 3.0;
 const POLL: Duration = Duration::from_millis(50);
 const RUN_TIMEOUT: Duration = Duration::from_secs(180);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(120);

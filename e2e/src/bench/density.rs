@@ -5,13 +5,16 @@
 //! each exec's `runc` and health-probe command) and each tenant container's
 //! memory (its cgroup, without reclaimable page cache) are read over a window; the cost per
 //! site is the step's CPU minus the empty step's, divided by the sites. At the last step the
-//! API's `GET /tenants` latency is sampled (p99).
+//! API's `GET /tenants` latency is sampled (p99). Each step's apply is also a burst: the time
+//! until all its sites are Available, the API's `GET /tenants` p99 while they start, and how
+//! many of the platform's own tasks were replaced meanwhile (a restart on a failed health check
+//! shows as a new task) are reported with it.
 //!
 //! `SWARMPRESS_BENCH_DENSITY_STEPS` (default `0,10,25`; the issue's full run is `0,25,50,100`)
 //! and `SWARMPRESS_BENCH_DENSITY_WINDOW` (seconds, default 60) shape the run; every site is
 //! deleted at the end whatever the outcome.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -174,7 +177,61 @@ async fn measure(window: Duration) -> Result<Measured, BenchError> {
     })
 }
 
-async fn wait_available(api: &Api, selector: &str, count: usize) -> Result<f64, BenchError> {
+/// The running tasks of the platform's own services (the stack's, not tenants').
+async fn platform_tasks(platform: &Platform) -> Result<HashSet<String>, BenchError> {
+    let filters = HashMap::from([("label", vec!["com.docker.stack.namespace=swarmpress"])]);
+    let options = bollard::query_parameters::ListServicesOptionsBuilder::new()
+        .filters(&filters)
+        .build();
+    let services: HashSet<String> = platform
+        .docker
+        .list_services(Some(options))
+        .await?
+        .into_iter()
+        .filter_map(|service| service.id)
+        .collect();
+    let filters = HashMap::from([("desired-state", vec!["running"])]);
+    let options = bollard::query_parameters::ListTasksOptionsBuilder::new()
+        .filters(&filters)
+        .build();
+    Ok(platform
+        .docker
+        .list_tasks(Some(options))
+        .await?
+        .into_iter()
+        .filter(|task| {
+            task.service_id
+                .as_ref()
+                .is_some_and(|id| services.contains(id))
+        })
+        .filter_map(|task| task.id)
+        .collect())
+}
+
+/// Waits until `count` sites are Available, sampling `GET /tenants` one request at a time
+/// meanwhile: (seconds until all were, the samples' p99 in ms).
+async fn wait_available(api: &Api, selector: &str, count: usize) -> Result<(f64, f64), BenchError> {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let sampler = async {
+        let mut times = Vec::new();
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let started = Instant::now();
+            api.tenants(selector).await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok::<_, BenchError>(p99(times))
+    };
+    let waiter = async {
+        let result = wait_all_available(api, selector, count).await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        result
+    };
+    let (ready, p99) = tokio::join!(waiter, sampler);
+    Ok((ready?, p99?))
+}
+
+async fn wait_all_available(api: &Api, selector: &str, count: usize) -> Result<f64, BenchError> {
     let started = Instant::now();
     loop {
         let tenants = api.tenants(selector).await?;
@@ -203,9 +260,13 @@ async fn api_get_p99(api: &Api, selector: &str, samples: usize) -> Result<f64, B
         api.tenants(selector).await?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
+    Ok(p99(times))
+}
+
+fn p99(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
     let rank = (times.len() * 99).div_ceil(100).max(1);
-    Ok(times.get(rank - 1).copied().unwrap_or(f64::NAN))
+    times.get(rank - 1).copied().unwrap_or(f64::NAN)
 }
 
 pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
@@ -223,11 +284,19 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
         let mut running = 0;
         let mut api_p99 = f64::NAN;
         for &sites in &steps {
-            let mut ready_seconds = 0.0;
+            let (mut ready_seconds, mut start_p99, mut restarts) = (0.0, f64::NAN, 0);
             if sites > running {
+                let added = sites - running;
+                let before = platform_tasks(platform).await?;
                 api.apply(manifest(&names[running..sites], &run, "Running")).await?;
-                ready_seconds = wait_available(api, &selector, sites).await?;
+                (ready_seconds, start_p99) = wait_available(api, &selector, sites).await?;
+                restarts = platform_tasks(platform).await?.difference(&before).count();
                 running = sites;
+                println!(
+                    "density: {added} sites started in one apply: all Available after \
+                     {ready_seconds:.1} s, GET /tenants p99 {start_p99:.1} ms meanwhile, \
+                     {restarts} platform tasks replaced"
+                );
             }
             tokio::time::sleep(SETTLE).await;
             let measured = measure(window).await?;
@@ -270,6 +339,8 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
             results.push(json!({
                 "sites": sites,
                 "readySeconds": ready_seconds,
+                "apiGetP99MsWhileStarting": start_p99,
+                "platformTasksReplaced": restarts,
                 "machineBusyPercent": measured.busy_percent,
                 "machineCpuMsPerSecond": measured.busy_ms_per_s,
                 "engineCpuMsPerSecond": measured.engine_ms_per_s,

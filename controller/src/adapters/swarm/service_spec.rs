@@ -3,12 +3,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
-    EndpointSpec, EndpointSpecModeEnum, Limit, Mount, MountType, NetworkAttachmentConfig,
-    ResourceObject, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
-    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrderEnum, ServiceSpecUpdateConfig,
-    ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum, TaskSpec,
-    TaskSpecContainerSpec, TaskSpecContainerSpecFile, TaskSpecContainerSpecSecrets,
-    TaskSpecPlacement, TaskSpecResources, TaskSpecRestartPolicy,
+    EndpointSpec, EndpointSpecModeEnum, HealthConfig, Limit, Mount, MountType,
+    NetworkAttachmentConfig, ResourceObject, ServiceSpec, ServiceSpecMode,
+    ServiceSpecModeReplicated, ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrderEnum,
+    ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
+    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecContainerSpecFile,
+    TaskSpecContainerSpecSecrets, TaskSpecPlacement, TaskSpecResources, TaskSpecRestartPolicy,
     TaskSpecRestartPolicyConditionEnum,
 };
 use swarmpress_schema::TenantName;
@@ -33,6 +33,10 @@ pub const ADMIN_PASSWORD_FILE: &str = "admin_password";
 pub const S3_CREDENTIALS_FILE: &str = "s3_credentials";
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
+/// The edge's retries of a refused connection: Traefik waits `initialinterval`, then at most
+/// twice it, between attempts — 20 of them cover ~4 s of a task opening its port.
+const RETRY_ATTEMPTS: u32 = 20;
+const RETRY_INITIAL_INTERVAL: &str = "100ms";
 /// What the tenant image's entrypoint needs as root before it drops to www-data for good
 /// (images/wordpress/entrypoint.sh): own and write wp-content, switch user, and empty the
 /// capability bounding set. Docker's defaults also give NET_RAW (raw sockets: spoofing on
@@ -167,11 +171,10 @@ impl WordPressService {
             update_config: Some(ServiceSpecUpdateConfig {
                 parallelism: Some(1),
                 failure_action: Some(ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK),
-                // Swarm counts a new task that fails before it ever ran (never healthy, e.g.
-                // after the image's 120 s start period) as a failure whatever the monitor;
-                // the monitor only covers a task that was healthy and then failed, which the
-                // HEALTHCHECK sees within interval × retries (6 s). Longer would only keep
-                // every update "updating" longer. Fleet rollouts also time out on their own.
+                // A new task that exits within the monitor (a crash, or the image's liveness
+                // watch stopping an Apache that does not answer) fails the update, and Swarm
+                // rolls it back. A task that runs but serves errors is the fleet rollout's to
+                // catch: it probes each site through the edge and rolls back on timeout.
                 monitor: Some(30 * NANOS_PER_SECOND),
                 order: Some(ServiceSpecUpdateConfigOrderEnum::START_FIRST),
                 ..Default::default()
@@ -218,6 +221,23 @@ impl WordPressService {
             (
                 format!("traefik.http.services.{router}.loadbalancer.server.port"),
                 "80".to_owned(),
+            ),
+            // A task counts as running once its container starts, a moment before Apache
+            // listens (it first configures, and on a first start installs, the site). The
+            // edge retries a refused connection — on another replica when there is one —
+            // for up to ~4 s instead of answering 502: a new task, a restart or a rolling
+            // update drops no request.
+            (
+                format!("traefik.http.routers.{router}.middlewares"),
+                format!("{router}-retry"),
+            ),
+            (
+                format!("traefik.http.middlewares.{router}-retry.retry.attempts"),
+                RETRY_ATTEMPTS.to_string(),
+            ),
+            (
+                format!("traefik.http.middlewares.{router}-retry.retry.initialinterval"),
+                RETRY_INITIAL_INTERVAL.to_owned(),
             ),
         ])
     }
@@ -286,6 +306,13 @@ impl WordPressService {
                 secret_file(&self.admin_secret, ADMIN_PASSWORD_FILE),
                 secret_file(&self.s3_secret, S3_CREDENTIALS_FILE),
             ]),
+            // No engine health check, whatever the image declares: each probe is an exec (a
+            // runc start), most of an idle site's CPU. The controller asks the site through
+            // the edge instead (views::readiness) and the image watches its own Apache.
+            health_check: Some(HealthConfig {
+                test: Some(vec!["NONE".to_owned()]),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let placement = self.region.as_ref().map(|region| TaskSpecPlacement {
@@ -489,6 +516,18 @@ mod tests {
             (
                 "traefik.http.services.wp-acme-blog.loadbalancer.server.port",
                 "80",
+            ),
+            (
+                "traefik.http.routers.wp-acme-blog.middlewares",
+                "wp-acme-blog-retry",
+            ),
+            (
+                "traefik.http.middlewares.wp-acme-blog-retry.retry.attempts",
+                "20",
+            ),
+            (
+                "traefik.http.middlewares.wp-acme-blog-retry.retry.initialinterval",
+                "100ms",
             ),
         ];
         for (key, value) in expect {
