@@ -150,7 +150,9 @@ fn elector(
         holder: holder.clone(),
         lease_ttl: Duration::from_secs(10),
         workers: config.workers,
-        feed_poll: Duration::from_millis(250),
+        // A new site waits for this poll before anything is made for it; one indexed query
+        // ten times a second costs the store next to nothing.
+        feed_poll: Duration::from_millis(100),
         resync: Duration::from_secs(30),
     };
     let lease = LeaseSettings {

@@ -1,5 +1,6 @@
-//! The forward path as steps — database → bucket → S3 identity → admin secret → volume →
-//! service → stale secrets → tasks — each ensuring one thing and recording what it saw in [`Facts`]; then the
+//! The forward path as steps — database, bucket, S3 identity and admin secret side by side →
+//! volume → service → stale secrets → tasks — each ensuring one thing and recording what it
+//! saw in [`Facts`]; then the
 //! status and the next action, both computed from the facts alone.
 
 use chrono::Utc;
@@ -75,16 +76,19 @@ async fn converge<S: TenantStore>(
     let observed = observed?;
     let secrets = TenantSecrets::of(observed.secrets.get(name).map_or(&[], Vec::as_slice));
 
-    let db_secret = Facts::record(
-        &mut facts.database,
-        ensure_database(tenant, ctx, &secrets, database_view).await,
-    )?;
-    Facts::record(
-        &mut facts.bucket,
-        ctx.buckets.ensure_listed(name, bucket_listed).await,
-    )?;
-    let s3_secret = ensure_s3_identity(tenant, ctx, &secrets).await?;
-    let admin_secret = ensure_admin(tenant, ctx, &secrets).await?;
+    // Database, bucket, S3 identity and admin secret depend on none of each other: made side
+    // by side, a new site's provisioning takes the longest of them, not their sum. Results
+    // are taken in the old order, so a failed step still hides the later ones' facts.
+    let (database, bucket, s3_secret, admin_secret) = tokio::join!(
+        ensure_database(tenant, ctx, &secrets, database_view),
+        ctx.buckets.ensure_listed(name, bucket_listed),
+        ensure_s3_identity(tenant, ctx, &secrets),
+        ensure_admin(tenant, ctx, &secrets),
+    );
+    let db_secret = Facts::record(&mut facts.database, database)?;
+    Facts::record(&mut facts.bucket, bucket)?;
+    let s3_secret = s3_secret?;
+    let admin_secret = admin_secret?;
     let mounted = MountedSecrets {
         db: db_secret,
         admin: admin_secret,
