@@ -329,13 +329,17 @@ impl WordPressService {
                     memory_bytes: Some(self.memory_bytes),
                     pids: Some(TENANT_PIDS_LIMIT),
                 }),
-                // What the scheduler keeps free for the site: a tenth of its CPU limit (sites
-                // idle most of the time and burst) and half its memory (which does not give
-                // back), so a node is never promised more memory than it has and the
-                // platform's own reservations stay whole.
+                // What the scheduler keeps free for the site, and so how many sites a node
+                // takes: about what an idle site uses — an eighth of its memory limit (an idle
+                // site holds ~36 MiB; 64 MiB of a 512 MiB replica) and a hundredth of its CPU
+                // limit (idle sites cost ~1 ms of CPU a second). Limits are overcommitted, as
+                // every shared host does: sites rarely peak together, Apache's worker count
+                // keeps one replica inside its memory limit, and the platform's own
+                // reservations stay whole. Half the memory and a tenth of the CPU, as before,
+                // filled a 2-core node with ~20 idle sites.
                 reservations: Some(ResourceObject {
-                    nano_cpus: Some(self.cpu_nanos / 10),
-                    memory_bytes: Some(self.memory_bytes / 2),
+                    nano_cpus: Some(self.cpu_nanos / 100),
+                    memory_bytes: Some(self.memory_bytes / 8),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -685,8 +689,8 @@ mod tests {
             .reservations
             .clone()
             .unwrap();
-        assert_eq!(reservations.nano_cpus, Some(50_000_000));
-        assert_eq!(reservations.memory_bytes, Some(256 * 1024 * 1024));
+        assert_eq!(reservations.nano_cpus, Some(5_000_000));
+        assert_eq!(reservations.memory_bytes, Some(64 * 1024 * 1024));
         let restart = task.restart_policy.unwrap();
         assert_eq!(
             restart.condition,
