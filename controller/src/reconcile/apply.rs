@@ -1,5 +1,5 @@
-//! The forward path as steps — database, bucket, S3 identity and admin secret side by side →
-//! volume → service → stale secrets → tasks — each ensuring one thing and recording what it
+//! The forward path as steps — database → bucket and S3 identity side by side → admin secret
+//! → volume → service → stale secrets → tasks — each ensuring one thing and recording what it
 //! saw in [`Facts`]; then the
 //! status and the next action, both computed from the facts alone.
 
@@ -76,19 +76,21 @@ async fn converge<S: TenantStore>(
     let observed = observed?;
     let secrets = TenantSecrets::of(observed.secrets.get(name).map_or(&[], Vec::as_slice));
 
-    // Database, bucket, S3 identity and admin secret depend on none of each other: made side
-    // by side, a new site's provisioning takes the longest of them, not their sum. Results
-    // are taken in the old order, so a failed step still hides the later ones' facts.
-    let (database, bucket, s3_secret, admin_secret) = tokio::join!(
-        ensure_database(tenant, ctx, &secrets, database_view),
+    let db_secret = Facts::record(
+        &mut facts.database,
+        ensure_database(tenant, ctx, &secrets, database_view).await,
+    )?;
+    // The bucket and the S3 identity (an IAM user, its policy and key: several round trips)
+    // depend on neither each other nor the database: made side by side, a new site waits for
+    // the longer of them, not their sum. Taken in the old order, so a failed bucket still
+    // hides the identity's result, and each step still finds everything before it done.
+    let (bucket, s3_secret) = tokio::join!(
         ctx.buckets.ensure_listed(name, bucket_listed),
         ensure_s3_identity(tenant, ctx, &secrets),
-        ensure_admin(tenant, ctx, &secrets),
     );
-    let db_secret = Facts::record(&mut facts.database, database)?;
     Facts::record(&mut facts.bucket, bucket)?;
     let s3_secret = s3_secret?;
-    let admin_secret = admin_secret?;
+    let admin_secret = ensure_admin(tenant, ctx, &secrets).await?;
     let mounted = MountedSecrets {
         db: db_secret,
         admin: admin_secret,
