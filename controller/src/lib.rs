@@ -9,6 +9,7 @@
 pub mod adapters;
 pub mod config;
 mod digest;
+pub mod edge;
 pub mod orphans;
 pub mod reconcile;
 pub mod rollout;

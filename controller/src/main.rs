@@ -12,6 +12,7 @@ use swarmpress_controller::adapters::s3::TenantBuckets;
 use swarmpress_controller::adapters::s3_identity::TenantIdentities;
 use swarmpress_controller::adapters::swarm::{DATA_NETWORK, EDGE_NETWORK, SwarmClient};
 use swarmpress_controller::config::Config;
+use swarmpress_controller::edge::{self, StoredRoutes};
 use swarmpress_controller::orphans::{self, OrphanScope, OrphanSettings};
 use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::rollout::{self, RolloutSettings};
@@ -58,8 +59,14 @@ async fn start() -> Result<(), String> {
     let (listener, addr) = http::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {}", config.listen, ErrorChain(&e)))?;
-    tracing::info!(%addr, "serving /metrics and /healthz");
-    let server = tokio::spawn(http::serve(listener, metrics, shutdown.clone()));
+    tracing::info!(%addr, "serving /metrics, /healthz and the edge's routes");
+    let routes = StoredRoutes::new(ctx.store.clone());
+    let server = tokio::spawn(http::serve(
+        listener,
+        metrics,
+        Some(routes),
+        shutdown.clone(),
+    ));
     let leader = tokio::spawn(elector(ctx, &config, collector)?.run(shutdown.clone()));
 
     wait_for_signal().await;
@@ -111,7 +118,7 @@ async fn connect(
         buckets: TenantBuckets::new(config.s3.clone()),
         identities: TenantIdentities::new(config.s3.clone())
             .map_err(|e| format!("S3 identities: {}", ErrorChain(&e)))?,
-        observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
+        observer: Observer::new(swarm.clone(), Duration::from_secs(1), EDGE_NETWORK),
         readiness: Readiness::new(edge_prober(config)?),
         swarm,
         metrics: metrics.clone(),
@@ -173,7 +180,8 @@ fn elector(
     Ok(
         Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
             .with(reconcile_task(Arc::clone(&ctx), settings))
-            .with(orphans::collection_task(ctx, orphans))
+            .with(orphans::collection_task(Arc::clone(&ctx), orphans))
+            .with(edge::publisher_task(ctx))
             .with(rollouts)
             .with(collector.task()),
     )

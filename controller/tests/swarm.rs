@@ -229,7 +229,7 @@ async fn tenant_service_is_created_listed_updated_and_removed() {
             let labels = updated.spec.unwrap().labels.unwrap();
             assert_eq!(labels[SPEC_HASH_LABEL], built.hash);
             assert_eq!(
-                labels[&format!("traefik.http.routers.wp-{tenant}.rule")],
+                labels["swarmpress.edge.rule"],
                 format!("Host(`{tenant}.localhost`) && PathPrefix(`/blog`)")
             );
 

@@ -379,6 +379,25 @@ async fn stateful_services_answer_on_the_loopback_only() {
     }
 }
 
+/// The edge, the platform's one public listener, holds no engine socket: sites' routes come
+/// from the controller, not from Traefik asking the engine.
+#[tokio::test]
+async fn the_edge_holds_no_engine_socket() {
+    if Platform::connect_or_skip().await.is_none() {
+        return;
+    }
+    let traefik = platform_container("traefik");
+    let mounts = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Source}} {{end}}",
+        &traefik,
+    ]);
+    assert!(!mounts.contains("docker.sock"), "Traefik mounts {mounts}");
+    let socket = exec(&traefik, "root", "ls /var/run/docker.sock 2>&1 || true");
+    assert!(socket.contains("No such file"), "{socket}");
+}
+
 /// The internet-facing API holds no engine socket; its one way to the engine, the
 /// allow-list proxy, answers reads and refuses a container create (403) — asked from inside
 /// a running API task, as a compromised API process would.

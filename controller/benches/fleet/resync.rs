@@ -48,7 +48,11 @@ fn context(platform: &Platform, store: BenchStore) -> Result<Arc<Context<BenchSt
         databases: platform.databases.clone(),
         buckets: platform.buckets.clone(),
         identities: platform.identities.clone(),
-        observer: Observer::new(swarm.clone(), Duration::from_secs(1)),
+        observer: Observer::new(
+            swarm.clone(),
+            Duration::from_secs(1),
+            swarmpress_controller::adapters::swarm::EDGE_NETWORK,
+        ),
         readiness: swarmpress_controller::views::readiness::Readiness::new(platform.prober()?),
         swarm,
         metrics,

@@ -72,7 +72,11 @@ fn context(platform: &Platform, store: Store) -> Result<Arc<Context<Store>>, Ben
         databases: platform.databases.clone(),
         buckets: platform.buckets.clone(),
         identities: platform.identities.clone(),
-        observer: Observer::new(platform.swarm.clone(), Duration::from_secs(1)),
+        observer: Observer::new(
+            platform.swarm.clone(),
+            Duration::from_secs(1),
+            swarmpress_controller::adapters::swarm::EDGE_NETWORK,
+        ),
         readiness: swarmpress_controller::views::readiness::Readiness::new(platform.prober()?),
         swarm: platform.swarm.clone(),
         metrics,

@@ -39,6 +39,7 @@ struct State {
     lease: Option<(String, Instant)>,
     status_writes: u64,
     plans: HashMap<uuid::Uuid, Plan>,
+    edge_routes: Option<(String, String)>,
 }
 
 #[derive(Clone, Default)]
@@ -47,6 +48,11 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// The edge routing table last published: digest and configuration.
+    pub fn edge_routes(&self) -> Option<(String, String)> {
+        self.lock().edge_routes.clone()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every write leaves the state whole, so a panicked holder left nothing half-done.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -293,6 +299,11 @@ impl TenantStore for MemoryStore {
             state.lease = Some((holder.to_owned(), now + ttl));
         }
         Ok(free)
+    }
+
+    async fn publish_edge_routes(&self, digest: &str, config: &str) -> Result<(), MissingTenant> {
+        self.lock().edge_routes = Some((digest.to_owned(), config.to_owned()));
+        Ok(())
     }
 }
 

@@ -113,4 +113,12 @@ pub trait TenantStore: Clone + Send + Sync + 'static {
         holder: &str,
         ttl: Duration,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// Replaces the edge's routing table (Traefik's dynamic configuration, and its digest),
+    /// which every controller replica serves to the edge.
+    fn publish_edge_routes(
+        &self,
+        digest: &str,
+        config: &str,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }

@@ -108,4 +108,8 @@ impl TenantStore for Store {
             .await
             .map(|lease| lease.leader)
     }
+
+    async fn publish_edge_routes(&self, digest: &str, config: &str) -> Result<(), StoreError> {
+        self.put_edge_routes(digest, config).await
+    }
 }

@@ -1,4 +1,5 @@
-//! The controller's HTTP endpoints: `/metrics` (Prometheus text) and `/healthz`.
+//! The controller's HTTP endpoints: `/metrics` (Prometheus text), `/healthz`, and the
+//! edge's routing table (`crate::edge::serve`).
 //!
 //! Every instance serves them, leader or not: a standby is healthy, and its `swarmpress_leader`
 //! gauge (0) is what tells Prometheus which instance works.
@@ -13,6 +14,9 @@ use poem::{EndpointExt as _, Response, Route, Server, get, handler};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use swarmpress_schema::error_chain::ErrorChain;
+
+use crate::edge::{ROUTES_PATH, StoredRoutes};
 use crate::telemetry::metrics::Metrics;
 
 /// The default listen address: every interface, so Prometheus reaches it over the control
@@ -38,6 +42,26 @@ fn healthz() -> &'static str {
     "ok"
 }
 
+#[handler]
+async fn edge_routes(Data(routes): Data<&Option<StoredRoutes>>) -> Response {
+    let Some(routes) = routes else {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body("no routing table here");
+    };
+    match routes.current().await {
+        Ok(config) => Response::builder()
+            .content_type("application/json")
+            .body(config),
+        Err(error) => {
+            tracing::warn!(error = %ErrorChain(&error), "cannot read the edge routes");
+            Response::builder()
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+                .body("the routing table cannot be read")
+        }
+    }
+}
+
 /// A bound listener and the address it got (useful when asked for port 0).
 pub async fn bind(addr: &str) -> io::Result<(TcpListener, SocketAddr)> {
     let listener = TcpListener::bind(addr).await?;
@@ -45,16 +69,19 @@ pub async fn bind(addr: &str) -> io::Result<(TcpListener, SocketAddr)> {
     Ok((listener, local))
 }
 
-/// Serves until `shutdown` is cancelled.
+/// Serves until `shutdown` is cancelled; the routing table only with `routes`.
 pub async fn serve(
     listener: TcpListener,
     metrics_source: Metrics,
+    routes: Option<StoredRoutes>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let app = Route::new()
         .at("/metrics", get(metrics_text))
         .at("/healthz", get(healthz))
-        .data(metrics_source);
+        .at(ROUTES_PATH, get(edge_routes))
+        .data(metrics_source)
+        .data(routes);
     Server::new_with_acceptor(TcpAcceptor::from_tokio(listener)?)
         .run_with_graceful_shutdown(
             app,
@@ -96,7 +123,7 @@ mod tests {
 
         let (listener, addr) = bind("127.0.0.1:0").await.unwrap();
         let shutdown = CancellationToken::new();
-        let server = tokio::spawn(serve(listener, metrics.clone(), shutdown.clone()));
+        let server = tokio::spawn(serve(listener, metrics.clone(), None, shutdown.clone()));
 
         let (head, body) = get_text(addr, "/healthz").await;
         assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"));

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub orphans_waiting: IntGauge,
     /// Times MariaDB answered again after an outage and the tenants it held back were queued.
     pub database_recoveries: IntCounter,
+    /// Sites in the routing table last published to the edge.
+    pub edge_routes: IntGauge,
 }
 
 impl Metrics {
@@ -91,8 +93,13 @@ impl Metrics {
             "Times MariaDB answered again after an outage and the tenants it held back were \
              retried at once.",
         )?;
+        let edge_routes = IntGauge::new(
+            "swarmpress_edge_routes",
+            "Sites in the routing table the leader last published to the edge.",
+        )?;
         registry.register(Box::new(orphans_waiting.clone()))?;
         registry.register(Box::new(database_recoveries.clone()))?;
+        registry.register(Box::new(edge_routes.clone()))?;
         Ok(Self {
             registry,
             reconciles,
@@ -103,6 +110,7 @@ impl Metrics {
             orphans_removed,
             orphans_waiting,
             database_recoveries,
+            edge_routes,
         })
     }
 

@@ -17,11 +17,13 @@ use std::time::Duration;
 
 use bollard::models::{Secret, Service, ServiceUpdateStatusStateEnum, TaskState};
 use swarmpress_schema::TenantName;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 use tokio::time::Instant;
 
 pub use crate::adapters::swarm::RESTART_TOKEN_LABEL;
-use crate::adapters::swarm::{SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL};
+use crate::adapters::swarm::{
+    ROUTE_RULE_LABEL, SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL,
+};
 
 /// What the controller needs to know about one tenant's service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,12 @@ pub struct ServiceView {
     pub running_tasks: u64,
     /// The containers of those tasks (ids, sorted): what a readiness confirmation is for.
     pub running_containers: Vec<String>,
+    /// The edge's routing rule for the site (the [`ROUTE_RULE_LABEL`] its spec was deployed
+    /// with), `None` for a service deployed before the edge was fed by the controller.
+    pub route_rule: Option<String>,
+    /// The edge network address of each running task that has one (sorted): where the edge
+    /// sends the site's visitors.
+    pub endpoints: Vec<String>,
     pub updating: bool,
     /// The update was rolled back or paused: the new spec did not come up.
     pub update_failed: bool,
@@ -54,6 +62,9 @@ pub struct Snapshot {
     pub secrets: HashMap<TenantName, Vec<Secret>>,
     /// Names of every tenant volume.
     pub volumes: HashSet<String>,
+    /// Whether the tasks' edge addresses could be read: without them `endpoints` are empty
+    /// for want of the answer, not of tasks, and nothing may be routed on their strength.
+    pub addressed: bool,
 }
 
 struct Cached {
@@ -65,23 +76,42 @@ struct Cached {
 pub struct Observer {
     swarm: SwarmClient,
     max_age: Duration,
+    /// The overlay network the edge reaches tasks on: whose addresses the snapshot reads.
+    edge_network: String,
     cache: Mutex<Option<Cached>>,
     generation: AtomicU64,
+    /// Woken by every invalidation and every new listing: what the edge publisher waits on.
+    changed: Notify,
 }
 
 impl Observer {
-    pub fn new(swarm: SwarmClient, max_age: Duration) -> Self {
+    pub fn new(swarm: SwarmClient, max_age: Duration, edge_network: &str) -> Self {
         Self {
             swarm,
             max_age,
+            edge_network: edge_network.to_owned(),
             cache: Mutex::new(None),
             generation: AtomicU64::new(0),
+            changed: Notify::new(),
         }
+    }
+
+    /// Resolves at the next invalidation or listing (at once if one happened since the last
+    /// wait): an event about a tenant's service or containers, or a snapshot someone took.
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+
+    /// Marks the snapshot stale without waking [`Self::changed`]'s waiter: for the one
+    /// that waits, to make its own next read list again.
+    pub fn mark_stale(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Marks the snapshot stale: the next [`Self::snapshot`] lists again.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+        self.changed.notify_one();
     }
 
     /// Own invalidations plus the changes made through the Swarm client.
@@ -109,13 +139,24 @@ impl Observer {
             taken,
             generation,
         });
+        self.changed.notify_one();
         Ok(snapshot)
     }
 
     async fn list(&self) -> Result<Snapshot, SwarmError> {
         let services = self.swarm.list_tenant_services().await?;
         let tasks = self.swarm.list_running_tasks().await?;
+        // After the task list, so a task listed running whose address is not known yet is
+        // only routed at the next listing — never an address of a task not listed.
+        let addresses = match self.swarm.task_addresses(&self.edge_network).await {
+            Ok(addresses) => Some(addresses),
+            Err(error) => {
+                tracing::warn!(%error, network = %self.edge_network, "cannot read task addresses");
+                None
+            }
+        };
         let mut running: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut endpoints: HashMap<&str, Vec<String>> = HashMap::new();
         let mut messages: HashMap<&str, String> = HashMap::new();
         for task in &tasks {
             let Some(service_id) = task.service_id.as_deref() else {
@@ -123,12 +164,24 @@ impl Observer {
             };
             let status = task.status.as_ref();
             match status.and_then(|s| s.state) {
-                Some(TaskState::RUNNING) => running.entry(service_id).or_default().push(
-                    status
-                        .and_then(|s| s.container_status.as_ref())
-                        .and_then(|c| c.container_id.clone())
-                        .unwrap_or_default(),
-                ),
+                Some(TaskState::RUNNING) => {
+                    running.entry(service_id).or_default().push(
+                        status
+                            .and_then(|s| s.container_status.as_ref())
+                            .and_then(|c| c.container_id.clone())
+                            .unwrap_or_default(),
+                    );
+                    let address = task
+                        .id
+                        .as_deref()
+                        .and_then(|id| addresses.as_ref()?.get(id));
+                    if let Some(address) = address {
+                        endpoints
+                            .entry(service_id)
+                            .or_default()
+                            .push(address.clone());
+                    }
+                }
                 _ => {
                     if let Some(message) = status.and_then(|s| s.err.clone().or(s.message.clone()))
                     {
@@ -139,7 +192,7 @@ impl Observer {
         }
         let mut views = HashMap::new();
         for service in services {
-            if let Some((tenant, view)) = view_of(service, &running, &mut messages) {
+            if let Some((tenant, view)) = view_of(service, &running, &endpoints, &mut messages) {
                 views.insert(tenant, view);
             }
         }
@@ -166,6 +219,7 @@ impl Observer {
             services: views,
             secrets,
             volumes,
+            addressed: addresses.is_some(),
         })
     }
 }
@@ -173,6 +227,7 @@ impl Observer {
 fn view_of(
     service: Service,
     running: &HashMap<&str, Vec<String>>,
+    endpoints: &HashMap<&str, Vec<String>>,
     messages: &mut HashMap<&str, String>,
 ) -> Option<(TenantName, ServiceView)> {
     let id = service.id?;
@@ -188,7 +243,16 @@ fn view_of(
     let update_state = service.update_status.and_then(|status| status.state);
     let mut running_containers = running.get(id.as_str()).cloned().unwrap_or_default();
     running_containers.sort_unstable();
+    let mut service_endpoints = endpoints.get(id.as_str()).cloned().unwrap_or_default();
+    service_endpoints.sort_unstable();
     let view = ServiceView {
+        // A service deployed before the controller fed the edge carries Traefik's own label:
+        // still routed while the reconciler updates its spec, so an upgrade unroutes nobody.
+        route_rule: labels
+            .get(ROUTE_RULE_LABEL)
+            .or_else(|| labels.get(&format!("traefik.http.routers.wp-{tenant}.rule")))
+            .cloned(),
+        endpoints: service_endpoints,
         running_tasks: u64::try_from(running_containers.len()).unwrap_or(u64::MAX),
         running_containers,
         task_message: messages.remove(id.as_str()),

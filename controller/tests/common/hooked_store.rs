@@ -138,4 +138,8 @@ impl TenantStore for HookedStore {
     async fn try_acquire_or_renew(&self, holder: &str, ttl: Duration) -> Result<bool, MemoryError> {
         self.inner.try_acquire_or_renew(holder, ttl).await
     }
+
+    async fn publish_edge_routes(&self, digest: &str, config: &str) -> Result<(), MemoryError> {
+        self.inner.publish_edge_routes(digest, config).await
+    }
 }

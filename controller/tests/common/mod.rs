@@ -153,6 +153,7 @@ pub fn context_admitting<S: swarmpress_controller::store::TenantStore>(
         observer: swarmpress_controller::views::snapshot::Observer::new(
             swarm.clone(),
             Duration::from_secs(1),
+            swarmpress_controller::adapters::swarm::EDGE_NETWORK,
         ),
         readiness: swarmpress_controller::views::readiness::Readiness::new(
             swarmpress_controller::rollout::Prober::new(

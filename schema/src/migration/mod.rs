@@ -16,6 +16,7 @@ mod m20250601_000005_tenant_secrets;
 mod m20250601_000006_plan_resources;
 mod m20250601_000007_token_scopes;
 mod m20250601_000008_login_attempts;
+mod m20250601_000009_edge_routes;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000006_plan_resources::Migration),
             Box::new(m20250601_000007_token_scopes::Migration),
             Box::new(m20250601_000008_login_attempts::Migration),
+            Box::new(m20250601_000009_edge_routes::Migration),
         ]
     }
 }

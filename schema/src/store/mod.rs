@@ -22,6 +22,7 @@ use crate::migration::Migrator;
 
 mod accounts;
 mod billing;
+mod edge;
 mod events;
 mod lease;
 mod notices;
@@ -30,6 +31,7 @@ mod rollouts;
 mod tenants;
 
 pub use accounts::{NewUser, RefreshRotation, UserCredentials};
+pub use edge::EdgeRoutes;
 pub use lease::LeaseStatus;
 pub use rollouts::{NewRolloutItem, RolloutCounts};
 pub use tenants::{TenantChange, WriteResult};

@@ -13,9 +13,9 @@ use bollard::models::{
     Secret, SecretSpec, Service, ServiceSpec, Task, Volume, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    InspectServiceOptions, ListContainersOptionsBuilder, ListSecretsOptionsBuilder,
-    ListServicesOptionsBuilder, ListTasksOptionsBuilder, ListVolumesOptionsBuilder,
-    RemoveVolumeOptions, UpdateServiceOptionsBuilder,
+    InspectNetworkOptionsBuilder, InspectServiceOptions, ListContainersOptionsBuilder,
+    ListSecretsOptionsBuilder, ListServicesOptionsBuilder, ListTasksOptionsBuilder,
+    ListVolumesOptionsBuilder, RemoveVolumeOptions, UpdateServiceOptionsBuilder,
 };
 use prometheus::{IntCounterVec, Opts, Registry};
 use tokio::time::{Instant, sleep};
@@ -401,6 +401,23 @@ impl SwarmClient {
         Ok(self.docker.list_services(Some(options)).await?)
     }
 
+    /// The address each task has on the overlay network `network`, by task id: the engine's
+    /// own service-discovery table (a verbose network inspect), which names every task
+    /// attached, on any node the network spans. One request for every service at once —
+    /// the task list leaves these addresses out of the fields this client reads.
+    pub async fn task_addresses(
+        &self,
+        network: &str,
+    ) -> Result<HashMap<String, String>, SwarmError> {
+        let options = InspectNetworkOptionsBuilder::new()
+            .verbose(true)
+            .scope("swarm")
+            .build();
+        self.count("network_inspect");
+        let inspected = self.docker.inspect_network(network, Some(options)).await?;
+        Ok(task_addresses_of(inspected.services.unwrap_or_default()))
+    }
+
     /// How many containers (running or not) the service's tasks still have on this node.
     pub async fn service_container_count(&self, name: &str) -> Result<usize, SwarmError> {
         let label = format!("com.docker.swarm.service.name={name}");
@@ -438,5 +455,44 @@ fn not_found_is_false(error: DockerError) -> Result<bool, SwarmError> {
         Ok(false)
     } else {
         Err(error)
+    }
+}
+
+/// Task id → address from a verbose network inspect's `Services` (service name → `Tasks`,
+/// each named `<service>.<slot>.<task id>` with its `EndpointIP`).
+fn task_addresses_of(services: HashMap<String, serde_json::Value>) -> HashMap<String, String> {
+    services
+        .values()
+        .filter_map(|service| service.get("Tasks")?.as_array())
+        .flatten()
+        .filter_map(|task| {
+            let id = task.get("Name")?.as_str()?.rsplit('.').next()?;
+            let address = task.get("EndpointIP")?.as_str()?;
+            (!id.is_empty() && !address.is_empty()).then(|| (id.to_owned(), address.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod task_address_tests {
+    use super::*;
+
+    #[test]
+    fn reads_each_tasks_address_by_task_id() {
+        let services: HashMap<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+            "wp_a": {"VIP": "<nil>", "Tasks": [
+                {"Name": "wp_a.1.t1", "EndpointIP": "10.0.16.4", "Info": {"Host IP": "127.0.0.1"}},
+                {"Name": "wp_a.2.t2", "EndpointIP": "10.0.16.9"}
+            ]},
+            "swarmpress_traefik": {"Tasks": [{"Name": "swarmpress_traefik.1.t3", "EndpointIP": "10.0.16.2"}]},
+            "odd": {"Tasks": [{"Name": "odd.1.t4"}, {"EndpointIP": "10.0.16.7"}]},
+            "empty": {}
+        }))
+        .unwrap();
+        let addresses = task_addresses_of(services);
+        assert_eq!(addresses.len(), 3, "{addresses:?}");
+        assert_eq!(addresses["t1"], "10.0.16.4");
+        assert_eq!(addresses["t2"], "10.0.16.9");
+        assert_eq!(addresses["t3"], "10.0.16.2");
     }
 }

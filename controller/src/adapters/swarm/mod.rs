@@ -6,8 +6,8 @@ mod service_spec;
 pub use client::{DOCKER_REQUESTS_METRIC, SwarmClient, SwarmError};
 pub use service_spec::{
     ADMIN_PASSWORD_FILE, BuiltService, DATA_NETWORK, DB_PASSWORD_FILE, EDGE_NETWORK,
-    RESTART_TOKEN_LABEL, SPEC_HASH_LABEL, ServiceSpecError, TENANT_LABEL, WP_CONTENT_PATH,
-    WordPressService,
+    RESTART_TOKEN_LABEL, ROUTE_RULE_LABEL, SPEC_HASH_LABEL, ServiceSpecError, TENANT_LABEL,
+    WP_CONTENT_PATH, WordPressService,
 };
 
 /// A Swarm secret as services must reference it: by id and by name.

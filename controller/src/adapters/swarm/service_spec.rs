@@ -22,6 +22,8 @@ pub use swarmpress_schema::TENANT_LABEL;
 pub const SPEC_HASH_LABEL: &str = "swarmpress.spec-hash";
 /// Label with the hash of `restartedAt` and `rebuildNonce` the service was last forced with.
 pub const RESTART_TOKEN_LABEL: &str = "swarmpress.restart-token";
+/// Label with the edge's routing rule for the site (Traefik's rule syntax).
+pub const ROUTE_RULE_LABEL: &str = "swarmpress.edge.rule";
 /// The environment names the platform sets itself; a spec's `env` cannot override them.
 const RESERVED_ENV_PREFIXES: &[&str] = &["WORDPRESS_", "SWARMPRESS_"];
 /// Where the image keeps `wp-content` (its `VOLUME`).
@@ -33,10 +35,6 @@ pub const ADMIN_PASSWORD_FILE: &str = "admin_password";
 pub const S3_CREDENTIALS_FILE: &str = "s3_credentials";
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
-/// The edge's retries of a refused connection: Traefik waits `initialinterval`, then at most
-/// twice it, between attempts — 20 of them cover ~4 s of a task opening its port.
-const RETRY_ATTEMPTS: u32 = 20;
-const RETRY_INITIAL_INTERVAL: &str = "100ms";
 /// What the tenant image's entrypoint needs as root before it drops to www-data for good
 /// (images/wordpress/entrypoint.sh): own and write wp-content, switch user, and empty the
 /// capability bounding set. Docker's defaults also give NET_RAW (raw sockets: spoofing on
@@ -130,11 +128,6 @@ pub enum ServiceSpecError {
 }
 
 impl WordPressService {
-    /// The Traefik router and service name.
-    pub fn router_name(&self) -> String {
-        format!("wp-{}", self.name)
-    }
-
     /// The finished spec, labelled with its hash.
     pub fn to_spec(&self) -> Result<ServiceSpec, ServiceSpecError> {
         self.build().map(|built| built.spec)
@@ -193,53 +186,23 @@ impl WordPressService {
         })
     }
 
-    /// Ownership, the restart token and Traefik's routing.
+    /// Ownership, the restart token and the edge's routing rule (which the controller
+    /// publishes to the edge with the tasks' addresses: `crate::edge`).
     fn labels(&self) -> HashMap<String, String> {
-        let router = self.router_name();
-        let host = self.name.hostname(&self.base_domain);
-        let rule = match &self.path_prefix {
-            Some(prefix) => format!("Host(`{host}`) && PathPrefix(`{prefix}`)"),
-            None => format!("Host(`{host}`)"),
-        };
         HashMap::from([
             (TENANT_LABEL.to_owned(), self.name.to_string()),
             (RESTART_TOKEN_LABEL.to_owned(), self.restart_token.clone()),
-            ("traefik.enable".to_owned(), "true".to_owned()),
-            (
-                "traefik.swarm.network".to_owned(),
-                self.network_edge.clone(),
-            ),
-            (format!("traefik.http.routers.{router}.rule"), rule),
-            (
-                format!("traefik.http.routers.{router}.entrypoints"),
-                "web".to_owned(),
-            ),
-            (
-                format!("traefik.http.routers.{router}.service"),
-                router.clone(),
-            ),
-            (
-                format!("traefik.http.services.{router}.loadbalancer.server.port"),
-                "80".to_owned(),
-            ),
-            // A task counts as running once its container starts, a moment before Apache
-            // listens (it first configures, and on a first start installs, the site). The
-            // edge retries a refused connection — on another replica when there is one —
-            // for up to ~4 s instead of answering 502: a new task, a restart or a rolling
-            // update drops no request.
-            (
-                format!("traefik.http.routers.{router}.middlewares"),
-                format!("{router}-retry"),
-            ),
-            (
-                format!("traefik.http.middlewares.{router}-retry.retry.attempts"),
-                RETRY_ATTEMPTS.to_string(),
-            ),
-            (
-                format!("traefik.http.middlewares.{router}-retry.retry.initialinterval"),
-                RETRY_INITIAL_INTERVAL.to_owned(),
-            ),
+            (ROUTE_RULE_LABEL.to_owned(), self.route_rule()),
         ])
+    }
+
+    /// The edge's rule for the site: its host, and its path prefix when it has one.
+    pub fn route_rule(&self) -> String {
+        let host = self.name.hostname(&self.base_domain);
+        match &self.path_prefix {
+            Some(prefix) => format!("Host(`{host}`) && PathPrefix(`{prefix}`)"),
+            None => format!("Host(`{host}`)"),
+        }
     }
 
     /// The image's contract (`WORDPRESS_*`, passwords as files), then the site's own.
@@ -502,37 +465,14 @@ mod tests {
     }
 
     #[test]
-    fn labels_route_the_host_through_traefik() {
+    fn labels_name_the_owner_and_the_route() {
         let built = service().build().unwrap();
         let labels = built.spec.labels.unwrap();
         let expect = [
             ("swarmpress.tenant", "acme-blog"),
             ("swarmpress.spec-hash", built.hash.as_str()),
             ("swarmpress.restart-token", "abc123"),
-            ("traefik.enable", "true"),
-            ("traefik.swarm.network", "swarmpress_edge"),
-            (
-                "traefik.http.routers.wp-acme-blog.rule",
-                "Host(`acme-blog.localhost`)",
-            ),
-            ("traefik.http.routers.wp-acme-blog.entrypoints", "web"),
-            ("traefik.http.routers.wp-acme-blog.service", "wp-acme-blog"),
-            (
-                "traefik.http.services.wp-acme-blog.loadbalancer.server.port",
-                "80",
-            ),
-            (
-                "traefik.http.routers.wp-acme-blog.middlewares",
-                "wp-acme-blog-retry",
-            ),
-            (
-                "traefik.http.middlewares.wp-acme-blog-retry.retry.attempts",
-                "20",
-            ),
-            (
-                "traefik.http.middlewares.wp-acme-blog-retry.retry.initialinterval",
-                "100ms",
-            ),
+            ("swarmpress.edge.rule", "Host(`acme-blog.localhost`)"),
         ];
         for (key, value) in expect {
             assert_eq!(labels.get(key).map(String::as_str), Some(value), "{key}");
@@ -550,7 +490,7 @@ mod tests {
         with_prefix.path_prefix = Some("/blog".into());
         let spec = with_prefix.to_spec().unwrap();
         assert_eq!(
-            spec.labels.as_ref().unwrap()["traefik.http.routers.wp-acme-blog.rule"],
+            spec.labels.as_ref().unwrap()["swarmpress.edge.rule"],
             "Host(`acme-blog.localhost`) && PathPrefix(`/blog`)"
         );
         assert_eq!(env(&spec)["WORDPRESS_PATH_PREFIX"], "/blog");
