@@ -64,6 +64,8 @@ struct RawConfig {
     controller_workers: usize,
     orphan_grace_seconds: u64,
     max_starting: usize,
+    /// Where the host's `/proc` and `/sys/fs/cgroup` are mounted (`/` outside a container).
+    host_root: PathBuf,
 }
 
 impl Default for RawConfig {
@@ -92,6 +94,7 @@ impl Default for RawConfig {
             controller_workers: 4,
             orphan_grace_seconds: 600,
             max_starting: crate::reconcile::admission::DEFAULT_MAX_STARTING,
+            host_root: PathBuf::from("/"),
         }
     }
 }
@@ -122,6 +125,7 @@ const ENV_KEYS: &[&str] = &[
     "controller_workers",
     "orphan_grace_seconds",
     "max_starting",
+    "host_root",
 ];
 
 pub struct Config {
@@ -143,6 +147,8 @@ pub struct Config {
     pub orphan_grace: Duration,
     /// Sites whose tasks may be starting at once; the rest wait, queued.
     pub max_starting: usize,
+    /// Where the host's `/proc` and `/sys/fs/cgroup` are seen (the stats collector's files).
+    pub host_root: PathBuf,
 }
 
 /// Written by hand: both URLs carry passwords (`SecretString` prints as redacted anyway).
@@ -162,6 +168,7 @@ impl fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("orphan_grace", &self.orphan_grace)
             .field("max_starting", &self.max_starting)
+            .field("host_root", &self.host_root)
             .finish()
     }
 }
@@ -236,6 +243,7 @@ impl Config {
             workers: raw.controller_workers.max(1),
             orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
             max_starting: raw.max_starting.max(1),
+            host_root: raw.host_root,
         })
     }
 }

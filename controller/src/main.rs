@@ -20,7 +20,7 @@ use swarmpress_controller::runtime::leader::{Elector, LeaseSettings};
 use swarmpress_controller::runtime::runner::{RunSettings, reconcile_task};
 use swarmpress_controller::telemetry::http;
 use swarmpress_controller::telemetry::metrics::Metrics;
-use swarmpress_controller::telemetry::stats::{Collector, StatsState};
+use swarmpress_controller::telemetry::stats::{Collector, HostFiles, StatsState};
 use swarmpress_controller::views::readiness::Readiness;
 use swarmpress_controller::views::snapshot::Observer;
 use swarmpress_schema::error_chain::ErrorChain;
@@ -106,6 +106,7 @@ async fn connect(
         .map_err(|e| format!("Docker request metric: {}", ErrorChain(&e)))?;
     let collector = Collector {
         docker: swarm.docker().clone(),
+        host: HostFiles::new(&config.host_root),
         database: databases.connection().clone(),
         state: StatsState::default(),
     };

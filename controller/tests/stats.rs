@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use swarmpress_controller::telemetry::metrics::Metrics;
-use swarmpress_controller::telemetry::stats::{self, Collector, StatsState};
+use swarmpress_controller::telemetry::stats::{self, Collector, HostFiles, StatsState};
 use tokio_util::sync::CancellationToken;
 
 use common::{controller_databases, eventually, platform, unique_tenant};
@@ -20,8 +20,20 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
+/// Read from the containers' own cgroup and network files (the collector on the host sees
+/// them at `/`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams_follow_containers_and_reach_the_exposition() {
+async fn samplers_read_the_files_follow_containers_and_reach_the_exposition() {
+    samplers_follow_containers(HostFiles::new("/"), true).await;
+}
+
+/// A container whose files are not here (another node's): asked of the engine instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_files_samplers_ask_the_engine() {
+    samplers_follow_containers(HostFiles::new("/nonexistent-host-root"), false).await;
+}
+
+async fn samplers_follow_containers(host: HostFiles, files_here: bool) {
     let Some(platform) = platform().await else {
         return;
     };
@@ -29,6 +41,7 @@ async fn streams_follow_containers_and_reach_the_exposition() {
     let tenant = unique_tenant("stats");
     let metrics = Metrics::new().unwrap();
     let collector = Collector {
+        host: host.clone(),
         docker: platform.swarm.docker().clone(),
         database: databases.connection().clone(),
         state: StatsState::default(),
@@ -56,7 +69,15 @@ async fn streams_follow_containers_and_reach_the_exposition() {
         "-c",
         "while :; do :; done",
     ]);
-    let figures = eventually("the container's figures", Duration::from_secs(20), || {
+    let pid: i64 = docker(&["inspect", "-f", "{{.State.Pid}}", &id])
+        .parse()
+        .unwrap();
+    assert_eq!(
+        host.locate(pid).await.is_some(),
+        files_here,
+        "whether the container's files are found"
+    );
+    let figures = eventually("the container's figures", Duration::from_secs(30), || {
         let state = state.clone();
         let tenant = tenant.to_string();
         async move {

@@ -1,5 +1,6 @@
-//! The per-tenant resource collector: CPU, memory and network from a one-shot Docker stats
-//! read of each running tenant container every 10 s, storage from the volume and
+//! The per-tenant resource collector: CPU, memory and network of each running tenant
+//! container every 10 s, read from its cgroup and network files (a one-shot Docker stats
+//! request for a container whose files are not on this host), storage from the volume and
 //! `information_schema`, exported on the controller's `/metrics` with a `tenant` label.
 //!
 //! Only the leader collects (the collector is a leader task: [`Collector::task`]), so the
@@ -7,6 +8,7 @@
 //! once; a standby exports no tenant series. After a failover the new leader's counters start
 //! from the containers' own totals, which Prometheus' `rate` reads as one reset.
 
+mod cgroup;
 mod exposition;
 mod sample;
 mod state;
@@ -24,6 +26,7 @@ use tokio::time::{MissedTickBehavior, interval, sleep};
 use tokio_util::sync::CancellationToken;
 
 use crate::runtime::leader::LeaderTask;
+pub use cgroup::HostFiles;
 pub use exposition::{
     CONTAINERS, CPU_LIMIT, CPU_PERCENT, CPU_SECONDS, DATABASE, MEMORY, MEMORY_LIMIT,
     MEMORY_PERCENT, RX, STREAMS, TX, TenantCollector, VOLUME,
@@ -37,6 +40,8 @@ pub use streams::{RunningContainer, Streams, running_tenant_containers};
 #[derive(Clone)]
 pub struct Collector {
     pub docker: Docker,
+    /// Where the host's `/proc` and `/sys/fs/cgroup` are seen from here.
+    pub host: HostFiles,
     /// MariaDB's administrative connection (sees every tenant database's tables).
     pub database: DatabaseConnection,
     pub state: StatsState,
@@ -63,7 +68,12 @@ impl Collector {
     /// One leading term: streams follow the containers until the term ends.
     async fn collect(&self, token: CancellationToken) {
         tracing::info!("collecting per-tenant stats");
-        let mut streams = Streams::new(self.docker.clone(), self.state.clone(), token.clone());
+        let mut streams = Streams::new(
+            self.docker.clone(),
+            self.host.clone(),
+            self.state.clone(),
+            token.clone(),
+        );
         let mut events = streams::container_events(&self.docker).boxed();
         let mut relist = streams::relist_ticker();
         let mut storage = interval(storage::MEASURE_EVERY);

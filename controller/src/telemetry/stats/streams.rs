@@ -1,10 +1,13 @@
-//! One sampler per running tenant container: a one-shot stats read every [`SAMPLE_EVERY`].
+//! One sampler per running tenant container: a reading every [`SAMPLE_EVERY`], from the
+//! container's cgroup and network files ([`super::cgroup`]) when they are on this host, else
+//! a one-shot stats request to the engine.
 //!
-//! A long-lived stats *stream* per container (what this was) makes the engine read every
-//! container's cgroup and network counters once a second for as long as it runs — a cost per
-//! idle site that no one reads (Prometheus scrapes every 15 s). A one-shot read
-//! (`stream=false&one-shot=true`, API 1.41) answers from one reading; the CPU in use is the
-//! difference from this sampler's previous reading, over the sampling period.
+//! A long-lived stats *stream* per container (what this first was) made the engine read every
+//! container's counters once a second for as long as it ran — a cost per idle site that no one
+//! reads (Prometheus scrapes every 15 s). A one-shot request (`stream=false&one-shot=true`,
+//! API 1.41) answers from one reading, but still passes through dockerd, containerd and the
+//! container's shim; the files cost none of them. Either way the CPU in use is the difference
+//! from this sampler's previous reading, over the time between them.
 //!
 //! The set of samplers follows the containers: container events (start, die, destroy) of
 //! tenant containers trigger a re-list at once, and a periodic re-list catches anything an
@@ -22,7 +25,8 @@ use tokio::task::JoinSet;
 use tokio::time::{MissedTickBehavior, interval};
 use tokio_util::sync::CancellationToken;
 
-use super::sample;
+use super::cgroup::{self, HostFiles};
+use super::sample::{self, ContainerSample};
 use super::state::StatsState;
 use crate::adapters::swarm::TENANT_LABEL;
 
@@ -54,6 +58,7 @@ pub async fn running_tenant_containers(
 /// The streams of one collecting term: started and stopped as containers come and go.
 pub struct Streams {
     docker: Docker,
+    host: HostFiles,
     state: StatsState,
     open: HashMap<String, CancellationToken>,
     tasks: JoinSet<String>,
@@ -61,9 +66,15 @@ pub struct Streams {
 }
 
 impl Streams {
-    pub fn new(docker: Docker, state: StatsState, token: CancellationToken) -> Self {
+    pub fn new(
+        docker: Docker,
+        host: HostFiles,
+        state: StatsState,
+        token: CancellationToken,
+    ) -> Self {
         Self {
             docker,
+            host,
             state,
             open: HashMap::new(),
             tasks: JoinSet::new(),
@@ -82,6 +93,7 @@ impl Streams {
             self.open.insert(container.id.clone(), token.clone());
             self.tasks.spawn(stream(
                 self.docker.clone(),
+                self.host.clone(),
                 self.state.clone(),
                 container.clone(),
                 token,
@@ -126,69 +138,157 @@ impl Streams {
 /// How often each running tenant container's figures are read.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
 
-/// Samples one container's stats into the state until the container is gone or `token` is
-/// cancelled; returns the container's id.
+/// Samples one container's figures into the state until the container is gone or `token`
+/// is cancelled; returns the container's id.
 async fn stream(
     docker: Docker,
+    host: HostFiles,
     state: StatsState,
     container: RunningContainer,
     token: CancellationToken,
 ) -> String {
-    let limit = match docker
+    let inspected = match docker
         .inspect_container(&container.id, None::<InspectContainerOptions>)
         .await
     {
-        Ok(inspected) => inspected
-            .host_config
-            .and_then(|host| host.nano_cpus)
-            .filter(|nano| *nano > 0)
-            .map(|nano| nano as f64 / 1e9),
+        Ok(inspected) => inspected,
         Err(error) => {
             tracing::debug!(container = %container.id, %error, "cannot inspect; skipping");
             return container.id;
         }
     };
+    let limit = inspected
+        .host_config
+        .and_then(|host| host.nano_cpus)
+        .filter(|nano| *nano > 0)
+        .map(|nano| nano as f64 / 1e9);
+    let pid = inspected.state.and_then(|s| s.pid).unwrap_or(0);
     state.add_container(&container.id, &container.tenant, limit.unwrap_or(0.0));
+    let files = host.locate(pid).await;
+    if files.is_none() {
+        tracing::debug!(container = %container.id, "no cgroup files here; asking the engine");
+    }
+    let mut sampler = match files {
+        Some(files) => Sampler::Files {
+            files,
+            previous: None,
+        },
+        None => Sampler::Engine {
+            docker,
+            previous: None,
+        },
+    };
     let mut ticker = interval(SAMPLE_EVERY);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut previous = None;
     loop {
         tokio::select! {
             () = token.cancelled() => break,
             _ = ticker.tick() => {}
         }
-        let options = StatsOptions {
-            stream: false,
-            one_shot: true,
-        };
-        let answer = docker.stats(&container.id, Some(options)).next().await;
-        let mut entry = match answer {
-            Some(Ok(entry)) => entry,
-            Some(Err(error)) => {
-                tracing::debug!(container = %container.id, %error, "stats read failed");
-                break;
+        match sampler.sample(&container.id).await {
+            Sampled::Figures(figures, host_cpus) => {
+                if limit.is_none()
+                    && let Some(cpus) = host_cpus
+                {
+                    // No CPU limit: the share of the host's CPUs is the meaningful %.
+                    state.add_limit_if_unset(&container.id, cpus);
+                }
+                state.record(&container.id, figures);
             }
-            None => break,
-        };
-        // A one-shot answer carries no earlier reading: this sampler's last one is it.
-        entry.precpu_stats = std::mem::replace(&mut previous, entry.cpu_stats.clone());
-        let Some(figures) = sample::read(&entry) else {
             // A stopping container's zeros; the container events end this sampler.
-            continue;
-        };
-        if limit.is_none() {
-            // No CPU limit: the share of the host's CPUs is the meaningful %.
-            let cpus = entry
-                .cpu_stats
-                .as_ref()
-                .and_then(|c| c.online_cpus)
-                .map_or(0.0, f64::from);
-            state.add_limit_if_unset(&container.id, cpus);
+            Sampled::Nothing => {}
+            Sampled::Gone => break,
         }
-        state.record(&container.id, figures);
     }
     state.remove_container(&container.id);
     container.id
+}
+
+enum Sampler {
+    Files {
+        files: cgroup::ContainerFiles,
+        previous: Option<cgroup::Reading>,
+    },
+    Engine {
+        docker: Docker,
+        previous: Option<bollard::models::ContainerCpuStats>,
+    },
+}
+
+enum Sampled {
+    /// The figures, and the host's CPU count when the reading says.
+    Figures(ContainerSample, Option<f64>),
+    Nothing,
+    Gone,
+}
+
+impl Sampler {
+    async fn sample(&mut self, id: &str) -> Sampled {
+        match self {
+            Self::Files { files, previous } => {
+                let Some(reading) = cgroup::read(files).await else {
+                    return Sampled::Gone;
+                };
+                let figures = figures_of(&reading, previous.as_ref());
+                *previous = Some(reading);
+                Sampled::Figures(figures, host_cpus())
+            }
+            Self::Engine { docker, previous } => {
+                let options = StatsOptions {
+                    stream: false,
+                    one_shot: true,
+                };
+                let mut entry = match docker.stats(id, Some(options)).next().await {
+                    Some(Ok(entry)) => entry,
+                    Some(Err(error)) => {
+                        tracing::debug!(container = %id, %error, "stats read failed");
+                        return Sampled::Gone;
+                    }
+                    None => return Sampled::Gone,
+                };
+                // A one-shot answer carries no earlier reading: this sampler's last one is it.
+                entry.precpu_stats = std::mem::replace(previous, entry.cpu_stats.clone());
+                match sample::read(&entry) {
+                    Some(figures) => Sampled::Figures(
+                        figures,
+                        entry
+                            .cpu_stats
+                            .as_ref()
+                            .and_then(|c| c.online_cpus)
+                            .map(f64::from),
+                    ),
+                    None => Sampled::Nothing,
+                }
+            }
+        }
+    }
+}
+
+/// A file reading as the collector's figures; CPU in use over the time since `previous`.
+fn figures_of(reading: &cgroup::Reading, previous: Option<&cgroup::Reading>) -> ContainerSample {
+    let cores_used = previous
+        .and_then(|before| {
+            let wall = reading.at.checked_duration_since(before.at)?.as_nanos() as f64;
+            let used = reading.cpu_nanos.checked_sub(before.cpu_nanos)? as f64;
+            (wall > 0.0).then(|| used / wall)
+        })
+        .unwrap_or(0.0);
+    ContainerSample {
+        cpu_seconds: reading.cpu_nanos as f64 / 1e9,
+        cores_used,
+        memory_bytes: reading.memory_bytes as f64,
+        memory_limit_bytes: reading.memory_limit_bytes.map_or(0.0, |limit| limit as f64),
+        rx_bytes: reading.rx_bytes as f64,
+        tx_bytes: reading.tx_bytes as f64,
+    }
+}
+
+/// The CPUs this process may run on: the host's, for a container without a CPU limit.
+fn host_cpus() -> Option<f64> {
+    std::thread::available_parallelism()
+        .ok()
+        .and_then(|n| u32::try_from(n.get()).ok())
+        .map(f64::from)
 }
 
 /// Container events of tenant containers, as a signal that the set may have changed; the
