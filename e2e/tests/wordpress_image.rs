@@ -194,3 +194,138 @@ async fn a_site_under_a_path_prefix_is_served_and_linked_there() {
     assert_eq!(outside.status(), StatusCode::NOT_FOUND);
     tenant.cleanup().await.unwrap();
 }
+
+/// The tenant image's WordPress image, as the platform's controller deploys it.
+fn wordpress_image() -> String {
+    let env = docker(&[
+        "service",
+        "inspect",
+        "swarmpress_controller",
+        "--format",
+        "{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{println .}}{{end}}",
+    ]);
+    env.lines()
+        .find_map(|line| line.strip_prefix("SWARMPRESS_WORDPRESS_IMAGE="))
+        .expect("the controller names the WordPress image")
+        .to_owned()
+}
+
+fn docker(args: &[&str]) -> String {
+    let output = std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "docker {args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Liveness without an engine health check: `serve.sh` asks Apache and PHP itself, leaves an
+/// answering site alone, and when Apache hangs (here: every Apache process stopped) ends the
+/// task with a failure — even though a hung Apache never acts on TERM — so Swarm replaces it.
+/// Run as the image's serve step alone, with the watch's interval, timeout and misses short.
+#[tokio::test]
+async fn the_liveness_watch_ends_a_site_whose_apache_hangs() {
+    if Platform::connect_or_skip().await.is_none() {
+        return;
+    }
+    // What the entrypoint prepares as root (an empty site configuration: no path prefix),
+    // so that serve.sh runs as www-data as it does in a task.
+    let site_conf =
+        std::env::temp_dir().join(format!("swarmpress-site-{}.conf", std::process::id()));
+    std::fs::write(&site_conf, "").unwrap();
+    let conf_mount = format!(
+        "{}:/etc/apache2/swarmpress-site.conf:ro",
+        site_conf.display()
+    );
+    let container = docker(&[
+        "run",
+        "-d",
+        "--user",
+        "www-data",
+        "-v",
+        &conf_mount,
+        "--tmpfs",
+        "/var/run/apache2:uid=33,gid=33",
+        "--tmpfs",
+        "/var/lock/apache2:uid=33,gid=33",
+        "--sysctl",
+        "net.ipv4.ip_unprivileged_port_start=0",
+        "-e",
+        "WORDPRESS_URL=http://liveness.localhost",
+        "-e",
+        "SWARMPRESS_LIVENESS_SECONDS=1",
+        "-e",
+        "SWARMPRESS_LIVENESS_TIMEOUT=5",
+        "-e",
+        "SWARMPRESS_LIVENESS_FAILURES=2",
+        "-e",
+        "SWARMPRESS_DRAIN_SECONDS=0",
+        "--entrypoint",
+        "/usr/local/bin/swarmpress-serve",
+        &wordpress_image(),
+    ]);
+    let outcome = async {
+        let answers = || {
+            std::process::Command::new("docker")
+                .args(["exec", &container, "curl", "-fsS"])
+                .arg("http://127.0.0.1/.swarmpress/health?live=1")
+                .output()
+                .is_ok_and(|output| output.status.success())
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !answers() {
+            assert!(Instant::now() < deadline, "Apache never answered");
+            tokio::time::sleep(POLL).await;
+        }
+        let logs = |container: &str| {
+            let output = std::process::Command::new("docker")
+                .args(["logs", container])
+                .output()
+                .unwrap();
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        };
+        // Four probe intervals while Apache answers (the probes are left out of its access
+        // log): the watch leaves an answering Apache alone.
+        let serving_until = Instant::now() + Duration::from_secs(4);
+        while Instant::now() < serving_until {
+            assert!(
+                answers(),
+                "Apache stopped while answering: {}",
+                logs(&container)
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        assert!(
+            !logs(&container).contains("liveness probe failed"),
+            "{}",
+            logs(&container)
+        );
+
+        docker(&[
+            "exec", "-u", "root", &container, "pkill", "-STOP", "apache2",
+        ]);
+        // Bounded: a watch that never ends the task fails the test instead of hanging it.
+        let waited = std::process::Command::new("timeout")
+            .args(["60", "docker", "wait", &container])
+            .output()
+            .unwrap();
+        assert!(waited.status.success(), "the task did not end: {waited:?}");
+        let exit = String::from_utf8_lossy(&waited.stdout).trim().to_owned();
+        assert_ne!(
+            exit, "0",
+            "the task ends with a failure, so Swarm replaces it"
+        );
+        let logs = logs(&container);
+        assert!(logs.contains("Apache stopped answering"), "{logs}");
+    }
+    .await;
+    let _ = std::process::Command::new("docker")
+        .args(["rm", "-f", &container])
+        .output();
+    let _ = std::fs::remove_file(&site_conf);
+    outcome
+}
