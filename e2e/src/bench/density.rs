@@ -35,12 +35,12 @@ const ENGINE: &[&str] = &["dockerd", "containerd", "containerd-shim", "runc"];
 
 fn steps() -> Vec<usize> {
     let steps: Vec<usize> = std::env::var("SWARMPRESS_BENCH_DENSITY_STEPS")
-        .unwrap_or_else(|_| "0,10,25".to_owned())
+        .unwrap_or_else(|_| "0,25,50,100".to_owned())
         .split(',')
         .filter_map(|step| step.trim().parse().ok())
         .collect();
     let mut steps = if steps.is_empty() {
-        vec![0, 10, 25]
+        vec![0, 25, 50, 100]
     } else {
         steps
     };
@@ -279,24 +279,43 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
     let most = steps.iter().copied().max().unwrap_or(0);
     let names: Vec<String> = (0..most).map(|i| format!("de-{run}-{i:03}")).collect();
     let outcome = async {
-        let mut results = Vec::new();
-        let mut baseline: Option<Measured> = None;
-        let mut running = 0;
+        // The empty machine, then every site in one apply (the burst), then down through the
+        // steps by deleting: one burst gives every step's figure, and deleting is cheaper than
+        // creating again.
+        tokio::time::sleep(SETTLE).await;
+        let baseline = measure(window).await?;
+        let mut results = vec![step_entry(0, &baseline, &baseline, &[])];
+        println!(
+            "density: 0 sites: machine {:.1} % busy ({:.0} ms/s), engine {:.0} ms/s",
+            baseline.busy_percent, baseline.busy_ms_per_s, baseline.engine_ms_per_s
+        );
+        let mut burst = Value::Null;
         let mut api_p99 = f64::NAN;
-        for &sites in &steps {
-            let (mut ready_seconds, mut start_p99, mut restarts) = (0.0, f64::NAN, 0);
-            if sites > running {
-                let added = sites - running;
-                let before = platform_tasks(platform).await?;
-                api.apply(manifest(&names[running..sites], &run, "Running")).await?;
-                (ready_seconds, start_p99) = wait_available(api, &selector, sites).await?;
-                restarts = platform_tasks(platform).await?.difference(&before).count();
+        if most > 0 {
+            let before = platform_tasks(platform).await?;
+            api.apply(manifest(&names, &run, "Running")).await?;
+            let (ready_seconds, start_p99) = wait_available(api, &selector, most).await?;
+            let restarts = platform_tasks(platform).await?.difference(&before).count();
+            println!(
+                "density: {most} sites started in one apply: all Available after \
+                 {ready_seconds:.1} s, GET /tenants p99 {start_p99:.1} ms meanwhile, \
+                 {restarts} platform tasks replaced"
+            );
+            burst = json!({
+                "sites": most,
+                "readySeconds": ready_seconds,
+                "apiGetP99MsWhileStarting": start_p99,
+                "platformTasksReplaced": restarts,
+            });
+        }
+        let mut running = most;
+        for &sites in steps.iter().rev().filter(|&&sites| sites > 0) {
+            if sites < running {
+                for name in &names[sites..running] {
+                    api.delete(name).await?;
+                }
+                wait_count(api, &selector, sites).await?;
                 running = sites;
-                println!(
-                    "density: {added} sites started in one apply: all Available after \
-                     {ready_seconds:.1} s, GET /tenants p99 {start_p99:.1} ms meanwhile, \
-                     {restarts} platform tasks replaced"
-                );
             }
             tokio::time::sleep(SETTLE).await;
             let measured = measure(window).await?;
@@ -311,47 +330,25 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
                     }
                 }
             }
-            let per_site = |now: f64, then: f64| {
-                if sites == 0 {
-                    0.0
-                } else {
-                    (now - then) / sites as f64
-                }
-            };
-            let (cpu_per_site, engine_per_site) = baseline.as_ref().map_or((0.0, 0.0), |base| {
-                (
-                    per_site(measured.busy_ms_per_s, base.busy_ms_per_s),
-                    per_site(measured.engine_ms_per_s, base.engine_ms_per_s),
-                )
-            });
-            if sites == most && most > 0 {
+            if sites == most {
                 api_p99 = api_get_p99(api, &selector, 200).await?;
             }
+            let entry = step_entry(sites, &measured, &baseline, &memory);
             println!(
                 "density: {sites} sites: machine {:.1} % busy ({:.0} ms/s), engine {:.0} ms/s, \
-                 {cpu_per_site:.1} ms/s and {engine_per_site:.1} ms/s of engine per site, \
-                 memory median {:.1} MiB",
+                 {:.1} ms/s and {:.1} ms/s of engine per site, memory median {:.1} MiB",
                 measured.busy_percent,
                 measured.busy_ms_per_s,
                 measured.engine_ms_per_s,
+                entry["cpuMsPerSecondPerSite"].as_f64().unwrap_or(f64::NAN),
+                entry["engineCpuMsPerSecondPerSite"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
                 median(&memory)
             );
-            results.push(json!({
-                "sites": sites,
-                "readySeconds": ready_seconds,
-                "apiGetP99MsWhileStarting": start_p99,
-                "platformTasksReplaced": restarts,
-                "machineBusyPercent": measured.busy_percent,
-                "machineCpuMsPerSecond": measured.busy_ms_per_s,
-                "engineCpuMsPerSecond": measured.engine_ms_per_s,
-                "cpuMsPerSecondPerSite": cpu_per_site,
-                "engineCpuMsPerSecondPerSite": engine_per_site,
-                "memoryMiBMedian": if memory.is_empty() { Value::Null } else { json!(median(&memory)) },
-            }));
-            if baseline.is_none() {
-                baseline = Some(measured);
-            }
+            results.push(entry);
         }
+        results.sort_by_key(|step| step["sites"].as_u64().unwrap_or(0));
         let last = results.last().cloned().unwrap_or(Value::Null);
         Ok::<_, BenchError>(json!({
             "name": NAME,
@@ -360,12 +357,15 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
             "target": 2.0,
             "windowSeconds": window.as_secs(),
             "apiGetP99Ms": api_p99,
+            "burst": burst,
             "steps": results,
             "notes": "whole-machine CPU (/proc/stat) and the engine's (dockerd, containerd, \
                       shims, runc) over the window after a 15 s settle, minus the empty step's, \
-                      per running idle site (one replica, no traffic); memory from each tenant \
-                      container's cgroup without inactive page cache; API p99 of 200 sequential \
-                      GET /tenants at the last step",
+                      per running idle site (one replica, no traffic); the sites are applied in \
+                      one burst (time until all are Available, GET /tenants p99 meanwhile, \
+                      platform tasks replaced), then deleted down through the steps; memory \
+                      from each tenant container's cgroup without inactive page cache; API p99 \
+                      of 200 sequential GET /tenants with the most sites",
         }))
     }
     .await;
@@ -373,6 +373,45 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
     let entry = outcome?;
     cleanup?;
     Ok(entry)
+}
+
+/// One step's report entry: its figures, and per site the CPU above the empty machine's.
+fn step_entry(sites: usize, measured: &Measured, baseline: &Measured, memory: &[f64]) -> Value {
+    let per_site = |now: f64, then: f64| {
+        if sites == 0 {
+            0.0
+        } else {
+            (now - then) / sites as f64
+        }
+    };
+    json!({
+        "sites": sites,
+        "machineBusyPercent": measured.busy_percent,
+        "machineCpuMsPerSecond": measured.busy_ms_per_s,
+        "engineCpuMsPerSecond": measured.engine_ms_per_s,
+        "cpuMsPerSecondPerSite": per_site(measured.busy_ms_per_s, baseline.busy_ms_per_s),
+        "engineCpuMsPerSecondPerSite": per_site(measured.engine_ms_per_s, baseline.engine_ms_per_s),
+        "memoryMiBMedian": if memory.is_empty() { Value::Null } else { json!(median(memory)) },
+    })
+}
+
+/// Waits until the run's tenants number at most `count` (the deleted ones' records go last,
+/// after every resource of theirs).
+async fn wait_count(api: &Api, selector: &str, count: usize) -> Result<(), BenchError> {
+    let started = Instant::now();
+    loop {
+        let left = api.tenants(selector).await?.len();
+        if left <= count {
+            return Ok(());
+        }
+        if started.elapsed() > DELETE_TIMEOUT {
+            return Err(BenchError::Timeout {
+                what: format!("{count} sites left ({left} are)"),
+                after: DELETE_TIMEOUT,
+            });
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 #[cfg(test)]
