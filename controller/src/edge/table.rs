@@ -78,7 +78,7 @@ pub fn routing_table(snapshot: &Snapshot) -> Option<RoutingTable> {
     let routes = routers.len();
     let config = configuration(routers, services);
     Some(RoutingTable {
-        digest: digest::hex(&<sha2::Sha256 as sha2::Digest>::digest(config.as_bytes())),
+        digest: digest::short_hash(config.as_bytes(), 64),
         config,
         routes,
         incomplete,

@@ -178,6 +178,8 @@ async fn stream(
             previous: None,
         },
     };
+    // Read once: the files say nothing of the host's CPUs (the engine's answer does).
+    let local_cpus = if limit.is_none() { host_cpus() } else { None };
     let mut ticker = interval(SAMPLE_EVERY);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -186,9 +188,9 @@ async fn stream(
             _ = ticker.tick() => {}
         }
         match sampler.sample(&container.id).await {
-            Sampled::Figures(figures, host_cpus) => {
+            Sampled::Figures(figures, reported_cpus) => {
                 if limit.is_none()
-                    && let Some(cpus) = host_cpus
+                    && let Some(cpus) = reported_cpus.or(local_cpus)
                 {
                     // No CPU limit: the share of the host's CPUs is the meaningful %.
                     state.add_limit_if_unset(&container.id, cpus);
@@ -216,7 +218,7 @@ enum Sampler {
 }
 
 enum Sampled {
-    /// The figures, and the host's CPU count when the reading says.
+    /// The figures, and the host's CPU count when the reading says (the engine's does).
     Figures(ContainerSample, Option<f64>),
     Nothing,
     Gone,
@@ -231,7 +233,7 @@ impl Sampler {
                 };
                 let figures = figures_of(&reading, previous.as_ref());
                 *previous = Some(reading);
-                Sampled::Figures(figures, host_cpus())
+                Sampled::Figures(figures, None)
             }
             Self::Engine { docker, previous } => {
                 let options = StatsOptions {
