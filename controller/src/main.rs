@@ -16,6 +16,7 @@ use swarmpress_controller::edge::{self, StoredRoutes};
 use swarmpress_controller::orphans::{self, OrphanScope, OrphanSettings};
 use swarmpress_controller::reconcile::{Context, Settings};
 use swarmpress_controller::rollout::{self, RolloutSettings};
+use swarmpress_controller::runtime::cpu_weight;
 use swarmpress_controller::runtime::leader::{Elector, LeaseSettings};
 use swarmpress_controller::runtime::runner::{RunSettings, reconcile_task};
 use swarmpress_controller::telemetry::http;
@@ -182,7 +183,8 @@ fn elector(
         Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
             .with(reconcile_task(Arc::clone(&ctx), settings))
             .with(orphans::collection_task(Arc::clone(&ctx), orphans))
-            .with(edge::publisher_task(ctx))
+            .with(edge::publisher_task(Arc::clone(&ctx)))
+            .with(cpu_weight::cpu_weight_task(ctx))
             .with(rollouts)
             .with(collector.task()),
     )

@@ -572,7 +572,7 @@ async fn remove<S>(
     Ok(match object.kind {
         OrphanKind::Service => {
             let removed = ctx.swarm.remove_service(&object.id).await?;
-            ctx.observer.invalidate();
+            ctx.observer.invalidate_workload();
             removed
         }
         OrphanKind::Secret => ctx.swarm.remove_secret_id(&object.id, &object.name).await?,

@@ -436,7 +436,7 @@ async fn a_burst_waits_for_start_slots() {
             assert_eq!(condition.reason, "Queued", "{condition:?}");
             assert_eq!(
                 queued.status.message.as_deref(),
-                Some("queued: 1 sites are starting (at most 1 at once)")
+                Some("queued: 1 sites are starting (at most 1 at once); number 1 in line")
             );
             assert!(
                 ctx.swarm
@@ -461,6 +461,11 @@ async fn a_burst_waits_for_start_slots() {
                 }
             })
             .await;
+            // Its slot freed, the site waiting in line is woken for the runner to queue.
+            let woken = tokio::time::timeout(Duration::from_secs(5), ctx.admission.woken())
+                .await
+                .expect("the waiting site is woken when the slot frees");
+            assert_eq!(woken, vec![second.clone()]);
             let b = store.get(&second).unwrap();
             reconcile(Arc::new(b), Arc::clone(&ctx)).await.unwrap();
             assert!(

@@ -236,3 +236,75 @@ async fn objects_removed_out_of_band_come_back_within_one_resync_though_verified
     )
     .await;
 }
+
+/// Requests the observer made for one snapshot after `stale`, by operation.
+async fn requests_for_snapshot(ctx: &Arc<Context<MemoryStore>>) -> BTreeMap<String, u64> {
+    let before = ctx.metrics.counters_by_first_label(DOCKER_REQUESTS_METRIC);
+    ctx.observer.snapshot().await.unwrap();
+    ctx.metrics
+        .counters_by_first_label(DOCKER_REQUESTS_METRIC)
+        .into_iter()
+        .map(|(op, n)| (op.clone(), n - before.get(&op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// An event about a site's service or containers makes the services and tasks stale, not the
+/// secrets and volumes; a secret made through the client makes the secrets stale alone; the
+/// resync's invalidation lists everything. (In a burst of new sites each start raised events,
+/// and relisting every secret and volume for each grew with the square of the sites.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_change_relists_only_the_part_of_the_snapshot_it_touched() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let ctx = common::context(&platform, MemoryStore::default());
+    let tenant = common::unique_tenant("itpart");
+    let secret = tenant.secret_name("test", "part");
+    let body_ctx = Arc::clone(&ctx);
+    let body_secret = secret.clone();
+    common::with_cleanup(
+        async move {
+            let (ctx, secret) = (body_ctx, body_secret);
+            ctx.observer.invalidate();
+            let all = requests_for_snapshot(&ctx).await;
+            assert_eq!(all.values().sum::<u64>(), SNAPSHOT_REQUESTS, "{all:?}");
+            assert!(
+                requests_for_snapshot(&ctx).await.is_empty(),
+                "a fresh snapshot is reused"
+            );
+
+            ctx.observer.invalidate_workload();
+            let workload = requests_for_snapshot(&ctx).await;
+            assert_eq!(
+                workload.keys().map(String::as_str).collect::<Vec<_>>(),
+                ["network_inspect", "service_list", "task_list"],
+                "an event relists services, tasks and their addresses: {workload:?}"
+            );
+
+            let labels = std::collections::HashMap::from([(
+                swarmpress_controller::adapters::swarm::TENANT_LABEL.to_owned(),
+                tenant.to_string(),
+            )]);
+            ctx.swarm
+                .ensure_secret(&secret, labels, b"part")
+                .await
+                .unwrap();
+            let secrets = requests_for_snapshot(&ctx).await;
+            assert_eq!(
+                secrets.keys().map(String::as_str).collect::<Vec<_>>(),
+                ["secret_list"],
+                "a secret made relists the secrets: {secrets:?}"
+            );
+            let snapshot = ctx.observer.snapshot().await.unwrap();
+            assert!(
+                snapshot.secrets.get(&tenant).is_some_and(|s| !s.is_empty()),
+                "the new secret is in the snapshot"
+            );
+        },
+        async {
+            ctx.swarm.remove_secret(&secret).await.unwrap();
+        },
+    )
+    .await;
+}

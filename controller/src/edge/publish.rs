@@ -152,10 +152,12 @@ mod tests {
 
     fn snapshot(views: Vec<ServiceView>) -> Snapshot {
         Snapshot {
-            services: views
-                .into_iter()
-                .map(|v| (TenantName::parse(&v.id).unwrap(), v))
-                .collect(),
+            services: std::sync::Arc::new(
+                views
+                    .into_iter()
+                    .map(|v| (TenantName::parse(&v.id).unwrap(), v))
+                    .collect(),
+            ),
             addressed: true,
             ..Default::default()
         }

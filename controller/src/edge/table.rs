@@ -146,10 +146,12 @@ mod tests {
 
     fn snapshot(services: Vec<(&str, ServiceView)>) -> Snapshot {
         Snapshot {
-            services: services
-                .into_iter()
-                .map(|(name, view)| (TenantName::parse(name).unwrap(), view))
-                .collect::<HashMap<_, _>>(),
+            services: std::sync::Arc::new(
+                services
+                    .into_iter()
+                    .map(|(name, view)| (TenantName::parse(name).unwrap(), view))
+                    .collect::<HashMap<_, _>>(),
+            ),
             addressed: true,
             ..Default::default()
         }

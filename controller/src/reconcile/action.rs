@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use super::Settings;
-use super::facts::Facts;
+use super::admission::QUEUED_RECHECK;
+use super::facts::{Facts, ServiceFact};
 use super::service::Outcome;
 use super::status::is_updating;
 
@@ -37,6 +38,11 @@ pub const READINESS_REQUEUE: Duration = Duration::from_millis(200);
 /// is the controller's, unchanged, not rolling, at its replicas and answering; a quick look
 /// again while anything is still converging, quickest while only the answer is missing.
 pub fn after_converge(facts: &Facts, settings: &Settings) -> Action {
+    // Waiting for a start slot: the admission wakes the site when its turn comes; asking
+    // again by itself is only the safety net.
+    if matches!(facts.service, Some(ServiceFact::Queued(_))) {
+        return Action::requeue(QUEUED_RECHECK.max(settings.converging_requeue));
+    }
     let Some(((outcome, replicas), tasks)) = facts.ensured().zip(facts.tasks.as_ref()) else {
         return Action::requeue(settings.converging_requeue);
     };
@@ -130,6 +136,15 @@ mod tests {
         assert_eq!(
             after_converge(&Facts::default(), &settings),
             Action::Requeue(settings.converging_requeue)
+        );
+        // Waiting in line for a start slot: woken by the admission, so only the safety net.
+        let queued = Facts {
+            service: Some(ServiceFact::Queued("queued".to_owned())),
+            ..Facts::default()
+        };
+        assert_eq!(
+            after_converge(&queued, &settings),
+            Action::Requeue(QUEUED_RECHECK)
         );
         // Every task runs but the site does not answer yet: asked again soon.
         let silent = Facts {

@@ -76,21 +76,25 @@ async fn converge<S: TenantStore>(
     let observed = observed?;
     let secrets = TenantSecrets::of(observed.secrets.get(name).map_or(&[], Vec::as_slice));
 
-    let db_secret = Facts::record(
-        &mut facts.database,
-        ensure_database(tenant, ctx, &secrets, database_view).await,
-    )?;
-    // The bucket and the S3 identity (an IAM user, its policy and key: several round trips)
-    // depend on neither each other nor the database: made side by side, a new site waits for
-    // the longer of them, not their sum. Taken in the old order, so a failed bucket still
-    // hides the identity's result, and each step still finds everything before it done.
-    let (bucket, s3_secret) = tokio::join!(
-        ctx.buckets.ensure_listed(name, bucket_listed),
-        ensure_s3_identity(tenant, ctx, &secrets),
+    // The database, the bucket with its S3 identity (an IAM user, its policy and key: several
+    // round trips) and the admin secret depend on none of each other: made side by side, a
+    // new site waits for the longest of them, not their sum. Their results are taken in the
+    // old order, so a failed database still hides the rest, and each step's fact is recorded
+    // as before.
+    let (database, (bucket, s3_secret), admin_secret) = tokio::join!(
+        ensure_database(tenant, ctx, &secrets, database_view),
+        async {
+            tokio::join!(
+                ctx.buckets.ensure_listed(name, bucket_listed),
+                ensure_s3_identity(tenant, ctx, &secrets),
+            )
+        },
+        ensure_admin(tenant, ctx, &secrets),
     );
+    let db_secret = Facts::record(&mut facts.database, database)?;
     Facts::record(&mut facts.bucket, bucket)?;
     let s3_secret = s3_secret?;
-    let admin_secret = ensure_admin(tenant, ctx, &secrets).await?;
+    let admin_secret = admin_secret?;
     let mounted = MountedSecrets {
         db: db_secret,
         admin: admin_secret,
@@ -171,11 +175,13 @@ async fn ensure_service<S: TenantStore>(
     // Tasks to start (a new service, or more replicas than run): only with a start slot.
     let running = current.map_or(0, |current| current.running_tasks);
     if u64::from(desired.replicas) > running
-        && let Err(starting) = ctx.admission.admit(&tenant.metadata.name)
+        && let Err(waiting) = ctx.admission.admit(&tenant.metadata.name)
     {
         let message = format!(
-            "queued: {starting} sites are starting (at most {} at once)",
-            ctx.admission.limit()
+            "queued: {} sites are starting (at most {} at once); number {} in line",
+            waiting.starting,
+            ctx.admission.limit(),
+            waiting.place
         );
         facts.service = Some(ServiceFact::Queued(message));
         return Ok(Outcome::Unchanged);

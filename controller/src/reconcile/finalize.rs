@@ -27,7 +27,7 @@ pub async fn run<S: TenantStore>(
     ctx.admission.release(name);
     let service = name.service_name();
     if ctx.swarm.remove_service(&service).await? {
-        ctx.observer.invalidate();
+        ctx.observer.invalidate_workload();
     }
     // The volume and the secrets stay in use until the last container is gone.
     ctx.swarm

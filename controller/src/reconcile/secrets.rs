@@ -145,7 +145,6 @@ pub async fn ensure_database<S: TenantStore>(
             password.expose().as_bytes(),
         )
         .await?;
-    ctx.observer.invalidate();
     let message = if secrets.db.is_empty() {
         "database, user and password secret created"
     } else {
@@ -183,7 +182,6 @@ pub async fn ensure_s3_identity<S: TenantStore>(
             credentials_file(&key).as_bytes(),
         )
         .await?;
-    ctx.observer.invalidate();
     let message = if secrets.s3.is_empty() {
         "S3 identity for the site's bucket created"
     } else {

@@ -126,7 +126,7 @@ pub async fn ensure<S>(
 ) -> Result<Outcome, ReconcileError> {
     let Some(current) = current else {
         ctx.swarm.create_service(desired.spec).await?;
-        ctx.observer.invalidate();
+        ctx.observer.invalidate_workload();
         return Ok(Outcome::Created);
     };
     if is_current(&desired.summary(), current) {
@@ -143,6 +143,6 @@ pub async fn ensure<S>(
         task.force_update = Some(force_update);
     }
     ctx.swarm.update_service(desired.spec).await?;
-    ctx.observer.invalidate();
+    ctx.observer.invalidate_workload();
     Ok(Outcome::Updated)
 }

@@ -1,6 +1,8 @@
 //! What runs the controller's work: the leader elector and its tasks, the reconciler's
-//! work queue and term, and the wake-up of tenants held back by an unreachable MariaDB.
+//! work queue and term, the wake-up of tenants held back by an unreachable MariaDB, and the
+//! CPU weight of tenant containers.
 
+pub mod cpu_weight;
 pub mod leader;
 pub mod queue;
 pub mod recovery;

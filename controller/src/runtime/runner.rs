@@ -1,5 +1,6 @@
-//! Runs the reconciler for a leader's term: the work queue, its workers and the four
-//! triggers (store change feed, Docker events, periodic resync, requeue-after).
+//! Runs the reconciler for a leader's term: the work queue, its workers and its triggers
+//! (store change feed, Docker events, periodic resync, requeue-after, MariaDB back, a start
+//! slot free).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -97,6 +98,7 @@ fn start_term<S: TenantStore>(
         queue.clone(),
         token.clone(),
     ));
+    tasks.spawn(admitted(Arc::clone(ctx), queue.clone(), token.clone()));
     tasks.spawn(async move {
         token.cancelled().await;
         queue.shut_down();
@@ -253,7 +255,7 @@ async fn docker_events<S: TenantStore>(
                         .and_then(|actor| actor.attributes)
                         .unwrap_or_default();
                     if let Some(tenant) = tenant_of_event(&attributes) {
-                        ctx.observer.invalidate();
+                        ctx.observer.invalidate_workload();
                         queue.add(tenant);
                     }
                 }
@@ -312,6 +314,25 @@ async fn database_recovery<S: TenantStore>(
                 queue.forget(&tenant);
                 queue.add(tenant);
             }
+        }
+    }
+}
+
+/// Trigger 5: a start slot came free for sites waiting in line; their turn is now, not at
+/// their next recheck.
+async fn admitted<S: TenantStore>(
+    ctx: Arc<Context<S>>,
+    queue: WorkQueue<TenantName>,
+    token: CancellationToken,
+) {
+    loop {
+        let woken = tokio::select! {
+            () = token.cancelled() => return,
+            woken = ctx.admission.woken() => woken,
+        };
+        for tenant in woken {
+            // `add` replaces the pending recheck: the reconcile runs now.
+            queue.add(tenant);
         }
     }
 }

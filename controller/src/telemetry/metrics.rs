@@ -38,6 +38,8 @@ pub struct Metrics {
     pub database_recoveries: IntCounter,
     /// Sites in the routing table last published to the edge.
     pub edge_routes: IntGauge,
+    /// Tenant containers given their CPU weight.
+    pub cpu_weights_set: IntCounter,
 }
 
 impl Metrics {
@@ -100,6 +102,11 @@ impl Metrics {
         registry.register(Box::new(orphans_waiting.clone()))?;
         registry.register(Box::new(database_recoveries.clone()))?;
         registry.register(Box::new(edge_routes.clone()))?;
+        let cpu_weights_set = IntCounter::new(
+            "swarmpress_cpu_weights_set_total",
+            "Tenant containers given their CPU weight (below the platform's services').",
+        )?;
+        registry.register(Box::new(cpu_weights_set.clone()))?;
         Ok(Self {
             registry,
             reconciles,
@@ -111,6 +118,7 @@ impl Metrics {
             orphans_waiting,
             database_recoveries,
             edge_routes,
+            cpu_weights_set,
         })
     }
 

@@ -3,9 +3,10 @@
 //! One service list, one task list, one secret list and one volume list answer for all
 //! tenants at once; reconciles share the snapshot while it is fresh (a no-op resync of N
 //! tenants costs those four requests, not N of anything). Anything that changes the swarm
-//! marks it stale so the next reader lists again: every change made through the
-//! [`SwarmClient`] (counted by the client itself, so no caller can forget), and Docker events
-//! about tenant services and containers ([`Observer::invalidate`]). Changes made behind the
+//! marks the part it changed stale so the next reader lists that part again: every change
+//! made through the [`SwarmClient`] (counted by the client itself, by kind, so no caller can
+//! forget), and Docker events about tenant services and containers
+//! ([`Observer::invalidate_workload`]: services and tasks only). Changes made behind the
 //! controller's back that raise no such event (a volume removed by hand) are seen once the
 //! snapshot is older than its maximum age, by the next reconcile — the periodic resync at the
 //! latest.
@@ -22,7 +23,7 @@ use tokio::time::Instant;
 
 pub use crate::adapters::swarm::RESTART_TOKEN_LABEL;
 use crate::adapters::swarm::{
-    ROUTE_RULE_LABEL, SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL,
+    ObjectKind, ROUTE_RULE_LABEL, SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL,
 };
 
 /// What the controller needs to know about one tenant's service.
@@ -57,20 +58,44 @@ pub struct ServiceView {
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub services: HashMap<TenantName, ServiceView>,
+    pub services: Arc<HashMap<TenantName, ServiceView>>,
     /// Every tenant secret, by the tenant its label names.
-    pub secrets: HashMap<TenantName, Vec<Secret>>,
+    pub secrets: Arc<HashMap<TenantName, Vec<Secret>>>,
     /// Names of every tenant volume.
-    pub volumes: HashSet<String>,
+    pub volumes: Arc<HashSet<String>>,
     /// Whether the tasks' edge addresses could be read: without them `endpoints` are empty
     /// for want of the answer, not of tasks, and nothing may be routed on their strength.
     pub addressed: bool,
 }
 
-struct Cached {
-    snapshot: Arc<Snapshot>,
+/// The services with their tasks and edge addresses: what Docker events about tenant
+/// services and containers make stale.
+struct Workload {
+    services: Arc<HashMap<TenantName, ServiceView>>,
+    addressed: bool,
+}
+
+/// One part of the snapshot as last listed.
+struct Part<T> {
+    value: Arc<T>,
     taken: Instant,
     generation: u64,
+}
+
+impl<T> Part<T> {
+    fn fresh(part: Option<&Self>, generation: u64, max_age: Duration) -> Option<Arc<T>> {
+        part.filter(|part| part.generation == generation && part.taken.elapsed() < max_age)
+            .map(|part| Arc::clone(&part.value))
+    }
+}
+
+#[derive(Default)]
+struct Cached {
+    workload: Option<Part<Workload>>,
+    secrets: Option<Part<HashMap<TenantName, Vec<Secret>>>>,
+    volumes: Option<Part<HashSet<String>>>,
+    /// The parts' generations the assembled snapshot was made of, and it.
+    snapshot: Option<([u64; 3], Arc<Snapshot>)>,
 }
 
 pub struct Observer {
@@ -78,8 +103,11 @@ pub struct Observer {
     max_age: Duration,
     /// The overlay network the edge reaches tasks on: whose addresses the snapshot reads.
     edge_network: String,
-    cache: Mutex<Option<Cached>>,
+    cache: Mutex<Cached>,
+    /// Invalidations of everything (the periodic resync's).
     generation: AtomicU64,
+    /// Invalidations of the services and tasks alone (Docker events).
+    workload_generation: AtomicU64,
     /// Woken by every invalidation and every new listing: what the edge publisher waits on.
     changed: Notify,
 }
@@ -90,8 +118,9 @@ impl Observer {
             swarm,
             max_age,
             edge_network: edge_network.to_owned(),
-            cache: Mutex::new(None),
+            cache: Mutex::new(Cached::default()),
             generation: AtomicU64::new(0),
+            workload_generation: AtomicU64::new(0),
             changed: Notify::new(),
         }
     }
@@ -102,48 +131,121 @@ impl Observer {
         self.changed.notified().await;
     }
 
-    /// Marks the snapshot stale without waking [`Self::changed`]'s waiter: for the one
-    /// that waits, to make its own next read list again.
+    /// Marks the services and tasks stale without waking [`Self::changed`]'s waiter: for the
+    /// one that waits, to make its own next read list again.
     pub fn mark_stale(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.workload_generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Marks the snapshot stale: the next [`Self::snapshot`] lists again.
+    /// Marks every part stale: the next [`Self::snapshot`] lists everything again.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.changed.notify_one();
     }
 
-    /// Own invalidations plus the changes made through the Swarm client.
-    fn generation(&self) -> u64 {
-        self.generation
-            .load(Ordering::SeqCst)
-            .wrapping_add(self.swarm.changes())
+    /// Marks the services and their tasks stale (an event about a tenant's service or
+    /// containers): the next [`Self::snapshot`] lists them again, but not the secrets and
+    /// volumes, which no such event changes. In a burst of new sites every start raised
+    /// events, and relisting every secret and volume for each made the listing grow with
+    /// the square of the sites.
+    pub fn invalidate_workload(&self) {
+        self.workload_generation.fetch_add(1, Ordering::SeqCst);
+        self.changed.notify_one();
     }
 
-    /// The current snapshot, listed anew when it is older than the maximum age or was
-    /// invalidated. Concurrent callers wait for one listing instead of each making their own.
+    /// Each part's generation: invalidations of everything, of its own kind, and the changes
+    /// of its kind made through the Swarm client.
+    fn generations(&self) -> [u64; 3] {
+        let all = self.generation.load(Ordering::SeqCst);
+        [
+            all.wrapping_add(self.workload_generation.load(Ordering::SeqCst))
+                .wrapping_add(self.swarm.changes(ObjectKind::Services)),
+            all.wrapping_add(self.swarm.changes(ObjectKind::Secrets)),
+            all.wrapping_add(self.swarm.changes(ObjectKind::Volumes)),
+        ]
+    }
+
+    /// The current snapshot: each part listed anew when it is older than the maximum age or
+    /// was made stale, the others reused. Concurrent callers wait for one listing instead of
+    /// each making their own.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, SwarmError> {
         let mut cache = self.cache.lock().await;
-        let generation = self.generation();
-        if let Some(cached) = cache.as_ref()
-            && cached.generation == generation
-            && cached.taken.elapsed() < self.max_age
+        let generations = self.generations();
+        if let Some((made_of, snapshot)) = cache.snapshot.as_ref()
+            && *made_of == generations
+            && cache
+                .workload
+                .as_ref()
+                .is_some_and(|part| part.taken.elapsed() < self.max_age)
+            && cache
+                .secrets
+                .as_ref()
+                .is_some_and(|part| part.taken.elapsed() < self.max_age)
+            && cache
+                .volumes
+                .as_ref()
+                .is_some_and(|part| part.taken.elapsed() < self.max_age)
         {
-            return Ok(Arc::clone(&cached.snapshot));
+            return Ok(Arc::clone(snapshot));
         }
+        let [workload_generation, secrets_generation, volumes_generation] = generations;
         let taken = Instant::now();
-        let snapshot = Arc::new(self.list().await?);
-        *cache = Some(Cached {
-            snapshot: Arc::clone(&snapshot),
-            taken,
-            generation,
+        let workload = match Part::fresh(cache.workload.as_ref(), workload_generation, self.max_age)
+        {
+            Some(workload) => workload,
+            None => {
+                let workload = Arc::new(self.list_workload().await?);
+                cache.workload = Some(Part {
+                    value: Arc::clone(&workload),
+                    taken,
+                    generation: workload_generation,
+                });
+                workload
+            }
+        };
+        let secrets = match Part::fresh(cache.secrets.as_ref(), secrets_generation, self.max_age) {
+            Some(secrets) => secrets,
+            None => {
+                let secrets = Arc::new(self.list_secrets().await?);
+                cache.secrets = Some(Part {
+                    value: Arc::clone(&secrets),
+                    taken,
+                    generation: secrets_generation,
+                });
+                secrets
+            }
+        };
+        let volumes = match Part::fresh(cache.volumes.as_ref(), volumes_generation, self.max_age) {
+            Some(volumes) => volumes,
+            None => {
+                let volumes: HashSet<String> = self
+                    .swarm
+                    .list_tenant_volumes()
+                    .await?
+                    .into_iter()
+                    .map(|volume| volume.name)
+                    .collect();
+                let volumes = Arc::new(volumes);
+                cache.volumes = Some(Part {
+                    value: Arc::clone(&volumes),
+                    taken,
+                    generation: volumes_generation,
+                });
+                volumes
+            }
+        };
+        let snapshot = Arc::new(Snapshot {
+            services: Arc::clone(&workload.services),
+            secrets,
+            volumes,
+            addressed: workload.addressed,
         });
+        cache.snapshot = Some((generations, Arc::clone(&snapshot)));
         self.changed.notify_one();
         Ok(snapshot)
     }
 
-    async fn list(&self) -> Result<Snapshot, SwarmError> {
+    async fn list_workload(&self) -> Result<Workload, SwarmError> {
         let services = self.swarm.list_tenant_services().await?;
         let tasks = self.swarm.list_running_tasks().await?;
         // After the task list, so a task listed running whose address is not known yet is
@@ -196,6 +298,13 @@ impl Observer {
                 views.insert(tenant, view);
             }
         }
+        Ok(Workload {
+            services: Arc::new(views),
+            addressed: addresses.is_some(),
+        })
+    }
+
+    async fn list_secrets(&self) -> Result<HashMap<TenantName, Vec<Secret>>, SwarmError> {
         let mut secrets: HashMap<TenantName, Vec<Secret>> = HashMap::new();
         for secret in self.swarm.list_tenant_secrets().await? {
             let tenant = secret
@@ -208,19 +317,7 @@ impl Observer {
                 secrets.entry(tenant).or_default().push(secret);
             }
         }
-        let volumes = self
-            .swarm
-            .list_tenant_volumes()
-            .await?
-            .into_iter()
-            .map(|volume| volume.name)
-            .collect();
-        Ok(Snapshot {
-            services: views,
-            secrets,
-            volumes,
-            addressed: addresses.is_some(),
-        })
+        Ok(secrets)
     }
 }
 

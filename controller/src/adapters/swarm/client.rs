@@ -67,8 +67,18 @@ pub struct SwarmClient {
     /// [`Self::counting_requests`]. What a resync costs the engine is read from it.
     requests: Option<IntCounterVec>,
     /// Completed changes (creates, updates, removals) made through this client and its
-    /// clones: a bulk view listed before the latest change is stale ([`Self::changes`]).
-    changes: Arc<AtomicU64>,
+    /// clones, by kind of object: a bulk view of that kind listed before the latest change is
+    /// stale ([`Self::changes`]).
+    changes: Arc<[AtomicU64; 3]>,
+}
+
+/// The kinds of Swarm object the controller changes, each listed (and made stale) apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// Services, and with them their tasks.
+    Services = 0,
+    Secrets = 1,
+    Volumes = 2,
 }
 
 impl SwarmClient {
@@ -104,7 +114,7 @@ impl SwarmClient {
         Ok(Self {
             docker,
             requests: None,
-            changes: Arc::new(AtomicU64::new(0)),
+            changes: Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]),
         })
     }
 
@@ -135,17 +145,17 @@ impl SwarmClient {
         &self.docker
     }
 
-    /// How many changes this client (and its clones) completed, successful or not. Read it
-    /// before a listing: if it moved by the time the listing is used, the listing may predate
-    /// a change.
-    pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::SeqCst)
+    /// How many changes of `kind` this client (and its clones) completed, successful or not.
+    /// Read it before a listing: if it moved by the time the listing is used, the listing may
+    /// predate a change.
+    pub fn changes(&self, kind: ObjectKind) -> u64 {
+        self.changes[kind as usize].load(Ordering::SeqCst)
     }
 
     /// Counts a change once its request has completed, never before: a listing that starts
     /// after this sees the change.
-    fn changed(&self) {
-        self.changes.fetch_add(1, Ordering::SeqCst);
+    fn changed(&self, kind: ObjectKind) {
+        self.changes[kind as usize].fetch_add(1, Ordering::SeqCst);
     }
 
     pub async fn find_secret(&self, name: &str) -> Result<Option<SecretRef>, SwarmError> {
@@ -192,7 +202,7 @@ impl SwarmClient {
         };
         self.count("secret_create");
         let created = self.docker.create_secret(spec).await;
-        self.changed();
+        self.changed(ObjectKind::Secrets);
         match created {
             Ok(created) => Ok(SecretRef {
                 id: created.id,
@@ -218,7 +228,7 @@ impl SwarmClient {
         };
         self.count("secret_remove");
         let removed = self.docker.delete_secret(&secret.id).await;
-        self.changed();
+        self.changed(ObjectKind::Secrets);
         match removed {
             Ok(()) => Ok(true),
             Err(error) => not_found_is_false(error),
@@ -238,7 +248,7 @@ impl SwarmClient {
     pub async fn remove_secret_id(&self, id: &str, name: &str) -> Result<bool, SwarmError> {
         self.count("secret_remove");
         let removed = self.docker.delete_secret(id).await;
-        self.changed();
+        self.changed(ObjectKind::Secrets);
         match removed {
             Ok(()) => Ok(true),
             Err(error) => {
@@ -298,7 +308,7 @@ impl SwarmClient {
         };
         self.count("volume_create");
         let created = self.docker.create_volume(request).await;
-        self.changed();
+        self.changed(ObjectKind::Volumes);
         created?;
         Ok(())
     }
@@ -311,7 +321,7 @@ impl SwarmClient {
             .docker
             .remove_volume(name, None::<RemoveVolumeOptions>)
             .await;
-        self.changed();
+        self.changed(ObjectKind::Volumes);
         match removed {
             Ok(()) => Ok(true),
             Err(error) => {
@@ -330,7 +340,7 @@ impl SwarmClient {
         let name = spec.name.clone().ok_or(SwarmError::UnnamedService)?;
         self.count("service_create");
         let created = self.docker.create_service(spec, None).await;
-        self.changed();
+        self.changed(ObjectKind::Services);
         created?.id.ok_or(SwarmError::MissingField {
             what: "service id",
             name,
@@ -376,7 +386,7 @@ impl SwarmClient {
         let options = UpdateServiceOptionsBuilder::new().version(version).build();
         self.count("service_update");
         let updated = self.docker.update_service(&name, spec, options, None).await;
-        self.changed();
+        self.changed(ObjectKind::Services);
         updated?;
         Ok(())
     }
@@ -386,7 +396,7 @@ impl SwarmClient {
     pub async fn remove_service(&self, name: &str) -> Result<bool, SwarmError> {
         self.count("service_remove");
         let removed = self.docker.delete_service(name).await;
-        self.changed();
+        self.changed(ObjectKind::Services);
         match removed {
             Ok(()) => Ok(true),
             Err(error) => not_found_is_false(error),

@@ -3,7 +3,7 @@
 mod client;
 mod service_spec;
 
-pub use client::{DOCKER_REQUESTS_METRIC, SwarmClient, SwarmError};
+pub use client::{DOCKER_REQUESTS_METRIC, ObjectKind, SwarmClient, SwarmError};
 pub use service_spec::{
     ADMIN_PASSWORD_FILE, BuiltService, DATA_NETWORK, DB_PASSWORD_FILE, EDGE_NETWORK,
     RESTART_TOKEN_LABEL, ROUTE_RULE_LABEL, SPEC_HASH_LABEL, ServiceSpecError, TENANT_LABEL,

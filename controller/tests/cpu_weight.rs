@@ -1,0 +1,97 @@
+//! Tenant containers run at a CPU weight below the platform's services: a container already
+//! running when a term starts is weighted by its sweep, one started during the term by its
+//! start event — each by its CPU limit, on the real engine. Others' containers are left alone.
+//! The term weighs containers of a label of the test's own: the platform's controller weighs
+//! every tenant's, and would otherwise do the test's work for it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] functions
+
+mod common;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::memory_store::MemoryStore;
+use common::{eventually, platform, unique_tenant};
+use swarmpress_controller::runtime::cpu_weight::{cpu_weight_task_for, shares_for};
+use tokio_util::sync::CancellationToken;
+
+fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker").args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn shares(id: &str) -> i64 {
+    docker(&["inspect", "-f", "{{.HostConfig.CpuShares}}", id])
+        .parse()
+        .unwrap()
+}
+
+fn run_container(label: Option<&str>, cpus: &str) -> String {
+    let mut args = vec!["run", "-d", "--rm", "--cpus", cpus];
+    if let Some(label) = label {
+        args.extend(["--label", label]);
+    }
+    args.extend(["debian:bookworm-slim", "sleep", "600"]);
+    docker(&args)
+}
+
+async fn weighted(id: &str, want: i64) {
+    let id = id.to_owned();
+    eventually("the container's weight", Duration::from_secs(20), || {
+        let id = id.clone();
+        async move { (shares(&id) == want).then_some(()) }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_containers_are_weighted_by_their_limit_and_others_are_not() {
+    let Some(platform) = platform().await else {
+        return;
+    };
+    let ctx = common::context(&platform, MemoryStore::default());
+    let key: &'static str =
+        Box::leak(format!("swarmpress.test-{}", unique_tenant("itcpu")).into_boxed_str());
+    let label = format!("{key}=yes");
+    let before = run_container(Some(&label), "0.5");
+    let outsider = run_container(None, "0.5");
+    let term = CancellationToken::new();
+    let running = tokio::spawn(cpu_weight_task_for(Arc::clone(&ctx), key).run_term(term.clone()));
+    let (body_before, body_outsider) = (before.clone(), outsider.clone());
+    let started = Arc::new(std::sync::Mutex::new(None::<String>));
+    let body_started = Arc::clone(&started);
+    common::with_cleanup(
+        async move {
+            weighted(&body_before, shares_for(Some(500_000_000))).await;
+            assert_eq!(shares_for(Some(500_000_000)), 128);
+            let during = run_container(Some(&label), "2");
+            *body_started.lock().unwrap() = Some(during.clone());
+            weighted(&during, shares_for(Some(2_000_000_000))).await;
+            assert_eq!(shares(&during), 512);
+            // Both tenants' containers are weighted: the outsider, long since listed and
+            // started before the second, has the engine's default still.
+            assert_eq!(
+                shares(&body_outsider),
+                0,
+                "a container not a tenant's is untouched"
+            );
+        },
+        async {
+            term.cancel();
+            running.await.unwrap();
+            let mut ids = vec![before.clone(), outsider.clone()];
+            ids.extend(started.lock().unwrap().clone());
+            for id in ids {
+                let _ = Command::new("docker").args(["rm", "-f", &id]).output();
+            }
+        },
+    )
+    .await;
+}
