@@ -24,8 +24,10 @@ use tokio::time::Instant;
 
 /// The longest a site holds its slot without coming up.
 pub const HOLD: Duration = Duration::from_secs(120);
-/// Sites starting at once unless configured (`SWARMPRESS_MAX_STARTING`).
-pub const DEFAULT_MAX_STARTING: usize = 6;
+/// Sites starting at once unless configured (`SWARMPRESS_MAX_STARTING`). Starting is
+/// CPU-bound: on 2 cores a 30-site burst took 24–29 s with six slots and 30 s with three,
+/// while the API's p99 meanwhile fell by half (docs/architecture.md, "Start slots").
+pub const DEFAULT_MAX_STARTING: usize = 3;
 /// How often a queued site asks again by itself, whether woken or not: the safety net.
 pub const QUEUED_RECHECK: Duration = Duration::from_secs(10);
 /// A waiting site that has not asked for this long has left the line (deleted, stopped, or
