@@ -169,6 +169,30 @@ async fn a_site_reaches_only_its_own_services() {
     }
     let container = platform.running_containers(attacker.name()).await.unwrap()[0].clone();
 
+    // On a contended CPU a site yields to the platform: its container weighs less than any
+    // platform service's, which keep the engine's default (0 read back: 1024). The leader
+    // sets it when the container's start event arrives: waited for, not assumed.
+    let shares = |container: &str| -> i64 {
+        docker(&["inspect", "-f", "{{.HostConfig.CpuShares}}", container])
+            .parse()
+            .unwrap()
+    };
+    let weighed_by = std::time::Instant::now() + Duration::from_secs(20);
+    let mut site_shares = shares(&container);
+    while site_shares == 0 && std::time::Instant::now() < weighed_by {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        site_shares = shares(&container);
+    }
+    assert!(
+        (1..=512).contains(&site_shares),
+        "a site's CPU weight is below the platform's: {site_shares}"
+    );
+    assert_eq!(
+        shares(&platform_container("traefik")),
+        0,
+        "the edge keeps its weight"
+    );
+
     // What a site needs stays open: the edge, MariaDB's port, the S3 gateway.
     let needed = vec![
         target("edge", "traefik", 80),
