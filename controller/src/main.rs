@@ -68,13 +68,6 @@ async fn start() -> Result<(), String> {
         Some(routes),
         shutdown.clone(),
     ));
-    // Start slots follow the CPU's headroom on this machine (the host's /proc/stat).
-    let sampled = Arc::clone(&ctx);
-    let proc_stat = config.host_root.join("proc/stat");
-    tokio::spawn(async move {
-        swarmpress_controller::reconcile::admission::sample_cpu(&sampled.admission, proc_stat)
-            .await;
-    });
     let leader = tokio::spawn(elector(ctx, &config, collector)?.run(shutdown.clone()));
 
     wait_for_signal().await;

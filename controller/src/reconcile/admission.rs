@@ -15,8 +15,6 @@
 //! second that did nothing but list the world again.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -26,19 +24,10 @@ use tokio::time::Instant;
 
 /// The longest a site holds its slot without coming up.
 pub const HOLD: Duration = Duration::from_secs(120);
-/// The most sites starting at once unless configured (`SWARMPRESS_MAX_STARTING`).
-pub const DEFAULT_MAX_STARTING: usize = 8;
-/// Sites that may always start at once, however busy the machine.
-pub const MIN_STARTING: usize = 2;
-/// With the machine's CPU busier than this, the slots shrink by one per sample (down to
-/// [`MIN_STARTING`]); below it they grow by one (up to the most configured). Starting a site
-/// is CPU-bound while few run (on 2 cores a 30-site burst took 24–29 s with six slots and
-/// 30 s with three, at half the API's p99 meanwhile) but waits on other things as more run
-/// (the 100-site burst took 207 s with three slots, 175 s with six): a fixed count is wrong
-/// at one end or the other, the CPU's headroom is not.
-pub const BUSY_CEILING: f64 = 0.75;
-/// How often [`sample_cpu`] reads the machine's CPU.
-pub const CPU_SAMPLE: Duration = Duration::from_millis(500);
+/// Sites starting at once unless configured (`SWARMPRESS_MAX_STARTING`). Measured on 2 cores
+/// (docs/architecture.md, "Start slots"): fewer slots leave the CPU idle while starts wait on
+/// the engine and the edge, more only crowd it.
+pub const DEFAULT_MAX_STARTING: usize = 6;
 /// How often a queued site asks again by itself, whether woken or not: the safety net.
 pub const QUEUED_RECHECK: Duration = Duration::from_secs(10);
 /// A waiting site that has not asked for this long has left the line (deleted, stopped, or
@@ -54,9 +43,6 @@ pub struct Waiting {
 
 pub struct Admission {
     limit: usize,
-    /// Slots open now: the limit, or — once CPU samples arrive — between [`MIN_STARTING`] and
-    /// the limit, following the CPU's headroom.
-    open: AtomicUsize,
     state: Mutex<State>,
     wake: Notify,
 }
@@ -77,13 +63,13 @@ impl State {
             .retain(|(_, asked)| asked.elapsed() < WAITER_GONE);
     }
 
-    fn free(&self, open: usize) -> usize {
-        open.saturating_sub(self.admitted.len())
+    fn free(&self, limit: usize) -> usize {
+        limit.saturating_sub(self.admitted.len())
     }
 
     /// Wakes the waiting sites a free slot awaits (the first `free` of the line).
-    fn wake_heads(&mut self, open: usize) -> bool {
-        let free = self.free(open);
+    fn wake_heads(&mut self, limit: usize) -> bool {
+        let free = self.free(limit);
         let mut woke = false;
         for (tenant, _) in self.waiting.iter().take(free) {
             if !self.to_wake.contains(tenant) {
@@ -103,44 +89,15 @@ impl Default for Admission {
 
 impl Admission {
     pub fn new(limit: usize) -> Self {
-        let limit = limit.max(1);
         Self {
-            limit,
-            open: AtomicUsize::new(limit),
+            limit: limit.max(1),
             state: Mutex::new(State::default()),
             wake: Notify::new(),
         }
     }
 
-    /// The most sites that may start at once.
     pub fn limit(&self) -> usize {
         self.limit
-    }
-
-    /// Slots open now.
-    pub fn open(&self) -> usize {
-        self.open.load(Ordering::SeqCst)
-    }
-
-    /// One reading of how busy the machine's CPU is (0–1): a slot opens while there is
-    /// headroom and closes while there is none, never below [`MIN_STARTING`] or above the
-    /// limit. Sites already starting keep their slots.
-    pub fn cpu_sampled(&self, busy: f64) {
-        let floor = MIN_STARTING.min(self.limit);
-        let open = self.open();
-        let next = if busy < BUSY_CEILING {
-            (open + 1).min(self.limit)
-        } else {
-            open.saturating_sub(1).max(floor)
-        };
-        self.open.store(next, Ordering::SeqCst);
-        if next > open {
-            let mut state = self.lock();
-            state.prune();
-            if state.wake_heads(next) {
-                self.wake.notify_one();
-            }
-        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -156,7 +113,7 @@ impl Admission {
         if state.admitted.contains_key(tenant) {
             return Ok(());
         }
-        let free = state.free(self.open());
+        let free = state.free(self.limit);
         let place = state
             .waiting
             .iter()
@@ -176,7 +133,7 @@ impl Admission {
             None => state.waiting.push_back((tenant.clone(), Instant::now())),
         }
         // Those ahead of it may have left the line: whoever is at its head now is due.
-        if state.wake_heads(self.open()) {
+        if state.wake_heads(self.limit) {
             self.wake.notify_one();
         }
         Err(Waiting {
@@ -193,7 +150,7 @@ impl Admission {
         state.to_wake.retain(|woken| woken != tenant);
         if held {
             state.prune();
-            if state.wake_heads(self.open()) {
+            if state.wake_heads(self.limit) {
                 self.wake.notify_one();
             }
         }
@@ -225,48 +182,6 @@ impl Admission {
         state.waiting.len()
     }
 }
-/// Busy and total jiffies of the machine (the `cpu` line of `/proc/stat`).
-fn cpu_jiffies(stat: &str) -> Option<(u64, u64)> {
-    let line = stat.lines().find(|line| line.starts_with("cpu "))?;
-    let fields: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|field| field.parse().ok())
-        .collect();
-    let total: u64 = fields.iter().sum();
-    // idle and iowait
-    let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
-    Some((total.saturating_sub(idle), total))
-}
-
-/// Feeds [`Admission::cpu_sampled`] from the host's `/proc/stat` (at `proc_stat`) every
-/// [`CPU_SAMPLE`] until the process ends. Without a readable file the slots stay at the limit.
-pub async fn sample_cpu(admission: &Admission, proc_stat: PathBuf) {
-    let mut last: Option<(u64, u64)> = None;
-    let mut ticker = tokio::time::interval(CPU_SAMPLE);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let Some(now) = tokio::fs::read_to_string(&proc_stat)
-            .await
-            .ok()
-            .as_deref()
-            .and_then(cpu_jiffies)
-        else {
-            tracing::warn!(path = %proc_stat.display(), "cannot read the CPU's figures; start slots stay fixed");
-            return;
-        };
-        if let Some((busy, total)) = last
-            && now.1 > total
-        {
-            #[allow(clippy::cast_precision_loss)] // jiffies over half a second
-            let share = now.0.saturating_sub(busy) as f64 / (now.1 - total) as f64;
-            admission.cpu_sampled(share);
-        }
-        last = Some(now);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,48 +274,5 @@ mod tests {
         admission.release(&name("first"));
         assert_eq!(admission.woken().await, vec![name("next")]);
         assert_eq!(admission.admit(&name("next")), Ok(()));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn slots_open_one_at_a_time_with_cpu_headroom_and_close_without_it() {
-        let admission = Admission::new(4);
-        for _ in 0..10 {
-            admission.cpu_sampled(0.95);
-        }
-        assert_eq!(
-            admission.open(),
-            MIN_STARTING,
-            "a busy machine keeps the floor"
-        );
-        assert_eq!(admission.admit(&name("site-a")), Ok(()));
-        assert_eq!(admission.admit(&name("site-b")), Ok(()));
-        assert_eq!(admission.admit(&name("site-c")), wait(2, 1));
-        admission.cpu_sampled(0.2);
-        assert_eq!(admission.open(), 3, "one more slot per idle sample");
-        assert_eq!(
-            admission.woken().await,
-            vec![name("site-c")],
-            "the opened slot wakes the next in line"
-        );
-        assert_eq!(admission.admit(&name("site-c")), Ok(()));
-        for _ in 0..10 {
-            admission.cpu_sampled(0.2);
-        }
-        assert_eq!(admission.open(), 4, "never above the limit");
-        admission.cpu_sampled(0.9);
-        assert_eq!(admission.open(), 3);
-        assert_eq!(
-            admission.starting(),
-            3,
-            "sites already starting keep their slots"
-        );
-        assert_eq!(admission.admit(&name("site-d")), wait(3, 1));
-    }
-
-    #[test]
-    fn the_cpu_line_gives_busy_and_total_jiffies() {
-        let stat = "cpu  100 5 50 800 40 0 5 0 0 0\ncpu0 50 2 25 400 20 0 3 0 0 0\n";
-        assert_eq!(cpu_jiffies(stat), Some((160, 1000)));
-        assert_eq!(cpu_jiffies("intr 1 2 3\n"), None);
     }
 }

@@ -180,7 +180,7 @@ async fn ensure_service<S: TenantStore>(
         let message = format!(
             "queued: {} sites are starting (at most {} at once); number {} in line",
             waiting.starting,
-            ctx.admission.open(),
+            ctx.admission.limit(),
             waiting.place
         );
         facts.service = Some(ServiceFact::Queued(message));
