@@ -156,6 +156,21 @@ impl Admission {
         }
     }
 
+    /// The site no longer wants to start (stopped, or its tasks run): it leaves the line, so
+    /// that it holds up nobody behind it. A slot it holds stays until [`Self::release`].
+    pub fn withdraw(&self, tenant: &TenantName) {
+        let mut state = self.lock();
+        let before = state.waiting.len();
+        state.waiting.retain(|(waiting, _)| waiting != tenant);
+        state.to_wake.retain(|woken| woken != tenant);
+        if state.waiting.len() != before {
+            state.prune();
+            if state.wake_heads(self.limit) {
+                self.wake.notify_one();
+            }
+        }
+    }
+
     /// Resolves once a slot waits for sites in line, with those sites: the runner queues
     /// them for a reconcile now.
     pub async fn woken(&self) -> Vec<TenantName> {
@@ -272,6 +287,20 @@ mod tests {
         admission.release(&name("gone"));
         assert_eq!(admission.waiting(), 1);
         admission.release(&name("first"));
+        assert_eq!(admission.woken().await, vec![name("next")]);
+        assert_eq!(admission.admit(&name("next")), Ok(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_site_that_no_longer_wants_to_start_leaves_the_line_at_once() {
+        let admission = Admission::new(1);
+        assert_eq!(admission.admit(&name("first")), Ok(()));
+        assert_eq!(admission.admit(&name("stopped")), wait(1, 1));
+        assert_eq!(admission.admit(&name("next")), wait(1, 2));
+        admission.release(&name("first"));
+        assert_eq!(admission.woken().await, vec![name("stopped")]);
+        // Stopped by its owner meanwhile: its reconcile starts nothing and withdraws it.
+        admission.withdraw(&name("stopped"));
         assert_eq!(admission.woken().await, vec![name("next")]);
         assert_eq!(admission.admit(&name("next")), Ok(()));
     }

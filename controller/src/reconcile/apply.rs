@@ -148,6 +148,9 @@ async fn ensure_service<S: TenantStore>(
             .filter(|summary| service::is_current(summary, current))
     });
     if let Some(summary) = unchanged {
+        // Nothing to start: a site that queued for a slot and no longer needs one (its
+        // scale-up undone) leaves the line.
+        ctx.admission.withdraw(&tenant.metadata.name);
         facts.service = Some(ServiceFact::Ensured {
             outcome: Outcome::Unchanged,
             replicas: summary.replicas,
@@ -174,9 +177,11 @@ async fn ensure_service<S: TenantStore>(
     };
     // Tasks to start (a new service, or more replicas than run): only with a start slot.
     let running = current.map_or(0, |current| current.running_tasks);
-    if u64::from(desired.replicas) > running
-        && let Err(waiting) = ctx.admission.admit(&tenant.metadata.name)
-    {
+    let starts = u64::from(desired.replicas) > running;
+    if !starts {
+        ctx.admission.withdraw(&tenant.metadata.name);
+    }
+    if starts && let Err(waiting) = ctx.admission.admit(&tenant.metadata.name) {
         let message = format!(
             "queued: {} sites are starting (at most {} at once); number {} in line",
             waiting.starting,

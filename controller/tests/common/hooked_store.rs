@@ -16,8 +16,9 @@ use super::memory_store::{MemoryError, MemoryStore};
 /// Where a reconcile can be made to hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HangAt {
-    /// Recording the `DatabaseReady` event: the database, user and password secret exist,
-    /// nothing after them does.
+    /// Recording the `DatabaseReady` event: the database, user and password secret exist;
+    /// the bucket, S3 identity and admin secret (made side by side) may, the volume and the
+    /// service do not.
     DatabaseReadyEvent,
     /// Deleting the plain-text admin password: the bucket and both secrets exist, the volume
     /// and the service do not.
