@@ -331,10 +331,8 @@ impl TenantIdentities {
         Ok(())
     }
 
-    /// Makes the tenant's user exist with its bucket policy and gives it a new access key,
-    /// removing any other: a key's secret cannot be read back, so a tenant whose secret is
-    /// lost gets a new key. Safe to repeat.
-    pub async fn issue_key(&self, tenant: &TenantName) -> Result<AccessKey, IdentityError> {
+    /// Makes the tenant's user exist, with no policy or key of its own. Safe to repeat.
+    pub async fn create_user(&self, tenant: &TenantName) -> Result<(), IdentityError> {
         let user = Self::user_name(tenant);
         self.call_accepting(
             "CreateUser",
@@ -343,6 +341,15 @@ impl TenantIdentities {
             Some("EntityAlreadyExists"),
         )
         .await?;
+        Ok(())
+    }
+
+    /// Makes the tenant's user exist with its bucket policy and gives it a new access key,
+    /// removing any other: a key's secret cannot be read back, so a tenant whose secret is
+    /// lost gets a new key. Safe to repeat.
+    pub async fn issue_key(&self, tenant: &TenantName) -> Result<AccessKey, IdentityError> {
+        let user = Self::user_name(tenant);
+        self.create_user(tenant).await?;
         self.put_policy(tenant).await?;
         let body = self
             .call_accepting("CreateAccessKey", &user, &[("UserName", &user)], None)
@@ -372,6 +379,16 @@ impl TenantIdentities {
     pub async fn delete(&self, tenant: &TenantName) -> Result<bool, IdentityError> {
         let user = Self::user_name(tenant);
         self.set_seen(&user, None);
+        // SeaweedFS keeps a user's inline policy apart from the user and DeleteUser leaves it
+        // behind: every site ever deleted would stay in the policy file that each later IAM
+        // write reads, parses and rewrites whole.
+        self.call_accepting(
+            "DeleteUserPolicy",
+            &user,
+            &[("UserName", &user), ("PolicyName", POLICY_NAME)],
+            Some("NoSuchEntity"),
+        )
+        .await?;
         let deleted = self
             .call_accepting(
                 "DeleteUser",
@@ -381,6 +398,21 @@ impl TenantIdentities {
             )
             .await?;
         Ok(deleted.is_some())
+    }
+
+    /// The tenant's inline bucket policy as SeaweedFS keeps it; `None` when it keeps none.
+    pub async fn inline_policy(
+        &self,
+        tenant: &TenantName,
+    ) -> Result<Option<String>, IdentityError> {
+        let user = Self::user_name(tenant);
+        self.call_accepting(
+            "GetUserPolicy",
+            &user,
+            &[("UserName", &user), ("PolicyName", POLICY_NAME)],
+            Some("NoSuchEntity"),
+        )
+        .await
     }
 
     /// Names of every tenant-like user (`wp-*`), for orphan collection.
