@@ -15,6 +15,15 @@
 //! container's life, and a new task's container is weighted when its start event arrives (the
 //! first few hundred milliseconds of its entrypoint run at the default). Containers started
 //! while no controller led are weighted at the start of the next term.
+//!
+//! A starting site also gets a *startup boost* (as Cloud Run's startup CPU boost): for
+//! [`STARTUP_BOOST`] after its container starts, its CPU limit is lifted to the node's cores,
+//! then put back to its plan's. A new site's entrypoint, install, Apache and first page are a
+//! burst of CPU that a half-CPU quota throttled for half a second of its two and a half; the
+//! weight (which stays the plan's) still puts every boosted site behind the platform when the
+//! machine is busy, so the boost only hands out CPU nobody else wants. The plan's limit is the
+//! swarm task's (the engine's copy is what the boost changes); a term that begins while
+//! containers are boosted restores those whose window has passed and times the rest.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,7 +33,9 @@ use bollard::models::ContainerUpdateBody;
 use bollard::query_parameters::{
     EventsOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
 };
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
+use tokio::task::JoinSet;
 use tokio::time::sleep;
 use tokio_util::sync::CancellationToken;
 
@@ -42,6 +53,13 @@ pub const MIN_SHARES: i64 = 32;
 /// The most a site gets, however large its plan: half a platform service.
 pub const MAX_SHARES: i64 = 512;
 const NANOS_PER_CPU: i64 = 1_000_000_000;
+/// How long a started container runs with its CPU limit lifted: a site's start (entrypoint,
+/// install, Apache, first pages) takes two to three seconds; the rest covers its first
+/// visitors' cold caches. Short, so a site that crashes on purpose to be restarted gains
+/// little.
+pub const STARTUP_BOOST: Duration = Duration::from_secs(10);
+/// The label Swarm gives a task's container, naming the task.
+const SWARM_TASK_LABEL: &str = "com.docker.swarm.task.id";
 // Any platform service outweighs any site two to one.
 const _: () = assert!(MAX_SHARES * 2 <= PLATFORM_SHARES);
 
@@ -52,24 +70,53 @@ pub fn shares_for(nano_cpus: Option<i64>) -> i64 {
     (nano_cpus.saturating_mul(SHARES_PER_CPU) / NANOS_PER_CPU).clamp(MIN_SHARES, MAX_SHARES)
 }
 
-/// Weighting as a leader task: one writer, under the lease.
+/// Weighting (and the startup boost) as a leader task: one writer, under the lease.
 pub fn cpu_weight_task<S: TenantStore>(ctx: Arc<Context<S>>) -> LeaderTask {
-    cpu_weight_task_for(ctx, TENANT_LABEL)
+    cpu_weight_task_for(ctx, TENANT_LABEL, STARTUP_BOOST)
 }
 
-/// Weighting of the containers that carry `label` (tests name their own, so that the
-/// platform's controller, weighting every tenant's, cannot do their work for them).
+/// Weighting of the containers that carry `label`, boosted for `boost` after they start
+/// (tests name a label of their own, so that the platform's controller, weighting every
+/// tenant's, cannot do their work for them, and a shorter boost).
 pub fn cpu_weight_task_for<S: TenantStore>(
     ctx: Arc<Context<S>>,
     label: &'static str,
+    boost: Duration,
 ) -> LeaderTask {
     LeaderTask::new("cpu-weight", move |term| {
         let ctx = Arc::clone(&ctx);
-        async move { weigh(&ctx, label, term).await }
+        async move { weigh(&ctx, label, boost, term).await }
     })
 }
 
-async fn weigh<S: TenantStore>(ctx: &Context<S>, label: &str, term: CancellationToken) {
+/// What one term knows: the node's cores (the boosted limit) and the restores it has timed.
+struct Term<'a, S> {
+    ctx: &'a Context<S>,
+    boost: Duration,
+    node_nano_cpus: Option<i64>,
+    restores: JoinSet<()>,
+}
+
+async fn weigh<S: TenantStore>(
+    ctx: &Context<S>,
+    label: &str,
+    boost: Duration,
+    term: CancellationToken,
+) {
+    let node_nano_cpus = match ctx.swarm.docker().info().await {
+        Ok(info) => info.ncpu.map(|cpus| cpus.saturating_mul(NANOS_PER_CPU)),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the node's cores; starting sites get no boost");
+            None
+        }
+    };
+    // Dropped with the term: a restore not yet due is the next term's sweep's to make.
+    let mut state = Term {
+        ctx,
+        boost,
+        node_nano_cpus,
+        restores: JoinSet::new(),
+    };
     loop {
         // Subscribed before the sweep: a container starting between the two is seen by one
         // or both (weighting twice is harmless), never by neither.
@@ -80,16 +127,18 @@ async fn weigh<S: TenantStore>(ctx: &Context<S>, label: &str, term: Cancellation
         ]);
         let options = EventsOptionsBuilder::new().filters(&filters).build();
         let mut events = ctx.swarm.docker().events(Some(options));
-        sweep(ctx, label).await;
+        sweep(&mut state, label).await;
         loop {
             let event = tokio::select! {
                 () = term.cancelled() => return,
                 event = events.next() => event,
+                // Finished restores are reaped as they end, so the set stays small.
+                Some(_) = state.restores.join_next() => continue,
             };
             match event {
                 Some(Ok(event)) => {
                     if let Some(id) = event.actor.and_then(|actor| actor.id) {
-                        weigh_container(ctx, &id).await;
+                        weigh_container(&mut state, &id).await;
                     }
                 }
                 Some(Err(error)) => {
@@ -106,25 +155,69 @@ async fn weigh<S: TenantStore>(ctx: &Context<S>, label: &str, term: Cancellation
     }
 }
 
-/// Weighs every running tenant container (those started while no one was subscribed).
-async fn sweep<S: TenantStore>(ctx: &Context<S>, label: &str) {
+/// Weighs every running tenant container (those started while no one was subscribed), and
+/// restores or times the boosts a previous term left.
+async fn sweep<S: TenantStore>(state: &mut Term<'_, S>, label: &str) {
     let filters = HashMap::from([("label", vec![label]), ("status", vec!["running"])]);
     let options = ListContainersOptionsBuilder::new()
         .filters(&filters)
         .build();
-    match ctx.swarm.docker().list_containers(Some(options)).await {
+    match state
+        .ctx
+        .swarm
+        .docker()
+        .list_containers(Some(options))
+        .await
+    {
         Ok(containers) => {
             for id in containers.into_iter().filter_map(|c| c.id) {
-                weigh_container(ctx, &id).await;
+                weigh_container(state, &id).await;
             }
         }
         Err(error) => tracing::warn!(%error, "cannot list tenant containers to weigh"),
     }
 }
 
-/// Sets one container's weight from its CPU limit, unless it has it already. A container
+/// The CPU limit a container's plan gives it: its swarm task's (the engine's copy is what a
+/// boost changes); a container no task made keeps what it was created with.
+async fn planned_nano_cpus<S: TenantStore>(
+    ctx: &Context<S>,
+    task: Option<&str>,
+    engine: Option<i64>,
+) -> Option<i64> {
+    let Some(task) = task else {
+        return engine;
+    };
+    match ctx.swarm.docker().inspect_task(task).await {
+        Ok(task) => task
+            .spec
+            .and_then(|spec| spec.resources)
+            .and_then(|resources| resources.limits)
+            .and_then(|limits| limits.nano_cpus),
+        Err(error) => {
+            tracing::debug!(task, %error, "cannot read a container's task for its CPU limit");
+            engine
+        }
+    }
+}
+
+/// The boost a container started at `started` still has left, if any.
+fn boost_left(started: Option<&str>, boost: Duration, now: DateTime<Utc>) -> Option<Duration> {
+    let started = DateTime::parse_from_rfc3339(started?)
+        .ok()?
+        .with_timezone(&Utc);
+    let elapsed = now
+        .signed_duration_since(started)
+        .to_std()
+        .unwrap_or_default();
+    boost.checked_sub(elapsed).filter(|left| !left.is_zero())
+}
+
+/// Sets one container's weight from its plan's CPU limit, and its limit to the boost while
+/// its start is recent and back to the plan's after, unless it has them already. A container
 /// gone meanwhile is nothing to weigh.
-async fn weigh_container<S: TenantStore>(ctx: &Context<S>, id: &str) {
+async fn weigh_container<S: TenantStore>(state: &mut Term<'_, S>, id: &str) {
+    let ctx = state.ctx;
     let docker = ctx.swarm.docker();
     let inspected = match docker
         .inspect_container(id, None::<InspectContainerOptions>)
@@ -137,17 +230,55 @@ async fn weigh_container<S: TenantStore>(ctx: &Context<S>, id: &str) {
         }
     };
     let host = inspected.host_config.unwrap_or_default();
-    let want = shares_for(host.nano_cpus);
-    if host.cpu_shares == Some(want) {
-        return;
+    let task = inspected
+        .config
+        .and_then(|config| config.labels)
+        .and_then(|mut labels| labels.remove(SWARM_TASK_LABEL));
+    let planned = planned_nano_cpus(ctx, task.as_deref(), host.nano_cpus).await;
+    let started = inspected.state.and_then(|state| state.started_at);
+    let left = boost_left(started.as_deref(), state.boost, Utc::now());
+    let boosted = state
+        .node_nano_cpus
+        .filter(|node| left.is_some() && planned.is_some_and(|planned| *node > planned));
+    // A limit of none (no quota) stays none: nothing to lift or restore.
+    let want_cpus = boosted
+        .or(planned)
+        .filter(|_| planned.is_some_and(|n| n > 0));
+    let want_shares = shares_for(planned);
+    let mut update = ContainerUpdateBody::default();
+    if host.cpu_shares != Some(want_shares) {
+        update.cpu_shares = Some(want_shares);
     }
-    let update = ContainerUpdateBody {
-        cpu_shares: Some(want),
-        ..ContainerUpdateBody::default()
-    };
-    match docker.update_container(id, update).await {
-        Ok(()) => ctx.metrics.cpu_weights_set.inc(),
-        Err(error) => tracing::debug!(container = id, %error, "cannot weigh a container"),
+    if want_cpus.is_some() && host.nano_cpus != want_cpus {
+        update.nano_cpus = want_cpus;
+    }
+    if update != ContainerUpdateBody::default() {
+        match docker.update_container(id, update.clone()).await {
+            Ok(()) => {
+                if update.cpu_shares.is_some() {
+                    ctx.metrics.cpu_weights_set.inc();
+                }
+                if boosted.is_some() && update.nano_cpus.is_some() {
+                    ctx.metrics.cpu_boosts.inc();
+                }
+            }
+            Err(error) => tracing::debug!(container = id, %error, "cannot weigh a container"),
+        }
+    }
+    if let (Some(_), Some(left), Some(planned)) = (boosted, left, planned) {
+        let docker = docker.clone();
+        let id = id.to_owned();
+        state.restores.spawn(async move {
+            sleep(left).await;
+            let restore = ContainerUpdateBody {
+                nano_cpus: Some(planned),
+                ..ContainerUpdateBody::default()
+            };
+            if let Err(error) = docker.update_container(&id, restore).await {
+                // Gone (stopped, replaced): nothing to restore.
+                tracing::debug!(container = %id, %error, "cannot end a startup boost");
+            }
+        });
     }
 }
 
@@ -163,5 +294,26 @@ mod tests {
         assert_eq!(shares_for(Some(16 * NANOS_PER_CPU)), MAX_SHARES);
         assert_eq!(shares_for(None), 256, "no limit: one CPU's worth");
         assert_eq!(shares_for(Some(0)), 256);
+    }
+
+    #[test]
+    fn a_boost_lasts_its_window_from_the_start() {
+        let now = DateTime::parse_from_rfc3339("2026-12-07T03:00:10Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let window = Duration::from_secs(10);
+        assert_eq!(
+            boost_left(Some("2026-12-07T03:00:04.5Z"), window, now),
+            Some(Duration::from_millis(4500))
+        );
+        assert_eq!(boost_left(Some("2026-12-07T03:00:00Z"), window, now), None);
+        assert_eq!(boost_left(Some("2026-12-07T02:00:00Z"), window, now), None);
+        assert_eq!(boost_left(Some("not a time"), window, now), None);
+        assert_eq!(boost_left(None, window, now), None);
+        // A clock behind the engine's: the whole window.
+        assert_eq!(
+            boost_left(Some("2026-12-07T03:00:11Z"), window, now),
+            Some(window)
+        );
     }
 }

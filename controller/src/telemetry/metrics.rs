@@ -40,6 +40,7 @@ pub struct Metrics {
     pub edge_routes: IntGauge,
     /// Tenant containers given their CPU weight.
     pub cpu_weights_set: IntCounter,
+    pub cpu_boosts: IntCounter,
 }
 
 impl Metrics {
@@ -107,6 +108,11 @@ impl Metrics {
             "Tenant containers given their CPU weight (below the platform's services').",
         )?;
         registry.register(Box::new(cpu_weights_set.clone()))?;
+        let cpu_boosts = IntCounter::new(
+            "swarmpress_cpu_startup_boosts_total",
+            "Tenant containers whose CPU limit was lifted for their start.",
+        )?;
+        registry.register(Box::new(cpu_boosts.clone()))?;
         Ok(Self {
             registry,
             reconciles,
@@ -119,6 +125,7 @@ impl Metrics {
             database_recoveries,
             edge_routes,
             cpu_weights_set,
+            cpu_boosts,
         })
     }
 
