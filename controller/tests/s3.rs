@@ -58,7 +58,13 @@ async fn ensure_is_idempotent_and_delete_removes_objects_and_bucket() {
                     .contains(&tenant.bucket_name())
             );
 
-            // The probe leaves nothing behind; a tenant's objects survive a repeated ensure.
+            // A controller that never probed the bucket (a new process: the one that made it
+            // skipped the probe) writes one; the probe leaves nothing behind, and a tenant's
+            // objects survive a repeated ensure.
+            TenantBuckets::new(config.clone())
+                .ensure(&tenant)
+                .await
+                .unwrap();
             let store = objects(&config, &tenant);
             let listed: Vec<_> = store.list(None).try_collect().await.unwrap();
             assert!(listed.is_empty(), "probe left behind: {listed:?}");

@@ -270,7 +270,8 @@ impl TenantBuckets {
     }
 
     /// Makes the tenant's bucket exist and proves the platform key can write to and delete
-    /// from it (a probe object, written then removed). Safe to repeat.
+    /// from it (a probe object, written then removed; a bucket the key has just created needs
+    /// no proof). Safe to repeat.
     ///
     /// The steady state costs no request of its own: a bucket that the shared list shows and
     /// that took a probe within [`PROBE_TTL`] is left alone. Anything else — not listed (new,
@@ -320,6 +321,12 @@ impl TenantBuckets {
                     bucket: name,
                     message: format!("HTTP {}: {}", created.response_code, created.response_text),
                 });
+            }
+            if created.success() {
+                // The key just made the bucket: it has the rights the probe would prove. A
+                // bucket's first write also makes SeaweedFS grow its volumes (~0.2 s), which
+                // a new site need not wait for, and an idle site never pays for.
+                return Ok(());
             }
         }
         let store = self.objects(&name)?;
