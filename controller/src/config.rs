@@ -64,6 +64,7 @@ struct RawConfig {
     controller_workers: usize,
     orphan_grace_seconds: u64,
     max_starting: usize,
+    startup_boost_seconds: u64,
     /// Where the host's `/proc` and `/sys/fs/cgroup` are mounted (`/` outside a container).
     host_root: PathBuf,
 }
@@ -94,6 +95,7 @@ impl Default for RawConfig {
             controller_workers: 4,
             orphan_grace_seconds: 600,
             max_starting: crate::reconcile::admission::DEFAULT_MAX_STARTING,
+            startup_boost_seconds: crate::runtime::cpu_weight::STARTUP_BOOST.as_secs(),
             host_root: PathBuf::from("/"),
         }
     }
@@ -125,6 +127,7 @@ const ENV_KEYS: &[&str] = &[
     "controller_workers",
     "orphan_grace_seconds",
     "max_starting",
+    "startup_boost_seconds",
     "host_root",
 ];
 
@@ -147,6 +150,8 @@ pub struct Config {
     pub orphan_grace: Duration,
     /// Sites whose tasks may be starting at once; the rest wait, queued.
     pub max_starting: usize,
+    /// How long a started tenant container runs with its CPU limit lifted (zero: never).
+    pub startup_boost: Duration,
     /// Where the host's `/proc` and `/sys/fs/cgroup` are seen (the stats collector's files).
     pub host_root: PathBuf,
 }
@@ -168,6 +173,7 @@ impl fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("orphan_grace", &self.orphan_grace)
             .field("max_starting", &self.max_starting)
+            .field("startup_boost", &self.startup_boost)
             .field("host_root", &self.host_root)
             .finish()
     }
@@ -243,6 +249,7 @@ impl Config {
             workers: raw.controller_workers.max(1),
             orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
             max_starting: raw.max_starting.max(1),
+            startup_boost: Duration::from_secs(raw.startup_boost_seconds),
             host_root: raw.host_root,
         })
     }

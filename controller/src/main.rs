@@ -184,7 +184,7 @@ fn elector(
             .with(reconcile_task(Arc::clone(&ctx), settings))
             .with(orphans::collection_task(Arc::clone(&ctx), orphans))
             .with(edge::publisher_task(Arc::clone(&ctx)))
-            .with(cpu_weight::cpu_weight_task(ctx))
+            .with(cpu_weight::cpu_weight_task(ctx, config.startup_boost))
             .with(rollouts)
             .with(collector.task()),
     )

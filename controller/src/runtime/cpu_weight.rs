@@ -53,7 +53,8 @@ pub const MIN_SHARES: i64 = 32;
 /// The most a site gets, however large its plan: half a platform service.
 pub const MAX_SHARES: i64 = 512;
 const NANOS_PER_CPU: i64 = 1_000_000_000;
-/// How long a started container runs with its CPU limit lifted: a site's start (entrypoint,
+/// How long a started container runs with its CPU limit lifted unless configured
+/// (`SWARMPRESS_STARTUP_BOOST_SECONDS`, zero for no boost): a site's start (entrypoint,
 /// install, Apache, first pages) takes two to three seconds; the rest covers its first
 /// visitors' cold caches. Short, so a site that crashes on purpose to be restarted gains
 /// little.
@@ -70,9 +71,10 @@ pub fn shares_for(nano_cpus: Option<i64>) -> i64 {
     (nano_cpus.saturating_mul(SHARES_PER_CPU) / NANOS_PER_CPU).clamp(MIN_SHARES, MAX_SHARES)
 }
 
-/// Weighting (and the startup boost) as a leader task: one writer, under the lease.
-pub fn cpu_weight_task<S: TenantStore>(ctx: Arc<Context<S>>) -> LeaderTask {
-    cpu_weight_task_for(ctx, TENANT_LABEL, STARTUP_BOOST)
+/// Weighting and the startup boost (`boost` long; zero for none) as a leader task: one
+/// writer, under the lease.
+pub fn cpu_weight_task<S: TenantStore>(ctx: Arc<Context<S>>, boost: Duration) -> LeaderTask {
+    cpu_weight_task_for(ctx, TENANT_LABEL, boost)
 }
 
 /// Weighting of the containers that carry `label`, boosted for `boost` after they start
