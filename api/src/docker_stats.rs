@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::models::ContainerStatsResponse;
+use bollard::models::{ContainerInspectResponse, ContainerStatsResponse};
 use bollard::query_parameters::{
     InspectContainerOptions, ListContainersOptionsBuilder, StatsOptions,
 };
@@ -54,12 +54,12 @@ pub async fn current(docker: &Docker, tenant: &str) -> Result<Figures, bollard::
 }
 
 async fn container(docker: &Docker, id: &str) -> Option<Figures> {
-    let limit = docker
+    let inspected = docker
         .inspect_container(id, None::<InspectContainerOptions>)
         .await
-        .ok()?
-        .host_config
-        .and_then(|h| h.nano_cpus)
+        .ok()?;
+    let limit = planned_nano_cpus(docker, inspected)
+        .await
         .filter(|n| *n > 0)
         .map(|n| n as f64 / 1e9);
     let options = StatsOptions {
@@ -74,6 +74,27 @@ async fn container(docker: &Docker, id: &str) -> Option<Figures> {
         return None;
     };
     Some(figures(first, second, limit))
+}
+
+/// The container's CPU limit as its plan gives it: its swarm task's. The engine's copy is
+/// lifted for a few seconds after a start (the controller's startup boost).
+async fn planned_nano_cpus(docker: &Docker, inspected: ContainerInspectResponse) -> Option<i64> {
+    let engine = inspected.host_config.and_then(|host| host.nano_cpus);
+    let task = inspected
+        .config
+        .and_then(|config| config.labels)
+        .and_then(|mut labels| labels.remove("com.docker.swarm.task.id"));
+    let Some(task) = task else {
+        return engine;
+    };
+    match docker.inspect_task(&task).await {
+        Ok(task) => task
+            .spec
+            .and_then(|spec| spec.resources)
+            .and_then(|resources| resources.limits)
+            .and_then(|limits| limits.nano_cpus),
+        Err(_) => engine,
+    }
 }
 
 fn network(stats: &ContainerStatsResponse) -> (f64, f64) {

@@ -14,9 +14,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bollard::query_parameters::InspectContainerOptions;
 use common::memory_store::MemoryStore;
 use common::{eventually, platform, unique_tenant};
-use swarmpress_controller::runtime::cpu_weight::{STARTUP_BOOST, cpu_weight_task_for, shares_for};
+use swarmpress_controller::runtime::cpu_weight::{
+    STARTUP_BOOST, cpu_weight_task_for, planned_nano_cpus, shares_for,
+};
 use tokio_util::sync::CancellationToken;
 
 fn docker(args: &[&str]) -> String {
@@ -166,6 +169,14 @@ async fn a_starting_site_runs_boosted_for_its_window_then_at_its_plans_limit() {
                 128,
                 "weighted by the plan's half CPU, not the boost"
             );
+            // What the site's CPU use is measured against (the stats collector's figure) is
+            // the plan's limit still.
+            let engine = ctx.swarm.docker();
+            let inspected = engine
+                .inspect_container(&id, None::<InspectContainerOptions>)
+                .await
+                .unwrap();
+            assert_eq!(planned_nano_cpus(engine, &inspected).await, Some(half));
             // The leader goes while the site is boosted; the next term's window is already
             // over for it, so the term puts back the task's limit at once.
             first.cancel();

@@ -29,7 +29,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bollard::models::ContainerUpdateBody;
+use bollard::Docker;
+use bollard::models::{ContainerInspectResponse, ContainerUpdateBody};
 use bollard::query_parameters::{
     EventsOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
 };
@@ -180,17 +181,26 @@ async fn sweep<S: TenantStore>(state: &mut Term<'_, S>, label: &str) {
     }
 }
 
-/// The CPU limit a container's plan gives it: its swarm task's (the engine's copy is what a
-/// boost changes); a container no task made keeps what it was created with.
-async fn planned_nano_cpus<S: TenantStore>(
-    ctx: &Context<S>,
-    task: Option<&str>,
-    engine: Option<i64>,
+/// The CPU limit a container's plan gives it, in nano-CPUs: its swarm task's (the engine's
+/// copy is what a startup boost changes); a container no task made keeps what it was created
+/// with. What its usage is measured against, too.
+pub async fn planned_nano_cpus(
+    docker: &Docker,
+    inspected: &ContainerInspectResponse,
 ) -> Option<i64> {
-    let Some(task) = task else {
+    let engine = inspected
+        .host_config
+        .as_ref()
+        .and_then(|host| host.nano_cpus);
+    let Some(task) = inspected
+        .config
+        .as_ref()
+        .and_then(|config| config.labels.as_ref())
+        .and_then(|labels| labels.get(SWARM_TASK_LABEL))
+    else {
         return engine;
     };
-    match ctx.swarm.docker().inspect_task(task).await {
+    match docker.inspect_task(task).await {
         Ok(task) => task
             .spec
             .and_then(|spec| spec.resources)
@@ -231,12 +241,8 @@ async fn weigh_container<S: TenantStore>(state: &mut Term<'_, S>, id: &str) {
             return;
         }
     };
+    let planned = planned_nano_cpus(docker, &inspected).await;
     let host = inspected.host_config.unwrap_or_default();
-    let task = inspected
-        .config
-        .and_then(|config| config.labels)
-        .and_then(|mut labels| labels.remove(SWARM_TASK_LABEL));
-    let planned = planned_nano_cpus(ctx, task.as_deref(), host.nano_cpus).await;
     let started = inspected.state.and_then(|state| state.started_at);
     let left = boost_left(started.as_deref(), state.boost, Utc::now());
     let boosted = state

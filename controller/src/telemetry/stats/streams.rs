@@ -157,9 +157,10 @@ async fn stream(
             return container.id;
         }
     };
-    let limit = inspected
-        .host_config
-        .and_then(|host| host.nano_cpus)
+    // The plan's limit, not the engine's: a container in its startup boost has a higher one
+    // for a few seconds.
+    let limit = crate::runtime::cpu_weight::planned_nano_cpus(&docker, &inspected)
+        .await
         .filter(|nano| *nano > 0)
         .map(|nano| nano as f64 / 1e9);
     let pid = inspected.state.and_then(|s| s.pid).unwrap_or(0);
