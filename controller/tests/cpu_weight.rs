@@ -97,6 +97,8 @@ async fn tenant_containers_are_weighted_by_their_limit_and_others_are_not() {
             *body_started.lock().unwrap() = Some(during.clone());
             weighted(&during, shares_for(Some(2_000_000_000))).await;
             assert_eq!(shares(&during), 512);
+            // No swarm task made these: nothing says what to put back, so no boost.
+            assert_eq!(nano_cpus(&body_before), 500_000_000);
             // Both tenants' containers are weighted: the outsider, long since listed and
             // started before the second, has the engine's default still.
             assert_eq!(

@@ -22,8 +22,9 @@
 //! burst of CPU that a half-CPU quota throttled for half a second of its two and a half; the
 //! weight (which stays the plan's) still puts every boosted site behind the platform when the
 //! machine is busy, so the boost only hands out CPU nobody else wants. The plan's limit is the
-//! swarm task's (the engine's copy is what the boost changes); a term that begins while
-//! containers are boosted restores those whose window has passed and times the rest.
+//! swarm task's (the engine's copy is what the boost changes), so only tasks' containers are
+//! boosted; a term that begins while containers are boosted restores those whose window has
+//! passed and times the rest.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -242,9 +243,17 @@ async fn weigh_container<S: TenantStore>(state: &mut Term<'_, S>, id: &str) {
         }
     };
     let planned = planned_nano_cpus(docker, &inspected).await;
+    // Only a task's container is boosted: its plan's limit is known for good (the task's),
+    // so any term can put it back. A container made some other way that carries the label
+    // would have its own limit forgotten once lifted.
+    let made_by_swarm = inspected
+        .config
+        .as_ref()
+        .and_then(|config| config.labels.as_ref())
+        .is_some_and(|labels| labels.contains_key(SWARM_TASK_LABEL));
     let host = inspected.host_config.unwrap_or_default();
     let started = inspected.state.and_then(|state| state.started_at);
-    let left = boost_left(started.as_deref(), state.boost, Utc::now());
+    let left = boost_left(started.as_deref(), state.boost, Utc::now()).filter(|_| made_by_swarm);
     let boosted = state
         .node_nano_cpus
         .filter(|node| left.is_some() && planned.is_some_and(|planned| *node > planned));
