@@ -193,12 +193,7 @@ pub async fn planned_nano_cpus(
         .host_config
         .as_ref()
         .and_then(|host| host.nano_cpus);
-    let Some(task) = inspected
-        .config
-        .as_ref()
-        .and_then(|config| config.labels.as_ref())
-        .and_then(|labels| labels.get(SWARM_TASK_LABEL))
-    else {
+    let Some(task) = task_of(inspected) else {
         return engine;
     };
     match docker.inspect_task(task).await {
@@ -212,6 +207,16 @@ pub async fn planned_nano_cpus(
             engine
         }
     }
+}
+
+/// The swarm task that made the container, if one did.
+fn task_of(inspected: &ContainerInspectResponse) -> Option<&str> {
+    inspected
+        .config
+        .as_ref()
+        .and_then(|config| config.labels.as_ref())
+        .and_then(|labels| labels.get(SWARM_TASK_LABEL))
+        .map(String::as_str)
 }
 
 /// The boost a container started at `started` still has left, if any.
@@ -246,11 +251,7 @@ async fn weigh_container<S: TenantStore>(state: &mut Term<'_, S>, id: &str) {
     // Only a task's container is boosted: its plan's limit is known for good (the task's),
     // so any term can put it back. A container made some other way that carries the label
     // would have its own limit forgotten once lifted.
-    let made_by_swarm = inspected
-        .config
-        .as_ref()
-        .and_then(|config| config.labels.as_ref())
-        .is_some_and(|labels| labels.contains_key(SWARM_TASK_LABEL));
+    let made_by_swarm = task_of(&inspected).is_some();
     let host = inspected.host_config.unwrap_or_default();
     let started = inspected.state.and_then(|state| state.started_at);
     let left = boost_left(started.as_deref(), state.boost, Utc::now()).filter(|_| made_by_swarm);
