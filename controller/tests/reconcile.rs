@@ -494,3 +494,120 @@ async fn a_burst_waits_for_start_slots() {
     )
     .await;
 }
+
+/// Adds (`Some`) or removes (`None`) a label on this engine's own swarm node.
+async fn label_own_node(swarm: &SwarmClient, label: &str, value: Option<&str>) {
+    let docker = swarm.docker();
+    let node_id = docker
+        .info()
+        .await
+        .unwrap()
+        .swarm
+        .and_then(|s| s.node_id)
+        .unwrap();
+    // The node's version moves with every update (another test may drain or relabel it):
+    // read and write again until one write lands on the version it read.
+    for _ in 0..10 {
+        let node = docker.inspect_node(&node_id).await.unwrap();
+        let mut spec = node.spec.unwrap();
+        let labels = spec.labels.get_or_insert_with(Default::default);
+        match value {
+            Some(value) => labels.insert(label.to_owned(), value.to_owned()),
+            None => labels.remove(label),
+        };
+        let version = node.version.and_then(|v| v.index).unwrap();
+        let options = bollard::query_parameters::UpdateNodeOptionsBuilder::new()
+            .version(version as i64)
+            .build();
+        if docker.update_node(&node_id, spec, options).await.is_ok() {
+            return;
+        }
+    }
+    panic!("cannot update the node's labels");
+}
+
+/// A site in a region no node carries waits Pending, saying so, with nothing deployed and no
+/// start slot held; a node joining the region (here: this node labelled with it) wakes it by
+/// its node event — the resyncs are ten minutes apart — and it starts there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_waits_for_a_node_of_its_region_and_starts_when_one_joins() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let store = MemoryStore::default();
+    let ctx = common::context_admitting(
+        &platform,
+        store.clone(),
+        |settings| settings.resync = Duration::from_secs(600),
+        1,
+    );
+    let tenant = common::unique_tenant("itreg");
+    let region = format!("lab-{}", common::random_suffix(8));
+    let label = format!("swarmpress.region.{region}");
+    let shutdown = CancellationToken::new();
+    let mut settings = run_settings("test-controller-region");
+    settings.resync = Duration::from_secs(600);
+    let controller = tokio::spawn(run(Arc::clone(&ctx), settings, shutdown.clone()));
+    let (body_ctx, body_tenant, body_region, body_label) = (
+        Arc::clone(&ctx),
+        tenant.clone(),
+        region.clone(),
+        label.clone(),
+    );
+    common::with_cleanup(
+        async move {
+            let (ctx, tenant, region, label) = (body_ctx, body_tenant, body_region, body_label);
+            let mut wanted = spec("Far Away");
+            wanted.region = region.clone();
+            store.create(&tenant, wanted, "admin-password-1");
+            let waiting = wait_status(&store, &tenant, "waiting for a node", |t| {
+                t.status
+                    .condition(ConditionType::ServiceReady)
+                    .is_some_and(|c| c.reason == "NoNodeInRegion")
+            })
+            .await;
+            assert_eq!(waiting.status.phase, Phase::Pending, "{:?}", waiting.status);
+            assert_eq!(
+                waiting.status.message.as_deref(),
+                Some(
+                    format!("no active node in region {region}: the site starts when one is there")
+                        .as_str()
+                )
+            );
+            assert!(
+                ctx.swarm
+                    .inspect_service(&tenant.service_name())
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "nothing is deployed for a site no node can run"
+            );
+            // The only start slot is free: the waiting site does not hold it.
+            let probe = common::unique_tenant("itslot");
+            assert!(
+                ctx.admission.admit(&probe).is_ok(),
+                "the waiting site holds no start slot"
+            );
+            ctx.admission.release(&probe);
+
+            label_own_node(&ctx.swarm, &label, Some("true")).await;
+            let running = wait_status(&store, &tenant, "Running once a node joins", |t| {
+                t.status.phase == Phase::Running && t.status.is_true(ConditionType::Available)
+            })
+            .await;
+            let hostname = ctx.swarm.docker().info().await.unwrap().name.unwrap();
+            assert_eq!(
+                running.status.nodes,
+                vec![hostname],
+                "the status names its node"
+            );
+        },
+        async {
+            label_own_node(&ctx.swarm, &label, None).await;
+            shutdown.cancel();
+            let _ = controller.await;
+            finalize_leftovers(Arc::clone(&ctx), tenant.clone()).await;
+        },
+    )
+    .await;
+}

@@ -28,9 +28,9 @@ use swarmpress_schema::resource::{Phase, Tenant, TenantState};
 use tokio_util::sync::CancellationToken;
 
 const LEASE: Duration = Duration::from_secs(10);
-/// Requests of one bulk snapshot: services, tasks, secrets, volumes, and the edge network's
-/// service discovery (every task's address at once).
-const SNAPSHOT_REQUESTS: u64 = 5;
+/// Requests of one bulk snapshot: services, tasks, secrets, volumes, the edge network's
+/// service discovery (every task's address at once) and the nodes.
+const SNAPSHOT_REQUESTS: u64 = 6;
 
 fn stopped(t: &Tenant) -> bool {
     t.status.phase == Phase::Stopped && t.status.observed_generation == t.metadata.generation
@@ -250,8 +250,8 @@ async fn requests_for_snapshot(ctx: &Arc<Context<MemoryStore>>) -> BTreeMap<Stri
 }
 
 /// An event about a site's service or containers makes the services and tasks stale, not the
-/// secrets and volumes; a secret made through the client makes the secrets stale alone; the
-/// resync's invalidation lists everything. (In a burst of new sites each start raised events,
+/// secrets and volumes; a secret made through the client makes the secrets stale alone; a
+/// node event, the nodes alone; the resync's invalidation lists everything. (In a burst of new sites each start raised events,
 /// and relisting every secret and volume for each grew with the square of the sites.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_change_relists_only_the_part_of_the_snapshot_it_touched() {
@@ -280,6 +280,14 @@ async fn each_change_relists_only_the_part_of_the_snapshot_it_touched() {
                 workload.keys().map(String::as_str).collect::<Vec<_>>(),
                 ["network_inspect", "service_list", "task_list"],
                 "an event relists services, tasks and their addresses: {workload:?}"
+            );
+
+            ctx.observer.invalidate_nodes();
+            let nodes = requests_for_snapshot(&ctx).await;
+            assert_eq!(
+                nodes.keys().map(String::as_str).collect::<Vec<_>>(),
+                ["node_list"],
+                "a node event relists the nodes: {nodes:?}"
             );
 
             let labels = std::collections::HashMap::from([(

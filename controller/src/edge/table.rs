@@ -141,6 +141,7 @@ mod tests {
             rolled_back: false,
             image: None,
             task_message: None,
+            nodes: Vec::new(),
         }
     }
 

@@ -43,6 +43,10 @@ pub fn after_converge(facts: &Facts, settings: &Settings) -> Action {
     if matches!(facts.service, Some(ServiceFact::Queued(_))) {
         return Action::requeue(QUEUED_RECHECK.max(settings.converging_requeue));
     }
+    // No node can run it: node events wake it; the resync is the safety net.
+    if matches!(facts.service, Some(ServiceFact::Unschedulable(_))) {
+        return Action::requeue(settings.resync);
+    }
     let Some(((outcome, replicas), tasks)) = facts.ensured().zip(facts.tasks.as_ref()) else {
         return Action::requeue(settings.converging_requeue);
     };
@@ -145,6 +149,15 @@ mod tests {
         assert_eq!(
             after_converge(&queued, &settings),
             Action::Requeue(QUEUED_RECHECK)
+        );
+        // No node can run it: a node event wakes it, the resync is the safety net.
+        let unschedulable = Facts {
+            service: Some(ServiceFact::Unschedulable("no node".to_owned())),
+            ..Facts::default()
+        };
+        assert_eq!(
+            after_converge(&unschedulable, &settings),
+            Action::Requeue(settings.resync)
         );
         // Every task runs but the site does not answer yet: asked again soon.
         let silent = Facts {

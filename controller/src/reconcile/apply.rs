@@ -181,7 +181,27 @@ async fn ensure_service<S: TenantStore>(
     if !starts {
         ctx.admission.withdraw(&tenant.metadata.name);
     }
-    if starts && let Err(waiting) = ctx.admission.admit(&tenant.metadata.name) {
+    let region = tenant.spec.region.as_str();
+    let unschedulable = !region.is_empty() && snapshot.placement.schedulable(region) == 0;
+    if starts && unschedulable {
+        // Swarm would keep the tasks pending until a node comes, and a start slot held for
+        // them would hold up every site behind it.
+        ctx.admission.withdraw(&tenant.metadata.name);
+        if running == 0 {
+            // Nothing runs it: nothing is deployed until a node of its region takes tasks
+            // (a node event — one joins, is made active, comes back — wakes the runner).
+            facts.service = Some(ServiceFact::Unschedulable(format!(
+                "no active node in region {region}: the site starts when one is there"
+            )));
+            return Ok(Outcome::Unchanged);
+        }
+        // Still running somewhere (its node drained since, a scale-up): the change is made
+        // and Swarm's message on the pending task says why it waits.
+    }
+    if starts
+        && !unschedulable
+        && let Err(waiting) = ctx.admission.admit(&tenant.metadata.name)
+    {
         let message = format!(
             "queued: {} sites are starting (at most {} at once); number {} in line",
             waiting.starting,
@@ -264,5 +284,14 @@ async fn observe_tasks<S>(
         // next update.
         update_failed: view.update_failed && !(view.rolled_back && outcome == Outcome::Unchanged),
         task_message: view.task_message.clone(),
+        nodes: {
+            let mut nodes: Vec<String> = view
+                .nodes
+                .iter()
+                .map(|id| snapshot.placement.hostname(id).to_owned())
+                .collect();
+            nodes.sort_unstable();
+            nodes
+        },
     })
 }

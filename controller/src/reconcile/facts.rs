@@ -32,6 +32,9 @@ pub enum ServiceFact {
     /// The service would start tasks while every start slot is taken: nothing was changed;
     /// the message says how many sites are starting.
     Queued(String),
+    /// The service would start tasks but no node of the site's region takes them: nothing
+    /// was changed; the message names the region.
+    Unschedulable(String),
     /// The service is (now) the desired one.
     Ensured { outcome: Outcome, replicas: u32 },
 }
@@ -53,6 +56,8 @@ pub struct TaskFacts {
     pub update_failed: bool,
     /// Why a task is not running, as Swarm says it.
     pub task_message: Option<String>,
+    /// The nodes (hostnames, sorted) the running tasks are on.
+    pub nodes: Vec<String>,
 }
 
 impl TaskFacts {

@@ -28,6 +28,9 @@ pub enum Reason {
     UpdateFailed,
     /// Waiting for a start slot: too many sites are starting at once.
     Queued,
+    /// No node of the site's region takes tasks (none has joined, or all are drained or
+    /// down): the site starts when one does.
+    NoNodeInRegion,
     /// The service runs the current spec.
     Deployed,
     Installed,
@@ -48,6 +51,7 @@ impl Reason {
             Self::QuotaExceeded => "QuotaExceeded",
             Self::UpdateFailed => "UpdateFailed",
             Self::Queued => "Queued",
+            Self::NoNodeInRegion => "NoNodeInRegion",
             Self::Deployed => "Deployed",
             Self::Installed => "Installed",
             Self::Installing => "Installing",
@@ -135,6 +139,7 @@ pub fn compute(
         next.replicas.desired = replicas;
         next.replicas.running = tasks.ready();
         next.image = tasks.image.clone();
+        next.nodes = tasks.nodes.clone();
     }
     match ending {
         Ending::Converged => {
@@ -151,12 +156,21 @@ pub fn compute(
                         tasks.task_message.clone()
                     };
                 }
-                None => {
-                    next.phase = started(previous.phase);
-                    if let Some(ServiceFact::Queued(message)) = &facts.service {
+                None => match &facts.service {
+                    // Nothing can run it: it stays Pending (the phase of a site nothing runs
+                    // yet), whatever it was, until a node of its region takes tasks.
+                    Some(ServiceFact::Unschedulable(message)) => {
+                        next.phase = Phase::Pending;
+                        next.replicas.running = 0;
+                        next.nodes.clear();
                         next.message = Some(message.clone());
                     }
-                }
+                    Some(ServiceFact::Queued(message)) => {
+                        next.phase = started(previous.phase);
+                        next.message = Some(message.clone());
+                    }
+                    _ => next.phase = started(previous.phase),
+                },
             }
         }
         Ending::Failed { message, permanent } => {
@@ -220,6 +234,11 @@ fn service_ready(facts: &Facts) -> Value {
         (Some(ServiceFact::Queued(message)), _) => {
             Value::new(ConditionStatus::False, Reason::Queued, message.clone())
         }
+        (Some(ServiceFact::Unschedulable(message)), _) => Value::new(
+            ConditionStatus::False,
+            Reason::NoNodeInRegion,
+            message.clone(),
+        ),
         (Some(ServiceFact::Ensured { .. }), Some(tasks)) if tasks.update_failed => Value::new(
             ConditionStatus::False,
             Reason::UpdateFailed,
@@ -665,6 +684,34 @@ mod tests {
             Some("queued: 4 sites are starting (at most 4 at once)")
         );
         assert_eq!(of(&status, ConditionType::Available).1, "NotObserved");
+    }
+
+    #[test]
+    fn a_site_no_node_can_run_is_pending_and_says_why_even_after_it_ran() {
+        let message = "no active node in region us-east: the site starts when one is there";
+        let facts = Facts {
+            service: Some(ServiceFact::Unschedulable(message.to_owned())),
+            ..converged(Outcome::Unchanged, 1, tasks(0))
+        };
+        for before in [Phase::Pending, Phase::Running] {
+            let mut tenant = tenant(TenantState::Running, before == Phase::Running, before);
+            tenant.status.nodes = vec!["gone".to_owned()];
+            tenant.status.replicas.running = 1;
+            let status = compute(
+                &tenant,
+                &facts,
+                Ending::Converged,
+                URL.to_owned(),
+                Utc::now(),
+            );
+            assert_eq!(status.phase, Phase::Pending, "from {before:?}");
+            let condition = status.condition(ConditionType::ServiceReady).unwrap();
+            assert_eq!(condition.status, ConditionStatus::False);
+            assert_eq!(condition.reason, "NoNodeInRegion");
+            assert_eq!(status.message.as_deref(), Some(message));
+            assert_eq!(status.replicas.running, 0);
+            assert!(status.nodes.is_empty());
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bollard::models::EventMessageTypeEnum;
 use bollard::query_parameters::EventsOptionsBuilder;
 use futures_util::StreamExt as _;
 use swarmpress_schema::TenantName;
@@ -221,7 +222,8 @@ async fn feed<S: TenantStore>(
 }
 
 /// Trigger 2: Docker events of tenant services and containers, so drift (a service removed
-/// by hand, a task dying) is seen at once.
+/// by hand, a task dying) is seen at once; and of nodes, so a site waiting for a node of its
+/// region starts when one joins (and every status names its nodes anew).
 async fn docker_events<S: TenantStore>(
     ctx: Arc<Context<S>>,
     queue: WorkQueue<TenantName>,
@@ -230,7 +232,7 @@ async fn docker_events<S: TenantStore>(
     loop {
         // Service events carry only the service's name, container events its labels; the
         // type filter keeps the rest of the engine's traffic out.
-        let filters = HashMap::from([("type", vec!["service", "container"])]);
+        let filters = HashMap::from([("type", vec!["service", "container", "node"])]);
         let options = EventsOptionsBuilder::new().filters(&filters).build();
         let mut events = ctx.swarm.docker().events(Some(options));
         loop {
@@ -248,6 +250,13 @@ async fn docker_events<S: TenantStore>(
                         .as_deref()
                         .is_some_and(|action| action.starts_with("exec_"))
                     {
+                        continue;
+                    }
+                    if event.typ == Some(EventMessageTypeEnum::NODE) {
+                        // Rare (a node joins, leaves, is drained or relabelled, goes down or
+                        // comes back) and it may concern any site: everyone looks again.
+                        ctx.observer.invalidate_nodes();
+                        queue_all(&ctx, &queue).await;
                         continue;
                     }
                     let attributes = event

@@ -3,5 +3,6 @@
 //! they are kept in (`get` and `invalidate`, listed at most once per maximum age).
 
 pub(crate) mod cache;
+pub mod placement;
 pub mod readiness;
 pub mod snapshot;

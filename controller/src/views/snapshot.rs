@@ -5,8 +5,9 @@
 //! tenants costs those four requests, not N of anything). Anything that changes the swarm
 //! marks the part it changed stale so the next reader lists that part again: every change
 //! made through the [`SwarmClient`] (counted by the client itself, by kind, so no caller can
-//! forget), and Docker events about tenant services and containers
-//! ([`Observer::invalidate_workload`]: services and tasks only). Changes made behind the
+//! forget), Docker events about tenant services and containers
+//! ([`Observer::invalidate_workload`]: services and tasks only) and about nodes
+//! ([`Observer::invalidate_nodes`]: the placement only). Changes made behind the
 //! controller's back that raise no such event (a volume removed by hand) are seen once the
 //! snapshot is older than its maximum age, by the next reconcile — the periodic resync at the
 //! latest.
@@ -21,6 +22,7 @@ use swarmpress_schema::TenantName;
 use tokio::sync::{Mutex, Notify};
 use tokio::time::Instant;
 
+use super::placement::Placement;
 pub use crate::adapters::swarm::RESTART_TOKEN_LABEL;
 use crate::adapters::swarm::{
     ObjectKind, ROUTE_RULE_LABEL, SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL,
@@ -54,6 +56,8 @@ pub struct ServiceView {
     pub image: Option<String>,
     /// The message of a task that the orchestrator wants running but is not, if any.
     pub task_message: Option<String>,
+    /// The nodes (ids, sorted, each once) the running tasks are on.
+    pub nodes: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -66,6 +70,8 @@ pub struct Snapshot {
     /// Whether the tasks' edge addresses could be read: without them `endpoints` are empty
     /// for want of the answer, not of tasks, and nothing may be routed on their strength.
     pub addressed: bool,
+    /// The nodes by region, and their names.
+    pub placement: Arc<Placement>,
 }
 
 /// The services with their tasks and edge addresses: what Docker events about tenant
@@ -94,9 +100,13 @@ struct Cached {
     workload: Option<Part<Workload>>,
     secrets: Option<Part<HashMap<TenantName, Vec<Secret>>>>,
     volumes: Option<Part<HashSet<String>>>,
+    placement: Option<Part<Placement>>,
     /// The parts' generations the assembled snapshot was made of, and it.
-    snapshot: Option<([u64; 3], Arc<Snapshot>)>,
+    snapshot: Option<([u64; PARTS], Arc<Snapshot>)>,
 }
+
+/// Workload, secrets, volumes and placement.
+const PARTS: usize = 4;
 
 pub struct Observer {
     swarm: SwarmClient,
@@ -108,6 +118,8 @@ pub struct Observer {
     generation: AtomicU64,
     /// Invalidations of the services and tasks alone (Docker events).
     workload_generation: AtomicU64,
+    /// Invalidations of the placement alone (node events).
+    nodes_generation: AtomicU64,
     /// Woken by every invalidation and every new listing: what the edge publisher waits on.
     changed: Notify,
 }
@@ -121,6 +133,7 @@ impl Observer {
             cache: Mutex::new(Cached::default()),
             generation: AtomicU64::new(0),
             workload_generation: AtomicU64::new(0),
+            nodes_generation: AtomicU64::new(0),
             changed: Notify::new(),
         }
     }
@@ -153,15 +166,23 @@ impl Observer {
         self.changed.notify_one();
     }
 
+    /// Marks the placement stale (an event about a node: joined, left, drained, relabelled,
+    /// down or up again): the next [`Self::snapshot`] lists the nodes again.
+    pub fn invalidate_nodes(&self) {
+        self.nodes_generation.fetch_add(1, Ordering::SeqCst);
+        self.changed.notify_one();
+    }
+
     /// Each part's generation: invalidations of everything, of its own kind, and the changes
     /// of its kind made through the Swarm client.
-    fn generations(&self) -> [u64; 3] {
+    fn generations(&self) -> [u64; PARTS] {
         let all = self.generation.load(Ordering::SeqCst);
         [
             all.wrapping_add(self.workload_generation.load(Ordering::SeqCst))
                 .wrapping_add(self.swarm.changes(ObjectKind::Services)),
             all.wrapping_add(self.swarm.changes(ObjectKind::Secrets)),
             all.wrapping_add(self.swarm.changes(ObjectKind::Volumes)),
+            all.wrapping_add(self.nodes_generation.load(Ordering::SeqCst)),
         ]
     }
 
@@ -171,27 +192,29 @@ impl Observer {
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, SwarmError> {
         let mut cache = self.cache.lock().await;
         let generations = self.generations();
-        if let Some((made_of, snapshot)) = cache.snapshot.as_ref()
+        let [
+            workload_generation,
+            secrets_generation,
+            volumes_generation,
+            nodes_generation,
+        ] = generations;
+        let fresh_workload =
+            Part::fresh(cache.workload.as_ref(), workload_generation, self.max_age);
+        let fresh_secrets = Part::fresh(cache.secrets.as_ref(), secrets_generation, self.max_age);
+        let fresh_volumes = Part::fresh(cache.volumes.as_ref(), volumes_generation, self.max_age);
+        let fresh_placement = Part::fresh(cache.placement.as_ref(), nodes_generation, self.max_age);
+        // Every part fresh and the assembled snapshot made of them: it is still the answer.
+        if fresh_workload.is_some()
+            && fresh_secrets.is_some()
+            && fresh_volumes.is_some()
+            && fresh_placement.is_some()
+            && let Some((made_of, snapshot)) = cache.snapshot.as_ref()
             && *made_of == generations
-            && cache
-                .workload
-                .as_ref()
-                .is_some_and(|part| part.taken.elapsed() < self.max_age)
-            && cache
-                .secrets
-                .as_ref()
-                .is_some_and(|part| part.taken.elapsed() < self.max_age)
-            && cache
-                .volumes
-                .as_ref()
-                .is_some_and(|part| part.taken.elapsed() < self.max_age)
         {
             return Ok(Arc::clone(snapshot));
         }
-        let [workload_generation, secrets_generation, volumes_generation] = generations;
         let taken = Instant::now();
-        let workload = match Part::fresh(cache.workload.as_ref(), workload_generation, self.max_age)
-        {
+        let workload = match fresh_workload {
             Some(workload) => workload,
             None => {
                 let workload = Arc::new(self.list_workload().await?);
@@ -203,7 +226,7 @@ impl Observer {
                 workload
             }
         };
-        let secrets = match Part::fresh(cache.secrets.as_ref(), secrets_generation, self.max_age) {
+        let secrets = match fresh_secrets {
             Some(secrets) => secrets,
             None => {
                 let secrets = Arc::new(self.list_secrets().await?);
@@ -215,7 +238,7 @@ impl Observer {
                 secrets
             }
         };
-        let volumes = match Part::fresh(cache.volumes.as_ref(), volumes_generation, self.max_age) {
+        let volumes = match fresh_volumes {
             Some(volumes) => volumes,
             None => {
                 let volumes: HashSet<String> = self
@@ -234,11 +257,24 @@ impl Observer {
                 volumes
             }
         };
+        let placement = match fresh_placement {
+            Some(placement) => placement,
+            None => {
+                let placement = Arc::new(Placement::of(&self.swarm.list_nodes().await?));
+                cache.placement = Some(Part {
+                    value: Arc::clone(&placement),
+                    taken,
+                    generation: nodes_generation,
+                });
+                placement
+            }
+        };
         let snapshot = Arc::new(Snapshot {
             services: Arc::clone(&workload.services),
             secrets,
             volumes,
             addressed: workload.addressed,
+            placement,
         });
         cache.snapshot = Some((generations, Arc::clone(&snapshot)));
         self.changed.notify_one();
@@ -258,6 +294,7 @@ impl Observer {
             }
         };
         let mut running: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut nodes: HashMap<&str, Vec<String>> = HashMap::new();
         let mut endpoints: HashMap<&str, Vec<String>> = HashMap::new();
         let mut messages: HashMap<&str, String> = HashMap::new();
         for task in &tasks {
@@ -267,6 +304,9 @@ impl Observer {
             let status = task.status.as_ref();
             match status.and_then(|s| s.state) {
                 Some(TaskState::RUNNING) => {
+                    if let Some(node) = task.node_id.as_ref() {
+                        nodes.entry(service_id).or_default().push(node.clone());
+                    }
                     running.entry(service_id).or_default().push(
                         status
                             .and_then(|s| s.container_status.as_ref())
@@ -294,7 +334,9 @@ impl Observer {
         }
         let mut views = HashMap::new();
         for service in services {
-            if let Some((tenant, view)) = view_of(service, &running, &endpoints, &mut messages) {
+            if let Some((tenant, view)) =
+                view_of(service, &running, &endpoints, &nodes, &mut messages)
+            {
                 views.insert(tenant, view);
             }
         }
@@ -325,6 +367,7 @@ fn view_of(
     service: Service,
     running: &HashMap<&str, Vec<String>>,
     endpoints: &HashMap<&str, Vec<String>>,
+    nodes: &HashMap<&str, Vec<String>>,
     messages: &mut HashMap<&str, String>,
 ) -> Option<(TenantName, ServiceView)> {
     let id = service.id?;
@@ -342,7 +385,11 @@ fn view_of(
     running_containers.sort_unstable();
     let mut service_endpoints = endpoints.get(id.as_str()).cloned().unwrap_or_default();
     service_endpoints.sort_unstable();
+    let mut service_nodes = nodes.get(id.as_str()).cloned().unwrap_or_default();
+    service_nodes.sort_unstable();
+    service_nodes.dedup();
     let view = ServiceView {
+        nodes: service_nodes,
         // A service deployed before the controller fed the edge carries Traefik's own label:
         // still routed while the reconciler updates its spec, so an upgrade unroutes nobody.
         route_rule: labels

@@ -235,6 +235,10 @@ pub struct TenantStatus {
     /// The image the running tasks use.
     #[serde(default)]
     pub image: Option<String>,
+    /// The nodes (hostnames) the running tasks are on.
+    #[serde(default)]
+    #[oai(default)]
+    pub nodes: Vec<String>,
     #[serde(default)]
     pub message: Option<String>,
 }

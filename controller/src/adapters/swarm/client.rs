@@ -10,12 +10,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
 use bollard::models::{
-    Secret, SecretSpec, Service, ServiceSpec, Task, Volume, VolumeCreateRequest,
+    Node, Secret, SecretSpec, Service, ServiceSpec, Task, Volume, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     InspectNetworkOptionsBuilder, InspectServiceOptions, ListContainersOptionsBuilder,
-    ListSecretsOptionsBuilder, ListServicesOptionsBuilder, ListTasksOptionsBuilder,
-    ListVolumesOptionsBuilder, RemoveVolumeOptions, UpdateServiceOptionsBuilder,
+    ListNodesOptions, ListSecretsOptionsBuilder, ListServicesOptionsBuilder,
+    ListTasksOptionsBuilder, ListVolumesOptionsBuilder, RemoveVolumeOptions,
+    UpdateServiceOptionsBuilder,
 };
 use prometheus::{IntCounterVec, Opts, Registry};
 use tokio::time::{Instant, sleep};
@@ -292,6 +293,12 @@ impl SwarmClient {
         let options = ListTasksOptionsBuilder::new().filters(&filters).build();
         self.count("task_list");
         Ok(self.docker.list_tasks(Some(options)).await?)
+    }
+
+    /// Every node of the swarm, in one request (a manager's engine answers it).
+    pub async fn list_nodes(&self) -> Result<Vec<Node>, SwarmError> {
+        self.count("node_list");
+        Ok(self.docker.list_nodes(None::<ListNodesOptions>).await?)
     }
 
     /// Creates the named local volume; the engine treats an existing one as success.
