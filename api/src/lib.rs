@@ -21,6 +21,7 @@ pub mod paging;
 pub mod passwords;
 pub mod patch;
 pub mod prometheus;
+pub mod regions;
 pub mod routes;
 pub mod selector;
 pub mod server;

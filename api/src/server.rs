@@ -73,6 +73,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
             per_user: config.streams_per_user,
             total: config.streams_total,
         }),
+        regions: crate::regions::RegionCache::default(),
         config: Arc::new(config),
         store,
     };

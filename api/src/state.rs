@@ -33,4 +33,6 @@ pub struct AppState {
     pub feed: ChangeFeed,
     /// Open watches and follows, counted against their limits.
     pub streams: StreamSlots,
+    /// The regions' node counts, listed at most every few seconds.
+    pub regions: crate::regions::RegionCache,
 }

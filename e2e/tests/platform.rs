@@ -135,6 +135,13 @@ async fn a_site_asked_of_the_api_is_converged_served_scaled_and_deleted() {
         !tenant.to_string().contains(&admin_password),
         "the admin password is never shown again"
     );
+    assert!(
+        tenant["status"]["nodes"].as_array().is_some_and(
+            |nodes| nodes.len() == 1 && nodes[0].as_str().is_some_and(|n| !n.is_empty())
+        ),
+        "the status names the node its task runs on: {}",
+        tenant["status"]
+    );
     let url = tenant["status"]["url"].as_str().unwrap().to_owned();
     assert_eq!(
         url,
@@ -222,4 +229,41 @@ async fn a_site_asked_of_the_api_is_converged_served_scaled_and_deleted() {
     assert!(!platform.service_exists(&tenant_name).await.unwrap());
     assert!(!platform.database_exists(&tenant_name).await.unwrap());
     assert!(!platform.database_user_exists(&tenant_name).await.unwrap());
+}
+
+/// The regions the platform offers, each with the nodes that carry it: on the single-node
+/// platform every configured region is on its one node. Only for signed-in users.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_regions_are_listed_with_their_nodes() {
+    let Some(platform) = Platform::connect_or_skip().await else {
+        return;
+    };
+    let user = ApiUser::register(&platform).await;
+    let response = user
+        .request(reqwest::Method::GET, "/regions")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let regions: Value = response.json().await.unwrap();
+    let items = regions["items"].as_array().unwrap();
+    for name in ["eu-west", "us-east", "ap-south"] {
+        let region = items
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {regions}"));
+        assert_eq!(region["offered"], true, "{region}");
+        assert!(region["nodes"].as_u64().is_some_and(|n| n >= 1), "{region}");
+        assert!(
+            region["activeNodes"].as_u64().is_some_and(|n| n >= 1),
+            "{region}"
+        );
+    }
+    let anonymous = user
+        .http
+        .get(format!("{}/regions", user.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }

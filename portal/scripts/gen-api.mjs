@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates the typed API client's types from the API's OpenAPI document.
 //
-//   npm run gen:api                  # `cargo run -p swarmpress-api -- openapi` → openapi.json → src/api/schema.d.ts
+//   npm run gen:api                  # `cargo run -p swarmpress-api --bin swarmpress-api -- openapi` → openapi.json → src/api/schema.d.ts
 //   npm run gen:api -- --no-cargo    # use the committed openapi.json as is
 //   SWARMPRESS_API_BIN=path npm run gen:api   # run an already built swarmpress-api instead of cargo
 //   npm run check:api                # fail when openapi.json or schema.d.ts are stale
@@ -32,7 +32,7 @@ function fromApi() {
   const bin = process.env.SWARMPRESS_API_BIN;
   const [cmd, cmdArgs] = bin
     ? [resolve(process.cwd(), bin), ["openapi"]]
-    : ["cargo", ["run", "-q", "-p", "swarmpress-api", "--", "openapi"]];
+    : ["cargo", ["run", "-q", "-p", "swarmpress-api", "--bin", "swarmpress-api", "--", "openapi"]];
   const out = execFileSync(cmd, cmdArgs, {
     cwd: repo,
     encoding: "utf8",

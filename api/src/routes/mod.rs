@@ -10,6 +10,7 @@ pub mod health;
 pub mod monitoring;
 pub mod notices;
 pub mod observe;
+pub mod regions;
 pub mod rollouts;
 pub mod tenants;
 
@@ -34,6 +35,7 @@ pub type Api = (
     health::HealthApi,
     auth::AuthApi,
     tenants::TenantsApi,
+    regions::RegionsApi,
     apply::ApplyApi,
     billing::BillingApi,
     notices::NoticesApi,
@@ -48,6 +50,7 @@ pub fn api() -> Api {
         health::HealthApi,
         auth::AuthApi,
         tenants::TenantsApi,
+        regions::RegionsApi,
         apply::ApplyApi,
         billing::BillingApi,
         notices::NoticesApi,

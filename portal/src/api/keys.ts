@@ -17,6 +17,7 @@ export const keys = {
   plans: ["plans"] as const,
   subscription: ["subscription"] as const,
   images: ["images"] as const,
+  regions: ["regions"] as const,
   invoices: ["invoices"] as const,
   tokens: ["tokens"] as const,
   announcements: ["announcements"] as const,

@@ -638,6 +638,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The regions new sites may be created in (`offered`) and any other region a node
+         *     carries, each with its nodes and the active ones (ready, availability `active`): a
+         *     site in a region without an active node waits `Pending` until one is there. Counts
+         *     are `null` when the engine cannot be asked.
+         */
+        get: operations["listRegions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/subscription": {
         parameters: {
             query?: never;
@@ -1064,6 +1086,7 @@ export interface components {
              *       "conditions": [],
              *       "image": null,
              *       "message": null,
+             *       "nodes": [],
              *       "observedGeneration": 0,
              *       "phase": "Pending",
              *       "replicas": {
@@ -1523,6 +1546,27 @@ export interface components {
             email?: string | null;
             name?: string | null;
         };
+        /** Region */
+        Region: {
+            /**
+             * Format: uint32
+             * @description Of those, the ones that take new sites (ready and active); `null` as above.
+             */
+            activeNodes?: number | null;
+            name: string;
+            /**
+             * Format: uint32
+             * @description Nodes labelled with the region, whatever their state; `null` when the engine could
+             *     not be asked.
+             */
+            nodes?: number | null;
+            /** @description New sites may be created in it (the platform's configured regions). */
+            offered: boolean;
+        };
+        /** RegionList */
+        RegionList: {
+            items: components["schemas"]["Region"][];
+        };
         /** RegisterRequest */
         RegisterRequest: {
             email: string;
@@ -1740,6 +1784,7 @@ export interface components {
              *       "conditions": [],
              *       "image": null,
              *       "message": null,
+             *       "nodes": [],
              *       "observedGeneration": 0,
              *       "phase": "Pending",
              *       "replicas": {
@@ -1913,6 +1958,11 @@ export interface components {
             /** @description The image the running tasks use. */
             image?: string | null;
             message?: string | null;
+            /**
+             * @description The nodes (hostnames) the running tasks are on.
+             * @default []
+             */
+            nodes?: string[];
             /**
              * Format: int64
              * @description The `metadata.generation` the controller last reconciled successfully.
@@ -4919,6 +4969,43 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Plan"][];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRegions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RegionList"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal error (`internal`) */

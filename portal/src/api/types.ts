@@ -22,6 +22,7 @@ export type ScaleRequest = Schemas["ScaleRequest"];
 export type WatchEventSchema = Schemas["WatchEvent"];
 export type CreatedToken = Schemas["CreatedToken"];
 export type Plan = Schemas["Plan"];
+export type Region = Schemas["Region"];
 export type SubscriptionView = Schemas["SubscriptionView"];
 export type Subscription = Schemas["Subscription"];
 export type Invoice = Schemas["Invoice"];

@@ -16,6 +16,14 @@ export const imagesQuery = queryOptions({
   staleTime: 5 * 60_000,
 });
 
+/** The regions sites may be created in, with their nodes (a region without an active node
+ * leaves a new site waiting). */
+export const regionsQuery = queryOptions({
+  queryKey: keys.regions,
+  queryFn: () => unwrap(api.GET("/regions")),
+  staleTime: 30_000,
+});
+
 export const subscriptionQuery = queryOptions({
   queryKey: keys.subscription,
   queryFn: () => unwrap(api.GET("/subscription")),
@@ -29,5 +37,6 @@ export const announcementsQuery = queryOptions({
 
 export const usePlans = () => useQuery(plansQuery);
 export const useImages = () => useQuery(imagesQuery);
+export const useRegions = () => useQuery(regionsQuery);
 export const useSubscription = () => useQuery(subscriptionQuery);
 export const useAnnouncements = () => useQuery(announcementsQuery);

@@ -2,7 +2,7 @@ import { ArrowLeft, ArrowRight, CheckCircle2, ExternalLink } from "lucide-react"
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { isApiError } from "@/api/problem";
-import { useImages, useSubscription } from "@/api/resources/account";
+import { useImages, useRegions, useSubscription } from "@/api/resources/account";
 import { useTenantList } from "@/api/resources/tenants";
 import type { CreatedTenant } from "@/api/types";
 import { PhaseBadge } from "@/components/PhaseBadge";
@@ -27,7 +27,7 @@ import {
 import { useCreateTenant } from "../api/tenant";
 import { EnvEditor } from "../components/EnvEditor";
 import { QuotaPanel } from "../components/QuotaPanel";
-import { DEFAULT_REGIONS, quotaReached } from "../utils/quota";
+import { defaultRegion, quotaReached, regionOptions } from "../utils/quota";
 
 const STEPS = ["Site", "Environment", "Administrator", "Review"] as const;
 
@@ -104,7 +104,10 @@ export function CreateInstancePage() {
   const [displayName, setDisplayName] = useState("");
   const [name, setName] = useState("");
   const [nameEdited, setNameEdited] = useState(false);
-  const [region, setRegion] = useState<string>(DEFAULT_REGIONS[0]);
+  const regions = useRegions();
+  // Empty until the user picks one: the first region whose sites start now.
+  const [picked, setPicked] = useState("");
+  const region = picked || defaultRegion(regions.data?.items);
   const images = useImages();
   // Empty: the platform's default image.
   const [image, setImage] = useState("");
@@ -216,10 +219,14 @@ export function CreateInstancePage() {
                       <CheckCircle2 className="size-3.5" aria-hidden /> “{name}” is a valid address
                     </p>
                   )}
-                  <Field label="Region" error={fieldError("spec.region")}>
-                    <Select value={region} onChange={(e) => setRegion(e.target.value)}>
-                      {DEFAULT_REGIONS.map((r) => (
-                        <option key={r} value={r}>{r}</option>
+                  <Field
+                    label="Region"
+                    hint={regions.isError ? "The regions cannot be listed right now." : "Where the site runs. A region without an active node cannot start sites."}
+                    error={fieldError("spec.region")}
+                  >
+                    <Select value={region} onChange={(e) => setPicked(e.target.value)}>
+                      {regionOptions(regions.data?.items ?? []).map((r) => (
+                        <option key={r.name} value={r.name} disabled={!r.usable}>{r.label}</option>
                       ))}
                     </Select>
                   </Field>

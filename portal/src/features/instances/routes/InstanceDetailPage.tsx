@@ -69,7 +69,11 @@ export function InstanceDetailPage() {
         }
         description={
           <span className="inline-flex flex-wrap items-center gap-2">
-            <span className="font-mono">{t.metadata.name}</span> · {t.spec.region} <LiveIndicator connected={connected} />
+            <span className="font-mono">{t.metadata.name}</span> · {t.spec.region}
+            {t.status?.nodes && t.status.nodes.length > 0 && (
+              <span title="The nodes its tasks run on">· on {t.status.nodes.join(", ")}</span>
+            )}{" "}
+            <LiveIndicator connected={connected} />
           </span>
         }
         actions={

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Plan } from "@/api/types";
+import type { Plan, Region } from "@/api/types";
 import { envMergePatch } from "./env-patch";
-import { planAllowingMore, quotaReached } from "./quota";
+import { defaultRegion, planAllowingMore, quotaReached, regionOptions } from "./quota";
 
 const plan = (id: string, priceCents: number, maxInstances?: number): Plan =>
   ({ id, name: id, priceCents, currency: "EUR", maxInstances, maxReplicas: 1, maxCpuMillis: 500, maxMemoryMib: 512, storageGib: 1, features: [] }) as Plan;
@@ -34,5 +34,26 @@ describe("envMergePatch", () => {
       ]),
     ).toEqual({ B: "20", C: null, D: "4" });
     expect(envMergePatch({ A: "1" }, [{ key: "A", value: "1" }])).toEqual({});
+  });
+});
+
+describe("regions", () => {
+  const region = (name: string, activeNodes: number | null, offered = true): Region =>
+    ({ name, nodes: activeNodes, activeNodes, offered }) as Region;
+
+  it("offers the platform's regions, saying which cannot start sites", () => {
+    const regions = [region("eu-west", 0), region("us-east", 2), region("lab", 1, false), region("ap-south", null)];
+    expect(regionOptions(regions)).toEqual([
+      { name: "eu-west", label: "eu-west · no active node", usable: false },
+      { name: "us-east", label: "us-east · 2 nodes", usable: true },
+      { name: "ap-south", label: "ap-south", usable: true },
+    ]);
+    expect(defaultRegion(regions)).toBe("us-east");
+  });
+
+  it("preselects the first region even when none has an active node", () => {
+    expect(defaultRegion([region("eu-west", 0), region("us-east", 0)])).toBe("eu-west");
+    expect(defaultRegion([region("eu-west", 1)])).toBe("eu-west");
+    expect(defaultRegion(undefined)).toBe("");
   });
 });

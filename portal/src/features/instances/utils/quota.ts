@@ -1,4 +1,4 @@
-import type { Plan } from "@/api/types";
+import type { Plan, Region } from "@/api/types";
 
 /** The cheapest plan that allows more than `used` instances, if any. */
 export function planAllowingMore(plans: readonly Plan[], used: number): Plan | undefined {
@@ -11,5 +11,30 @@ export function quotaReached(used: number, allowed: number | null | undefined): 
   return allowed !== null && allowed !== undefined && used >= allowed;
 }
 
-/** Regions the API accepts by default (SWARMPRESS_REGIONS); a 422 lists the real ones. */
-export const DEFAULT_REGIONS = ["eu-west", "us-east", "ap-south"] as const;
+/** Whether new sites in the region start now: it has an active node, or its nodes could
+ * not be counted (the API then says `null`). */
+export function regionUsable(region: Region): boolean {
+  return region.activeNodes === null || region.activeNodes === undefined || region.activeNodes > 0;
+}
+
+/** The wizard's choice: the offered regions, each with what its nodes mean for a new site. */
+export function regionOptions(regions: readonly Region[]): { name: string; label: string; usable: boolean }[] {
+  return regions
+    .filter((r) => r.offered)
+    .map((r) => {
+      const usable = regionUsable(r);
+      let label = r.name;
+      if (r.activeNodes !== null && r.activeNodes !== undefined) {
+        label = usable
+          ? `${r.name} · ${r.activeNodes} node${r.activeNodes === 1 ? "" : "s"}`
+          : `${r.name} · no active node`;
+      }
+      return { name: r.name, label, usable };
+    });
+}
+
+/** The region preselected: the first offered one whose sites start now. */
+export function defaultRegion(regions: readonly Region[] | undefined): string {
+  const options = regionOptions(regions ?? []);
+  return (options.find((o) => o.usable) ?? options[0])?.name ?? "";
+}
