@@ -86,6 +86,13 @@ pub enum ApiError {
     /// (503). The message is sent: it names the service, never a credential.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A blocking maintenance window refuses the write (503 with `Retry-After` until it
+    /// ends); the message is the window's.
+    #[error("maintenance: {message}")]
+    Maintenance {
+        message: String,
+        retry_after: Duration,
+    },
     /// Anything the client cannot act on. The message is logged, never sent.
     #[error("internal: {0}")]
     Internal(String),
@@ -139,7 +146,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Maintenance { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -159,6 +166,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::RateLimited { .. } | Self::TooManyStreams(_) => "rate_limited",
             Self::Unavailable(_) => "unavailable",
+            Self::Maintenance { .. } => "maintenance",
             Self::Internal(_) => "internal",
         }
     }
@@ -178,6 +186,7 @@ impl ApiError {
             Self::Gone(_) => "Resource version expired",
             Self::PayloadTooLarge(_) => "Payload too large",
             Self::Unavailable(_) => "Service unavailable",
+            Self::Maintenance { .. } => "Down for maintenance",
             Self::Internal(_) => "Internal error",
         }
     }
@@ -213,6 +222,14 @@ impl ApiError {
                     "too many attempts; retry in {} seconds",
                     retry_after_seconds(*retry_after)
                 ),
+                Vec::new(),
+            ),
+            Self::Maintenance { message, .. } => (
+                if message.is_empty() {
+                    "the platform is under maintenance: writes are refused until it ends".to_owned()
+                } else {
+                    message.clone()
+                },
                 Vec::new(),
             ),
             Self::MethodNotAllowed => (
@@ -298,7 +315,7 @@ impl poem::error::ResponseError for ApiError {
             .status(self.status())
             .content_type(PROBLEM_CONTENT_TYPE)
             .body(body);
-        if let Self::RateLimited { retry_after } = self {
+        if let Self::RateLimited { retry_after } | Self::Maintenance { retry_after, .. } = self {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from(retry_after_seconds(*retry_after)),
@@ -327,7 +344,10 @@ pub(crate) fn problem_description(status: u16) -> &'static str {
         415 => "The body's content type is not one the operation takes (`validation_failed`)",
         422 => "Invalid content (`validation_failed`)",
         429 => "Throttled (`rate_limited`); see `Retry-After`",
-        503 => "A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`)",
+        503 => {
+            "A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`), or a \
+             blocking maintenance window refuses writes (`maintenance`, see `Retry-After`)"
+        }
         _ => "Internal error (`internal`)",
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod feed;
 pub mod inspect;
 pub mod logs;
+pub mod maintenance;
 pub mod monitoring;
 pub mod openapi;
 pub mod paging;

@@ -74,6 +74,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
             total: config.streams_total,
         }),
         regions: crate::regions::RegionCache::default(),
+        maintenance: crate::maintenance::MaintenanceGate::default(),
         config: Arc::new(config),
         store,
     };
@@ -112,6 +113,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     }
     route
         .around(crate::auth::read_only_tokens)
+        .around(crate::maintenance::blocks_writes)
         .data(state)
         .catch_all_error(|error| async move { ApiError::from_poem(error).into_response() })
         .around(move |endpoint, request| {

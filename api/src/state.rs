@@ -35,4 +35,6 @@ pub struct AppState {
     pub streams: StreamSlots,
     /// The regions' node counts, listed at most every few seconds.
     pub regions: crate::regions::RegionCache,
+    /// The blocking maintenance window in force, looked up at most every few seconds.
+    pub maintenance: crate::maintenance::MaintenanceGate,
 }

@@ -792,6 +792,7 @@ async fn a_scheduled_rollout_starts_on_time_and_one_for_a_window_waits_for_it() 
             end: window_start + chrono::Duration::minutes(10),
             message: "rollout test".to_owned(),
             rollout_id: Some(windowed.id),
+            blocking: false,
         })
         .await
         .unwrap();

@@ -104,6 +104,7 @@ async fn announcements_and_windows_are_active_within_their_period() {
             end: t + Duration::minutes(5),
             message: "Back soon".into(),
             rollout_id: None,
+            blocking: false,
         })
         .await
         .unwrap();
@@ -111,6 +112,38 @@ async fn announcements_and_windows_are_active_within_their_period() {
         store.active_maintenance_window(t).await.unwrap(),
         Some(window.clone())
     );
+    assert!(
+        store
+            .blocking_maintenance_window(t)
+            .await
+            .unwrap()
+            .is_none(),
+        "a window that does not block"
+    );
+    let blocking = store
+        .create_maintenance_window(&MaintenanceWindowInput {
+            start: t - Duration::minutes(1),
+            end: t + Duration::minutes(1),
+            message: "Writes closed".into(),
+            rollout_id: None,
+            blocking: true,
+        })
+        .await
+        .unwrap();
+    assert!(blocking.blocking);
+    assert_eq!(
+        store.blocking_maintenance_window(t).await.unwrap(),
+        Some(blocking.clone())
+    );
+    assert!(
+        store
+            .blocking_maintenance_window(t + Duration::minutes(2))
+            .await
+            .unwrap()
+            .is_none(),
+        "over once it ends"
+    );
+    store.delete_maintenance_window(blocking.id).await.unwrap();
     assert!(
         store
             .active_maintenance_window(t + Duration::minutes(10))
@@ -126,6 +159,7 @@ async fn announcements_and_windows_are_active_within_their_period() {
                 end: t + Duration::hours(2),
                 message: "Later".into(),
                 rollout_id: Some(Uuid::new_v4()),
+                blocking: false,
             },
         )
         .await

@@ -73,7 +73,10 @@ fn unauthorized() -> ApiError {
 /// Checks an access JWT: signature, `exp`, `aud`, `typ`; then that its user still exists,
 /// that its session (refresh family) is not revoked, and that it was issued after the last
 /// password change.
-async fn principal_from_access_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+pub(crate) async fn principal_from_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Principal, ApiError> {
     let claims = state
         .jwt
         .verify(token, TokenType::Access)
@@ -173,13 +176,21 @@ pub async fn read_only_tokens<E: Endpoint>(
         .map(IntoResponse::into_response)
 }
 
+/// The caller a bearer token names: a personal access token, or else an access JWT.
+pub(crate) async fn principal_of_bearer(
+    state: &AppState,
+    token: &str,
+) -> Result<Principal, ApiError> {
+    if token.starts_with(PAT_PREFIX) {
+        principal_from_personal_access_token(state, token).await
+    } else {
+        principal_from_access_token(state, token).await
+    }
+}
+
 async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let state = state(request)?;
-    let principal = if bearer.token.starts_with(PAT_PREFIX) {
-        principal_from_personal_access_token(state, &bearer.token).await?
-    } else {
-        principal_from_access_token(state, &bearer.token).await?
-    };
+    let principal = principal_of_bearer(state, &bearer.token).await?;
     // A read-scoped token reads: any method that can change something is refused whatever
     // the handler (one rule here rather than one check per handler to forget).
     if principal.scope == Some(TokenScope::Read)

@@ -64,12 +64,26 @@ impl Api {
 /// The error a non-2xx answer stands for: its problem+json when it has one.
 async fn problem(response: Response) -> CliError {
     let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     let text = response.text().await.unwrap_or_default();
     let document: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let detail = document["detail"]
+    let mut detail = document["detail"]
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| format!("HTTP {status}: {}", text.trim()));
+    // What the portal's maintenance popup says, said on the command line.
+    if document["code"] == "maintenance" {
+        detail = format!(
+            "the platform is under maintenance, writes are refused{}: {detail}",
+            retry_after
+                .map(|seconds| format!(" for another {seconds} s"))
+                .unwrap_or_default()
+        );
+    }
     let errors = document["errors"]
         .as_array()
         .map(|errors| {

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 
 use bollard::models::{NodeSpecAvailabilityEnum, NodeSpecRoleEnum};
 use bollard::query_parameters::{
-    ListNodesOptions, ListServicesOptionsBuilder, UpdateNodeOptionsBuilder,
+    ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder, UpdateNodeOptionsBuilder,
 };
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
+use swarmpress_schema::TenantName;
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
@@ -37,6 +38,10 @@ pub struct ClusterNode {
     pub cpus: f64,
     pub memory_bytes: i64,
     pub engine_version: Option<String>,
+    /// The regions the node is in (its `swarmpress.region.<region>=true` labels), sorted.
+    pub regions: Vec<String>,
+    /// The sites with a task meant to run on the node, sorted.
+    pub sites: Vec<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -88,6 +93,16 @@ pub enum NodeResponse {
 
 fn node(n: bollard::models::Node) -> ClusterNode {
     let spec = n.spec.unwrap_or_default();
+    let mut regions: Vec<String> = spec
+        .labels
+        .iter()
+        .flatten()
+        .filter(|(_, value)| value.as_str() == "true")
+        .filter_map(|(label, _)| label.strip_prefix(crate::regions::REGION_LABEL_PREFIX))
+        .filter(|region| !region.is_empty())
+        .map(str::to_owned)
+        .collect();
+    regions.sort_unstable();
     let description = n.description.unwrap_or_default();
     let resources = description.resources.unwrap_or_default();
     let status = n.status.unwrap_or_default();
@@ -102,7 +117,42 @@ fn node(n: bollard::models::Node) -> ClusterNode {
         cpus: resources.nano_cpus.unwrap_or(0) as f64 / 1e9,
         memory_bytes: resources.memory_bytes.unwrap_or(0),
         engine_version: description.engine.and_then(|e| e.engine_version),
+        regions,
+        sites: Vec::new(),
     }
+}
+
+/// Each node's sites: the tenant of every task meant to run (desired state `running`) of a
+/// tenant service, by the node it was placed on.
+fn sites_by_node(
+    services: &[bollard::models::Service],
+    tasks: &[bollard::models::Task],
+) -> HashMap<String, Vec<String>> {
+    let tenants: HashMap<&str, TenantName> = services
+        .iter()
+        .filter_map(|service| {
+            let name = service.spec.as_ref()?.name.as_deref()?;
+            Some((service.id.as_deref()?, TenantName::from_service_name(name)?))
+        })
+        .collect();
+    let mut sites: HashMap<String, Vec<String>> = HashMap::new();
+    for task in tasks {
+        let (Some(service), Some(node)) = (task.service_id.as_deref(), task.node_id.as_ref())
+        else {
+            continue;
+        };
+        if let Some(tenant) = tenants.get(service) {
+            sites
+                .entry(node.clone())
+                .or_default()
+                .push(tenant.to_string());
+        }
+    }
+    for names in sites.values_mut() {
+        names.sort_unstable();
+        names.dedup();
+    }
+    sites
 }
 
 fn parse_availability(text: &str) -> ApiResult<NodeSpecAvailabilityEnum> {
@@ -138,7 +188,7 @@ impl ClusterApi {
     ) -> Outcome<ClusterResponse, { FORBIDDEN | UNAVAILABLE }> {
         auth.principal().require_admin()?;
         let docker = state.docker.api().await?;
-        let nodes: Vec<ClusterNode> = docker
+        let mut nodes: Vec<ClusterNode> = docker
             .list_nodes(None::<ListNodesOptions>)
             .await
             .map_err(|e| engine_error("the swarm's nodes", e))?
@@ -153,6 +203,17 @@ impl ClusterApi {
             .list_services(Some(options))
             .await
             .map_err(|e| engine_error("the swarm's services", e))?;
+        let running = HashMap::from([("desired-state", vec!["running"])]);
+        let tasks = docker
+            .list_tasks(Some(
+                ListTasksOptionsBuilder::new().filters(&running).build(),
+            ))
+            .await
+            .map_err(|e| engine_error("the swarm's tasks", e))?;
+        let mut sites = sites_by_node(&services, &tasks);
+        for node in &mut nodes {
+            node.sites = sites.remove(&node.id).unwrap_or_default();
+        }
         let mut counts = ClusterServices {
             total: 0,
             running: 0,
@@ -256,5 +317,52 @@ impl ClusterApi {
             .await
             .map_err(|e| engine_error("the node", e))?;
         Ok(NodeResponse::Ok(Json(node(updated))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bollard::models::{Service, ServiceSpec, Task};
+
+    use super::*;
+
+    fn service(id: &str, name: &str) -> Service {
+        Service {
+            id: Some(id.to_owned()),
+            spec: Some(ServiceSpec {
+                name: Some(name.to_owned()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn task(service: &str, node: Option<&str>) -> Task {
+        Task {
+            service_id: Some(service.to_owned()),
+            node_id: node.map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn each_node_lists_the_sites_whose_tasks_it_holds() {
+        let services = [
+            service("s1", "wp_acme"),
+            service("s2", "wp_blog"),
+            service("s3", "swarmpress_api"),
+        ];
+        let tasks = [
+            task("s1", Some("n1")),
+            task("s1", Some("n1")),
+            task("s1", Some("n2")),
+            task("s2", Some("n1")),
+            task("s3", Some("n1")),
+            task("s2", None),
+        ];
+        let sites = sites_by_node(&services, &tasks);
+        assert_eq!(sites["n1"], ["acme", "blog"]);
+        assert_eq!(sites["n2"], ["acme"]);
+        assert_eq!(sites.len(), 2, "{sites:?}");
     }
 }

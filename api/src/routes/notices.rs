@@ -293,6 +293,7 @@ impl NoticesApi {
             .map_err(|errors| ApiError::Validation { errors })?;
         check_window_rollout(&state, &body.0, None).await?;
         let created = state.store.create_maintenance_window(&body.0).await?;
+        state.maintenance.forget();
         Ok(WindowResponse::Created(Json(created)))
     }
 
@@ -346,6 +347,7 @@ impl NoticesApi {
             .update_maintenance_window(id.0, &body.0)
             .await
             .map_err(missing("maintenance window"))?;
+        state.maintenance.forget();
         Ok(WindowResponse::Ok(Json(updated)))
     }
 
@@ -367,6 +369,7 @@ impl NoticesApi {
             .delete_maintenance_window(id.0)
             .await
             .map_err(missing("maintenance window"))?;
+        state.maintenance.forget();
         Ok(DeletedResponse::NoContent)
     }
 

@@ -251,6 +251,41 @@ async fn errors_name_the_field_and_exit_codes_mean_something() {
     assert!(completion.contains("swarmpress"));
 }
 
+/// A blocking maintenance window: the CLI's writes fail saying so (exit 1), its reads work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_blocking_maintenance_the_cli_reads_but_its_writes_are_refused() {
+    let Some(app) = spawn().await else { return };
+    let (cli, _) = cli_for(&app, "maint@example.test").await;
+    let now = chrono::Utc::now();
+    let window = app
+        .admin()
+        .await
+        .post("/admin/maintenance-windows")
+        .json(&json!({
+            "start": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+            "end": (now + chrono::Duration::minutes(30)).to_rfc3339(),
+            "message": "Moving to a bigger machine",
+            "blocking": true,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(window.status(), 201);
+    let refused = cli.run(&[
+        "apply",
+        "-f",
+        examples().join("site.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", describe(&refused));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("under maintenance") && stderr.contains("Moving to a bigger machine"),
+        "{stderr}"
+    );
+    let listed = cli.ok(&["get", "tenants"]);
+    assert!(!listed.contains("acme-blog"), "{listed}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_watch_prints_each_phase_change() {
     let Some(app) = spawn().await else { return };

@@ -164,3 +164,120 @@ async fn announcements_and_maintenance_windows() {
         .unwrap();
     assert_eq!(users.as_array().unwrap().len(), 2);
 }
+
+/// A blocking window refuses writes from everyone but administrators — session or token —
+/// with 503 `maintenance` and `Retry-After` until it ends; reads, signing in and the
+/// administrator's own writes keep working; a window that does not block closes nothing; the
+/// window's end (here: its deletion) opens the door again at once.
+#[tokio::test]
+async fn a_blocking_window_refuses_writes_but_not_reads_or_administrators() {
+    let Some(app) = spawn().await else { return };
+    let admin = app.admin().await;
+    let alice = app.user("alice@example.test").await;
+    let token = alice.personal_access_token("cli").await;
+    let rename = |name: &str| json!({"name": name});
+    let now = Utc::now();
+    let window = |blocking: bool| {
+        json!({
+            "start": (now - Duration::minutes(5)).to_rfc3339(),
+            "end": (now + Duration::minutes(55)).to_rfc3339(),
+            "message": "Upgrading the database",
+            "blocking": blocking,
+        })
+    };
+
+    let open = admin
+        .post("/admin/maintenance-windows")
+        .json(&window(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), 201);
+    let open: Value = open.json().await.unwrap();
+    assert_eq!(open["blocking"], false);
+    let response = alice
+        .patch("/auth/profile")
+        .json(&rename("Before"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "a window that does not block closes nothing"
+    );
+
+    let closing = admin
+        .post("/admin/maintenance-windows")
+        .json(&window(true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closing.status(), 201);
+    let closing: Value = closing.json().await.unwrap();
+    assert_eq!(closing["blocking"], true);
+
+    // A user's write, by session or by token, and a newcomer's registration: refused.
+    let response = alice
+        .patch("/auth/profile")
+        .json(&rename("During"))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (3000..=3300).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    let body = problem(response, 503, "maintenance").await;
+    assert_eq!(body["detail"], "Upgrading the database");
+    let by_token = app
+        .bare()
+        .post("/tenants")
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    problem(by_token, 503, "maintenance").await;
+    let register = app
+        .bare()
+        .post("/auth/register")
+        .json(&json!({"email": "bob@example.test", "password": "a-long-password-1", "name": "Bob"}))
+        .send()
+        .await
+        .unwrap();
+    problem(register, 503, "maintenance").await;
+
+    // Reads, signing in and an administrator's writes still work.
+    let tenants = alice.get("/tenants").send().await.unwrap();
+    assert_eq!(tenants.status(), 200, "reads keep working");
+    let again = app.admin().await;
+    let response = again
+        .patch("/auth/profile")
+        .json(&rename("Admin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "an administrator writes");
+
+    // Ended (deleted): writes are open again at once.
+    let id = closing["id"].as_str().unwrap();
+    let deleted = admin
+        .delete(&format!("/admin/maintenance-windows/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let response = alice
+        .patch("/auth/profile")
+        .json(&rename("After"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}

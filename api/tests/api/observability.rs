@@ -153,6 +153,17 @@ async fn the_cluster_is_for_administrators() {
         );
     }
     assert!(node["cpus"].as_f64().unwrap() > 0.0);
+    // The platform's node carries every configured region; its sites are tenants' names.
+    let regions = node["regions"].as_array().unwrap();
+    for region in ["ap-south", "eu-west", "us-east"] {
+        assert!(regions.iter().any(|r| r == region), "{region}: {node}");
+    }
+    assert!(
+        node["sites"].as_array().unwrap().iter().all(|site| site
+            .as_str()
+            .is_some_and(|s| swarmpress_schema::TenantName::parse(s).is_ok())),
+        "{node}"
+    );
     assert!(cluster["totals"]["memoryBytes"].as_i64().unwrap() > 0);
     assert!(
         cluster["services"]["total"].as_u64().unwrap() >= 6,

@@ -59,3 +59,30 @@ test("ending the window releases the user", async () => {
   windowId = undefined;
   await user.getByRole("heading", { name: /Welcome/ }).waitFor();
 });
+
+// A future window marked to block writes: the dialog's control sends it, the list says so.
+// (In the future, so no other suite's writes meet the closed door.)
+test("a window can be scheduled to block writes", async () => {
+  const pad = (n) => String(n).padStart(2, "0");
+  const local = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const start = new Date(Date.now() + 24 * 3_600_000);
+  const end = new Date(start.getTime() + 3_600_000);
+  await admin.getByRole("button", { name: "Schedule" }).click();
+  const dialog = admin.getByRole("dialog", { name: "Schedule maintenance" });
+  await dialog.getByLabel("Message shown to users").fill("E2E writes closed tomorrow");
+  await dialog.getByLabel("Starts").fill(local(start));
+  await dialog.getByLabel("Ends").fill(local(end));
+  await dialog.getByRole("checkbox", { name: /Block writes/ }).check();
+  const created = admin.waitForResponse((r) => r.url().endsWith("/admin/maintenance-windows") && r.request().method() === "POST");
+  await dialog.getByRole("button", { name: "Schedule" }).click();
+  const response = await created;
+  assert.equal(response.status(), 201);
+  const window = await response.json();
+  windowId = window.id;
+  assert.equal(window.blocking, true);
+  const row = admin.getByRole("listitem").filter({ hasText: "E2E writes closed tomorrow" });
+  await row.getByText("blocks writes").waitFor();
+  await row.getByRole("button", { name: "Delete" }).click();
+  await eventually(async () => (await row.count()) === 0, { timeout: 10_000, what: "the window to go" });
+  windowId = undefined;
+});

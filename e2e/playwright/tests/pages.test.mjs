@@ -66,6 +66,15 @@ for (const [width, height] of [
       await page.getByRole("heading", { name: /Welcome/ }).waitFor();
       for (const [name, path, heading] of PAGES) await visit(page, name, path, heading, width);
 
+      // The cluster page names each node's regions (the platform's node carries all three).
+      await page.goto("/admin/cluster");
+      await page.getByText(/Regions: ap-south, eu-west, us-east/).first().waitFor();
+      // The create wizard offers the regions the API lists, each with its active nodes.
+      await page.goto("/instances/new");
+      const region = page.getByLabel("Region");
+      await region.locator("option", { hasText: "eu-west · 1 node" }).waitFor({ state: "attached" });
+      assert.equal(await region.inputValue(), "eu-west");
+
       // The YAML page against the real API: a dry run changes nothing and says what would happen.
       await page.goto("/apply");
       await page.getByRole("button", { name: "Insert example" }).click();

@@ -1014,8 +1014,12 @@ export interface components {
             leader: boolean;
             /** Format: int64 */
             memoryBytes: number;
+            /** @description The regions the node is in (its `swarmpress.region.<region>=true` labels), sorted. */
+            regions: string[];
             /** @description `manager` or `worker`. */
             role: string;
+            /** @description The sites with a task meant to run on the node, sorted. */
+            sites: string[];
             /** @description `ready`, `down`, `disconnected` or `unknown`. */
             state: string;
         };
@@ -1287,6 +1291,8 @@ export interface components {
          * @description A period during which the portal blocks users and shows `message`.
          */
         MaintenanceWindow: {
+            /** @description Writes by anyone but administrators are refused while it is in force. */
+            blocking: boolean;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1304,6 +1310,12 @@ export interface components {
          * @description What an admin writes to create or replace a maintenance window.
          */
         MaintenanceWindowInput: {
+            /**
+             * @description While it is in force the API refuses writes from everyone but administrators (503
+             *     `maintenance` with `Retry-After`), not only the portal's pages.
+             * @default false
+             */
+            blocking?: boolean;
             /** Format: date-time */
             end: string;
             message: string;
@@ -4501,7 +4513,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
+            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`), or a blocking maintenance window refuses writes (`maintenance`, see `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4607,7 +4619,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
+            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`), or a blocking maintenance window refuses writes (`maintenance`, see `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4831,7 +4843,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
+            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`), or a blocking maintenance window refuses writes (`maintenance`, see `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4897,7 +4909,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
+            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`), or a blocking maintenance window refuses writes (`maintenance`, see `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4943,7 +4955,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
+            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`), or a blocking maintenance window refuses writes (`maintenance`, see `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5813,7 +5825,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
+            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`), or a blocking maintenance window refuses writes (`maintenance`, see `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5904,7 +5916,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`) */
+            /** @description A service the answer needs (Prometheus, Docker) is unreachable (`unavailable`), or a blocking maintenance window refuses writes (`maintenance`, see `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -13,6 +13,7 @@ pub struct Model {
     pub message: String,
     pub rollout_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    pub blocking: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

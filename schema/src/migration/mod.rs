@@ -17,6 +17,7 @@ mod m20250601_000006_plan_resources;
 mod m20250601_000007_token_scopes;
 mod m20250601_000008_login_attempts;
 mod m20250601_000009_edge_routes;
+mod m20250601_000010_blocking_maintenance;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000007_token_scopes::Migration),
             Box::new(m20250601_000008_login_attempts::Migration),
             Box::new(m20250601_000009_edge_routes::Migration),
+            Box::new(m20250601_000010_blocking_maintenance::Migration),
         ]
     }
 }

@@ -95,6 +95,11 @@ pub struct MaintenanceWindowInput {
     /// The rollout this window is for, if any.
     #[serde(default)]
     pub rollout_id: Option<Uuid>,
+    /// While it is in force the API refuses writes from everyone but administrators (503
+    /// `maintenance` with `Retry-After`), not only the portal's pages.
+    #[serde(default)]
+    #[oai(default)]
+    pub blocking: bool,
 }
 
 /// A period during which the portal blocks users and shows `message`.
@@ -108,6 +113,8 @@ pub struct MaintenanceWindow {
     pub message: String,
     pub rollout_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// Writes by anyone but administrators are refused while it is in force.
+    pub blocking: bool,
 }
 
 impl MaintenanceWindow {
@@ -174,6 +181,7 @@ mod tests {
             end: end.parse().unwrap(),
             message: message.to_owned(),
             rollout_id: None,
+            blocking: false,
         }
     }
 

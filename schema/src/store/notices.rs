@@ -123,6 +123,7 @@ impl Store {
             message: Set(input.message.clone()),
             rollout_id: Set(input.rollout_id),
             created_at: Set(now()),
+            blocking: Set(input.blocking),
         })
         .exec_without_returning(&self.db)
         .await?;
@@ -148,6 +149,7 @@ impl Store {
                 ends_at: Set(input.end),
                 message: Set(input.message.clone()),
                 rollout_id: Set(input.rollout_id),
+                blocking: Set(input.blocking),
                 ..Default::default()
             })
             .filter(maintenance_windows::Column::Id.eq(id))
@@ -194,6 +196,22 @@ impl Store {
             .await?
             .map(row_to_window))
     }
+
+    /// The blocking window in force at `at`, if any (of overlapping ones, the one that ends
+    /// last: how long writes stay refused).
+    pub async fn blocking_maintenance_window(
+        &self,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<MaintenanceWindow>> {
+        Ok(maintenance_windows::Entity::find()
+            .filter(maintenance_windows::Column::StartsAt.lte(at))
+            .filter(maintenance_windows::Column::EndsAt.gt(at))
+            .filter(maintenance_windows::Column::Blocking.eq(true))
+            .order_by_desc(maintenance_windows::Column::EndsAt)
+            .one(&self.db)
+            .await?
+            .map(row_to_window))
+    }
 }
 
 fn row_to_announcement(row: announcements::Model) -> StoreResult<Announcement> {
@@ -217,5 +235,6 @@ fn row_to_window(row: maintenance_windows::Model) -> MaintenanceWindow {
         message: row.message,
         rollout_id: row.rollout_id,
         created_at: row.created_at,
+        blocking: row.blocking,
     }
 }

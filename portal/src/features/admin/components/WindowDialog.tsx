@@ -15,6 +15,7 @@ export function WindowDialog({ editing, open, onClose }: { editing: MaintenanceW
   const [message, setMessage] = useState(editing?.message ?? "Scheduled maintenance: the portal is back shortly.");
   const [start, setStart] = useState(() => toLocalInput(editing?.start ?? new Date().toISOString()));
   const [end, setEnd] = useState(() => toLocalInput(editing?.end ?? new Date(Date.now() + HOUR).toISOString()));
+  const [blocking, setBlocking] = useState(editing?.blocking ?? false);
   const startIso = fromLocalInput(start);
   const endIso = fromLocalInput(end);
   const periodProblem = startIso && endIso && endIso <= startIso ? "Must be after the start." : null;
@@ -24,7 +25,7 @@ export function WindowDialog({ editing, open, onClose }: { editing: MaintenanceW
     e.preventDefault();
     if (!message.trim() || !startIso || !endIso || periodProblem) return;
     save.mutate(
-      { ...(editing ? { id: editing.id } : {}), body: { message: message.trim(), start: startIso, end: endIso } },
+      { ...(editing ? { id: editing.id } : {}), body: { message: message.trim(), start: startIso, end: endIso, blocking, rolloutId: editing?.rolloutId ?? null } },
       { onSuccess: onClose },
     );
   };
@@ -54,6 +55,13 @@ export function WindowDialog({ editing, open, onClose }: { editing: MaintenanceW
             <Input type="datetime-local" value={end} onChange={(e) => setEnd(e.target.value)} />
           </Field>
         </div>
+        <label className="flex items-start gap-2 text-sm">
+          <input type="checkbox" checked={blocking} onChange={(e) => setBlocking(e.target.checked)} className="mt-0.5 size-4 accent-indigo-600" />
+          <span>
+            Block writes
+            <span className="block text-xs text-slate-500">The API refuses every change but an administrator&apos;s (the CLI and tokens too) until the window ends; reads keep working.</span>
+          </span>
+        </label>
       </form>
     </Dialog>
   );

@@ -1,4 +1,5 @@
 import { Server } from "lucide-react";
+import { Link } from "react-router";
 import { errorMessage } from "@/api/problem";
 import type { ClusterNode } from "@/api/types";
 import { Badge } from "@/components/ui/badge";
@@ -58,6 +59,19 @@ export default function ClusterPage() {
                       <div className="min-w-40 flex-1">
                         <p className="font-medium">{n.hostname}</p>
                         <p className="text-xs text-slate-500">{n.cpus ?? "—"} CPU · {formatBytes(n.memoryBytes)} · {n.role}</p>
+                        <p className="text-xs text-slate-500">
+                          {n.regions.length > 0 ? `Regions: ${n.regions.join(", ")}` : "In no region"} ·{" "}
+                          {n.sites.length === 0 ? "no sites" : `${n.sites.length} site${n.sites.length === 1 ? "" : "s"}`}
+                        </p>
+                        {n.sites.length > 0 && (
+                          <p className="mt-1 flex flex-wrap gap-1">
+                            {n.sites.map((site) => (
+                              <Link key={site} to={`/instances/${site}`} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700 hover:underline dark:bg-slate-800 dark:text-slate-300">
+                                {site}
+                              </Link>
+                            ))}
+                          </p>
+                        )}
                       </div>
                       <Badge tone={n.state.toLowerCase() === "ready" ? "green" : "red"} dot>{n.state}</Badge>
                       <Badge tone={n.availability.toLowerCase() === "active" ? "green" : "amber"}>{n.availability}</Badge>

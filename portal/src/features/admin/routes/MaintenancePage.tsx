@@ -61,7 +61,10 @@ export default function MaintenancePage() {
                 {windows.data.map((w) => (
                   <li key={w.id} className="flex flex-wrap items-start gap-3 px-5 py-3 text-sm">
                     <div className="min-w-0 flex-1">
-                      <p className="font-medium break-words">{w.message}</p>
+                      <p className="font-medium break-words">
+                        {w.message}
+                        {w.blocking && <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-normal text-amber-800 dark:bg-amber-900/40 dark:text-amber-300">blocks writes</span>}
+                      </p>
                       <Period start={w.start} end={w.end} />
                     </div>
                     <Button variant="ghost" size="sm" onClick={() => setWindow({ item: w })} icon={<Pencil className="size-4" aria-hidden />}>Edit</Button>
