@@ -70,8 +70,8 @@ test("a window can be scheduled to block writes", async () => {
   await admin.getByRole("button", { name: "Schedule" }).click();
   const dialog = admin.getByRole("dialog", { name: "Schedule maintenance" });
   await dialog.getByLabel("Message shown to users").fill("E2E writes closed tomorrow");
-  await dialog.getByLabel("Starts").fill(local(start));
-  await dialog.getByLabel("Ends").fill(local(end));
+  await dialog.getByRole("textbox", { name: "Starts" }).fill(local(start));
+  await dialog.getByRole("textbox", { name: "Ends" }).fill(local(end));
   await dialog.getByRole("checkbox", { name: /Block writes/ }).check();
   const created = admin.waitForResponse((r) => r.url().endsWith("/admin/maintenance-windows") && r.request().method() === "POST");
   await dialog.getByRole("button", { name: "Schedule" }).click();
