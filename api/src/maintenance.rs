@@ -2,7 +2,8 @@
 //! window marked `blocking` also makes the API refuse every write but an administrator's
 //! (503 `maintenance`, `Retry-After` until the window ends), so the CLI and tokens meet the
 //! same closed door as the portal. Reads keep working, and so do login, refresh and logout
-//! (an administrator must be able to sign in to end the window early).
+//! (an administrator must be able to sign in to end the window early). A write without valid
+//! credentials gets its 401 as always (registration excepted, which needs none and is closed).
 //!
 //! One middleware rather than a check per handler, for the same reason as the read-only
 //! token rule: no write can forget it.
@@ -29,6 +30,9 @@ const FRESH_FOR: Duration = Duration::from_secs(2);
 
 /// Writes that stay open during a blocking window: signing in and out.
 const OPEN_PATHS: [&str; 3] = ["/auth/login", "/auth/refresh", "/auth/logout"];
+
+/// The one write anyone may make without credentials, closed with the rest.
+const REGISTER_PATH: &str = "/auth/register";
 
 type Looked = (Instant, Option<MaintenanceWindow>);
 
@@ -83,32 +87,55 @@ fn closes(method: &Method, path: &str) -> bool {
     writes && operation.starts_with('/') && !OPEN_PATHS.contains(&operation)
 }
 
-/// Whether the caller is an administrator acting as one, by the same credentials the
-/// handlers accept (bearer first, then the session cookie). Anyone else — unknown or
-/// missing credentials included — is not.
-async fn by_administrator(state: &AppState, request: &Request) -> bool {
+/// Who makes a write, as far as the window cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// An administrator acting as one: the window does not close the door on them.
+    Administrator,
+    /// Anyone else signed in.
+    User,
+    /// No valid credentials: the handler's 401 is the answer (for all but registration).
+    Anonymous,
+}
+
+/// The caller, by the same credentials the handlers accept (bearer first, then the session
+/// cookie).
+async fn caller(state: &AppState, request: &Request) -> Caller {
     let bearer = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    if let Some(token) = bearer
-        && crate::auth::principal_of_bearer(state, token)
-            .await
-            .is_ok_and(|principal| principal.is_admin())
+    let mut principal = match bearer {
+        Some(token) => crate::auth::principal_of_bearer(state, token).await.ok(),
+        None => None,
+    };
+    if principal.is_none()
+        && let Some(token) = request
+            .cookie()
+            .get(ACCESS_COOKIE)
+            .map(|cookie| cookie.value_str().to_owned())
     {
-        return true;
-    }
-    let cookie = request
-        .cookie()
-        .get(ACCESS_COOKIE)
-        .map(|cookie| cookie.value_str().to_owned());
-    match cookie {
-        Some(token) => crate::auth::principal_from_access_token(state, &token)
+        principal = crate::auth::principal_from_access_token(state, &token)
             .await
-            .is_ok_and(|principal| principal.is_admin()),
-        None => false,
+            .ok();
+    }
+    match principal {
+        Some(principal) if principal.is_admin() => Caller::Administrator,
+        Some(_) => Caller::User,
+        None => Caller::Anonymous,
+    }
+}
+
+/// Whether the window refuses this caller's write to `path`: a signed-in user's, and a
+/// registration. Without credentials anywhere else the handler answers 401 as always: who
+/// has not proved who they are learns that first.
+fn refused(caller: Caller, path: &str) -> bool {
+    match caller {
+        Caller::Administrator => false,
+        Caller::User => true,
+        Caller::Anonymous => path.strip_prefix(API_PREFIX) == Some(REGISTER_PATH),
     }
 }
 
@@ -121,7 +148,7 @@ pub async fn blocks_writes<E: Endpoint>(
     if closes(request.method(), request.uri().path())
         && let Some(state) = request.data::<AppState>()
         && let Some(window) = state.maintenance.blocking(&state.store).await
-        && !by_administrator(state, &request).await
+        && refused(caller(state, &request).await, request.uri().path())
     {
         let left = (window.end - Utc::now()).to_std().unwrap_or_default();
         return Ok(ApiError::Maintenance {
@@ -160,5 +187,14 @@ mod tests {
         ] {
             assert_eq!(closes(&method, path), closed, "{method} {path}");
         }
+    }
+
+    #[test]
+    fn only_an_administrator_passes_and_the_anonymous_meet_their_401_first() {
+        assert!(!refused(Caller::Administrator, "/api/v1/tenants"));
+        assert!(refused(Caller::User, "/api/v1/tenants"));
+        assert!(refused(Caller::User, "/api/v1/auth/register"));
+        assert!(!refused(Caller::Anonymous, "/api/v1/tenants"));
+        assert!(refused(Caller::Anonymous, "/api/v1/auth/register"));
     }
 }

@@ -252,6 +252,15 @@ async fn a_blocking_window_refuses_writes_but_not_reads_or_administrators() {
         .await
         .unwrap();
     problem(register, 503, "maintenance").await;
+    // Without credentials a protected write is still, first of all, unauthenticated.
+    let anonymous = app
+        .bare()
+        .post("/tenants")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    problem(anonymous, 401, "unauthorized").await;
 
     // Reads, signing in and an administrator's writes still work.
     let tenants = alice.get("/tenants").send().await.unwrap();
