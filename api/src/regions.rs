@@ -5,6 +5,7 @@
 //! The node list is one engine request; it is kept for a few seconds so that a page of
 //! wizards (or someone polling it) costs the engine one request per window, not one each.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,43 +44,37 @@ pub struct RegionList {
 /// The configured regions first, in their configured order, then any other region a node
 /// carries, by name.
 pub fn regions_of(configured: &[String], nodes: Option<&[Node]>) -> Vec<Region> {
+    let count = nodes.map(|_| 0);
     let mut regions: Vec<Region> = configured
         .iter()
         .map(|name| Region {
             name: name.clone(),
-            nodes: nodes.map(|_| 0),
-            active_nodes: nodes.map(|_| 0),
+            nodes: count,
+            active_nodes: count,
             offered: true,
         })
         .collect();
-    let mut others: Vec<Region> = Vec::new();
+    let mut others: BTreeMap<&str, Region> = BTreeMap::new();
     for node in nodes.unwrap_or_default() {
         let spec = node.spec.as_ref();
         let active = node.status.as_ref().and_then(|s| s.state) == Some(NodeState::READY)
             && spec.and_then(|s| s.availability) == Some(NodeSpecAvailabilityEnum::ACTIVE);
         let labels = spec.and_then(|s| s.labels.as_ref());
-        for (label, value) in labels.into_iter().flatten() {
-            let Some(name) = label.strip_prefix(REGION_LABEL_PREFIX) else {
-                continue;
-            };
-            if value != "true" || name.is_empty() {
-                continue;
-            }
+        let names = labels
+            .into_iter()
+            .flatten()
+            .filter(|(_, value)| value.as_str() == "true")
+            .filter_map(|(label, _)| label.strip_prefix(REGION_LABEL_PREFIX))
+            .filter(|name| !name.is_empty());
+        for name in names {
             let region = match regions.iter_mut().find(|r| r.name == name) {
                 Some(region) => region,
-                None => match others.iter_mut().position(|r| r.name == name) {
-                    Some(at) => &mut others[at],
-                    None => {
-                        others.push(Region {
-                            name: name.to_owned(),
-                            nodes: Some(0),
-                            active_nodes: Some(0),
-                            offered: false,
-                        });
-                        let last = others.len() - 1;
-                        &mut others[last]
-                    }
-                },
+                None => others.entry(name).or_insert_with(|| Region {
+                    name: name.to_owned(),
+                    nodes: Some(0),
+                    active_nodes: Some(0),
+                    offered: false,
+                }),
             };
             region.nodes = Some(region.nodes.unwrap_or(0) + 1);
             if active {
@@ -87,8 +82,7 @@ pub fn regions_of(configured: &[String], nodes: Option<&[Node]>) -> Vec<Region> 
             }
         }
     }
-    others.sort_by(|a, b| a.name.cmp(&b.name));
-    regions.extend(others);
+    regions.extend(others.into_values());
     regions
 }
 
