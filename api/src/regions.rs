@@ -41,6 +41,18 @@ pub struct RegionList {
     pub items: Vec<Region>,
 }
 
+/// The regions a node is in: its `swarmpress.region.<region>=true` labels.
+pub fn node_regions(node: &Node) -> impl Iterator<Item = &str> {
+    node.spec
+        .as_ref()
+        .and_then(|spec| spec.labels.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|(_, value)| value.as_str() == "true")
+        .filter_map(|(label, _)| label.strip_prefix(REGION_LABEL_PREFIX))
+        .filter(|name| !name.is_empty())
+}
+
 /// The configured regions first, in their configured order, then any other region a node
 /// carries, by name.
 pub fn regions_of(configured: &[String], nodes: Option<&[Node]>) -> Vec<Region> {
@@ -59,14 +71,7 @@ pub fn regions_of(configured: &[String], nodes: Option<&[Node]>) -> Vec<Region> 
         let spec = node.spec.as_ref();
         let active = node.status.as_ref().and_then(|s| s.state) == Some(NodeState::READY)
             && spec.and_then(|s| s.availability) == Some(NodeSpecAvailabilityEnum::ACTIVE);
-        let labels = spec.and_then(|s| s.labels.as_ref());
-        let names = labels
-            .into_iter()
-            .flatten()
-            .filter(|(_, value)| value.as_str() == "true")
-            .filter_map(|(label, _)| label.strip_prefix(REGION_LABEL_PREFIX))
-            .filter(|name| !name.is_empty());
-        for name in names {
+        for name in node_regions(node) {
             let region = match regions.iter_mut().find(|r| r.name == name) {
                 Some(region) => region,
                 None => others.entry(name).or_insert_with(|| Region {

@@ -92,17 +92,11 @@ pub enum NodeResponse {
 }
 
 fn node(n: bollard::models::Node) -> ClusterNode {
-    let spec = n.spec.unwrap_or_default();
-    let mut regions: Vec<String> = spec
-        .labels
-        .iter()
-        .flatten()
-        .filter(|(_, value)| value.as_str() == "true")
-        .filter_map(|(label, _)| label.strip_prefix(crate::regions::REGION_LABEL_PREFIX))
-        .filter(|region| !region.is_empty())
+    let mut regions: Vec<String> = crate::regions::node_regions(&n)
         .map(str::to_owned)
         .collect();
     regions.sort_unstable();
+    let spec = n.spec.unwrap_or_default();
     let description = n.description.unwrap_or_default();
     let resources = description.resources.unwrap_or_default();
     let status = n.status.unwrap_or_default();
