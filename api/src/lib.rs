@@ -2,6 +2,7 @@
 //! the controller converges the world to what it stores.
 
 pub mod allow;
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;

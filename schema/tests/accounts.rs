@@ -356,15 +356,15 @@ async fn plans_are_seeded_and_plan_changes_bill_once() {
     assert!(!plans[0].allows_another_instance(1));
 
     let user = store.create_user(new_user("b@example.test")).await.unwrap();
-    let starter = store.change_plan(user.id, "starter").await.unwrap();
+    let starter = store.change_plan(user.id, "starter", None).await.unwrap();
     assert_eq!(starter.plan_id, "starter");
-    let same = store.change_plan(user.id, "starter").await.unwrap();
+    let same = store.change_plan(user.id, "starter", None).await.unwrap();
     assert_eq!(same, starter, "the current plan again changes nothing");
     assert!(matches!(
-        store.change_plan(user.id, "platinum").await,
+        store.change_plan(user.id, "platinum", None).await,
         Err(StoreError::NotFound)
     ));
-    store.change_plan(user.id, "free").await.unwrap();
+    store.change_plan(user.id, "free", None).await.unwrap();
 
     let invoices = store.list_invoices(user.id).await.unwrap();
     assert_eq!(invoices.len(), 1, "only the paid plan bills");
@@ -404,19 +404,25 @@ async fn plans_are_seeded_and_plan_changes_bill_once() {
         "the replaced request is withdrawn"
     );
     assert!(matches!(
-        store.decide_plan_request(first.id, true).await,
+        store.decide_plan_request(first.id, true, None).await,
         Err(StoreError::NotFound)
     ));
-    let approved = store.decide_plan_request(request.id, true).await.unwrap();
+    let approved = store
+        .decide_plan_request(request.id, true, None)
+        .await
+        .unwrap();
     assert_eq!(approved.status, SubscriptionStatus::Active);
     assert_eq!(store.plan_of_user(user.id).await.unwrap().id, "starter");
     assert_eq!(store.pending_plan_request(user.id).await.unwrap(), None);
     assert!(matches!(
-        store.decide_plan_request(request.id, true).await,
+        store.decide_plan_request(request.id, true, None).await,
         Err(StoreError::NotFound)
     ));
     let refused = store.request_plan(user.id, "business").await.unwrap();
-    let refused = store.decide_plan_request(refused.id, false).await.unwrap();
+    let refused = store
+        .decide_plan_request(refused.id, false, None)
+        .await
+        .unwrap();
     assert_eq!(refused.status, SubscriptionStatus::Refused);
     assert_eq!(store.plan_of_user(user.id).await.unwrap().id, "starter");
 }

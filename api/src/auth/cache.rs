@@ -124,6 +124,8 @@ mod tests {
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
                 password_changed_at: Utc::now(),
+                disabled_at: None,
+                must_change_password: false,
             },
             credential: Credential::Session {
                 session: Uuid::new_v4(),

@@ -104,11 +104,12 @@ pub(crate) async fn principal_from_access_token(
             principal
         }
     };
-    // Checked on every request, cached or not: the session is the user's, and the token
-    // postdates the user's last password change.
+    // Checked on every request, cached or not: the session is the user's, the token
+    // postdates the user's last password change, and the account is enabled.
     if principal.user.id != claims.sub
         || i64::try_from(claims.iat).unwrap_or(i64::MAX)
             < principal.user.password_changed_at.timestamp()
+        || principal.user.disabled_at.is_some()
     {
         return Err(unauthorized());
     }
@@ -122,7 +123,7 @@ async fn principal_from_personal_access_token(
     let hash = sha256_hex(token);
     let key = CredentialKey::TokenHash(hash.clone());
     if let Some(principal) = state.credentials.get(&key) {
-        return Ok(principal);
+        return enabled(principal);
     }
     let (user, token) = state
         .store
@@ -135,7 +136,46 @@ async fn principal_from_personal_access_token(
         scope: Some(token.scope),
     };
     state.credentials.insert(key, principal.clone());
+    enabled(principal)
+}
+
+/// A disabled account's tokens are refused (and work again once it is enabled).
+fn enabled(principal: Principal) -> Result<Principal, ApiError> {
+    if principal.user.disabled_at.is_some() {
+        return Err(unauthorized());
+    }
     Ok(principal)
+}
+
+/// What a user whose password an administrator reset may still do: read their profile,
+/// choose a new password, and sign out.
+const WHILE_PASSWORD_MUST_CHANGE: [(Method, &str); 3] = [
+    (Method::GET, "/auth/profile"),
+    (Method::PUT, "/auth/password"),
+    (Method::POST, "/auth/logout"),
+];
+
+/// Refuses everything else to a user who must choose a new password first.
+fn require_current_password(request: &Request, principal: &Principal) -> Result<(), ApiError> {
+    if !principal.user.must_change_password {
+        return Ok(());
+    }
+    // The original URI: where the API is nested, `uri()` has the prefix taken off.
+    let operation = request
+        .original_uri()
+        .path()
+        .strip_prefix(crate::server::API_PREFIX)
+        .unwrap_or_default();
+    if WHILE_PASSWORD_MUST_CHANGE
+        .iter()
+        .any(|(method, path)| request.method() == method && operation == *path)
+    {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(
+        "an administrator reset your password: choose a new one first (PUT /auth/password)"
+            .to_owned(),
+    ))
 }
 
 /// Middleware: a read-scoped token reads. Any method that can change something is refused
@@ -204,6 +244,7 @@ async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Princip
         )
         .into());
     }
+    require_current_password(request, &principal)?;
     Ok(principal)
 }
 
@@ -211,6 +252,7 @@ async fn check_cookie(request: &Request, cookie: ApiKey) -> poem::Result<Princip
     let state = state(request)?;
     let principal = principal_from_access_token(state, &cookie.key).await?;
     cookies::check_csrf(request)?;
+    require_current_password(request, &principal)?;
     Ok(principal)
 }
 

@@ -335,7 +335,7 @@ impl AuthApi {
         request: &Request,
         jar: &CookieJar,
         body: JsonBody<LoginRequest>,
-    ) -> Outcome<LoginResponse, { UNAUTHORIZED | INVALID | THROTTLED }> {
+    ) -> Outcome<LoginResponse, { UNAUTHORIZED | FORBIDDEN | INVALID | THROTTLED }> {
         // Checked before the throttle remembers anything about it: no address that cannot
         // be an account's takes memory, however long.
         let email = EmailAddress::parse(&body.0.email)
@@ -366,6 +366,14 @@ impl AuthApi {
         };
         state.throttle.succeeded(email.as_str(), address);
         give_back_shared_attempt(&state, email.as_str(), address).await?;
+        // Said only to who knows the password: it tells nothing an attacker can use.
+        if user.disabled_at.is_some() {
+            tracing::info!(user = %user.id, "login refused: the account is disabled");
+            return Err(ApiError::Forbidden(
+                "this account is disabled; ask an administrator".to_owned(),
+            )
+            .into());
+        }
         start_session(&state, jar, &user).await?;
         tracing::info!(user = %user.id, "logged in");
         Ok(LoginResponse::Ok(Json(user)))
@@ -417,8 +425,12 @@ impl AuthApi {
             }
         }
         let user = match state.store.get_user(claims.sub).await {
-            Ok(user) => user,
-            Err(StoreError::NotFound) => return Err(unauthorized().into()),
+            Ok(user) if user.disabled_at.is_none() => user,
+            // Disabling revoked the session too; this covers a refresh racing it.
+            Ok(_) | Err(StoreError::NotFound) => {
+                clear_session_cookies(jar, &state.config);
+                return Err(unauthorized().into());
+            }
             Err(error) => return Err(error.into()),
         };
         let access = state

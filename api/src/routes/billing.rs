@@ -1,14 +1,15 @@
 //! Plans, the caller's subscription and usage, plan changes and invoices.
 
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
-use swarmpress_schema::resource::{Invoice, Plan, Subscription};
+use swarmpress_schema::resource::{AuditAction, Invoice, Plan, Subscription};
 use swarmpress_schema::store::StoreError;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, Principal};
 use crate::body::JsonBody;
 use crate::declared::{CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Outcome};
 use crate::error::{ApiError, ApiResult};
@@ -138,7 +139,7 @@ async fn subscription_view(state: &AppState, user: uuid::Uuid) -> ApiResult<Subs
 }
 
 /// Refuses (403 `quota_exceeded`) a plan the user's sites do not fit in.
-async fn check_fits(state: &AppState, user: uuid::Uuid, plan: &Plan) -> ApiResult<()> {
+pub(crate) async fn check_fits(state: &AppState, user: uuid::Uuid, plan: &Plan) -> ApiResult<()> {
     let tenants = state.store.list_tenants(Some(user), None).await?;
     if let Some(max) = plan.max_instances
         && tenants.len() > usize::try_from(max).unwrap_or(usize::MAX)
@@ -235,7 +236,7 @@ impl BillingApi {
             let view = subscription_view(&state, user).await?;
             return Ok(ChangePlanResponse::Requested(Json(view)));
         }
-        state.store.change_plan(user, &plan.id).await?;
+        state.store.change_plan(user, &plan.id, None).await?;
         tracing::info!(%user, plan = %plan.id, "plan changed");
         let view = subscription_view(&state, user).await?;
         Ok(ChangePlanResponse::Changed(Json(view)))
@@ -269,17 +270,15 @@ impl BillingApi {
     async fn approve(
         &self,
         state: Data<&AppState>,
+        request: &Request,
         auth: Auth,
         id: Path<uuid::Uuid>,
     ) -> Outcome<PlanRequestResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
-        let request =
-            state.store.get_plan_request(id.0).await?.ok_or_else(|| {
-                ApiError::NotFound("no pending plan request with this id".to_owned())
-            })?;
-        let plan = state.store.get_plan(&request.plan_id).await?;
-        check_fits(&state, request.user_id, &plan).await?;
-        let approved = decide(&state, id.0, true).await?;
+        let asked = pending_request(&state, id.0).await?;
+        let plan = state.store.get_plan(&asked.plan_id).await?;
+        check_fits(&state, asked.user_id, &plan).await?;
+        let approved = decide(&state, request, auth.principal(), &asked, true).await?;
         tracing::info!(user = %approved.user_id, plan = %approved.plan_id, admin = %auth.principal().id(), "plan change approved");
         Ok(PlanRequestResponse::Ok(Json(approved)))
     }
@@ -293,11 +292,13 @@ impl BillingApi {
     async fn refuse(
         &self,
         state: Data<&AppState>,
+        request: &Request,
         auth: Auth,
         id: Path<uuid::Uuid>,
     ) -> Outcome<PlanRequestResponse, { FORBIDDEN | NOT_FOUND }> {
         auth.principal().require_admin()?;
-        let refused = decide(&state, id.0, false).await?;
+        let asked = pending_request(&state, id.0).await?;
+        let refused = decide(&state, request, auth.principal(), &asked, false).await?;
         tracing::info!(user = %refused.user_id, plan = %refused.plan_id, admin = %auth.principal().id(), "plan change refused");
         Ok(PlanRequestResponse::Ok(Json(refused)))
     }
@@ -323,12 +324,41 @@ impl BillingApi {
     }
 }
 
-async fn decide(state: &AppState, id: uuid::Uuid, approve: bool) -> ApiResult<Subscription> {
-    match state.store.decide_plan_request(id, approve).await {
+fn no_pending_request() -> ApiError {
+    ApiError::NotFound("no pending plan request with this id".to_owned())
+}
+
+async fn pending_request(state: &AppState, id: uuid::Uuid) -> ApiResult<Subscription> {
+    state
+        .store
+        .get_plan_request(id)
+        .await?
+        .ok_or_else(no_pending_request)
+}
+
+/// Decides `asked`, recording the decision in the audit log with it.
+async fn decide(
+    state: &AppState,
+    request: &Request,
+    admin: &Principal,
+    asked: &Subscription,
+    approve: bool,
+) -> ApiResult<Subscription> {
+    let user = state.store.get_user(asked.user_id).await?;
+    let action = if approve {
+        AuditAction::PlanRequestApproved
+    } else {
+        AuditAction::PlanRequestRefused
+    };
+    let audit = crate::audit::on_user(state, request, admin, action, &user)
+        .with("plan", asked.plan_id.clone());
+    match state
+        .store
+        .decide_plan_request(asked.id, approve, Some(&audit))
+        .await
+    {
         Ok(decided) => Ok(decided),
-        Err(StoreError::NotFound) => Err(ApiError::NotFound(
-            "no pending plan request with this id".to_owned(),
-        )),
+        Err(StoreError::NotFound) => Err(no_pending_request()),
         Err(error) => Err(error.into()),
     }
 }

@@ -13,6 +13,7 @@ pub mod observe;
 pub mod regions;
 pub mod rollouts;
 pub mod tenants;
+pub mod users;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -39,6 +40,7 @@ pub type Api = (
     apply::ApplyApi,
     billing::BillingApi,
     notices::NoticesApi,
+    users::UsersApi,
     rollouts::RolloutsApi,
     observe::ObserveApi,
     monitoring::MonitoringApi,
@@ -54,6 +56,7 @@ pub fn api() -> Api {
         apply::ApplyApi,
         billing::BillingApi,
         notices::NoticesApi,
+        users::UsersApi,
         rollouts::RolloutsApi,
         observe::ObserveApi,
         monitoring::MonitoringApi,

@@ -1,12 +1,11 @@
-//! Announcements and maintenance windows: public reads of what is in force, admin CRUD;
-//! and the admin's user list.
+//! Announcements and maintenance windows: public reads of what is in force, admin CRUD.
 
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use swarmpress_schema::resource::{
-    Announcement, AnnouncementInput, MaintenanceWindow, MaintenanceWindowInput, RolloutState, User,
+    Announcement, AnnouncementInput, MaintenanceWindow, MaintenanceWindowInput, RolloutState,
 };
 use swarmpress_schema::store::{StoreError, now};
 use uuid::Uuid;
@@ -15,7 +14,6 @@ use crate::auth::Auth;
 use crate::body::JsonBody;
 use crate::declared::{FORBIDDEN, INVALID, NOT_FOUND, Outcome};
 use crate::error::{ApiError, ApiResult};
-use crate::paging::PageRequest;
 use crate::routes::ApiTags;
 use crate::state::AppState;
 
@@ -67,16 +65,6 @@ pub enum WindowResponse {
 pub enum DeletedResponse {
     #[oai(status = 204)]
     NoContent,
-}
-
-#[derive(ApiResponse)]
-pub enum UsersResponse {
-    /// `X-Continue`: more users follow; pass it as `continue`.
-    #[oai(status = 200)]
-    Ok(
-        Json<Vec<User>>,
-        #[oai(header = "X-Continue")] Option<String>,
-    ),
 }
 
 fn missing(what: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
@@ -372,45 +360,4 @@ impl NoticesApi {
         state.maintenance.forget();
         Ok(DeletedResponse::NoContent)
     }
-
-    /// Every user, oldest account first, a page at a time (admin).
-    #[oai(path = "/admin/users", method = "get", operation_id = "adminListUsers")]
-    async fn list_users(
-        &self,
-        state: Data<&AppState>,
-        auth: Auth,
-        /// At most this many users (1–500; 500 when absent).
-        limit: Query<Option<u32>>,
-        /// `X-Continue` of the previous page.
-        #[oai(name = "continue")]
-        continue_: Query<Option<String>>,
-    ) -> Outcome<UsersResponse, { FORBIDDEN }> {
-        auth.principal().require_admin()?;
-        let page = PageRequest::parse(limit.0, continue_.0.as_deref())?;
-        let after = page.after.as_deref().map(user_cursor).transpose()?;
-        let (users, more) = state
-            .store
-            .list_users_page(after, u64::from(page.limit))
-            .await?;
-        let next = more
-            .then(|| {
-                users.last().map(|u| {
-                    crate::paging::encode(&format!("{}:{}", u.created_at.timestamp_micros(), u.id))
-                })
-            })
-            .flatten();
-        Ok(UsersResponse::Ok(Json(users), next))
-    }
-}
-
-/// A users page's position: `<created_at in µs>:<id>`.
-fn user_cursor(key: &str) -> ApiResult<(chrono::DateTime<chrono::Utc>, Uuid)> {
-    let invalid = || ApiError::bad_request(Some("continue"), "not a token this API gave");
-    let (micros, id) = key.split_once(':').ok_or_else(invalid)?;
-    let at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(chrono::DateTime::from_timestamp_micros)
-        .ok_or_else(invalid)?;
-    Ok((at, id.parse().map_err(|_| invalid())?))
 }

@@ -277,7 +277,7 @@ pub fn rules<'a>(state: &'a AppState, principal: &Principal) -> Tenants<'a> {
 
 /// Applies `change` to the current spec and writes it, retrying when another write lands
 /// in between (each attempt re-reads, so no update is lost).
-async fn update_spec(
+pub(crate) async fn update_spec(
     state: &AppState,
     principal: &Principal,
     name: &TenantName,

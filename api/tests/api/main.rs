@@ -17,4 +17,5 @@ mod observability;
 mod rollouts;
 mod system;
 mod tenants;
+mod users;
 mod watch;

@@ -300,7 +300,7 @@ pub async fn owner_on_plan(store: &swarmpress_schema::store::Store, plan: &str) 
         .await
         .expect("create the owner");
     store
-        .change_plan(user.id, plan)
+        .change_plan(user.id, plan, None)
         .await
         .expect("move the owner to the plan");
     user.id

@@ -3,6 +3,7 @@
 //! their wire strings and converted by the store.
 
 pub mod announcements;
+pub mod audit_entries;
 pub mod invoices;
 pub mod leader_leases;
 pub mod maintenance_windows;

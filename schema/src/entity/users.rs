@@ -17,6 +17,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
+    /// Set while the account is disabled.
+    pub disabled_at: Option<DateTimeUtc>,
+    /// An administrator reset the password: the user must choose a new one first.
+    pub must_change_password: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

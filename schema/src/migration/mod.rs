@@ -18,6 +18,7 @@ mod m20250601_000007_token_scopes;
 mod m20250601_000008_login_attempts;
 mod m20250601_000009_edge_routes;
 mod m20250601_000010_blocking_maintenance;
+mod m20250601_000011_user_administration;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000008_login_attempts::Migration),
             Box::new(m20250601_000009_edge_routes::Migration),
             Box::new(m20250601_000010_blocking_maintenance::Migration),
+            Box::new(m20250601_000011_user_administration::Migration),
         ]
     }
 }

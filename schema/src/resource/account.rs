@@ -46,6 +46,15 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// Tokens issued before this time are no longer valid.
     pub password_changed_at: DateTime<Utc>,
+    /// When an administrator disabled the account: it cannot sign in and its credentials
+    /// do not work until it is enabled again. Absent while the account is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(skip_serializing_if_is_none)]
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// An administrator reset the password: until the user chooses a new one, only that
+    /// (and reading the profile, and signing out) is allowed.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// A personal access token's metadata. The secret itself is shown once at creation and only

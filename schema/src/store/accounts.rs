@@ -86,6 +86,8 @@ impl Store {
             created_at: at,
             updated_at: at,
             password_changed_at: at,
+            disabled_at: None,
+            must_change_password: false,
         };
         let tx = self.db.begin().await?;
         let inserted = users::Entity::insert(users::ActiveModel {
@@ -97,6 +99,8 @@ impl Store {
             created_at: Set(at),
             updated_at: Set(at),
             password_changed_at: Set(at),
+            disabled_at: Set(None),
+            must_change_password: Set(false),
         })
         .exec_without_returning(&tx)
         .await;
@@ -305,7 +309,8 @@ impl Store {
         }
     }
 
-    /// Sets a new password hash and `passwordChangedAt`, revokes every refresh-token family
+    /// Sets a new password hash and `passwordChangedAt` (and lifts a reset's obligation to
+    /// choose one), revokes every refresh-token family
     /// of the user except `keep` (the session that made the change) and deletes every
     /// personal access token of the user, in one transaction.
     pub async fn set_password(
@@ -319,6 +324,7 @@ impl Store {
         let result = users::Entity::update_many()
             .col_expr(users::Column::PasswordHash, Expr::value(password_hash))
             .col_expr(users::Column::PasswordChangedAt, Expr::value(at))
+            .col_expr(users::Column::MustChangePassword, Expr::value(false))
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
             .filter(users::Column::Id.eq(id))
             .exec(&tx)
@@ -551,7 +557,7 @@ impl Store {
     }
 }
 
-async fn revoke_families<C: sea_orm::ConnectionTrait>(
+pub(super) async fn revoke_families<C: sea_orm::ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     keep: Option<Uuid>,
@@ -567,7 +573,7 @@ async fn revoke_families<C: sea_orm::ConnectionTrait>(
     Ok(update.exec(db).await?.rows_affected)
 }
 
-fn row_to_credentials(row: users::Model) -> StoreResult<UserCredentials> {
+pub(super) fn row_to_credentials(row: users::Model) -> StoreResult<UserCredentials> {
     let role = Role::parse(&row.role).ok_or_else(|| corrupt("users.role", &row.role))?;
     Ok(UserCredentials {
         user: User {
@@ -578,6 +584,8 @@ fn row_to_credentials(row: users::Model) -> StoreResult<UserCredentials> {
             created_at: row.created_at,
             updated_at: row.updated_at,
             password_changed_at: row.password_changed_at,
+            disabled_at: row.disabled_at,
+            must_change_password: row.must_change_password,
         },
         password_hash: row.password_hash,
     })

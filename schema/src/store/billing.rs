@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::administration::{NewAuditEntry, record_audit};
 use super::{StoreError, StoreResult, corrupt, from_json, now, to_i32, to_u32};
 use crate::entity::{invoices, plans, subscriptions};
 use crate::resource::{Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus};
@@ -88,9 +89,18 @@ impl Store {
     /// A pending request of the user's is withdrawn. Choosing the current plan changes
     /// nothing. [`StoreError::NotFound`] for an unknown plan. Quota checks (a smaller plan
     /// than the tenants in use) are the API's.
-    pub async fn change_plan(&self, user_id: Uuid, plan_id: &str) -> StoreResult<Subscription> {
+    /// An administrator's change is recorded as `audit` in the same transaction.
+    pub async fn change_plan(
+        &self,
+        user_id: Uuid,
+        plan_id: &str,
+        audit: Option<&NewAuditEntry>,
+    ) -> StoreResult<Subscription> {
         let plan = self.get_plan(plan_id).await?;
         let tx = self.db.begin().await?;
+        if let Some(audit) = audit {
+            record_audit(&tx, audit).await?;
+        }
         end_subscriptions(
             &tx,
             user_id,
@@ -173,7 +183,13 @@ impl Store {
     /// An administrator's decision on a pending plan change: approved, it becomes the user's
     /// active subscription now (the old one ends, an open invoice is issued); refused, it
     /// ends as `refused`. [`StoreError::NotFound`] unless `id` is pending.
-    pub async fn decide_plan_request(&self, id: Uuid, approve: bool) -> StoreResult<Subscription> {
+    /// An administrator's decision is recorded as `audit` in the same transaction.
+    pub async fn decide_plan_request(
+        &self,
+        id: Uuid,
+        approve: bool,
+        audit: Option<&NewAuditEntry>,
+    ) -> StoreResult<Subscription> {
         let tx = self.db.begin().await?;
         let request = subscriptions::Entity::find_by_id(id)
             .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Pending.as_str()))
@@ -199,6 +215,9 @@ impl Store {
                 ..request
             }
         };
+        if let Some(audit) = audit {
+            record_audit(&tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(decided)
     }

@@ -21,6 +21,7 @@ use self::read_lane::ReadLane;
 use crate::migration::Migrator;
 
 mod accounts;
+mod administration;
 mod billing;
 mod edge;
 mod events;
@@ -31,6 +32,7 @@ mod rollouts;
 mod tenants;
 
 pub use accounts::{NewUser, RefreshRotation, UserCredentials};
+pub use administration::NewAuditEntry;
 pub use edge::EdgeRoutes;
 pub use lease::LeaseStatus;
 pub use rollouts::{NewRolloutItem, RolloutCounts};
@@ -57,6 +59,9 @@ pub enum StoreError {
     /// resuming a completed rollout).
     #[error("cannot go from {from} to {to}")]
     InvalidTransition { from: String, to: String },
+    /// The object is still needed by others (an account that owns sites).
+    #[error("still in use by {what}")]
+    InUse { what: String },
     /// The change feed no longer holds entries after this version: list, then watch from the
     /// list's version.
     #[error("resourceVersion {requested} is too old; the oldest change kept is {oldest}")]
