@@ -417,7 +417,7 @@ impl From<StoreError> for ApiError {
             )),
             StoreError::AlreadyExists => Self::Conflict("it already exists".to_owned()),
             StoreError::QuotaExceeded { limit } => {
-                Self::quota_exceeded(format!("the plan allows {limit} sites"))
+                Self::quota_exceeded(format!("the plan allows {}", crate::words::sites(limit)))
             }
             StoreError::Terminating => {
                 Self::Conflict("the tenant is being deleted and can no longer change".to_owned())

@@ -33,6 +33,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod watch;
 pub mod wire;
+pub mod words;
 
 pub use config::Config;
 pub use server::{BoundServer, StartError, app, openapi_json, prepare};

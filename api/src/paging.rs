@@ -82,6 +82,23 @@ pub fn newest_first_key(at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
     format!("{:020}:{id}", i64::MAX.saturating_sub(micros))
 }
 
+/// A page's position in a list ordered by time, then id: `<time in µs>:<id>`, encoded.
+pub fn position(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    encode(&format!("{}:{id}", at.timestamp_micros()))
+}
+
+/// The time and id of a decoded [`position`].
+pub fn cursor(key: &str) -> Result<(chrono::DateTime<chrono::Utc>, uuid::Uuid), ApiError> {
+    let invalid = || ApiError::bad_request(Some("continue"), "not a token this API gave");
+    let (micros, id) = key.split_once(':').ok_or_else(invalid)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?;
+    Ok((at, id.parse().map_err(|_| invalid())?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +134,16 @@ mod tests {
         let earlier = now - chrono::Duration::seconds(5);
         assert!(newest_first_key(now, "b") < newest_first_key(earlier, "a"));
         assert!(newest_first_key(now, "a") < newest_first_key(now, "b"));
+    }
+
+    #[test]
+    fn a_page_position_reads_back() {
+        let at = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        let id = uuid::Uuid::new_v4();
+        let token = position(at, id);
+        let decoded = PageRequest::parse(None, Some(&token)).unwrap();
+        assert_eq!(cursor(decoded.after.as_deref().unwrap()).unwrap(), (at, id));
+        assert!(cursor("nonsense").is_err());
+        assert!(cursor("12:not-a-uuid").is_err());
     }
 }

@@ -7,6 +7,7 @@
 //! term), `rollout` (fleet rollouts) and `telemetry` (metrics, `/metrics`, per-tenant stats).
 
 pub mod adapters;
+pub mod billing;
 pub mod config;
 mod digest;
 pub mod edge;

@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use secrecy::ExposeSecret as _;
 use swarmpress_controller::TenantDatabases;
 use swarmpress_controller::adapters::s3::TenantBuckets;
 use swarmpress_controller::adapters::s3_identity::TenantIdentities;
 use swarmpress_controller::adapters::swarm::{DATA_NETWORK, EDGE_NETWORK, SwarmClient};
+use swarmpress_controller::billing;
 use swarmpress_controller::config::Config;
 use swarmpress_controller::edge::{self, StoredRoutes};
 use swarmpress_controller::orphans::{self, OrphanScope, OrphanSettings};
@@ -179,6 +181,7 @@ fn elector(
             tick: Duration::from_secs(1),
         },
     );
+    let ctx_store = ctx.store.clone();
     Ok(
         Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
             .with(reconcile_task(Arc::clone(&ctx), settings))
@@ -186,6 +189,11 @@ fn elector(
             .with(edge::publisher_task(Arc::clone(&ctx)))
             .with(cpu_weight::cpu_weight_task(ctx, config.startup_boost))
             .with(rollouts)
+            .with(billing::invoicing_task(
+                ctx_store,
+                billing::INVOICING_EVERY,
+                Utc::now,
+            ))
             .with(collector.task()),
     )
 }

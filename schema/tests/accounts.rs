@@ -492,3 +492,112 @@ async fn old_login_attempts_are_forgotten() {
     assert_eq!(count(stale).await, 0, "a row two days old is forgotten");
     assert_eq!(count(recent).await, 1);
 }
+
+/// Each billing period of a paid subscription is invoiced once, however many scheduler
+/// passes run and however they overlap; free and ended subscriptions are not billed.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_billing_period_is_invoiced_once() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    let payer = store
+        .create_user(new_user("pay@example.test"))
+        .await
+        .unwrap();
+    let free = store
+        .create_user(new_user("free@example.test"))
+        .await
+        .unwrap();
+    let left = store
+        .create_user(new_user("left@example.test"))
+        .await
+        .unwrap();
+    store.change_plan(payer.id, "starter", None).await.unwrap();
+    store.change_plan(left.id, "starter", None).await.unwrap();
+    store.change_plan(left.id, "free", None).await.unwrap();
+    let first = store.list_invoices(payer.id).await.unwrap();
+    assert_eq!(first.len(), 1);
+
+    assert!(
+        store.issue_due_invoices(now()).await.unwrap().is_empty(),
+        "the first month is billed by the change itself"
+    );
+    // Two months and a day on: the second and third months are due. Three passes at once
+    // bill each period once.
+    // (Months chained as the scheduler chains them: a month from the 31st is shorter.)
+    let later = first[0]
+        .period_end
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap()
+        + Duration::days(1);
+    let (a, b, c) = tokio::join!(
+        store.issue_due_invoices(later),
+        store.issue_due_invoices(later),
+        store.issue_due_invoices(later)
+    );
+    let issued = a.unwrap().len() + b.unwrap().len() + c.unwrap().len();
+    assert_eq!(issued, 2);
+    assert!(store.issue_due_invoices(later).await.unwrap().is_empty());
+
+    let mut invoices = store.list_invoices(payer.id).await.unwrap();
+    invoices.sort_by_key(|i| i.period_start);
+    assert_eq!(invoices.len(), 3);
+    for pair in invoices.windows(2) {
+        assert_eq!(
+            pair[0].period_end, pair[1].period_start,
+            "periods follow each other"
+        );
+    }
+    assert!(
+        invoices
+            .iter()
+            .all(|i| i.status == InvoiceStatus::Open && i.paid_at.is_none())
+    );
+    assert!(invoices[2].period_start <= later && later < invoices[2].period_end);
+    assert!(store.list_invoices(free.id).await.unwrap().is_empty());
+    assert_eq!(
+        store.list_invoices(left.id).await.unwrap().len(),
+        1,
+        "ended: no more"
+    );
+
+    // Paid once; paying again is refused.
+    let admin = store
+        .create_user(new_user("root@example.test"))
+        .await
+        .unwrap();
+    let audit = swarmpress_schema::store::NewAuditEntry::on_user(
+        &admin,
+        swarmpress_schema::resource::AuditAction::InvoicePaid,
+        &payer,
+        None,
+    );
+    let paid = store
+        .mark_invoice_paid(invoices[1].id, &audit)
+        .await
+        .unwrap();
+    assert_eq!(paid.status, InvoiceStatus::Paid);
+    assert!(paid.paid_at.is_some());
+    assert_eq!(store.get_invoice(paid.id).await.unwrap(), paid);
+    assert!(matches!(
+        store.mark_invoice_paid(paid.id, &audit).await,
+        Err(StoreError::InvalidTransition { .. })
+    ));
+    let (open, more) = store
+        .invoices_page(None, 10, Some(InvoiceStatus::Open))
+        .await
+        .unwrap();
+    assert!(!more);
+    assert_eq!(
+        open.len(),
+        3,
+        "the payer's two open ones and the leaver's first"
+    );
+    let (entries, _) = store.audit_page(None, 10, None).await.unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "the refused second payment recorded nothing"
+    );
+}

@@ -191,7 +191,7 @@ fn manifest_sources(files: &[String]) -> Result<Vec<(String, String)>, CliError>
 
 async fn apply(api: &Api, args: ApplyArgs) -> Result<(), CliError> {
     let suffix = if args.dry_run { " (dry run)" } else { "" };
-    let mut invalid = 0;
+    let mut invalid = 0u32;
     for (source, text) in manifest_sources(&args.files)? {
         let results: ApplyResults = api
             .json(
@@ -226,14 +226,17 @@ async fn apply(api: &Api, args: ApplyArgs) -> Result<(), CliError> {
                     } else {
                         &error.field
                     };
-                    eprintln!("error: {source}: {kind}/{name}: {field}: {}", error.message);
+                    // Under the document's line, one error a line, so neither runs into
+                    // the other however stdout and stderr are interleaved.
+                    eprintln!("  error: {source}: {field}: {}", error.message);
                 }
             }
         }
     }
     if invalid > 0 {
         return Err(CliError::Failed(format!(
-            "{invalid} document(s) were invalid and not applied"
+            "{} invalid and not applied",
+            crate::words::counted(invalid, "document was", "documents were")
         )));
     }
     Ok(())

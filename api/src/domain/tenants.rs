@@ -134,10 +134,10 @@ fn instances_exceeded(plan: &Plan) -> TenantWriteError {
     TenantWriteError::QuotaExceeded {
         field: "spec",
         message: format!(
-            "the {} plan allows {} sites; upgrade to create more",
+            "the {} plan allows {}; upgrade to create more",
             plan.name,
             plan.max_instances
-                .map_or_else(|| "unlimited".to_owned(), |m| m.to_string())
+                .map_or_else(|| "unlimited sites".to_owned(), crate::words::sites)
         ),
     }
 }

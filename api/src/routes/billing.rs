@@ -6,7 +6,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
-use swarmpress_schema::resource::{AuditAction, Invoice, Plan, Subscription};
+use swarmpress_schema::resource::{AuditAction, Invoice, InvoiceStatus, Plan, Subscription};
 use swarmpress_schema::store::StoreError;
 
 use crate::auth::{Auth, Principal};
@@ -102,6 +102,12 @@ pub enum PlanRequestResponse {
 }
 
 #[derive(ApiResponse)]
+pub enum InvoiceResponse {
+    #[oai(status = 200)]
+    Ok(Json<Invoice>),
+}
+
+#[derive(ApiResponse)]
 pub enum InvoicesResponse {
     /// `X-Continue`: more invoices follow; pass it as `continue`.
     #[oai(status = 200)]
@@ -145,9 +151,13 @@ pub(crate) async fn check_fits(state: &AppState, user: uuid::Uuid, plan: &Plan) 
         && tenants.len() > usize::try_from(max).unwrap_or(usize::MAX)
     {
         return Err(ApiError::quota_exceeded(format!(
-            "the {} plan allows {max} sites and {} are in use; delete some first",
+            "the {} plan allows {} and {} in use; delete some first",
             plan.name,
-            tenants.len()
+            crate::words::sites(max),
+            match tenants.len() {
+                1 => "1 is".to_owned(),
+                n => format!("{n} are"),
+            }
         )));
     }
     if let Some((tenant, exceeded)) = tenants
@@ -321,6 +331,92 @@ impl BillingApi {
             crate::paging::newest_first_key(i.issued_at, &i.id.to_string())
         });
         Ok(InvoicesResponse::Ok(Json(invoices), next))
+    }
+
+    /// Every user's invoices, newest first, a page at a time (admin); `status` keeps only
+    /// those open, paid or void. A scheduler issues each paid subscription's invoice every
+    /// billing period.
+    #[oai(
+        path = "/admin/invoices",
+        method = "get",
+        operation_id = "adminListInvoices"
+    )]
+    async fn all_invoices(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        status: Query<Option<InvoiceStatus>>,
+        /// At most this many invoices (1–500; 500 when absent).
+        limit: Query<Option<u32>>,
+        /// `X-Continue` of the previous page.
+        #[oai(name = "continue")]
+        continue_: Query<Option<String>>,
+    ) -> Outcome<InvoicesResponse, { FORBIDDEN }> {
+        auth.principal().require_admin()?;
+        let page = crate::paging::PageRequest::parse(limit.0, continue_.0.as_deref())?;
+        let before = page
+            .after
+            .as_deref()
+            .map(crate::paging::cursor)
+            .transpose()?;
+        let (invoices, more) = state
+            .store
+            .invoices_page(before, u64::from(page.limit), status.0)
+            .await?;
+        let next = more
+            .then(|| {
+                invoices
+                    .last()
+                    .map(|i| crate::paging::position(i.issued_at, i.id))
+            })
+            .flatten();
+        Ok(InvoicesResponse::Ok(Json(invoices), next))
+    }
+
+    /// Marks an open invoice paid (admin; 409 unless it is open). There is no payment
+    /// provider: this is where one would confirm a payment. Written to the audit log.
+    #[oai(
+        path = "/admin/invoices/:id/pay",
+        method = "post",
+        operation_id = "adminMarkInvoicePaid"
+    )]
+    async fn mark_paid(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        auth: Auth,
+        id: Path<uuid::Uuid>,
+    ) -> Outcome<InvoiceResponse, { FORBIDDEN | NOT_FOUND | CONFLICT }> {
+        let admin = auth.principal();
+        admin.require_admin()?;
+        let no_invoice = || ApiError::NotFound("no invoice with this id".to_owned());
+        let invoice = match state.store.get_invoice(id.0).await {
+            Ok(invoice) => invoice,
+            Err(StoreError::NotFound) => return Err(no_invoice().into()),
+            Err(error) => return Err(error.into()),
+        };
+        let owner = state.store.get_user(invoice.user_id).await?;
+        let audit = crate::audit::on_user(&state, request, admin, AuditAction::InvoicePaid, &owner)
+            .with("invoice", invoice.id.to_string())
+            .with(
+                "amount",
+                format!(
+                    "{}.{:02} {}",
+                    invoice.amount_cents / 100,
+                    invoice.amount_cents % 100,
+                    invoice.currency
+                ),
+            );
+        let paid = match state.store.mark_invoice_paid(invoice.id, &audit).await {
+            Ok(paid) => paid,
+            Err(StoreError::NotFound) => return Err(no_invoice().into()),
+            Err(StoreError::InvalidTransition { from, .. }) => {
+                return Err(ApiError::Conflict(format!("the invoice is {from}, not open")).into());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        tracing::info!(invoice = %paid.id, admin = %admin.id(), "invoice marked paid");
+        Ok(InvoiceResponse::Ok(Json(paid)))
     }
 }
 

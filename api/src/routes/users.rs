@@ -20,7 +20,7 @@ use crate::auth::{Auth, Principal};
 use crate::body::JsonBody;
 use crate::declared::{CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Outcome};
 use crate::error::{ApiError, ApiResult};
-use crate::paging::PageRequest;
+use crate::paging::{self, PageRequest};
 use crate::routes::ApiTags;
 use crate::state::AppState;
 use crate::tokens::random_token;
@@ -111,13 +111,17 @@ impl UsersApi {
     ) -> Outcome<UsersResponse, { FORBIDDEN }> {
         auth.principal().require_admin()?;
         let page = PageRequest::parse(limit.0, continue_.0.as_deref())?;
-        let after = page.after.as_deref().map(cursor).transpose()?;
+        let after = page.after.as_deref().map(paging::cursor).transpose()?;
         let (users, more) = state
             .store
             .admin_users_page(after, u64::from(page.limit))
             .await?;
         let next = more
-            .then(|| users.last().map(|u| position(u.user.created_at, u.user.id)))
+            .then(|| {
+                users
+                    .last()
+                    .map(|u| paging::position(u.user.created_at, u.user.id))
+            })
             .flatten();
         Ok(UsersResponse::Ok(Json(users), next))
     }
@@ -348,7 +352,7 @@ impl UsersApi {
     ) -> Outcome<AuditResponse, { FORBIDDEN }> {
         auth.principal().require_admin()?;
         let page = PageRequest::parse(limit.0, continue_.0.as_deref())?;
-        let before = page.after.as_deref().map(cursor).transpose()?;
+        let before = page.after.as_deref().map(paging::cursor).transpose()?;
         if let Some(target) = &target.0
             && (target.is_empty() || target.len() > 64)
         {
@@ -359,7 +363,7 @@ impl UsersApi {
             .audit_page(before, u64::from(page.limit), target.0.as_deref())
             .await?;
         let next = more
-            .then(|| entries.last().map(|e| position(e.at, e.id)))
+            .then(|| entries.last().map(|e| paging::position(e.at, e.id)))
             .flatten();
         Ok(AuditResponse::Ok(Json(entries), next))
     }
@@ -389,36 +393,4 @@ async fn stop_sites_of(state: &AppState, admin: &Principal, owner: Uuid) -> ApiR
         .await?;
     }
     Ok(())
-}
-
-/// A page's position: `<time in µs>:<id>`.
-fn position(at: chrono::DateTime<chrono::Utc>, id: Uuid) -> String {
-    crate::paging::encode(&format!("{}:{id}", at.timestamp_micros()))
-}
-
-fn cursor(key: &str) -> ApiResult<(chrono::DateTime<chrono::Utc>, Uuid)> {
-    let invalid = || ApiError::bad_request(Some("continue"), "not a token this API gave");
-    let (micros, id) = key.split_once(':').ok_or_else(invalid)?;
-    let at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(chrono::DateTime::from_timestamp_micros)
-        .ok_or_else(invalid)?;
-    Ok((at, id.parse().map_err(|_| invalid())?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_page_position_reads_back() {
-        let at = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
-        let id = Uuid::new_v4();
-        let token = position(at, id);
-        let decoded = crate::paging::PageRequest::parse(None, Some(&token)).unwrap();
-        assert_eq!(cursor(decoded.after.as_deref().unwrap()).unwrap(), (at, id));
-        assert!(cursor("nonsense").is_err());
-        assert!(cursor("12:not-a-uuid").is_err());
-    }
 }

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{problem, spawn};
+use crate::helpers::{fields, problem, spawn};
 use crate::tenants::create;
 
 #[tokio::test]
@@ -219,4 +219,113 @@ async fn open_upgrades_apply_at_once() {
         .await
         .unwrap();
     assert_eq!(invoices[0]["status"], "open");
+}
+
+/// Administrators see every user's invoices and mark open ones paid, on the record; the
+/// user sees the payment in their own list.
+#[tokio::test]
+async fn administrators_mark_invoices_paid() {
+    let Some(app) = spawn().await else { return };
+    let admin = app.admin().await;
+    let alice = app.user("alice@example.test").await;
+    app.move_to_plan(&alice, "starter").await;
+    problem(
+        alice.get("/admin/invoices").send().await.unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let open: Value = admin
+        .get("/admin/invoices?status=open")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let open = open.as_array().unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["planId"], "starter");
+    let id = open[0]["id"].as_str().unwrap();
+    problem(
+        alice
+            .post(&format!("/admin/invoices/{id}/pay"))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+    let paid = admin
+        .post(&format!("/admin/invoices/{id}/pay"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+    let paid: Value = paid.json().await.unwrap();
+    assert_eq!(paid["status"], "paid");
+    assert!(paid["paidAt"].is_string());
+    problem(
+        admin
+            .post(&format!("/admin/invoices/{id}/pay"))
+            .send()
+            .await
+            .unwrap(),
+        409,
+        "conflict",
+    )
+    .await;
+    problem(
+        admin
+            .post(&format!("/admin/invoices/{}/pay", uuid::Uuid::new_v4()))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+    let bad = problem(
+        admin
+            .get("/admin/invoices?status=owed")
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&bad), ["status"]);
+    let none_open: Value = admin
+        .get("/admin/invoices?status=open")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none_open, serde_json::json!([]));
+
+    let mine: Value = alice
+        .get("/invoices")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["status"], "paid");
+    let audit: Value = admin
+        .get("/admin/audit")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit[0]["action"], "invoicePaid");
+    assert_eq!(audit[0]["target"]["label"], "alice@example.test");
+    assert_eq!(audit[0]["detail"]["invoice"], id);
 }

@@ -205,7 +205,22 @@ async fn errors_name_the_field_and_exit_codes_mean_something() {
     let output = cli.run_with_stdin(&["apply", "-f", "-"], bad);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("spec.replicas"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // The refused document on a line of its own, each error on its own line under it.
+    assert!(
+        stdout.lines().any(|l| l == "tenant/bad-site invalid"),
+        "{stdout}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("  error: ") && l.contains("spec.replicas")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 document was invalid and not applied"),
+        "{stderr}"
+    );
     let broken = cli.run_with_stdin(&["apply", "-f", "-"], "kind: [unclosed\n");
     assert_eq!(broken.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&broken.stderr).contains("invalid YAML"));

@@ -24,6 +24,7 @@ const PAGES = [
   ["admin-rollouts", "/admin/rollouts", "Rollouts"],
   ["admin-cluster", "/admin/cluster", "Cluster"],
   ["admin-users", "/admin/users", "Users"],
+  ["admin-invoices", "/admin/invoices", "Invoices"],
 ];
 const DARK = new Set(["dashboard", "sites", "billing", "admin-maintenance"]);
 

@@ -26,6 +26,8 @@ export const keys = {
     announcements: ["admin", "announcements"] as const,
     windows: ["admin", "maintenance-windows"] as const,
     users: ["admin", "users"] as const,
+    audit: ["admin", "audit"] as const,
+    invoices: ["admin", "invoices"] as const,
     planRequests: ["admin", "plan-requests"] as const,
     rollouts: ["admin", "rollouts"] as const,
   },

@@ -39,6 +39,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What administrators did to accounts, newest first, a page at a time (admin). */
+        get: operations["adminListAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every user's invoices, newest first, a page at a time (admin); `status` keeps only
+         *     those open, paid or void. A scheduler issues each paid subscription's invoice every
+         *     billing period.
+         */
+        get: operations["adminListInvoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/invoices/{id}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks an open invoice paid (admin; 409 unless it is open). There is no payment
+         *     provider: this is where one would confirm a payment. Written to the audit log.
+         */
+        post: operations["adminMarkInvoicePaid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/maintenance-windows": {
         parameters: {
             query?: never;
@@ -257,10 +315,60 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every user, oldest account first, a page at a time (admin). */
+        /**
+         * Every user with their plan, pending plan request and site count, oldest account
+         *     first, a page at a time (admin).
+         */
         get: operations["adminListUsers"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One user (admin). */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a user whose sites are all gone (admin; 409 while any remains, one being
+         *     deleted included). Their sessions, tokens, subscriptions and invoices go with them;
+         *     the audit log keeps the record.
+         */
+        delete: operations["adminDeleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes a user's role, plan or whether the account is disabled (admin). Each change
+         *     is written to the audit log. Not allowed on one's own account, except the plan.
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/admin/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resets a user's password to a generated one, shown once in the response (admin).
+         *     The user's sessions end and personal access tokens are deleted; at the next sign-in
+         *     they must choose a new password before anything else.
+         */
+        post: operations["adminResetPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -930,6 +1038,46 @@ export interface components {
             user?: string;
         };
         /**
+         * AdminUser
+         * @description An account as administrators list it.
+         */
+        AdminUser: {
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When an administrator disabled the account: it cannot sign in and its credentials
+             *     do not work until it is enabled again. Absent while the account is enabled.
+             */
+            disabledAt?: string | null;
+            email: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description An administrator reset the password: until the user chooses a new one, only that
+             *     (and reading the profile, and signing out) is allowed.
+             */
+            mustChangePassword: boolean;
+            name: string;
+            /**
+             * Format: date-time
+             * @description Tokens issued before this time are no longer valid.
+             */
+            passwordChangedAt: string;
+            /** @description A plan the user asked to move to, awaiting an administrator's decision. */
+            pendingPlanId?: string | null;
+            /** @description The plan of the active subscription. */
+            planId: string;
+            role: components["schemas"]["Role"];
+            /**
+             * Format: uint32
+             * @description Tenants the user owns, those being deleted included.
+             */
+            sites: number;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
          * Announcement
          * @description An announcement as stored.
          */
@@ -984,6 +1132,51 @@ export interface components {
         /** ApplyResults */
         ApplyResults: {
             results: components["schemas"]["ApplyResult"][];
+        };
+        /**
+         * @description What an administrator did.
+         * @enum {string}
+         */
+        AuditAction: "roleChanged" | "planChanged" | "planRequestApproved" | "planRequestRefused" | "disabled" | "enabled" | "passwordReset" | "deleted" | "invoicePaid";
+        /**
+         * AuditActor
+         * @description Who did it.
+         */
+        AuditActor: {
+            /** @description The actor's e-mail then (the account may have changed or gone since). */
+            email: string;
+            /** Format: uuid */
+            id: string;
+        };
+        /**
+         * AuditEntry
+         * @description One administrative action: who, what, to what, when and from where.
+         */
+        AuditEntry: {
+            action: components["schemas"]["AuditAction"];
+            actor: components["schemas"]["AuditActor"];
+            /** Format: date-time */
+            at: string;
+            /** @description What changed, e.g. `from` and `to` of a role. */
+            detail: {
+                [key: string]: string;
+            };
+            /** Format: uuid */
+            id: string;
+            /** @description The client address the request came from, when known. */
+            source?: string | null;
+            target: components["schemas"]["AuditTarget"];
+        };
+        /**
+         * AuditTarget
+         * @description To what.
+         */
+        AuditTarget: {
+            id: string;
+            /** @description `user` (the only kind so far). */
+            kind: string;
+            /** @description A name a person recognises (a user's e-mail then). */
+            label: string;
         };
         /** AvailabilityRequest */
         AvailabilityRequest: {
@@ -1237,6 +1430,11 @@ export interface components {
             id: string;
             /** Format: date-time */
             issuedAt: string;
+            /**
+             * Format: date-time
+             * @description When it was marked paid.
+             */
+            paidAt?: string | null;
             /** Format: date-time */
             periodEnd: string;
             /** Format: date-time */
@@ -1489,6 +1687,15 @@ export interface components {
             currentPassword: string;
             /** @description At least 12 characters. */
             newPassword: string;
+        };
+        /**
+         * PasswordReset
+         * @description A password reset: the new password, shown this once. The user must choose another at
+         *     their next sign-in.
+         */
+        PasswordReset: {
+            temporaryPassword: string;
+            user: components["schemas"]["AdminUser"];
         };
         /**
          * @description Summary of where a tenant stands, written only by the controller.
@@ -2046,9 +2253,20 @@ export interface components {
         User: {
             /** Format: date-time */
             createdAt: string;
+            /**
+             * Format: date-time
+             * @description When an administrator disabled the account: it cannot sign in and its credentials
+             *     do not work until it is enabled again. Absent while the account is enabled.
+             */
+            disabledAt?: string | null;
             email: string;
             /** Format: uuid */
             id: string;
+            /**
+             * @description An administrator reset the password: until the user chooses a new one, only that
+             *     (and reading the profile, and signing out) is allowed.
+             */
+            mustChangePassword: boolean;
             name: string;
             /**
              * Format: date-time
@@ -2058,6 +2276,28 @@ export interface components {
             role: components["schemas"]["Role"];
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * UserPatch
+         * @description What an administrator changes about an account; absent fields stay as they are.
+         */
+        UserPatch: {
+            /**
+             * @description `true` disables the account: it cannot sign in, its sessions end and its tokens are
+             *     refused until it is enabled again. `false` enables it.
+             */
+            disabled?: boolean | null;
+            /**
+             * @description Moves the user to this plan now (a pending request of theirs is withdrawn); 403
+             *     `quota_exceeded` if their sites do not fit it.
+             */
+            planId?: string | null;
+            role?: components["schemas"]["Role"] | null;
+            /**
+             * @description With `disabled: true`: also stop every site of the user (their data is kept).
+             *     Otherwise the sites keep running. Enabling never starts sites.
+             */
+            stopSites?: boolean | null;
         };
         /**
          * WatchEvent
@@ -2443,6 +2683,208 @@ export interface operations {
             };
             /** @description No such resource visible to the caller (`not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListAudit: {
+        parameters: {
+            query?: {
+                /** @description `X-Continue` of the previous page. */
+                continue?: string;
+                /** @description At most this many entries (1–500; 500 when absent). */
+                limit?: number;
+                /** @description Only entries about this target (a user id). */
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `X-Continue`: older entries follow; pass it as `continue`. */
+            200: {
+                headers: {
+                    "X-CONTINUE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AuditEntry"][];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListInvoices: {
+        parameters: {
+            query?: {
+                /** @description `X-Continue` of the previous page. */
+                continue?: string;
+                /** @description At most this many invoices (1–500; 500 when absent). */
+                limit?: number;
+                status?: components["schemas"]["InvoiceStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `X-Continue`: more invoices follow; pass it as `continue`. */
+            200: {
+                headers: {
+                    "X-CONTINUE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Invoice"][];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminMarkInvoicePaid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource visible to the caller (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicting write (`conflict`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3616,7 +4058,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["User"][];
+                    "application/json; charset=utf-8": components["schemas"]["AdminUser"][];
                 };
             };
             /** @description Malformed request (`validation_failed`) */
@@ -3639,6 +4081,326 @@ export interface operations {
             };
             /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AdminUser"];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource visible to the caller (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminDeleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource visible to the caller (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicting write (`conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AdminUser"];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource visible to the caller (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicting write (`conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not one the operation takes (`validation_failed`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminResetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PasswordReset"];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource visible to the caller (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicting write (`conflict`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3816,6 +4578,15 @@ export interface operations {
             };
             /** @description Not authenticated (`unauthorized`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,6 +6,7 @@ import {
   Globe,
   KeyRound,
   LayoutDashboard,
+  Receipt,
   Rocket,
   Server,
   UserCircle,
@@ -47,6 +48,7 @@ const ADMIN: NavSection = {
     { to: "/admin/rollouts", label: "Rollouts", icon: Rocket },
     { to: "/admin/cluster", label: "Cluster", icon: Server },
     { to: "/admin/users", label: "Users", icon: Users },
+    { to: "/admin/invoices", label: "Invoices", icon: Receipt },
   ],
 };
 

@@ -23,6 +23,7 @@ const ProfilePage = lazy(() => import("@/features/account/routes/ProfilePage").t
 const TokensPage = lazy(() => import("@/features/account/routes/TokensPage").then((m) => ({ default: m.TokensPage })));
 const MaintenancePage = lazy(() => import("@/features/admin/routes/MaintenancePage"));
 const UsersPage = lazy(() => import("@/features/admin/routes/UsersPage"));
+const InvoicesPage = lazy(() => import("@/features/admin/routes/InvoicesPage"));
 const ClusterPage = lazy(() => import("@/features/admin/routes/ClusterPage"));
 const RolloutsPage = lazy(() => import("@/features/admin/routes/RolloutsPage"));
 
@@ -62,6 +63,7 @@ export const router = createBrowserRouter([
       { path: "admin/maintenance", element: <RequireAdmin><MaintenancePage /></RequireAdmin> },
       { path: "admin/rollouts", element: <RequireAdmin><RolloutsPage /></RequireAdmin> },
       { path: "admin/users", element: <RequireAdmin><UsersPage /></RequireAdmin> },
+      { path: "admin/invoices", element: <RequireAdmin><InvoicesPage /></RequireAdmin> },
       { path: "admin/cluster", element: <RequireAdmin><ClusterPage /></RequireAdmin> },
       { path: "*", element: <NotFound /> },
     ],

@@ -1,4 +1,4 @@
-//! `invoices`: what a plan change billed.
+//! `invoices`: what a plan change, and each billing period after it, billed.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,6 +17,8 @@ pub struct Model {
     pub period_start: DateTimeUtc,
     pub period_end: DateTimeUtc,
     pub issued_at: DateTimeUtc,
+    /// When an administrator (or, one day, a payment provider) marked it paid.
+    pub paid_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ mod m20250601_000008_login_attempts;
 mod m20250601_000009_edge_routes;
 mod m20250601_000010_blocking_maintenance;
 mod m20250601_000011_user_administration;
+mod m20250601_000012_invoice_periods;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000009_edge_routes::Migration),
             Box::new(m20250601_000010_blocking_maintenance::Migration),
             Box::new(m20250601_000011_user_administration::Migration),
+            Box::new(m20250601_000012_invoice_periods::Migration),
         ]
     }
 }

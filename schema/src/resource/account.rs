@@ -276,4 +276,8 @@ pub struct Invoice {
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub issued_at: DateTime<Utc>,
+    /// When it was marked paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(skip_serializing_if_is_none)]
+    pub paid_at: Option<DateTime<Utc>>,
 }

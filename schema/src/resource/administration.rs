@@ -39,10 +39,11 @@ pub enum AuditAction {
     Enabled,
     PasswordReset,
     Deleted,
+    InvoicePaid,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::RoleChanged,
         Self::PlanChanged,
         Self::PlanRequestApproved,
@@ -51,6 +52,7 @@ impl AuditAction {
         Self::Enabled,
         Self::PasswordReset,
         Self::Deleted,
+        Self::InvoicePaid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +65,7 @@ impl AuditAction {
             Self::Enabled => "enabled",
             Self::PasswordReset => "passwordReset",
             Self::Deleted => "deleted",
+            Self::InvoicePaid => "invoicePaid",
         }
     }
 

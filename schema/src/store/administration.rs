@@ -234,7 +234,10 @@ impl Store {
         if !owned.is_empty() {
             tx.rollback().await?;
             return Err(StoreError::InUse {
-                what: format!("{} site(s)", owned.len()),
+                what: match owned.len() {
+                    1 => "1 site".to_owned(),
+                    n => format!("{n} sites"),
+                },
             });
         }
         users::Entity::delete_by_id(id).exec(&tx).await?;

@@ -9,13 +9,15 @@ use chrono::{DateTime, Months, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::administration::{NewAuditEntry, record_audit};
-use super::{StoreError, StoreResult, corrupt, from_json, now, to_i32, to_u32};
+use super::{
+    StoreError, StoreResult, corrupt, from_json, is_unique_violation, now, to_i32, to_u32,
+};
 use crate::entity::{invoices, plans, subscriptions};
 use crate::resource::{Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus};
 use crate::store::Store;
@@ -230,24 +232,233 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|row| {
-                Ok(Invoice {
-                    status: InvoiceStatus::parse(&row.status)
-                        .ok_or_else(|| corrupt("invoices.status", &row.status))?,
-                    amount_cents: to_u32("invoices.amount_cents", row.amount_cents)?,
-                    id: row.id,
-                    user_id: row.user_id,
-                    subscription_id: row.subscription_id,
-                    plan_id: row.plan_id,
-                    description: row.description,
-                    currency: row.currency,
-                    period_start: row.period_start,
-                    period_end: row.period_end,
-                    issued_at: row.issued_at,
-                })
-            })
+            .map(row_to_invoice)
             .collect()
     }
+
+    /// Every user's invoices, newest first, a page at a time (administrators); only those
+    /// in `status` when given. `before` is the last invoice of the previous page.
+    pub async fn invoices_page(
+        &self,
+        before: Option<(DateTime<Utc>, Uuid)>,
+        limit: u64,
+        status: Option<InvoiceStatus>,
+    ) -> StoreResult<(Vec<Invoice>, bool)> {
+        let mut query = invoices::Entity::find()
+            .order_by_desc(invoices::Column::IssuedAt)
+            .order_by_desc(invoices::Column::Id)
+            .limit(limit.saturating_add(1));
+        if let Some(status) = status {
+            query = query.filter(invoices::Column::Status.eq(status.as_str()));
+        }
+        if let Some((at, id)) = before {
+            query = query.filter(
+                Condition::any().add(invoices::Column::IssuedAt.lt(at)).add(
+                    Condition::all()
+                        .add(invoices::Column::IssuedAt.eq(at))
+                        .add(invoices::Column::Id.lt(id)),
+                ),
+            );
+        }
+        let rows = query.all(&self.db).await?;
+        let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > limit;
+        let invoices = rows
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(row_to_invoice)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((invoices, more))
+    }
+
+    pub async fn get_invoice(&self, id: Uuid) -> StoreResult<Invoice> {
+        invoices::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(row_to_invoice)
+    }
+
+    /// Marks an open invoice paid now, recording `audit` in the same transaction (where a
+    /// payment provider plugs in: its confirmation calls this). `InvalidTransition` unless
+    /// the invoice is open.
+    pub async fn mark_invoice_paid(&self, id: Uuid, audit: &NewAuditEntry) -> StoreResult<Invoice> {
+        let at = now();
+        let tx = self.db.begin().await?;
+        let invoice = invoices::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&tx)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(row_to_invoice)?;
+        if invoice.status != InvoiceStatus::Open {
+            tx.rollback().await?;
+            return Err(StoreError::InvalidTransition {
+                from: invoice.status.as_str().to_owned(),
+                to: InvoiceStatus::Paid.as_str().to_owned(),
+            });
+        }
+        invoices::Entity::update_many()
+            .col_expr(
+                invoices::Column::Status,
+                Expr::value(InvoiceStatus::Paid.as_str()),
+            )
+            .col_expr(invoices::Column::PaidAt, Expr::value(at))
+            .filter(invoices::Column::Id.eq(id))
+            .exec(&tx)
+            .await?;
+        record_audit(&tx, audit).await?;
+        tx.commit().await?;
+        Ok(Invoice {
+            status: InvoiceStatus::Paid,
+            paid_at: Some(at),
+            ..invoice
+        })
+    }
+
+    /// The billing scheduler's pass: for every active subscription to a paid plan, issues an
+    /// open invoice for each billing period (a month from the subscription's start) that has
+    /// begun by `now` and has none yet — the first is issued by the plan change itself. A
+    /// period already billed (by another scheduler, or an earlier pass) is skipped by the
+    /// unique (subscription, period start) index, so passes may repeat and overlap. Catches up
+    /// at most [`MAX_CATCH_UP`] periods per subscription a pass. Returns what it issued.
+    pub async fn issue_due_invoices(&self, now: DateTime<Utc>) -> StoreResult<Vec<Invoice>> {
+        let paid: HashMap<String, Plan> = self
+            .list_plans()
+            .await?
+            .into_iter()
+            .filter(|plan| plan.price_cents > 0)
+            .map(|plan| (plan.id.clone(), plan))
+            .collect();
+        if paid.is_empty() {
+            return Ok(Vec::new());
+        }
+        let subscriptions = subscriptions::Entity::find()
+            .filter(subscriptions::Column::Status.eq(SubscriptionStatus::Active.as_str()))
+            .filter(subscriptions::Column::PlanId.is_in(paid.keys().cloned()))
+            .all(&self.db)
+            .await?;
+        let mut issued = Vec::new();
+        for subscription in subscriptions {
+            let Some(plan) = paid.get(&subscription.plan_id) else {
+                continue;
+            };
+            let last_end: Option<DateTime<Utc>> = invoices::Entity::find()
+                .select_only()
+                .column_as(invoices::Column::PeriodEnd.max(), "end")
+                .filter(invoices::Column::SubscriptionId.eq(subscription.id))
+                .into_tuple::<Option<DateTime<Utc>>>()
+                .one(&self.db)
+                .await?
+                .flatten();
+            let mut start = last_end.unwrap_or(subscription.started_at);
+            for _ in 0..MAX_CATCH_UP {
+                if start > now {
+                    break;
+                }
+                let end = next_period(start);
+                let invoice = new_invoice(
+                    subscription.user_id,
+                    subscription.id,
+                    plan,
+                    format!(
+                        "{} plan, {} to {}",
+                        plan.name,
+                        start.date_naive(),
+                        end.date_naive()
+                    ),
+                    (start, end),
+                    now,
+                );
+                match insert_invoice(&self.db, &invoice).await {
+                    Ok(()) => issued.push(invoice),
+                    Err(StoreError::AlreadyExists) => {}
+                    Err(error) => return Err(error),
+                }
+                start = end;
+            }
+        }
+        Ok(issued)
+    }
+}
+
+/// Periods one scheduler pass bills per subscription at most (a scheduler down for longer
+/// catches up over several passes).
+pub const MAX_CATCH_UP: usize = 12;
+
+/// The end of the billing period starting at `start`: a calendar month later (the last day
+/// of a shorter month for a start on the 31st).
+fn next_period(start: DateTime<Utc>) -> DateTime<Utc> {
+    start
+        .checked_add_months(Months::new(1))
+        .unwrap_or(start + chrono::Duration::days(30))
+}
+
+fn new_invoice(
+    user_id: Uuid,
+    subscription_id: Uuid,
+    plan: &Plan,
+    description: String,
+    (period_start, period_end): (DateTime<Utc>, DateTime<Utc>),
+    issued_at: DateTime<Utc>,
+) -> Invoice {
+    Invoice {
+        id: Uuid::new_v4(),
+        user_id,
+        subscription_id: Some(subscription_id),
+        plan_id: plan.id.clone(),
+        description,
+        amount_cents: plan.price_cents,
+        currency: plan.currency.clone(),
+        // Nothing has been paid: a payment provider (or an administrator) marks it paid.
+        status: InvoiceStatus::Open,
+        period_start,
+        period_end,
+        issued_at,
+        paid_at: None,
+    }
+}
+
+/// [`StoreError::AlreadyExists`] when the subscription's period is billed already.
+async fn insert_invoice<C: ConnectionTrait>(db: &C, invoice: &Invoice) -> StoreResult<()> {
+    let inserted = invoices::Entity::insert(invoices::ActiveModel {
+        id: Set(invoice.id),
+        user_id: Set(invoice.user_id),
+        subscription_id: Set(invoice.subscription_id),
+        plan_id: Set(invoice.plan_id.clone()),
+        description: Set(invoice.description.clone()),
+        amount_cents: Set(to_i32("invoices.amount_cents", invoice.amount_cents)?),
+        currency: Set(invoice.currency.clone()),
+        status: Set(invoice.status.as_str().to_owned()),
+        period_start: Set(invoice.period_start),
+        period_end: Set(invoice.period_end),
+        issued_at: Set(invoice.issued_at),
+        paid_at: Set(invoice.paid_at),
+    })
+    .exec_without_returning(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn row_to_invoice(row: invoices::Model) -> StoreResult<Invoice> {
+    Ok(Invoice {
+        status: InvoiceStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("invoices.status", &row.status))?,
+        amount_cents: to_u32("invoices.amount_cents", row.amount_cents)?,
+        id: row.id,
+        user_id: row.user_id,
+        subscription_id: row.subscription_id,
+        plan_id: row.plan_id,
+        description: row.description,
+        currency: row.currency,
+        period_start: row.period_start,
+        period_end: row.period_end,
+        issued_at: row.issued_at,
+        paid_at: row.paid_at,
+    })
 }
 
 async fn active_subscription<C: ConnectionTrait>(
@@ -311,23 +522,16 @@ async fn switch_plan<C: ConnectionTrait>(
         None => start_subscription(tx, user_id, &plan.id, at).await?,
     };
     if plan.price_cents > 0 {
-        let period_end = at.checked_add_months(Months::new(1)).unwrap_or(at);
-        invoices::Entity::insert(invoices::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            user_id: Set(user_id),
-            subscription_id: Set(Some(subscription.id)),
-            plan_id: Set(plan.id.clone()),
-            description: Set(format!("{} plan, first month", plan.name)),
-            amount_cents: Set(to_i32("invoices.amount_cents", plan.price_cents)?),
-            currency: Set(plan.currency.clone()),
-            // Nothing has been paid: a payment provider (or an administrator) marks it paid.
-            status: Set(InvoiceStatus::Open.as_str().to_owned()),
-            period_start: Set(at),
-            period_end: Set(period_end),
-            issued_at: Set(at),
-        })
-        .exec_without_returning(tx)
-        .await?;
+        let period = (at, next_period(at));
+        let invoice = new_invoice(
+            user_id,
+            subscription.id,
+            plan,
+            format!("{} plan, first month", plan.name),
+            period,
+            at,
+        );
+        insert_invoice(tx, &invoice).await?;
     }
     Ok(subscription)
 }

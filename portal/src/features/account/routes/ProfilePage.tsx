@@ -59,7 +59,8 @@ function ProfileForm({ user }: { user: User }) {
   );
 }
 
-function PasswordForm() {
+/** Changing one's password; `required` is the form a reset password leaves the user with. */
+export function PasswordForm({ required = false, onChanged }: { required?: boolean; onChanged?: () => void }) {
   const change = useChangePassword();
   const toast = useToast();
   const [current, setCurrent] = useState("");
@@ -78,6 +79,7 @@ function PasswordForm() {
       {
         onSuccess: () => {
           toast({ title: "Password changed", description: "Other sessions were signed out and your access tokens revoked.", tone: "success" });
+          onChanged?.();
           setCurrent("");
           setNext("");
           setConfirm("");
@@ -88,11 +90,18 @@ function PasswordForm() {
   };
   return (
     <Card>
-      <CardHeader title="Password" description="At least 12 characters. Changing it signs out your other sessions and revokes your access tokens." />
+      <CardHeader
+        title={required ? "Choose a new password" : "Password"}
+        description={
+          required
+            ? "An administrator reset your password. Enter the temporary one you were given and choose your own (at least 12 characters) to go on."
+            : "At least 12 characters. Changing it signs out your other sessions and revokes your access tokens."
+        }
+      />
       <CardBody>
         <form onSubmit={submit} className="space-y-4" noValidate>
           {server && !isApiError(server, 422) && <ErrorState error={server} title="Password not changed" />}
-          <Field label="Current password" error={isApiError(server) ? server.fieldError("currentPassword") : undefined}>
+          <Field label={required ? "Temporary password" : "Current password"} error={isApiError(server) ? server.fieldError("currentPassword") : undefined}>
             <Input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
           </Field>
           <Field label="New password" error={nextProblem ?? (isApiError(server) ? server.fieldError("newPassword") : undefined)}>

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { keys } from "@/api/keys";
-import type { AnnouncementInput, MaintenanceWindowInput } from "@/api/types";
+import type { AnnouncementInput, InvoiceStatus, MaintenanceWindowInput, UserPatch } from "@/api/types";
 
 export function useAdminAnnouncements() {
   return useQuery({ queryKey: keys.admin.announcements, queryFn: () => unwrap(api.GET("/admin/announcements")) });
@@ -15,6 +15,68 @@ export function useAdminUsers() {
   return useQuery({ queryKey: keys.admin.users, queryFn: () => unwrap(api.GET("/admin/users")) });
 }
 
+/** What administrators did to accounts, newest first (the latest 100). */
+export function useAudit() {
+  return useQuery({
+    queryKey: keys.admin.audit,
+    queryFn: () => unwrap(api.GET("/admin/audit", { params: { query: { limit: 100 } } })),
+  });
+}
+
+/** After any change to an account: the list, the log and the plan requests may all differ. */
+function useInvalidateUsers() {
+  const queryClient = useQueryClient();
+  return () => {
+    void queryClient.invalidateQueries({ queryKey: keys.admin.users });
+    void queryClient.invalidateQueries({ queryKey: keys.admin.audit });
+    void queryClient.invalidateQueries({ queryKey: keys.admin.planRequests });
+  };
+}
+
+/** Every user's invoices, newest first (the latest 200), or only those in `status`. */
+export function useAdminInvoices(status: InvoiceStatus | "") {
+  return useQuery({
+    queryKey: [...keys.admin.invoices, status],
+    queryFn: () => unwrap(api.GET("/admin/invoices", { params: { query: { limit: 200, ...(status ? { status } : {}) } } })),
+  });
+}
+
+export function useMarkInvoicePaid() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => unwrap(api.POST("/admin/invoices/{id}/pay", { params: { path: { id } } })),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.admin.invoices });
+      void queryClient.invalidateQueries({ queryKey: keys.admin.audit });
+    },
+  });
+}
+
+export function useUpdateUser() {
+  const invalidate = useInvalidateUsers();
+  return useMutation({
+    mutationFn: ({ id, body }: { id: string; body: UserPatch }) =>
+      unwrap(api.PATCH("/admin/users/{id}", { params: { path: { id } }, body })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useResetPassword() {
+  const invalidate = useInvalidateUsers();
+  return useMutation({
+    mutationFn: (id: string) => unwrap(api.POST("/admin/users/{id}/password-reset", { params: { path: { id } } })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useDeleteUser() {
+  const invalidate = useInvalidateUsers();
+  return useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE("/admin/users/{id}", { params: { path: { id } } })),
+    onSuccess: invalidate,
+  });
+}
+
 export function usePlanRequests() {
   return useQuery({ queryKey: keys.admin.planRequests, queryFn: () => unwrap(api.GET("/admin/plan-requests")) });
 }
@@ -26,7 +88,11 @@ export function useDecidePlanRequest() {
       approve
         ? unwrap(api.POST("/admin/plan-requests/{id}/approve", { params: { path: { id } } }))
         : unwrap(api.POST("/admin/plan-requests/{id}/refuse", { params: { path: { id } } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.planRequests }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.admin.planRequests });
+      void queryClient.invalidateQueries({ queryKey: keys.admin.users });
+      void queryClient.invalidateQueries({ queryKey: keys.admin.audit });
+    },
   });
 }
 

@@ -32,7 +32,7 @@ export function QuotaPanel() {
             <p className="font-medium">You have used every site your plan allows.</p>
             {better ? (
               <p className="mt-1">
-                The <strong>{better.name}</strong> plan allows {better.maxInstances ?? "unlimited"} sites
+                The <strong>{better.name}</strong> plan allows {better.maxInstances == null ? "unlimited sites" : better.maxInstances === 1 ? "1 site" : `${better.maxInstances} sites`}
                 {" "}for {formatMoney(better.priceCents, better.currency, { freeLabel: "free" })}/month.{" "}
                 <Link to="/billing?upgrade=1" className="inline-flex items-center gap-0.5 font-medium underline">
                   Upgrade <ArrowUpRight className="size-3.5" aria-hidden />
