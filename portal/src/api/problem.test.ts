@@ -66,8 +66,8 @@ describe("helpers", () => {
     expect(errorMessage(42)).toBe("Something went wrong.");
   });
 
-  it("knows unavailable endpoints", () => {
-    expect(isUnavailable(parseProblem(null, 404))).toBe(true);
+  it("tells a service that is down from a resource that is not there", () => {
+    expect(isUnavailable(parseProblem(null, 404))).toBe(false);
     expect(isUnavailable(parseProblem(null, 503))).toBe(true);
     expect(isUnavailable(parseProblem(null, 500))).toBe(false);
     expect(isUnavailable(new Error("x"))).toBe(false);

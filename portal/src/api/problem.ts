@@ -132,7 +132,7 @@ export function isApiError(error: unknown, status?: number): error is ApiError {
   return error instanceof ApiError && (status === undefined || error.status === status);
 }
 
-/** An endpoint or resource that the server does not have (yet): 404, 501 or 503. */
+/** A service the API relies on is down for now (503: monitoring, the container engine): try again later. */
 export function isUnavailable(error: unknown): boolean {
-  return error instanceof ApiError && [404, 501, 503].includes(error.status);
+  return error instanceof ApiError && error.status === 503;
 }

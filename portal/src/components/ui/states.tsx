@@ -106,7 +106,7 @@ export function ErrorState({
   );
 }
 
-/** A neutral notice: "not available yet", "metrics unavailable". */
+/** A neutral notice: "metrics unavailable", "nothing yet". */
 export function Notice({
   icon: Icon = AlertTriangle,
   title,
@@ -136,12 +136,15 @@ export function Notice({
   );
 }
 
-/** An error state that says "not available yet" for endpoints the API does not serve (yet). */
+/**
+ * A failed query: a service that is down for now (503) is a neutral notice with the API's
+ * reason and a retry; anything else (a 404 reads "Not Found") is an error with its detail.
+ */
 export function QueryError({
   error,
   onRetry,
   className,
-  unavailable = "Not available yet",
+  unavailable = "Temporarily unavailable",
 }: {
   error: unknown;
   onRetry?: () => void;
@@ -151,7 +154,12 @@ export function QueryError({
   if (isUnavailable(error)) {
     return (
       <Notice className={className} title={unavailable}>
-        The platform does not serve this yet.
+        {errorMessage(error)}
+        {onRetry && (
+          <Button variant="secondary" size="sm" className="mt-2" onClick={onRetry} icon={<RotateCcw className="size-4" aria-hidden />}>
+            Retry
+          </Button>
+        )}
       </Notice>
     );
   }

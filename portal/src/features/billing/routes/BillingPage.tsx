@@ -6,7 +6,6 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { ProgressBar } from "@/components/ui/misc";
 import { EmptyState, ErrorState, LoadingState, Notice } from "@/components/ui/states";
-import { isUnavailable } from "@/api/problem";
 import { formatDate, formatMoney, usagePercent } from "@/lib/format";
 import { useInvoices } from "../api/billing";
 import { UpgradeDialog } from "../components/UpgradeDialog";
@@ -45,11 +44,7 @@ export function BillingPage() {
         {subscription.isPending ? (
           <LoadingState label="Loading subscription" />
         ) : subscription.error ? (
-          isUnavailable(subscription.error) ? (
-            <Notice title="Billing is not available yet">Plans and usage appear here once the platform serves them.</Notice>
-          ) : (
-            <ErrorState error={subscription.error} onRetry={() => void subscription.refetch()} />
-          )
+          <ErrorState error={subscription.error} onRetry={() => void subscription.refetch()} />
         ) : (
           <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
             <Card>
@@ -93,11 +88,7 @@ export function BillingPage() {
             {invoices.isPending ? (
               <LoadingState label="Loading invoices" />
             ) : invoices.error ? (
-              isUnavailable(invoices.error) ? (
-                <EmptyState icon={Receipt} title="No invoices yet" />
-              ) : (
-                <ErrorState className="m-4" error={invoices.error} onRetry={() => void invoices.refetch()} />
-              )
+              <ErrorState className="m-4" error={invoices.error} onRetry={() => void invoices.refetch()} />
             ) : invoices.data.length === 0 ? (
               <EmptyState icon={Receipt} title="No invoices yet" />
             ) : (

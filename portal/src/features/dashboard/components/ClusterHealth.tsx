@@ -1,6 +1,6 @@
 import { Server } from "lucide-react";
 import { Link } from "react-router";
-import { isUnavailable } from "@/api/problem";
+import { errorMessage, isUnavailable } from "@/api/problem";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { ErrorState, LoadingState, Notice } from "@/components/ui/states";
@@ -21,7 +21,7 @@ export function ClusterHealth() {
           <LoadingState label="Loading cluster" />
         ) : error ? (
           isUnavailable(error) ? (
-            <Notice title="Cluster status unavailable">The API does not report the cluster yet.</Notice>
+            <Notice title="Cluster status unavailable">{errorMessage(error)}</Notice>
           ) : (
             <ErrorState error={error} onRetry={() => void refetch()} />
           )

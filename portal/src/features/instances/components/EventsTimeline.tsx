@@ -1,5 +1,5 @@
 import { AlertTriangle, CircleDot } from "lucide-react";
-import { isUnavailable } from "@/api/problem";
+import { errorMessage, isUnavailable } from "@/api/problem";
 import { EmptyState, ErrorState, LoadingState, Notice } from "@/components/ui/states";
 import { formatDateTime, formatRelative } from "@/lib/format";
 import { useTenantEvents } from "../api/tenant";
@@ -9,7 +9,7 @@ export function EventsTimeline({ name }: { name: string }) {
   if (events.isPending) return <LoadingState label="Loading events" />;
   if (events.error) {
     return isUnavailable(events.error) ? (
-      <Notice title="Events not available yet" />
+      <Notice title="Events unavailable">{errorMessage(events.error)}</Notice>
     ) : (
       <ErrorState error={events.error} onRetry={() => void events.refetch()} />
     );

@@ -1,4 +1,4 @@
-import { isUnavailable } from "@/api/problem";
+import { errorMessage, isUnavailable } from "@/api/problem";
 import { Dialog } from "@/components/ui/dialog";
 import { CopyButton } from "@/components/ui/misc";
 import { ErrorState, LoadingState, Notice } from "@/components/ui/states";
@@ -14,7 +14,7 @@ export function InspectDialog({ name, open, onClose }: { name: string; open: boo
         <LoadingState label="Inspecting" />
       ) : inspect.error ? (
         isUnavailable(inspect.error) ? (
-          <Notice title="Inspection not available yet" />
+          <Notice title="Inspection unavailable">{errorMessage(inspect.error)}</Notice>
         ) : (
           <ErrorState error={inspect.error} onRetry={() => void inspect.refetch()} />
         )

@@ -1,6 +1,6 @@
 import { BarChart3 } from "lucide-react";
 import { useState } from "react";
-import { isUnavailable } from "@/api/problem";
+import { errorMessage, isUnavailable } from "@/api/problem";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { EmptyState, ErrorState, LoadingState, Notice } from "@/components/ui/states";
 import { cn } from "@/lib/cn";
@@ -44,7 +44,7 @@ export function AnalyticsTab() {
   if (history.isPending) body = <LoadingState label="Loading history" />;
   else if (history.error)
     body = isUnavailable(history.error) ? (
-      <Notice title="Analytics are not available yet">History appears here once monitoring records it.</Notice>
+      <Notice title="History unavailable">{errorMessage(history.error)}</Notice>
     ) : (
       <ErrorState error={history.error} onRetry={() => void history.refetch()} />
     );
