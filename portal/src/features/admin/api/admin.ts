@@ -11,9 +11,7 @@ export function useAdminWindows() {
   return useQuery({ queryKey: keys.admin.windows, queryFn: () => unwrap(api.GET("/admin/maintenance-windows")) });
 }
 
-export function useAdminUsers() {
-  return useQuery({ queryKey: keys.admin.users, queryFn: () => unwrap(api.GET("/admin/users")) });
-}
+export { useAdminUsers } from "@/api/resources/users";
 
 /** What administrators did to accounts, newest first (the latest 100). */
 export function useAudit() {

@@ -10,7 +10,9 @@ import { buttonClasses } from "@/components/ui/styles";
 import { Card, PageHeader } from "@/components/ui/card";
 import { Field, Input, Select } from "@/components/ui/field";
 import { EmptyState, ErrorState, LoadingState } from "@/components/ui/states";
+import { useAdminUsers } from "@/api/resources/users";
 import { formatAge } from "@/lib/format";
+import { isAdmin, useSession } from "@/lib/session";
 import { labelSelectorError } from "@/lib/validation";
 import { LiveIndicator } from "../components/LiveIndicator";
 import { useWatchConnected } from "@/api/resources/watch-status";
@@ -20,6 +22,11 @@ const PHASES: Phase[] = ["Pending", "Provisioning", "Running", "Updating", "Stop
 export function InstancesPage() {
   const tenants = useTenantList();
   const connected = useWatchConnected();
+  // Administrators see every user's sites: the owner column tells whose each is.
+  const { user } = useSession();
+  const admin = isAdmin(user);
+  const users = useAdminUsers({ enabled: admin });
+  const ownerOf = (id: string) => (id === user?.id ? "you" : users.data?.find((u) => u.id === id)?.email ?? id.slice(0, 8));
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "";
   const phase = params.get("phase") ?? "";
@@ -111,6 +118,7 @@ export function InstancesPage() {
                 <th scope="col" className="px-3 py-3 font-medium">Phase</th>
                 <th scope="col" className="px-3 py-3 font-medium">Replicas</th>
                 <th scope="col" className="px-3 py-3 font-medium">Region</th>
+                {admin && <th scope="col" className="px-3 py-3 font-medium">Owner</th>}
                 <th scope="col" className="px-3 py-3 font-medium">Labels</th>
                 <th scope="col" className="px-3 py-3 font-medium">Age</th>
                 <th scope="col" className="px-5 py-3"><span className="sr-only">Open</span></th>
@@ -131,6 +139,12 @@ export function InstancesPage() {
                     {t.status?.replicas?.running ?? 0}/{t.spec.replicas ?? 1}
                   </td>
                   <td className="text-slate-600 md:px-3 md:py-3 dark:text-slate-300">{t.spec.region}</td>
+                  {admin && (
+                    <td className="max-w-48 text-xs break-all text-slate-600 md:px-3 md:py-3 dark:text-slate-300" data-testid="tenant-owner">
+                      <span className="md:hidden">Owner </span>
+                      {ownerOf(t.metadata.owner)}
+                    </td>
+                  )}
                   <td className="hidden md:table-cell md:px-3 md:py-3">
                     <div className="flex max-w-64 flex-wrap gap-1">
                       {Object.entries(t.metadata.labels ?? {}).map(([k, v]) => (
