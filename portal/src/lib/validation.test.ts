@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  pathPrefixError,
   cpuError,
   envNameError,
   envRowsErrors,
@@ -110,5 +111,10 @@ describe("other rules", () => {
     expect(labelSelectorError("team=web, env!=dev")).toBeNull();
     expect(labelSelectorError("team")).toMatch(/key=value/);
     expect(labelSelectorError("a=b,=c")).toMatch(/key=value/);
+  });
+
+  it("checks path prefixes as the API does", () => {
+    for (const good of ["", "/blog", "/blog/v2", "/a.b_c-d"]) expect(pathPrefixError(good)).toBeNull();
+    for (const bad of ["blog", "/", "/blog/", "//x", "/a b", "/ü", `/${"x".repeat(200)}`]) expect(pathPrefixError(bad)).not.toBeNull();
   });
 });

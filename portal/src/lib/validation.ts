@@ -125,6 +125,17 @@ export function isPlausibleEmail(email: string): boolean {
   );
 }
 
+/**
+ * `spec.pathPrefix`: the path of its address the site is served under, as the API checks it:
+ * `^(/[A-Za-z0-9._-]+)+$`, at most 200 characters. Empty means `/` (no prefix).
+ */
+export function pathPrefixError(prefix: string): string | null {
+  if (prefix === "") return null;
+  if (prefix.length > 200) return "At most 200 characters.";
+  if (!/^(\/[A-Za-z0-9._-]+)+$/.test(prefix)) return 'A path such as "/blog": segments of letters, digits, ".", "_" and "-", no trailing "/".';
+  return null;
+}
+
 /** `^[A-Za-z0-9_.-]{1,60}$` */
 export function isAdminUser(user: string): boolean {
   return /^[A-Za-z0-9_.-]{1,60}$/.test(user);

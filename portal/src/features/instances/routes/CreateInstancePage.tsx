@@ -14,16 +14,7 @@ import { SecretBox } from "@/components/ui/misc";
 import { ErrorState } from "@/components/ui/states";
 import { useSession } from "@/lib/session";
 import { cn } from "@/lib/cn";
-import {
-  envRowsErrors,
-  envRowsToMap,
-  isAdminUser,
-  isPlausibleEmail,
-  passwordError,
-  slugify,
-  tenantNameError,
-  type EnvRow,
-} from "@/lib/validation";
+import { type EnvRow, envRowsErrors, envRowsToMap, isAdminUser, isPlausibleEmail, passwordError, pathPrefixError, slugify, tenantNameError } from "@/lib/validation";
 import { useCreateTenant } from "../api/tenant";
 import { EnvEditor } from "../components/EnvEditor";
 import { QuotaPanel } from "../components/QuotaPanel";
@@ -111,6 +102,8 @@ export function CreateInstancePage() {
   const images = useImages();
   // Empty: the platform's default image.
   const [image, setImage] = useState("");
+  // Empty: served at the root of its address.
+  const [pathPrefix, setPathPrefix] = useState("");
   const [env, setEnv] = useState<EnvRow[]>([]);
   const [adminUser, setAdminUser] = useState("admin");
   const [adminEmail, setAdminEmail] = useState(user?.email ?? "");
@@ -120,6 +113,7 @@ export function CreateInstancePage() {
   const nameProblem = name || touched ? tenantNameError(name) : null;
   const displayProblem = touched && !displayName.trim() ? "Give the site a name." : null;
   const envProblems = envRowsErrors(env);
+  const pathProblem = pathPrefixError(pathPrefix);
   const adminUserProblem = adminUser && !isAdminUser(adminUser) ? "1 to 60 characters: letters, digits, _ . -" : null;
   const adminEmailProblem = adminEmail && !isPlausibleEmail(adminEmail) ? "Enter a valid e-mail address." : null;
   const adminPasswordProblem = adminPassword ? passwordError(adminPassword) : null;
@@ -130,7 +124,7 @@ export function CreateInstancePage() {
   const fieldError = (field: string) => (isApiError(server) ? server.fieldError(field) : undefined);
 
   const stepValid = [
-    !tenantNameError(name) && displayName.trim() !== "" && region !== "",
+    !tenantNameError(name) && displayName.trim() !== "" && region !== "" && !pathProblem,
     envProblems.size === 0,
     !adminUserProblem && !adminEmailProblem && !adminPasswordProblem && adminEmail !== "",
     true,
@@ -158,6 +152,7 @@ export function CreateInstancePage() {
         displayName: displayName.trim(),
         region,
         ...(image ? { image } : {}),
+        ...(pathPrefix ? { pathPrefix } : {}),
         env: envRowsToMap(env),
         admin: { user: adminUser, email: adminEmail.trim() },
       },
@@ -230,6 +225,14 @@ export function CreateInstancePage() {
                       ))}
                     </Select>
                   </Field>
+                  <Field
+                    label="Path"
+                    optional
+                    hint={`Serve the site under a path of its address, e.g. /blog. Empty: at the root.`}
+                    error={pathProblem ?? fieldError("spec.pathPrefix")}
+                  >
+                    <Input value={pathPrefix} className="font-mono" placeholder="/" maxLength={200} spellCheck={false} autoCapitalize="none" onChange={(e) => setPathPrefix(e.target.value)} />
+                  </Field>
                   <Field label="WordPress image" hint="The images this platform offers." error={fieldError("spec.image")}>
                     <Select value={image} onChange={(e) => setImage(e.target.value)}>
                       <option value="">{images.data ? `${images.data.defaultImage} (default)` : "the platform's default"}</option>
@@ -280,6 +283,7 @@ export function CreateInstancePage() {
                     ["Address", name],
                     ["Region", region],
                     ["Image", image || "default"],
+                    ["Path", pathPrefix || "/"],
                     ["Environment", env.length ? `${env.length} variable(s)` : "none"],
                     ["Admin user", adminUser],
                     ["Admin e-mail", adminEmail],

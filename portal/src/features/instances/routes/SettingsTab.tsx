@@ -8,7 +8,7 @@ import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
 import { useToast } from "@/components/ui/toast-context";
-import { cpuError, envMapToRows, envRowsErrors, memoryError, type EnvRow } from "@/lib/validation";
+import { cpuError, envMapToRows, envRowsErrors, memoryError, pathPrefixError, type EnvRow } from "@/lib/validation";
 import { useDeleteTenant, usePatchTenant, useScaleTenant, useTenantAction, type TenantAction } from "../api/tenant";
 import { DeleteDialog } from "../components/DeleteDialog";
 import { EnvEditor } from "../components/EnvEditor";
@@ -111,6 +111,37 @@ function EnvCard() {
   );
 }
 
+/** Where on its address the site is served: `/` or a path such as `/blog`. */
+function PathCard() {
+  const t = useTenantContext();
+  const patch = usePatchTenant(t.metadata.name);
+  const toast = useToast();
+  const current = t.spec.pathPrefix ?? "";
+  const [prefix, setPrefix] = useState(current);
+  const problem = pathPrefixError(prefix);
+  const server = patch.error;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (problem || prefix === current) return;
+    // null removes the prefix (merge patch): the site moves back to the root.
+    patch.mutate({ pathPrefix: prefix === "" ? null : prefix }, { onSuccess: () => toast({ title: `Served at ${prefix || "/"}`, tone: "success" }) });
+  };
+  return (
+    <Card>
+      <CardHeader title="Path" description="The path of the site's address it is served under. Changing it moves the site: links to the old path stop working." />
+      <CardBody>
+        <form onSubmit={submit} className="flex flex-wrap items-end gap-3" noValidate>
+          <Field className="min-w-0 flex-1" label="Path prefix" optional hint="Empty: at the root of the address." error={problem ?? (isApiError(server) ? server.fieldError("spec.pathPrefix") : undefined)}>
+            <Input value={prefix} className="font-mono" placeholder="/" maxLength={200} spellCheck={false} autoCapitalize="none" onChange={(e) => setPrefix(e.target.value)} />
+          </Field>
+          <Button type="submit" loading={patch.isPending} disabled={prefix === current || Boolean(problem)}>Save path</Button>
+        </form>
+        {server && !isApiError(server, 422) && <p role="alert" className="mt-2 text-sm text-red-600">{errorMessage(server)}</p>}
+      </CardBody>
+    </Card>
+  );
+}
+
 function LifecycleCard() {
   const t = useTenantContext();
   const action = useTenantAction(t.metadata.name);
@@ -200,6 +231,7 @@ export function SettingsTab() {
       <ScaleCard />
       {/* Remounts with fresh rows when the stored env changes (another writer, the watch stream). */}
       <EnvCard key={JSON.stringify(t.spec.env ?? {})} />
+      <PathCard key={t.spec.pathPrefix ?? ""} />
       <DangerCard />
     </div>
   );
