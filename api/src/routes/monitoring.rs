@@ -69,6 +69,8 @@ pub struct MetricsSummary {
     pub network_rx_bytes_per_sec: f64,
     pub network_tx_bytes_per_sec: f64,
     pub storage_bytes: u64,
+    /// Where the figures came from: always Prometheus (the summary has no fallback).
+    pub source: MetricsSource,
     pub timestamp: chrono::DateTime<chrono::Utc>,
 }
 
@@ -190,6 +192,7 @@ impl MonitoringApi {
             network_rx_bytes_per_sec: figures.rx_bytes_per_sec,
             network_tx_bytes_per_sec: figures.tx_bytes_per_sec,
             storage_bytes: figures.storage_bytes().map_or(0, bytes),
+            source: MetricsSource::Prometheus,
             timestamp: time(at),
         })))
     }

@@ -2,7 +2,7 @@
 // when the window is ended.
 import assert from "node:assert/strict";
 import { after, before, test as nodeTest } from "node:test";
-import { adminCredentials, api, steps, eventually, launch, login, newPage, register, shot, unique } from "../lib.mjs";
+import { adminApi, adminCredentials, api, steps, eventually, launch, login, newPage, register, shot, unique } from "../lib.mjs";
 
 const test = steps(nodeTest, () => [admin, user]);
 
@@ -51,6 +51,18 @@ test("an active window blocks the user's UI", async () => {
   await user.keyboard.press("Escape");
   assert.ok(await popup().isVisible());
   await shot(user, "maintenance-popup", { fullPage: false });
+
+  // Before signing in, the login page says so too.
+  const visitor = await newPage(browser);
+  try {
+    await visitor.goto("/login");
+    const status = visitor.getByTestId("maintenance-status");
+    await status.waitFor({ timeout: 25_000 });
+    assert.match(await status.textContent(), /E2E maintenance in progress/);
+    await shot(visitor, "login-maintenance", { fullPage: false });
+  } finally {
+    await visitor.context().close();
+  }
 });
 
 test("ending the window releases the user", async () => {
@@ -85,4 +97,31 @@ test("a window can be scheduled to block writes", async () => {
   await row.getByRole("button", { name: "Delete" }).click();
   await eventually(async () => (await row.count()) === 0, { timeout: 10_000, what: "the window to go" });
   windowId = undefined;
+});
+
+test("an announcement shows on every page and before signing in", async () => {
+  const title = `E2E notice ${unique("a")}`;
+  const now = Date.now();
+  const created = await adminApi("POST", "/admin/announcements", {
+    type: "info",
+    title,
+    message: "Shown everywhere",
+    start: new Date(now - 60_000).toISOString(),
+    end: new Date(now + 3_600_000).toISOString(),
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+  const { id: announcementId } = await created.json();
+  const visitor = await newPage(browser);
+  try {
+    for (const path of ["/instances", "/billing", "/account"]) {
+      await user.goto(path);
+      await user.getByTestId("announcement").filter({ hasText: title }).waitFor();
+    }
+    await visitor.goto("/login");
+    await visitor.getByTestId("announcement").filter({ hasText: title }).waitFor();
+    await shot(visitor, "login-announcement", { fullPage: false });
+  } finally {
+    await visitor.context().close();
+    await adminApi("DELETE", `/admin/announcements/${announcementId}`);
+  }
 });

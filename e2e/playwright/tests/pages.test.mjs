@@ -67,6 +67,10 @@ for (const [width, height] of [
       await page.getByRole("heading", { name: /Welcome/ }).waitFor();
       for (const [name, path, heading] of PAGES) await visit(page, name, path, heading, width);
 
+      // The dashboard says where its live figures come from.
+      await page.goto("/");
+      await page.getByTestId("metrics-source").or(page.getByText("Metrics unavailable")).first().waitFor();
+
       // The cluster page names each node's regions (the platform's node carries all three).
       await page.goto("/admin/cluster");
       await page.getByText(/Regions: ap-south, .*eu-west, .*us-east/).first().waitFor();

@@ -3,7 +3,7 @@
 // delete. One browser, one fresh user, the real platform.
 import assert from "node:assert/strict";
 import { after, before, test as nodeTest } from "node:test";
-import { CONVERGE_MS, adminApi, api, steps, eventually, launch, newPage, register, shot, unique } from "../lib.mjs";
+import { CONVERGE_MS, adminApi, adminCredentials, api, steps, eventually, launch, login, newPage, register, shot, unique } from "../lib.mjs";
 
 const test = steps(nodeTest, () => [page]);
 
@@ -135,14 +135,36 @@ test("the site becomes Running without a reload", async () => {
   await shot(page, "site-overview");
 });
 
+test("an administrator's site list names the site's owner", async () => {
+  const admin = await newPage(browser);
+  try {
+    await login(admin, adminCredentials());
+    await admin.goto("/instances");
+    const owner = admin.getByTestId(`tenant-row-${siteName}`).getByTestId("tenant-owner");
+    await owner.getByText(user.email).waitFor();
+  } finally {
+    await admin.context().close();
+  }
+});
+
 test("the detail tabs: analytics, inspect, settings", async () => {
+  // Live figures say where they come from.
+  const source = page.getByTestId("metrics-source");
+  await source.waitFor({ timeout: 60_000 });
+  assert.match(await source.textContent(), /Live from Prometheus|From the container engine/);
   await page.getByRole("link", { name: "Analytics" }).click();
   await page.getByRole("group", { name: "Time range" }).waitFor();
+  await page.getByText("Storage (files and database)").waitFor();
   await shot(page, "site-analytics");
   await page.getByRole("button", { name: "Inspect" }).click();
   const inspect = page.getByRole("dialog", { name: `Inspect ${siteName}` });
   await inspect.waitFor();
+  // Structured first: the tasks and the environment with its secrets masked; raw JSON a click away.
+  await inspect.getByRole("region", { name: "Tasks" }).waitFor();
+  await inspect.getByRole("region", { name: "Environment" }).getByText("E2E_MARKER").waitFor();
   await shot(page, "site-inspect", { fullPage: false });
+  await inspect.getByRole("button", { name: "Raw JSON" }).click();
+  assert.match(await inspect.getByTestId("inspect-raw").textContent(), /"tasks"/);
   await page.keyboard.press("Escape");
   await inspect.waitFor({ state: "detached" });
   await page.getByRole("link", { name: "Settings" }).click();

@@ -21,6 +21,7 @@ import { useTenantWatch } from "@/api/resources/tenants";
 import { WatchStatusContext } from "@/api/resources/watch-status";
 import { Shell, type NavSection } from "@/components/layout/Shell";
 import { LoadingState } from "@/components/ui/states";
+import { Announcements } from "@/components/Announcements";
 import { AdminMaintenanceBanner, MaintenanceGate } from "@/features/maintenance";
 import { isAdmin, useSession } from "@/lib/session";
 
@@ -80,6 +81,8 @@ export function AppLayout() {
         banner={admin ? <AdminMaintenanceBanner /> : undefined}
         topbarExtra={admin ? <span className="hidden items-center gap-1 text-xs text-slate-500 sm:inline-flex"><Building2 className="size-4" aria-hidden /> admin</span> : undefined}
       >
+        {/* On every page: an announcement matters wherever the user is. */}
+        <Announcements className="mb-6" />
         <Suspense fallback={<LoadingState label="Loading page" />}>
           <Outlet />
         </Suspense>

@@ -89,6 +89,14 @@ export function formatDateTime(value: string | null | undefined): string {
   });
 }
 
+/** A time of day, "14:03:27", for "as of" notes. */
+export function formatTime(value: string | null | undefined): string {
+  if (!value) return DASH;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return DASH;
+  return date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
 export function formatDate(value: string | null | undefined): string {
   if (!value) return DASH;
   const date = new Date(value);

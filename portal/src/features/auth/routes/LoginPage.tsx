@@ -3,6 +3,7 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import { isApiError } from "@/api/problem";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
+import { PublicNotices } from "@/components/PublicNotices";
 import { ErrorState } from "@/components/ui/states";
 import { safeNext } from "@/lib/session";
 import { useLogin } from "../api/auth";
@@ -37,7 +38,8 @@ export function LoginPage() {
         </>
       }
     >
-      <form onSubmit={submit} className="space-y-4" noValidate>
+      <PublicNotices />
+      <form onSubmit={submit} className="mt-4 space-y-4" noValidate>
         {error && !isApiError(error, 422) && <ErrorState error={error} title="Cannot sign in" />}
         <Field label="E-mail" error={isApiError(error) ? error.fieldError("email") : undefined}>
           <Input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />

@@ -1,15 +1,15 @@
-import { ArrowDownUp, Cpu, Globe, MemoryStick, Plus, Server } from "lucide-react";
+import { ArrowDownUp, Cpu, Globe, HardDrive, MemoryStick, Plus, Server } from "lucide-react";
 import { Link } from "react-router";
-import { isUnavailable } from "@/api/problem";
+import { errorMessage, isUnavailable } from "@/api/problem";
+import { MetricsSourceNote } from "@/components/MetricsSourceNote";
 import { useTenantList } from "@/api/resources/tenants";
 import { PhaseBadge } from "@/components/PhaseBadge";
 import { buttonClasses } from "@/components/ui/styles";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { EmptyState, ErrorState, LoadingState, Notice } from "@/components/ui/states";
 import { isAdmin, useSession } from "@/lib/session";
-import { formatAge, formatBytes, formatPercent, formatRate } from "@/lib/format";
+import { formatAge, formatBytes, formatPercent, formatRate, formatTime } from "@/lib/format";
 import { useMonitoringSummary } from "../api/dashboard";
-import { Announcements } from "../components/Announcements";
 import { ClusterHealth } from "../components/ClusterHealth";
 import { StatCard } from "../components/StatCard";
 
@@ -17,11 +17,11 @@ function Metrics() {
   const summary = useMonitoringSummary();
   if (summary.error) {
     return isUnavailable(summary.error) ? (
-      <Notice title="Metrics unavailable" tone="neutral" className="sm:col-span-1 xl:col-span-3">
-        Live CPU, memory and network figures will appear here once monitoring is reachable.
+      <Notice title="Metrics unavailable" tone="neutral" className="sm:col-span-1 lg:col-span-2 xl:col-span-4">
+        {errorMessage(summary.error)}
       </Notice>
     ) : (
-      <ErrorState className="sm:col-span-1 xl:col-span-3" error={summary.error} title="Cannot load metrics" onRetry={() => void summary.refetch()} />
+      <ErrorState className="sm:col-span-1 lg:col-span-2 xl:col-span-4" error={summary.error} title="Cannot load metrics" onRetry={() => void summary.refetch()} />
     );
   }
   const data = summary.data;
@@ -42,6 +42,18 @@ function Metrics() {
         value={formatRate((data?.networkRxBytesPerSec ?? 0) + (data?.networkTxBytesPerSec ?? 0))}
         detail={data ? `↓ ${formatRate(data.networkRxBytesPerSec)} · ↑ ${formatRate(data.networkTxBytesPerSec)}` : undefined}
       />
+      <StatCard
+        icon={HardDrive}
+        label="Storage"
+        loading={summary.isPending}
+        value={formatBytes(data?.storageBytes)}
+        detail="files and databases of your sites"
+      />
+      {data && (
+        <p className="text-xs text-slate-500 sm:col-span-2 lg:col-span-3 xl:col-span-5" data-testid="metrics-source">
+          <MetricsSourceNote source={data.source} /> · {formatTime(data.timestamp)}
+        </p>
+      )}
     </>
   );
 }
@@ -67,8 +79,7 @@ export function DashboardPage() {
         }
       />
       <div className="space-y-6">
-        <Announcements />
-        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-5">
           <StatCard
             icon={Server}
             label="Sites"

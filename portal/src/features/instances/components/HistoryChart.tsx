@@ -3,7 +3,7 @@ import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, X
 import type { MetricsPoint } from "@/api/types";
 import { formatBytes, formatPercent } from "@/lib/format";
 
-export type Series = "cpu" | "memory" | "network";
+export type Series = "cpu" | "memory" | "network" | "storage";
 
 function tick(range: string) {
   return (value: string) => {
@@ -17,13 +17,20 @@ function tick(range: string) {
 const COLORS = { a: "#6366f1", b: "#10b981" };
 
 export function HistoryChart({ points, series, range }: { points: MetricsPoint[]; series: Series; range: string }) {
-  const format = series === "cpu" ? (v: number) => formatPercent(v, 0) : series === "memory" ? (v: number) => formatBytes(v, 0) : (v: number) => `${formatBytes(v, 0)}/s`;
+  const format =
+    series === "cpu"
+      ? (v: number) => formatPercent(v, 0)
+      : series === "memory" || series === "storage"
+        ? (v: number) => formatBytes(v, 0)
+        : (v: number) => `${formatBytes(v, 0)}/s`;
   const keys =
     series === "cpu"
       ? [{ key: "cpuPercent", name: "CPU", color: COLORS.a }]
       : series === "memory"
         ? [{ key: "memoryBytes", name: "Memory", color: COLORS.a }]
-        : [
+        : series === "storage"
+          ? [{ key: "storageBytes", name: "Storage", color: COLORS.b }]
+          : [
             { key: "networkRxBytesPerSec", name: "In", color: COLORS.a },
             { key: "networkTxBytesPerSec", name: "Out", color: COLORS.b },
           ];

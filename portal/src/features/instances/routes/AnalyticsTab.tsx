@@ -13,6 +13,7 @@ const SERIES: Array<{ id: Series; title: string }> = [
   { id: "cpu", title: "CPU" },
   { id: "memory", title: "Memory" },
   { id: "network", title: "Network" },
+  { id: "storage", title: "Storage (files and database)" },
 ];
 
 export function AnalyticsTab() {
@@ -54,7 +55,7 @@ export function AnalyticsTab() {
     body = (
       <div className="grid grid-cols-1 gap-6 xl:grid-cols-2">
         {SERIES.map((s) => (
-          <Card key={s.id} className={s.id === "network" ? "xl:col-span-2" : undefined}>
+          <Card key={s.id}>
             <CardHeader title={s.title} />
             <CardBody>
               <HistoryChart points={history.data.points} series={s.id} range={range} />

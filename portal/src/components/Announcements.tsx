@@ -16,17 +16,20 @@ const STYLE: Record<Announcement["type"], { icon: typeof Info; className: string
   },
 };
 
-/** Active announcements; renders nothing when there are none or they cannot be loaded. */
-export function Announcements() {
+/**
+ * Active announcements (a public read: shown on every page and before signing in); renders
+ * nothing when there are none or they cannot be loaded.
+ */
+export function Announcements({ className }: { className?: string }) {
   const { data } = useAnnouncements();
   if (!data || data.length === 0) return null;
   return (
-    <section aria-label="Announcements" className="space-y-3">
+    <section aria-label="Announcements" className={cn("space-y-3", className)}>
       {data.map((a) => {
         const style = STYLE[a.type] ?? { icon: Megaphone, className: STYLE.info.className };
         const Icon = style.icon;
         return (
-          <div key={a.id} className={cn("flex gap-3 rounded-xl border p-4 text-sm", style.className)}>
+          <div key={a.id} className={cn("flex gap-3 rounded-xl border p-4 text-sm", style.className)} data-testid="announcement">
             <Icon className="mt-0.5 size-5 shrink-0" aria-hidden />
             <div className="min-w-0">
               <p className="font-semibold">{a.title}</p>
