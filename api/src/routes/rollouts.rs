@@ -460,6 +460,46 @@ impl RolloutsApi {
         Ok(RolloutResponse::Ok(Json(rollout)))
     }
 
+    /// Starts a scheduled rollout now instead of at its time or its maintenance window: its
+    /// `startAt` becomes now, so the controller's next pass (within a second) begins it
+    /// (admin). 409 unless it is scheduled.
+    #[oai(
+        path = "/admin/rollouts/:id/start",
+        method = "post",
+        operation_id = "startRolloutNow"
+    )]
+    async fn start_now(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        /// The rollout's id or name.
+        id: Path<String>,
+    ) -> Outcome<RolloutResponse, { FORBIDDEN | NOT_FOUND | CONFLICT }> {
+        auth.principal().require_admin()?;
+        let rollout = find(&state, &id.0).await?;
+        let refused = |current: &str| {
+            ApiError::Conflict(format!(
+                "only a scheduled rollout can be started now; this one is {current}"
+            ))
+        };
+        if rollout.state != RolloutState::Scheduled {
+            return Err(refused(rollout.state.as_str()).into());
+        }
+        let spec = RolloutSpec {
+            start_at: Some(swarmpress_schema::store::now()),
+            ..rollout.spec.clone()
+        };
+        match state.store.update_rollout_spec(rollout.id, &spec).await {
+            Ok(updated) => {
+                tracing::info!(rollout = %rollout.id, "rollout started now by an administrator");
+                Ok(RolloutResponse::Ok(Json(updated)))
+            }
+            // The controller started it meanwhile (or another admin acted): where it stands.
+            Err(StoreError::InvalidTransition { from, .. }) => Err(refused(&from).into()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// Aborts a rollout that has not finished; the controller starts no further tenant
     /// (admin).
     #[oai(

@@ -282,6 +282,7 @@ async fn rollouts_are_for_administrators_only() {
         user.post(&format!("/admin/rollouts/{id}/pause")),
         user.post("/admin/rollouts/r1/resume"),
         user.post("/admin/rollouts/r1/abort"),
+        user.post("/admin/rollouts/r1/start"),
     ];
     for attempt in attempts {
         let response = attempt.send().await.unwrap();
@@ -592,4 +593,32 @@ async fn maintenance_windows_must_name_an_existing_rollout() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+}
+
+/// A rollout scheduled for later (by time or by its maintenance window) starts now when an
+/// administrator says so: its start time becomes now; only a scheduled rollout can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_rollout_can_be_started_now() {
+    let Some(app) = spawn().await else { return };
+    let admin = app.admin().await;
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let created = create(
+        &admin,
+        json!({"image": "wordpress:6.7", "selector": {"all": true}, "startAt": tomorrow.to_rfc3339()}),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let before = chrono::Utc::now();
+    let started = command(&admin, id, "start").await;
+    assert_eq!(started.status(), 200, "{}", started.text().await.unwrap());
+    let started: Value = started.json().await.unwrap();
+    assert_eq!(started["state"], "scheduled", "the controller begins it on its next pass");
+    let at: chrono::DateTime<chrono::Utc> = started["startAt"].as_str().unwrap().parse().unwrap();
+    assert!(at >= before - chrono::Duration::seconds(1) && at <= chrono::Utc::now(), "{at}");
+    assert_eq!(started["image"], "wordpress:6.7", "the rest of the spec is kept");
+
+    assert_eq!(state_after(&admin, id, "abort").await, "aborted");
+    let body = problem(command(&admin, id, "start").await, 409, "conflict").await;
+    assert!(body["detail"].as_str().unwrap().contains("aborted"), "{body}");
+    problem(command(&admin, "no-such-rollout", "start").await, 404, "not_found").await;
 }

@@ -125,3 +125,45 @@ test("an announcement shows on every page and before signing in", async () => {
     await adminApi("DELETE", `/admin/announcements/${announcementId}`);
   }
 });
+
+test("a rollout scheduled in a maintenance window, then started now", async () => {
+  const tag = unique("e2e");
+  const image = `swarmpress/wordpress:${tag}`;
+  const start = new Date(Date.now() + 24 * 3_600_000);
+  const made = await adminApi("POST", "/admin/maintenance-windows", {
+    start: start.toISOString(),
+    end: new Date(start.getTime() + 3_600_000).toISOString(),
+    message: `E2E rollout window ${tag}`,
+  });
+  assert.equal(made.status, 201, await made.clone().text());
+  const { id: rolloutWindow } = await made.json();
+  try {
+    await admin.goto("/admin/rollouts");
+    await admin.getByRole("button", { name: "New rollout" }).click();
+    const dialog = admin.getByRole("dialog", { name: "New rollout" });
+    await dialog.getByLabel("Image").fill(image);
+    await dialog.getByLabel("Every site").uncheck();
+    // A site that does not exist: the rollout has nothing to update, so starting it is harmless.
+    await dialog.getByLabel("Site names").fill(`no-such-site-${tag}`);
+    await dialog.getByLabel("In a maintenance window").check();
+    await dialog.getByLabel("Maintenance window").selectOption(rolloutWindow);
+    await shot(admin, "rollout-schedule-dialog", { fullPage: false });
+    await dialog.getByRole("button", { name: "Schedule rollout" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    const windows = await (await adminApi("GET", "/admin/maintenance-windows")).json();
+    const rolloutId = windows.find((w) => w.id === rolloutWindow)?.rolloutId;
+    assert.ok(rolloutId, "the window names the rollout");
+    const card = admin.getByTestId(`rollout-${rolloutId}`);
+    await card.getByText("scheduled", { exact: true }).waitFor();
+    assert.match(await card.textContent(), /starts /);
+    await card.getByRole("button", { name: "Start now" }).click();
+    await eventually(async () => !(await card.getByText("scheduled", { exact: true }).isVisible()), {
+      timeout: 30_000,
+      what: "the controller to begin the rollout",
+    });
+    await shot(admin, "rollout-started-now");
+  } finally {
+    await adminApi("DELETE", `/admin/maintenance-windows/${rolloutWindow}`);
+  }
+});

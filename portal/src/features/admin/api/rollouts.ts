@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { keys } from "@/api/keys";
-import type { Rollout, RolloutSpec } from "@/api/types";
+import type { MaintenanceWindow, Rollout, RolloutSpec } from "@/api/types";
 
 const TERMINAL = new Set(["completed", "failed", "aborted"]);
 export const isTerminal = (rollout: Rollout) => TERMINAL.has(rollout.state);
@@ -18,12 +18,31 @@ export function useRollouts() {
 export function useCreateRollout() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: RolloutSpec) => unwrap(api.POST("/admin/rollouts", { body })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.rollouts }),
+    /**
+     * Creates the rollout; with `window`, then names it in that maintenance window (its start
+     * time is already the window's, so it cannot begin before the link is written).
+     */
+    mutationFn: async ({ spec, window }: { spec: RolloutSpec; window?: MaintenanceWindow }) => {
+      const rollout = await unwrap(api.POST("/admin/rollouts", { body: spec }));
+      if (window) {
+        const { start, end, message, blocking } = window;
+        await unwrap(
+          api.PUT("/admin/maintenance-windows/{id}", {
+            params: { path: { id: window.id } },
+            body: { start, end, message, blocking, rolloutId: rollout.id },
+          }),
+        );
+      }
+      return rollout;
+    },
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.admin.rollouts });
+      void queryClient.invalidateQueries({ queryKey: keys.admin.windows });
+    },
   });
 }
 
-export type RolloutCommand = "pause" | "resume" | "abort";
+export type RolloutCommand = "pause" | "resume" | "abort" | "start";
 
 export function useRolloutCommand() {
   const queryClient = useQueryClient();
@@ -37,6 +56,8 @@ export function useRolloutCommand() {
           return unwrap(api.POST("/admin/rollouts/{id}/resume", params));
         case "abort":
           return unwrap(api.POST("/admin/rollouts/{id}/abort", params));
+        case "start":
+          return unwrap(api.POST("/admin/rollouts/{id}/start", params));
       }
     },
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.rollouts }),

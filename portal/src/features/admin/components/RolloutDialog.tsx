@@ -2,8 +2,11 @@ import { useState, type FormEvent } from "react";
 import { isApiError } from "@/api/problem";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
-import { Field, Input } from "@/components/ui/field";
+import { Field, Input, Select } from "@/components/ui/field";
+import { formatDateTime } from "@/lib/format";
+import { useNow } from "@/lib/time";
 import { ErrorState } from "@/components/ui/states";
+import { useAdminWindows } from "../api/admin";
 import { useCreateRollout } from "../api/rollouts";
 import { rolloutSpecFromForm, type RolloutForm } from "../utils/rollout";
 
@@ -18,13 +21,20 @@ const INITIAL: RolloutForm = {
   failureBudget: "0",
   healthTimeoutSeconds: "120",
   forcePull: false,
+  when: "now",
+  startAt: "",
+  windowId: "",
 };
 
 export function RolloutDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const create = useCreateRollout();
+  const allWindows = useAdminWindows();
+  // Windows still to come that no rollout has claimed.
+  const now = useNow(60_000);
+  const windows = (allWindows.data ?? []).filter((w) => !w.rolloutId && new Date(w.end).getTime() > now);
   const [form, setForm] = useState(INITIAL);
   const [touched, setTouched] = useState(false);
-  const { spec, errors } = rolloutSpecFromForm(form);
+  const { spec, window, errors } = rolloutSpecFromForm(form, windows);
   const shown = touched ? errors : {};
   const server = create.error;
   const field = (f: string) => shown[f] ?? (isApiError(server) ? server.fieldError(f) : undefined);
@@ -32,7 +42,7 @@ export function RolloutDialog({ open, onClose }: { open: boolean; onClose: () =>
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
-    if (spec) create.mutate(spec, { onSuccess: onClose });
+    if (spec) create.mutate({ spec, window }, { onSuccess: onClose });
   };
   return (
     <Dialog
@@ -44,7 +54,7 @@ export function RolloutDialog({ open, onClose }: { open: boolean; onClose: () =>
       footer={
         <>
           <Button variant="secondary" onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="rollout-form" loading={create.isPending}>Start rollout</Button>
+          <Button type="submit" form="rollout-form" loading={create.isPending}>{form.when === "now" ? "Start rollout" : "Schedule rollout"}</Button>
         </>
       }
     >
@@ -88,6 +98,42 @@ export function RolloutDialog({ open, onClose }: { open: boolean; onClose: () =>
             <Input type="number" min={10} value={form.healthTimeoutSeconds} onChange={(e) => set("healthTimeoutSeconds", e.target.value)} />
           </Field>
         </div>
+        <fieldset className="space-y-3 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+          <legend className="px-1 text-sm font-medium">When</legend>
+          <div className="flex flex-wrap gap-4 text-sm">
+            {(
+              [
+                ["now", "Now"],
+                ["at", "At a time"],
+                ["window", "In a maintenance window"],
+              ] as const
+            ).map(([value, label]) => (
+              <label key={value} className="flex items-center gap-2">
+                <input type="radio" name="when" value={value} checked={form.when === value} onChange={() => set("when", value)} className="size-4 accent-indigo-600" />
+                {label}
+              </label>
+            ))}
+          </div>
+          {form.when === "at" && (
+            <Field label="Start at" hint="In your time zone." error={field("startAt")}>
+              <Input type="datetime-local" value={form.startAt} onChange={(e) => set("startAt", e.target.value)} />
+            </Field>
+          )}
+          {form.when === "window" && (
+            <Field
+              label="Maintenance window"
+              hint={windows.length ? "The rollout starts when the window begins; users see the window's message meanwhile." : "No upcoming window is free: schedule one on the Maintenance page first."}
+              error={field("windowId")}
+            >
+              <Select value={form.windowId} onChange={(e) => set("windowId", e.target.value)}>
+                <option value="">Choose a window</option>
+                {windows.map((w) => (
+                  <option key={w.id} value={w.id}>{formatDateTime(w.start)} – {formatDateTime(w.end)}: {w.message}</option>
+                ))}
+              </Select>
+            </Field>
+          )}
+        </fieldset>
         <label className="flex items-center gap-2 text-sm">
           <input type="checkbox" checked={form.forcePull} onChange={(e) => set("forcePull", e.target.checked)} className="size-4 accent-indigo-600" />
           Pull the image even if a tag of that name is present

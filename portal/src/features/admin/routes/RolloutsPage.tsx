@@ -42,7 +42,7 @@ function RolloutCard({ rollout }: { rollout: Rollout }) {
     );
   const live = !isTerminal(rollout);
   return (
-    <Card>
+    <Card data-testid={`rollout-${rollout.id}`}>
       <CardHeader
         title={
           <span className="flex flex-wrap items-center gap-2">
@@ -54,6 +54,9 @@ function RolloutCard({ rollout }: { rollout: Rollout }) {
         actions={
           live && (
             <>
+              {rollout.state === "scheduled" && (
+                <Button size="sm" onClick={() => run("start")} icon={<Rocket className="size-4" aria-hidden />}>Start now</Button>
+              )}
               {rollout.state === "paused" ? (
                 <Button size="sm" variant="secondary" onClick={() => run("resume")} icon={<Play className="size-4" aria-hidden />}>Resume</Button>
               ) : (

@@ -12,6 +12,9 @@ const form: RolloutForm = {
   failureBudget: "0",
   healthTimeoutSeconds: "120",
   forcePull: false,
+  when: "now",
+  startAt: "",
+  windowId: "",
 };
 
 describe("rollout form", () => {
@@ -26,6 +29,20 @@ describe("rollout form", () => {
       forcePull: false,
     });
     expect(rolloutSpecFromForm({ ...form, all: true }).spec?.selector).toEqual({ all: true });
+  });
+
+  it("schedules at a time, or at a maintenance window's start with the window to name it", () => {
+    const at = rolloutSpecFromForm({ ...form, when: "at", startAt: "2030-01-02T03:04" });
+    expect(at.spec?.startAt).toBe(new Date("2030-01-02T03:04").toISOString());
+    expect(at.window).toBeUndefined();
+    expect(rolloutSpecFromForm({ ...form, when: "at", startAt: "" }).errors).toHaveProperty("startAt");
+
+    const window = { id: "w1", start: "2030-02-01T00:00:00Z", end: "2030-02-01T01:00:00Z", message: "m", blocking: false, createdAt: "2030-01-01T00:00:00Z" } as never;
+    const inWindow = rolloutSpecFromForm({ ...form, when: "window", windowId: "w1" }, [window]);
+    expect(inWindow.spec?.startAt).toBe("2030-02-01T00:00:00Z");
+    expect(inWindow.window).toBe(window);
+    expect(rolloutSpecFromForm({ ...form, when: "window", windowId: "gone" }, [window]).errors).toHaveProperty("windowId");
+    expect(rolloutSpecFromForm(form).spec).not.toHaveProperty("startAt");
   });
 
   it("refuses an empty selector, bad labels, bad numbers and images", () => {

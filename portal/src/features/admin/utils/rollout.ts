@@ -1,4 +1,4 @@
-import type { Rollout, RolloutSpec } from "@/api/types";
+import type { MaintenanceWindow, Rollout, RolloutSpec } from "@/api/types";
 
 /** Items that reached an end state, and all of them, for a progress bar. */
 export function rolloutProgress(rollout: Pick<Rollout, "items">): { done: number; total: number; failed: number } {
@@ -19,6 +19,11 @@ export interface RolloutForm {
   failureBudget: string;
   healthTimeoutSeconds: string;
   forcePull: boolean;
+  /** Now, at a time (`startAt`, a `datetime-local` value in the browser's zone), or when the
+   * maintenance window `windowId` begins. */
+  when: "now" | "at" | "window";
+  startAt: string;
+  windowId: string;
 }
 
 const list = (text: string) =>
@@ -28,7 +33,10 @@ const list = (text: string) =>
     .filter(Boolean);
 
 /** The form → a rollout spec, or the errors that stop it, keyed by field. */
-export function rolloutSpecFromForm(form: RolloutForm): { spec?: RolloutSpec; errors: Record<string, string> } {
+export function rolloutSpecFromForm(
+  form: RolloutForm,
+  windows: readonly MaintenanceWindow[] = [],
+): { spec?: RolloutSpec; window?: MaintenanceWindow; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const image = form.image.trim();
   if (!image || /\s/.test(image)) errors.image = "An image reference such as swarmpress/wordpress:6.8.";
@@ -48,7 +56,20 @@ export function rolloutSpecFromForm(form: RolloutForm): { spec?: RolloutSpec; er
     if (!Number.isInteger(value) || value < min) errors[field] = `A whole number, at least ${min}.`;
     return value;
   };
+  let startAt: string | undefined;
+  let window: MaintenanceWindow | undefined;
+  if (form.when === "at") {
+    const at = new Date(form.startAt);
+    if (!form.startAt || Number.isNaN(at.getTime())) errors.startAt = "Choose a date and time.";
+    else startAt = at.toISOString();
+  } else if (form.when === "window") {
+    window = windows.find((w) => w.id === form.windowId);
+    // The window's start as the rollout's own: it cannot begin before the window names it.
+    if (!window) errors.windowId = "Choose a maintenance window.";
+    else startAt = window.start;
+  }
   const spec: RolloutSpec = {
+    ...(startAt ? { startAt } : {}),
     image,
     selector: form.all ? { all: true } : { plans, labels, tenants },
     canary: number("canary", 0),
@@ -57,5 +78,5 @@ export function rolloutSpecFromForm(form: RolloutForm): { spec?: RolloutSpec; er
     healthTimeoutSeconds: number("healthTimeoutSeconds", 10),
     forcePull: form.forcePull,
   };
-  return Object.keys(errors).length ? { errors } : { spec, errors };
+  return Object.keys(errors).length ? { errors } : { spec, window, errors };
 }
