@@ -73,7 +73,12 @@ export function linesToText(lines: LogLine[]): string {
   return lines.map((l) => (l.timestamp ? `${l.timestamp} ${l.text}` : l.text)).join("\n") + "\n";
 }
 
-export type LogStatus = "idle" | "connecting" | "live" | "reconnecting" | "error" | "unavailable";
+/** `notFound`: the site is gone (404); `unavailable`: the engine cannot be asked now (503). */
+export type LogStatus = "idle" | "connecting" | "live" | "reconnecting" | "error" | "notFound" | "unavailable";
+
+function refusal(status: number | undefined): LogStatus {
+  return status === 404 ? "notFound" : status === 503 ? "unavailable" : "error";
+}
 
 export function logsUrl(name: string, params: Record<string, string>): string {
   return `${API_BASE}/tenants/${encodeURIComponent(name)}/logs?${new URLSearchParams(params).toString()}`;
@@ -139,7 +144,7 @@ export function useLogStream(name: string, { follow, tail = 200 }: { follow: boo
         .catch((cause: unknown) => {
           const status = (cause as { status?: number }).status;
           report(
-            status === 404 || status === 501 ? "unavailable" : "error",
+            refusal(status),
             cause instanceof Error ? cause.message : "Cannot load logs.",
           );
         });
@@ -176,11 +181,11 @@ export function useLogStream(name: string, { follow, tail = 200 }: { follow: boo
         if (cancelled) return;
         failures += 1;
         if (!opened && failures >= 3) {
-          // Never connected: most likely the endpoint does not exist (yet). Ask plainly once.
+          // Never connected: ask plainly once, to say why (the site is gone, the engine is down).
           void apiRequest(`/tenants/${encodeURIComponent(name)}/logs?tail=1`, { headers: { Accept: "text/plain" } })
             .then((response) =>
               report(
-                response.status === 404 || response.status === 501 ? "unavailable" : "error",
+                refusal(response.status),
                 response.ok ? "The log stream cannot be opened." : `The log stream was refused (${response.status}).`,
               ),
             )

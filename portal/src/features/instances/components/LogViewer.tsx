@@ -14,6 +14,7 @@ const STATUS: Record<LogStatus, { label: string; tone: "green" | "gray" | "amber
   live: { label: "Live", tone: "green" },
   reconnecting: { label: "Reconnecting", tone: "amber" },
   error: { label: "Disconnected", tone: "red" },
+  notFound: { label: "Not found", tone: "gray" },
   unavailable: { label: "Unavailable", tone: "gray" },
 };
 
@@ -49,8 +50,11 @@ export function LogViewer({ name }: { name: string }) {
     if (el && stick) el.scrollTop = el.scrollHeight;
   }, [visible, stick]);
 
+  if (status === "notFound") {
+    return <Notice title="Not found">This site no longer exists.</Notice>;
+  }
   if (status === "unavailable") {
-    return <Notice title="Logs are not available yet">The API does not serve logs for this site yet.</Notice>;
+    return <Notice title="Logs unavailable">{error ?? "The container engine cannot be reached right now."} Try again in a moment.</Notice>;
   }
   const s = STATUS[status];
   return (
