@@ -44,7 +44,7 @@ pub fn document(generated: &str) -> Result<String, serde_json::Error> {
 /// their types, so a rename cannot leave a stale entry; the contract test sends each of them
 /// an unknown field and expects it refused.
 pub fn closed_schemas() -> Vec<String> {
-    use crate::routes::{auth, billing, cluster, rollouts, tenants};
+    use crate::routes::{auth, billing, cluster, rollouts, tenants, users};
     use swarmpress_schema::resource::{
         AdminSpec, AnnouncementInput, MaintenanceWindowInput, Resources, RolloutSelector,
         TenantSpec,
@@ -61,6 +61,7 @@ pub fn closed_schemas() -> Vec<String> {
         tenants::CreateMetadata::name(),
         tenants::TenantCreateRequest::name(),
         tenants::ScaleRequest::name(),
+        users::UserPatch::name(),
         AnnouncementInput::name(),
         MaintenanceWindowInput::name(),
         RolloutSelector::name(),

@@ -4,8 +4,11 @@
 //! The folders are the architecture: `adapters` to the platform (Swarm, MariaDB, S3), the
 //! bulk `views` of them, the `store` the desired state comes from, `reconcile` (one tenant
 //! converged), `orphans` (garbage collection), `runtime` (leadership, queue, the reconciler's
-//! term), `rollout` (fleet rollouts) and `telemetry` (metrics, `/metrics`, per-tenant stats).
+//! term), `rollout` (fleet rollouts), `telemetry` (metrics, `/metrics`, per-tenant stats),
+//! `billing` (the invoicing scheduler) and `actions` (one-shot work on a site's replicas, such
+//! as a cache purge).
 
+pub mod actions;
 pub mod adapters;
 pub mod billing;
 pub mod config;

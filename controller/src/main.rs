@@ -12,7 +12,6 @@ use swarmpress_controller::TenantDatabases;
 use swarmpress_controller::adapters::s3::TenantBuckets;
 use swarmpress_controller::adapters::s3_identity::TenantIdentities;
 use swarmpress_controller::adapters::swarm::{DATA_NETWORK, EDGE_NETWORK, SwarmClient};
-use swarmpress_controller::billing;
 use swarmpress_controller::config::Config;
 use swarmpress_controller::edge::{self, StoredRoutes};
 use swarmpress_controller::orphans::{self, OrphanScope, OrphanSettings};
@@ -26,6 +25,7 @@ use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::telemetry::stats::{Collector, HostFiles, StatsState};
 use swarmpress_controller::views::readiness::Readiness;
 use swarmpress_controller::views::snapshot::Observer;
+use swarmpress_controller::{actions, billing};
 use swarmpress_schema::error_chain::ErrorChain;
 use swarmpress_schema::store::Store;
 use tokio_util::sync::CancellationToken;
@@ -182,6 +182,7 @@ fn elector(
         },
     );
     let ctx_store = ctx.store.clone();
+    let ctx_swarm = ctx.swarm.clone();
     Ok(
         Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
             .with(reconcile_task(Arc::clone(&ctx), settings))
@@ -189,6 +190,7 @@ fn elector(
             .with(edge::publisher_task(Arc::clone(&ctx)))
             .with(cpu_weight::cpu_weight_task(ctx, config.startup_boost))
             .with(rollouts)
+            .with(actions::actions_task(ctx_store.clone(), ctx_swarm))
             .with(billing::invoicing_task(
                 ctx_store,
                 billing::INVOICING_EVERY,

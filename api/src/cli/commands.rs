@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use swarmpress_schema::resource::manifest::{ManifestDocument, parse_manifest};
 use swarmpress_schema::resource::tenant::{Tenant, TenantEvent, TenantStatus};
+use swarmpress_schema::resource::{ActionState, TenantAction};
 
 use super::client::{Api, SseReader};
 use super::credentials::{self, Credentials};
@@ -34,6 +35,7 @@ pub async fn run(command: Command) -> Result<(), CliError> {
         Command::Stop(arg) => action(&api()?, &arg.name, "stop", "stopped").await,
         Command::Restart(arg) => action(&api()?, &arg.name, "restart", "restarted").await,
         Command::Rebuild(arg) => action(&api()?, &arg.name, "rebuild", "rebuilt").await,
+        Command::PurgeCache(arg) => purge_cache(&api()?, &arg.name).await,
         Command::Scale(args) => scale(&api()?, args).await,
         Command::Rollout(command) => super::rollout::run(&api()?, command).await,
         // Handled before the runtime starts.
@@ -675,6 +677,44 @@ async fn action(api: &Api, name: &str, verb: &str, done: &str) -> Result<(), Cli
     api.send(api.request(Method::POST, &path)).await?;
     println!("tenant/{name} {done}");
     Ok(())
+}
+
+/// Asks for a purge and prints each replica's report; fails unless every replica purged.
+async fn purge_cache(api: &Api, name: &str) -> Result<(), CliError> {
+    let path = format!("{}/purge-cache", tenant_path(name)?);
+    let action: TenantAction = api.json(api.request(Method::POST, &path)).await?;
+    for replica in &action.replicas {
+        let mark = if replica.ok { "ok" } else { "FAILED" };
+        println!(
+            "  {} on {}: {mark}: {}",
+            short(&replica.task),
+            replica.node,
+            replica.message
+        );
+    }
+    match action.state {
+        ActionState::Succeeded => {
+            println!("tenant/{name} cache purged");
+            Ok(())
+        }
+        ActionState::Failed => Err(CliError::Failed(format!(
+            "tenant/{name}: the cache was not purged everywhere{}",
+            action.message.map(|m| format!(": {m}")).unwrap_or_default()
+        ))),
+        ActionState::Pending | ActionState::Running => {
+            println!(
+                "tenant/{name} cache purge still {}: see GET /api/v1/tenants/{name}/actions/{}",
+                action.state.as_str(),
+                action.id
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The first 12 characters of a task id, as `docker service ps` shows them.
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
 }
 
 async fn scale(api: &Api, args: ScaleArgs) -> Result<(), CliError> {

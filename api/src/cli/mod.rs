@@ -87,6 +87,9 @@ pub enum Command {
     /// Redeploy a tenant, resolving its image again.
     #[command(after_help = "Examples:\n  swarmpress rebuild acme-blog")]
     Rebuild(NameArg),
+    /// Purge a tenant's caches (object cache, transients, opcache) in every replica.
+    #[command(after_help = "Examples:\n  swarmpress purge-cache acme-blog")]
+    PurgeCache(NameArg),
     /// Change a tenant's replicas or resources.
     #[command(
         after_help = "Examples:\n  swarmpress scale acme-blog --replicas 2\n  swarmpress scale acme-blog --cpu 1 --memory 1Gi"

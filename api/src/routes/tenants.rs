@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
-    API_VERSION, Resources, Tenant, TenantEvent, TenantSpec, TenantState,
+    API_VERSION, ActionKind, Resources, Tenant, TenantAction, TenantEvent, TenantSpec, TenantState,
 };
 use swarmpress_schema::store::{StoreError, now};
 use uuid::Uuid;
@@ -207,6 +207,25 @@ pub enum TenantResponse {
     #[oai(status = 200)]
     Ok(Json<Tenant>),
 }
+
+#[derive(ApiResponse)]
+pub enum ActionResponse {
+    /// Done: the report of every replica.
+    #[oai(status = 200)]
+    Ok(Json<TenantAction>),
+    /// Asked, not finished yet: read it back at `GET /tenants/{name}/actions/{id}`.
+    #[oai(status = 202)]
+    Accepted(Json<TenantAction>),
+}
+
+#[derive(ApiResponse)]
+pub enum ActionReportResponse {
+    #[oai(status = 200)]
+    Ok(Json<TenantAction>),
+}
+
+/// How long a purge request waits for the controller's report before answering 202.
+const ACTION_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(ApiResponse)]
 pub enum AcceptedResponse {
@@ -660,6 +679,76 @@ impl TenantsApi {
         })
         .await?;
         Ok(AcceptedResponse::Accepted(Json(tenant)))
+    }
+
+    /// Purges the site's caches in every running replica: WordPress's object cache and
+    /// transients, and PHP's opcache. The controller does it and reports per replica; the
+    /// answer waits for that report (200) up to 20 s, else says where it stands (202) — read
+    /// it back at `GET /tenants/{name}/actions/{id}`.
+    #[oai(
+        path = "/:name/purge-cache",
+        method = "post",
+        operation_id = "purgeTenantCache"
+    )]
+    async fn purge_cache(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<TenantName>,
+    ) -> Outcome<ActionResponse, { NOT_FOUND | CONFLICT }> {
+        let tenant = load_visible(&state, auth.principal(), &name.0).await?;
+        if tenant.is_deleting() {
+            return Err(ApiError::Conflict("the site is being deleted".to_owned()).into());
+        }
+        if tenant.spec.state == TenantState::Stopped {
+            return Err(ApiError::Conflict(
+                "the site is stopped: it has no cache to purge".to_owned(),
+            )
+            .into());
+        }
+        let asked = state
+            .store
+            .request_tenant_action(
+                tenant.metadata.name.as_str(),
+                ActionKind::PurgeCache,
+                auth.principal().id(),
+            )
+            .await?;
+        tracing::info!(tenant = %tenant.metadata.name, action = %asked.id, "cache purge requested");
+        let deadline = tokio::time::Instant::now() + ACTION_WAIT;
+        let mut latest = asked;
+        // The controller's leader looks for requests four times a second.
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            latest = state.store.get_tenant_action(latest.id).await?;
+            if latest.state.is_finished() {
+                return Ok(ActionResponse::Ok(Json(latest)));
+            }
+        }
+        Ok(ActionResponse::Accepted(Json(latest)))
+    }
+
+    /// One action on the site (a cache purge) with its per-replica report.
+    #[oai(
+        path = "/:name/actions/:id",
+        method = "get",
+        operation_id = "getTenantAction"
+    )]
+    async fn action(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<TenantName>,
+        id: Path<uuid::Uuid>,
+    ) -> Outcome<ActionReportResponse, { NOT_FOUND }> {
+        let tenant = load_visible(&state, auth.principal(), &name.0).await?;
+        let missing = || ApiError::NotFound("no such action on this site".to_owned());
+        let action = match state.store.get_tenant_action(id.0).await {
+            Ok(action) if action.tenant == tenant.metadata.name.as_str() => action,
+            Ok(_) | Err(StoreError::NotFound) => return Err(missing().into()),
+            Err(error) => return Err(error.into()),
+        };
+        Ok(ActionReportResponse::Ok(Json(action)))
     }
 
     /// Changes replicas and/or resources.

@@ -822,3 +822,71 @@ async fn rollout_verbs_create_list_steer_and_follow() {
         describe(&output)
     );
 }
+
+/// `purge-cache` prints each replica's report and fails unless every replica purged (a
+/// stand-in for the controller's leader finishes the action through the store).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_cache_reports_each_replica_and_fails_unless_all_purged() {
+    use swarmpress_schema::resource::{ActionState, ReplicaReport};
+
+    let Some(app) = spawn().await else { return };
+    let (cli, client) = cli_for(&app, "carol@example.test").await;
+    crate::tenants::create(&client, "carol-blog").await;
+    let store = app.state.store.clone();
+    let controller = tokio::spawn(async move {
+        for ok in [true, false] {
+            let action = loop {
+                if let Some(action) = store.claim_tenant_action().await.unwrap() {
+                    break action;
+                }
+                tokio::task::yield_now().await;
+            };
+            let reports = [
+                ReplicaReport {
+                    task: "aaaaaaaaaaaaaaaaaaaaaaaaa".to_owned(),
+                    node: "node-1".to_owned(),
+                    ok: true,
+                    message: "object cache flushed, 0 transient row(s) deleted, opcache reset"
+                        .to_owned(),
+                },
+                ReplicaReport {
+                    task: "bbbbbbbbbbbbbbbbbbbbbbbbb".to_owned(),
+                    node: "node-2".to_owned(),
+                    ok,
+                    message: if ok {
+                        "purged".to_owned()
+                    } else {
+                        "not reached".to_owned()
+                    },
+                },
+            ];
+            let state = if ok {
+                ActionState::Succeeded
+            } else {
+                ActionState::Failed
+            };
+            store
+                .finish_tenant_action(action.id, state, &reports, None)
+                .await
+                .unwrap();
+        }
+    });
+    // Blocking this worker: the API and the stand-in go on on the other.
+    let purged = cli.ok(&["purge-cache", "carol-blog"]);
+    assert!(
+        purged.contains("aaaaaaaaaaaa on node-1: ok: object cache flushed"),
+        "{purged}"
+    );
+    assert!(
+        purged.contains("tenant/carol-blog cache purged"),
+        "{purged}"
+    );
+    let failed = cli.run(&["purge-cache", "carol-blog"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", describe(&failed));
+    assert!(
+        String::from_utf8_lossy(&failed.stdout)
+            .contains("bbbbbbbbbbbb on node-2: FAILED: not reached")
+    );
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("not purged everywhere"));
+    controller.await.unwrap();
+}

@@ -612,13 +612,30 @@ async fn a_scheduled_rollout_can_be_started_now() {
     let started = command(&admin, id, "start").await;
     assert_eq!(started.status(), 200, "{}", started.text().await.unwrap());
     let started: Value = started.json().await.unwrap();
-    assert_eq!(started["state"], "scheduled", "the controller begins it on its next pass");
+    assert_eq!(
+        started["state"], "scheduled",
+        "the controller begins it on its next pass"
+    );
     let at: chrono::DateTime<chrono::Utc> = started["startAt"].as_str().unwrap().parse().unwrap();
-    assert!(at >= before - chrono::Duration::seconds(1) && at <= chrono::Utc::now(), "{at}");
-    assert_eq!(started["image"], "wordpress:6.7", "the rest of the spec is kept");
+    assert!(
+        at >= before - chrono::Duration::seconds(1) && at <= chrono::Utc::now(),
+        "{at}"
+    );
+    assert_eq!(
+        started["image"], "wordpress:6.7",
+        "the rest of the spec is kept"
+    );
 
     assert_eq!(state_after(&admin, id, "abort").await, "aborted");
     let body = problem(command(&admin, id, "start").await, 409, "conflict").await;
-    assert!(body["detail"].as_str().unwrap().contains("aborted"), "{body}");
-    problem(command(&admin, "no-such-rollout", "start").await, 404, "not_found").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("aborted"),
+        "{body}"
+    );
+    problem(
+        command(&admin, "no-such-rollout", "start").await,
+        404,
+        "not_found",
+    )
+    .await;
 }

@@ -578,3 +578,87 @@ async fn lists_are_paged() {
         assert_eq!(fields(&body), [field], "{url}");
     }
 }
+
+/// A cache purge is asked of the controller and answered with its per-replica report once
+/// the controller has it (here a stand-in claims and finishes it through the store, as the
+/// controller's leader does); only the site's owner may ask or read it, and not of a stopped
+/// site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_purge_is_answered_with_the_controllers_report() {
+    use swarmpress_schema::resource::{ActionState, ReplicaReport};
+
+    let Some(app) = spawn().await else { return };
+    let alice = app.user("alice@example.test").await;
+    let bob = app.user("bob@example.test").await;
+    create(&alice, "alice-blog").await;
+
+    let store = app.state.store.clone();
+    let controller = tokio::spawn(async move {
+        loop {
+            if let Some(action) = store.claim_tenant_action().await.unwrap() {
+                let report = ReplicaReport {
+                    task: "task-1".to_owned(),
+                    node: "node-1".to_owned(),
+                    ok: true,
+                    message: "object cache flushed, 2 transient row(s) deleted, opcache reset"
+                        .to_owned(),
+                };
+                store
+                    .finish_tenant_action(action.id, ActionState::Succeeded, &[report], None)
+                    .await
+                    .unwrap();
+                return action.id;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    let purged = alice
+        .post("/tenants/alice-blog/purge-cache")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(purged.status(), 200, "{}", purged.text().await.unwrap());
+    let purged: Value = purged.json().await.unwrap();
+    assert_eq!(purged["kind"], "purgeCache");
+    assert_eq!(purged["state"], "succeeded");
+    assert_eq!(purged["replicas"][0]["ok"], true);
+    let id = controller.await.unwrap().to_string();
+    assert_eq!(purged["id"], id);
+
+    let again: Value = alice
+        .get(&format!("/tenants/alice-blog/actions/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, purged);
+    for response in [
+        bob.post("/tenants/alice-blog/purge-cache")
+            .send()
+            .await
+            .unwrap(),
+        bob.get(&format!("/tenants/alice-blog/actions/{id}"))
+            .send()
+            .await
+            .unwrap(),
+        alice
+            .get(&format!(
+                "/tenants/alice-blog/actions/{}",
+                uuid::Uuid::new_v4()
+            ))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        problem(response, 404, "not_found").await;
+    }
+    alice.post("/tenants/alice-blog/stop").send().await.unwrap();
+    let stopped = alice
+        .post("/tenants/alice-blog/purge-cache")
+        .send()
+        .await
+        .unwrap();
+    problem(stopped, 409, "conflict").await;
+}

@@ -14,6 +14,7 @@ pub mod resource_version_counter;
 pub mod rollout_items;
 pub mod rollouts;
 pub mod subscriptions;
+pub mod tenant_actions;
 pub mod tenant_changes;
 pub mod tenant_events;
 pub mod tenant_secrets;

@@ -20,6 +20,7 @@ mod m20250601_000009_edge_routes;
 mod m20250601_000010_blocking_maintenance;
 mod m20250601_000011_user_administration;
 mod m20250601_000012_invoice_periods;
+mod m20250601_000013_tenant_actions;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000010_blocking_maintenance::Migration),
             Box::new(m20250601_000011_user_administration::Migration),
             Box::new(m20250601_000012_invoice_periods::Migration),
+            Box::new(m20250601_000013_tenant_actions::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 //! camelCase wire names.
 
 pub mod account;
+pub mod action;
 pub mod administration;
 pub mod bounded_yaml;
 pub mod manifest;
@@ -16,6 +17,7 @@ pub use account::{
     AccessToken, Invoice, InvoiceStatus, Plan, PlanExceeded, Role, Subscription,
     SubscriptionStatus, TokenScope, User,
 };
+pub use action::{ActionKind, ActionState, ReplicaReport, TenantAction};
 pub use administration::{AdminUser, AuditAction, AuditActor, AuditEntry, AuditTarget};
 pub use manifest::{
     MAX_MANIFEST_DOCUMENTS, Manifest, ManifestDocument, ManifestError, ManifestMeta,

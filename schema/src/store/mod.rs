@@ -21,6 +21,7 @@ use self::read_lane::ReadLane;
 use crate::migration::Migrator;
 
 mod accounts;
+mod actions;
 mod administration;
 mod billing;
 mod edge;
@@ -32,6 +33,7 @@ mod rollouts;
 mod tenants;
 
 pub use accounts::{NewUser, RefreshRotation, UserCredentials};
+pub use actions::RECLAIM_AFTER;
 pub use administration::NewAuditEntry;
 pub use edge::EdgeRoutes;
 pub use lease::LeaseStatus;

@@ -81,6 +81,13 @@ export function useTenantAction(name: string) {
   });
 }
 
+/** `POST /tenants/{name}/purge-cache`: the controller's report, or where it stands after 20 s. */
+export function usePurgeCache(name: string) {
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/tenants/{name}/purge-cache", { params: { path: { name } } })),
+  });
+}
+
 export function useScaleTenant(name: string) {
   const store = useStoreTenant();
   return useMutation({

@@ -1,4 +1,4 @@
-import { Hammer, Play, RotateCw, Square, Trash2 } from "lucide-react";
+import { Eraser, Hammer, Play, RotateCw, Square, Trash2 } from "lucide-react";
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { errorMessage, isApiError } from "@/api/problem";
@@ -9,7 +9,7 @@ import { Dialog } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
 import { useToast } from "@/components/ui/toast-context";
 import { cpuError, envMapToRows, envRowsErrors, memoryError, pathPrefixError, type EnvRow } from "@/lib/validation";
-import { useDeleteTenant, usePatchTenant, useScaleTenant, useTenantAction, type TenantAction } from "../api/tenant";
+import { useDeleteTenant, usePatchTenant, usePurgeCache, useScaleTenant, useTenantAction, type TenantAction } from "../api/tenant";
 import { DeleteDialog } from "../components/DeleteDialog";
 import { EnvEditor } from "../components/EnvEditor";
 import { envMergePatch } from "../utils/env-patch";
@@ -142,6 +142,40 @@ function PathCard() {
   );
 }
 
+/** Purges WordPress's object cache and transients and PHP's opcache in every replica. */
+function CacheCard() {
+  const t = useTenantContext();
+  const purge = usePurgeCache(t.metadata.name);
+  const stopped = t.spec.state === "Stopped";
+  const report = purge.data;
+  return (
+    <Card>
+      <CardHeader title="Cache" description="Purging flushes WordPress's object cache and transients and resets PHP's opcache in every replica — after changing files or options behind WordPress's back." />
+      <CardBody className="space-y-3">
+        <Button variant="secondary" onClick={() => purge.mutate()} loading={purge.isPending} disabled={stopped || Boolean(t.metadata.deletionTimestamp)} icon={<Eraser className="size-4" aria-hidden />}>
+          Purge cache
+        </Button>
+        {purge.error && <p role="alert" className="text-sm text-red-600">{errorMessage(purge.error)}</p>}
+        {report && (
+          <div role="status" className="space-y-1 text-sm" data-testid="purge-report">
+            <p className="font-medium">
+              {report.state === "succeeded" ? "Purged in every replica" : report.state === "failed" ? "Not purged everywhere" : "Still purging — check back shortly"}
+              {report.message ? `: ${report.message}` : ""}
+            </p>
+            <ul className="space-y-0.5 text-xs text-slate-600 dark:text-slate-400">
+              {report.replicas.map((r) => (
+                <li key={r.task}>
+                  <span className={r.ok ? "text-emerald-700 dark:text-emerald-400" : "text-red-600"}>{r.ok ? "✓" : "✗"}</span> {r.node} · {r.task.slice(0, 12)}: {r.message}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+      </CardBody>
+    </Card>
+  );
+}
+
 function LifecycleCard() {
   const t = useTenantContext();
   const action = useTenantAction(t.metadata.name);
@@ -228,6 +262,7 @@ export function SettingsTab() {
   return (
     <div className="space-y-6">
       <LifecycleCard />
+      <CacheCard />
       <ScaleCard />
       {/* Remounts with fresh rows when the stored env changes (another writer, the watch stream). */}
       <EnvCard key={JSON.stringify(t.spec.env ?? {})} />
