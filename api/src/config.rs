@@ -60,6 +60,7 @@ struct RawConfig {
     open_upgrades: bool,
     streams_per_user: usize,
     streams_total: usize,
+    action_wait_seconds: u64,
 }
 
 impl Default for RawConfig {
@@ -88,6 +89,7 @@ impl Default for RawConfig {
             open_upgrades: false,
             streams_per_user: 8,
             streams_total: 512,
+            action_wait_seconds: 20,
             prometheus_url: MonitoringConfig::default().prometheus_url,
             prometheus_timeout_ms: 3000,
         }
@@ -122,6 +124,7 @@ const ENV_KEYS: &[&str] = &[
     "open_upgrades",
     "streams_per_user",
     "streams_total",
+    "action_wait_seconds",
 ];
 
 /// Connection settings of the platform database.
@@ -239,6 +242,9 @@ pub struct Config {
     pub streams_per_user: usize,
     /// Watches and log follows all users together may hold open on one API process.
     pub streams_total: usize,
+    /// How long a request for a tenant action (a cache purge) waits for the controller's
+    /// report before answering 202 with where it stands.
+    pub action_wait: std::time::Duration,
 }
 
 impl fmt::Debug for Config {
@@ -324,6 +330,7 @@ impl Config {
             open_upgrades: raw.open_upgrades,
             streams_per_user: raw.streams_per_user.max(1),
             streams_total: raw.streams_total.max(1),
+            action_wait: std::time::Duration::from_secs(raw.action_wait_seconds.min(60)),
             monitoring: MonitoringConfig {
                 prometheus_url: raw.prometheus_url.trim_end_matches('/').to_owned(),
                 prometheus_timeout: std::time::Duration::from_millis(

@@ -224,9 +224,6 @@ pub enum ActionReportResponse {
     Ok(Json<TenantAction>),
 }
 
-/// How long a purge request waits for the controller's report before answering 202.
-const ACTION_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
-
 #[derive(ApiResponse)]
 pub enum AcceptedResponse {
     /// Stored; the controller converges the site to it.
@@ -683,8 +680,8 @@ impl TenantsApi {
 
     /// Purges the site's caches in every running replica: WordPress's object cache and
     /// transients, and PHP's opcache. The controller does it and reports per replica; the
-    /// answer waits for that report (200) up to 20 s, else says where it stands (202) — read
-    /// it back at `GET /tenants/{name}/actions/{id}`.
+    /// answer waits for that report (200) up to 20 s (`SWARMPRESS_ACTION_WAIT_SECONDS`), else
+    /// says where it stands (202) — read it back at `GET /tenants/{name}/actions/{id}`.
     #[oai(
         path = "/:name/purge-cache",
         method = "post",
@@ -715,7 +712,7 @@ impl TenantsApi {
             )
             .await?;
         tracing::info!(tenant = %tenant.metadata.name, action = %asked.id, "cache purge requested");
-        let deadline = tokio::time::Instant::now() + ACTION_WAIT;
+        let deadline = tokio::time::Instant::now() + state.config.action_wait;
         let mut latest = asked;
         // The controller's leader looks for requests four times a second.
         while tokio::time::Instant::now() < deadline {

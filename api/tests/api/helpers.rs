@@ -91,6 +91,7 @@ fn config_for(database: &str) -> Config {
         open_upgrades: false,
         streams_per_user: 8,
         streams_total: 512,
+        action_wait: std::time::Duration::from_secs(20),
     }
 }
 

@@ -169,6 +169,11 @@ test("the detail tabs: analytics, inspect, settings", async () => {
   await inspect.waitFor({ state: "detached" });
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByLabel("Replicas").waitFor();
+  // The cache purge reaches the running replica and says so.
+  await page.getByRole("button", { name: "Purge cache" }).click();
+  const report = page.getByTestId("purge-report");
+  await report.getByText("Purged in every replica").waitFor({ timeout: 30_000 });
+  assert.match(await report.textContent(), /opcache reset/);
   await shot(page, "site-settings");
   await page.getByRole("link", { name: "Overview" }).click();
 });
