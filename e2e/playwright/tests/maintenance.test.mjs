@@ -141,12 +141,12 @@ test("a rollout scheduled in a maintenance window, then started now", async () =
     await admin.goto("/admin/rollouts");
     await admin.getByRole("button", { name: "New rollout" }).click();
     const dialog = admin.getByRole("dialog", { name: "New rollout" });
-    await dialog.getByLabel("Image").fill(image);
+    await dialog.getByLabel("Image", { exact: true }).fill(image);
     await dialog.getByLabel("Every site").uncheck();
     // A site that does not exist: the rollout has nothing to update, so starting it is harmless.
     await dialog.getByLabel("Site names").fill(`no-such-site-${tag}`);
     await dialog.getByLabel("In a maintenance window").check();
-    await dialog.getByLabel("Maintenance window").selectOption(rolloutWindow);
+    await dialog.getByLabel("Maintenance window", { exact: true }).selectOption(rolloutWindow);
     await shot(admin, "rollout-schedule-dialog", { fullPage: false });
     await dialog.getByRole("button", { name: "Schedule rollout" }).click();
     await dialog.waitFor({ state: "detached" });
