@@ -1,6 +1,7 @@
-//! Tenant actions: one-shot work an owner asks for through the API (`POST
-//! /tenants/{name}/purge-cache`), carried out by the leader on each running replica and
-//! reported per replica. The only action so far is the cache purge.
+//! Tenant actions: one-shot work an owner asks for through the API, carried out by the
+//! leader: the cache purge (`POST /tenants/{name}/purge-cache`), on each running replica and
+//! reported per replica, and a usage measurement (`POST /tenants/{name}/usage/measure`, by
+//! `crate::usage`).
 //!
 //! A purge execs, as the site's own user `www-data`, a short script in each replica's
 //! container: it writes a one-time token to `/tmp`, asks the replica's Apache for
@@ -24,6 +25,7 @@ use swarmpress_schema::store::Store;
 
 use crate::adapters::swarm::{SwarmClient, SwarmError};
 use crate::runtime::leader::LeaderTask;
+use crate::usage::{Meter, human_bytes};
 
 /// How often the leader looks for requested actions: an owner waits at most this long for
 /// their purge to begin.
@@ -52,11 +54,13 @@ rm -f "$f"
 exit $code
 "#;
 
-/// The leader task: claims requested actions one at a time and carries them out.
-pub fn actions_task(store: Store, swarm: SwarmClient) -> LeaderTask {
+/// The leader task: claims requested actions one at a time and carries them out. Without a
+/// `meter`, usage measurements fail with a reason (the in-process tests run none).
+pub fn actions_task(store: Store, swarm: SwarmClient, meter: Option<Meter>) -> LeaderTask {
     LeaderTask::new("tenant-actions", move |token| {
         let store = store.clone();
         let swarm = swarm.clone();
+        let meter = meter.clone();
         async move {
             let mut ticker = tokio::time::interval(ACTIONS_POLL);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -78,7 +82,7 @@ pub fn actions_task(store: Store, swarm: SwarmClient) -> LeaderTask {
                     };
                     let done = tokio::select! {
                         () = token.cancelled() => return,
-                        done = carry_out(&swarm, &claimed) => done,
+                        done = carry_out(&swarm, meter.as_ref(), &claimed) => done,
                     };
                     let (state, replicas, message) = done;
                     if let Err(error) = store
@@ -104,7 +108,7 @@ pub fn actions_task(store: Store, swarm: SwarmClient) -> LeaderTask {
 
 type Outcome = (ActionState, Vec<ReplicaReport>, Option<String>);
 
-async fn carry_out(swarm: &SwarmClient, action: &TenantAction) -> Outcome {
+async fn carry_out(swarm: &SwarmClient, meter: Option<&Meter>, action: &TenantAction) -> Outcome {
     let Ok(tenant) = TenantName::parse(action.tenant.clone()) else {
         return (
             ActionState::Failed,
@@ -134,6 +138,32 @@ async fn carry_out(swarm: &SwarmClient, action: &TenantAction) -> Outcome {
                 Some(format!("the container engine: {}", ErrorChain(&error))),
             ),
         },
+        ActionKind::MeasureUsage => {
+            let Some(meter) = meter else {
+                return (
+                    ActionState::Failed,
+                    Vec::new(),
+                    Some("this controller meters no usage".to_owned()),
+                );
+            };
+            match meter.measure_now(&tenant).await {
+                Ok(usage) => (
+                    ActionState::Succeeded,
+                    Vec::new(),
+                    Some(format!(
+                        "storage {} ({} %), traffic this month {}",
+                        human_bytes(usage.storage.total_bytes),
+                        usage.storage.percent,
+                        human_bytes(usage.bandwidth.bytes)
+                    )),
+                ),
+                Err(error) => (
+                    ActionState::Failed,
+                    Vec::new(),
+                    Some(ErrorChain(&error).to_string()),
+                ),
+            }
+        }
     }
 }
 

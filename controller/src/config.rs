@@ -67,6 +67,11 @@ struct RawConfig {
     startup_boost_seconds: u64,
     /// Where the host's `/proc` and `/sys/fs/cgroup` are mounted (`/` outside a container).
     host_root: PathBuf,
+    /// `host:port` of the edge's metrics; every address the host resolves to is one Traefik
+    /// instance whose per-router byte counters are metered.
+    edge_metrics: String,
+    /// How often edge traffic is metered (storage is measured every fifth time).
+    usage_interval_seconds: u64,
 }
 
 impl Default for RawConfig {
@@ -97,6 +102,8 @@ impl Default for RawConfig {
             max_starting: crate::reconcile::admission::DEFAULT_MAX_STARTING,
             startup_boost_seconds: crate::runtime::cpu_weight::STARTUP_BOOST.as_secs(),
             host_root: PathBuf::from("/"),
+            edge_metrics: crate::usage::DEFAULT_EDGE_METRICS.to_owned(),
+            usage_interval_seconds: crate::usage::METER_EVERY.as_secs(),
         }
     }
 }
@@ -129,6 +136,8 @@ const ENV_KEYS: &[&str] = &[
     "max_starting",
     "startup_boost_seconds",
     "host_root",
+    "edge_metrics",
+    "usage_interval_seconds",
 ];
 
 pub struct Config {
@@ -154,6 +163,10 @@ pub struct Config {
     pub startup_boost: Duration,
     /// Where the host's `/proc` and `/sys/fs/cgroup` are seen (the stats collector's files).
     pub host_root: PathBuf,
+    /// `host:port` of the edge instances' metrics (the usage meter's byte counters).
+    pub edge_metrics: String,
+    /// How often the usage meter meters traffic (and every fifth time measures storage).
+    pub usage_every: Duration,
 }
 
 /// Written by hand: both URLs carry passwords (`SecretString` prints as redacted anyway).
@@ -251,6 +264,8 @@ impl Config {
             max_starting: raw.max_starting.max(1),
             startup_boost: Duration::from_secs(raw.startup_boost_seconds),
             host_root: raw.host_root,
+            edge_metrics: raw.edge_metrics,
+            usage_every: Duration::from_secs(raw.usage_interval_seconds.max(1)),
         })
     }
 }

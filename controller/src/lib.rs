@@ -5,8 +5,8 @@
 //! bulk `views` of them, the `store` the desired state comes from, `reconcile` (one tenant
 //! converged), `orphans` (garbage collection), `runtime` (leadership, queue, the reconciler's
 //! term), `rollout` (fleet rollouts), `telemetry` (metrics, `/metrics`, per-tenant stats),
-//! `billing` (the invoicing scheduler) and `actions` (one-shot work on a site's replicas, such
-//! as a cache purge).
+//! `billing` (the invoicing scheduler), `usage` (storage and traffic against the plan's
+//! allocations) and `actions` (one-shot work an owner asks for, such as a cache purge).
 
 pub mod actions;
 pub mod adapters;
@@ -20,6 +20,7 @@ pub mod rollout;
 pub mod runtime;
 pub mod store;
 pub mod telemetry;
+pub mod usage;
 pub mod views;
 
 pub use adapters::mariadb::{MariaDbError, TenantDatabases};

@@ -23,6 +23,7 @@ use swarmpress_controller::runtime::runner::{RunSettings, reconcile_task};
 use swarmpress_controller::telemetry::http;
 use swarmpress_controller::telemetry::metrics::Metrics;
 use swarmpress_controller::telemetry::stats::{Collector, HostFiles, StatsState};
+use swarmpress_controller::usage::Meter;
 use swarmpress_controller::views::readiness::Readiness;
 use swarmpress_controller::views::snapshot::Observer;
 use swarmpress_controller::{actions, billing};
@@ -183,6 +184,15 @@ fn elector(
     );
     let ctx_store = ctx.store.clone();
     let ctx_swarm = ctx.swarm.clone();
+    let meter = Meter::new(
+        ctx.store.clone(),
+        ctx.swarm.docker().clone(),
+        ctx.databases.clone(),
+        ctx.buckets.clone(),
+        Some(collector.state.clone()),
+        config.edge_metrics.clone(),
+    )
+    .map_err(|e| format!("usage meter: {}", ErrorChain(&e)))?;
     Ok(
         Elector::new(ctx.store.clone(), lease, ctx.metrics.leader.clone())
             .with(reconcile_task(Arc::clone(&ctx), settings))
@@ -190,7 +200,12 @@ fn elector(
             .with(edge::publisher_task(Arc::clone(&ctx)))
             .with(cpu_weight::cpu_weight_task(ctx, config.startup_boost))
             .with(rollouts)
-            .with(actions::actions_task(ctx_store.clone(), ctx_swarm))
+            .with(actions::actions_task(
+                ctx_store.clone(),
+                ctx_swarm,
+                Some(meter.clone()),
+            ))
+            .with(meter.task(config.usage_every))
             .with(billing::invoicing_task(
                 ctx_store,
                 billing::INVOICING_EVERY,

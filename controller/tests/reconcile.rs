@@ -368,10 +368,13 @@ async fn a_spec_over_its_owners_plan_is_not_deployed() {
         max_replicas: 1,
         max_cpu_millis: 500,
         max_memory_mib: 512,
-        storage_gib: 1,
+        storage_mib: 1024,
+        bandwidth_gib: 10,
+        php_workers_per_replica: 12,
         price_cents: 0,
         currency: "USD".to_owned(),
         features: Vec::new(),
+        feature_details: Vec::new(),
     };
     let body_ctx = Arc::clone(&ctx);
     let body_tenant = tenant.clone();

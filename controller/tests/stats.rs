@@ -152,6 +152,12 @@ async fn samplers_follow_containers(host: HostFiles, files_here: bool) {
     );
     docker(&["rm", "-f", &second]);
 
-    // The database sizes query runs with the controller's grants.
-    stats::database_sizes(databases.connection()).await.unwrap();
+    // The database sizes query runs with the controller's grants, for all tenants or one.
+    stats::database_sizes(databases.connection(), None)
+        .await
+        .unwrap();
+    let one = stats::database_sizes(databases.connection(), Some(&tenant))
+        .await
+        .unwrap();
+    assert!(one.keys().all(|name| name == tenant.as_str()), "{one:?}");
 }

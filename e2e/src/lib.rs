@@ -10,7 +10,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value as SqlValue};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::Value;
 use swarmpress_schema::{TenantName, TenantNameError};
 
@@ -18,6 +18,7 @@ pub mod api;
 pub mod wrk;
 
 pub use api::Api;
+pub use sea_orm::Value as SqlValue;
 pub use swarmpress_testkit::platform_required;
 
 /// Traefik routes `<slug>.localhost`; the system resolver does not resolve it, so clients pin
@@ -145,6 +146,14 @@ impl Platform {
             name.database_user(),
         )
         .await
+    }
+
+    /// Runs `sql` with `values` on the platform's MariaDB as its administrator: test set-up
+    /// that no API offers (a plan of the test's own). The rows it changed.
+    pub async fn execute(&self, sql: &str, values: Vec<SqlValue>) -> Result<u64, E2eError> {
+        let statement =
+            Statement::from_sql_and_values(self.mariadb.get_database_backend(), sql, values);
+        Ok(self.mariadb.execute_raw(statement).await?.rows_affected())
     }
 
     async fn any_row(&self, sql: &str, value: String) -> Result<bool, E2eError> {

@@ -105,6 +105,7 @@ $config = "<?php\n// Rendered by swarmpress at container start; do not edit.\n"
     . "define('WP_AUTO_UPDATE_CORE', false);\n"
     . "define('DISALLOW_FILE_EDIT', true);\n"
     . $extra
+    . "require_once '/usr/local/share/swarmpress/upload-guard.php';\n"
     . "if ((\$_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https') { \$_SERVER['HTTPS'] = 'on'; }\n"
     . "if (!defined('ABSPATH')) define('ABSPATH', '/usr/share/wordpress/');\n"
     . "require_once ABSPATH . 'wp-settings.php';\n";

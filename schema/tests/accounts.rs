@@ -6,7 +6,7 @@ mod common;
 use chrono::Duration;
 use common::TestDb;
 use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
-use swarmpress_schema::resource::{InvoiceStatus, Plan, Role, SubscriptionStatus};
+use swarmpress_schema::resource::{FeatureKind, InvoiceStatus, Plan, Role, SubscriptionStatus};
 use swarmpress_schema::store::{NewUser, RefreshRotation, StoreError, now};
 use uuid::Uuid;
 
@@ -352,6 +352,43 @@ async fn plans_are_seeded_and_plan_changes_bill_once() {
             .all(|w| w[0].price_cents < w[1].price_cents)
     );
     assert!(plans.iter().all(|p| !p.features.is_empty()));
+    // Allocations are data: storage per site in MiB, traffic per site a month in GiB.
+    let allocations: Vec<(&str, u32, u32)> = plans
+        .iter()
+        .map(|p| (p.id.as_str(), p.storage_mib, p.bandwidth_gib))
+        .collect();
+    assert_eq!(allocations[0], ("free", 1024, 10));
+    assert_eq!(allocations[3], ("starter-plus", 20 * 1024, 250));
+    assert!(
+        allocations.windows(2).all(|w| w[0].2 <= w[1].2),
+        "more traffic up the tiers: {allocations:?}"
+    );
+    let feature = |plan: &Plan, name: &str| {
+        plan.feature_details
+            .iter()
+            .find(|f| f.name == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{} has no {name}", plan.id))
+    };
+    let high = feature(&plans[7], "High Performance");
+    assert_eq!(high.kind, FeatureKind::Measured);
+    assert!(
+        high.meaning.contains("8 GiB of memory per replica"),
+        "{}",
+        high.meaning
+    );
+    assert_eq!(
+        feature(&plans[4], "Priority Support").kind,
+        FeatureKind::Label
+    );
+    assert_eq!(
+        feature(&plans[3], "More Bandwidth").kind,
+        FeatureKind::Measured
+    );
+    assert_eq!(
+        plans[0].php_workers_per_replica, 12,
+        "512 MiB at 40 MiB a worker"
+    );
     assert!(plans[9].allows_another_instance(1_000_000));
     assert!(!plans[0].allows_another_instance(1));
 

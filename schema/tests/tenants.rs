@@ -744,3 +744,99 @@ async fn a_connection_dropped_while_idle_is_replaced_before_use() {
         ));
     }
 }
+
+/// Usage: storage is replaced by each measurement, traffic sums per month, conditions set by
+/// the meter leave the rest of the status alone (and write nothing when unchanged), and all
+/// of it goes with the tenant.
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_is_measured_summed_per_month_and_goes_with_the_tenant() {
+    use swarmpress_schema::resource::{AllocationState, MeasuredStorage};
+    use swarmpress_schema::store::NewCondition;
+
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    let tenant = store
+        .create_tenant(Uuid::new_v4(), &name("metered"), BTreeMap::new(), spec("M"))
+        .await
+        .unwrap();
+    let fresh = store.tenant_usage(&tenant, now()).await.unwrap();
+    assert_eq!(
+        fresh.plan.as_deref(),
+        Some("free"),
+        "no subscription: the free plan"
+    );
+    assert_eq!(fresh.storage.measured_at, None);
+    assert_eq!(fresh.storage.allocation_bytes, 1 << 30);
+    assert_eq!(fresh.bandwidth.allocation_bytes, 10 << 30);
+
+    let measured = |volume: u64| MeasuredStorage {
+        volume_bytes: volume,
+        database_bytes: 2 << 20,
+        bucket_bytes: 1 << 20,
+        measured_at: Some(now()),
+    };
+    store
+        .record_storage(&tenant, measured(5 << 20))
+        .await
+        .unwrap();
+    store
+        .record_storage(&tenant, measured(900 << 20))
+        .await
+        .unwrap();
+    let at = now();
+    let last_month = at - chrono::Duration::days(40);
+    store
+        .add_bandwidth(tenant.metadata.uid, 1000, at)
+        .await
+        .unwrap();
+    store
+        .add_bandwidth(tenant.metadata.uid, 500, at)
+        .await
+        .unwrap();
+    store
+        .add_bandwidth(tenant.metadata.uid, 7, last_month)
+        .await
+        .unwrap();
+    let usage = store.tenant_usage(&tenant, at).await.unwrap();
+    assert_eq!(usage.storage.total_bytes, 903 << 20, "the last measurement");
+    assert_eq!(
+        usage.storage.state,
+        AllocationState::NearLimit,
+        "903 MiB of 1 GiB"
+    );
+    assert_eq!(usage.bandwidth.bytes, 1500, "this month's traffic sums");
+    assert_eq!(usage.history.len(), 2);
+    assert_eq!(usage.history[1].bytes, 7, "last month's, newest first");
+
+    let warning = NewCondition {
+        type_: ConditionType::StorageWithinAllocation,
+        status: ConditionStatus::True,
+        reason: "NearLimit".to_owned(),
+        message: "uses 903 MiB".to_owned(),
+    };
+    let written = store
+        .set_conditions(&tenant.metadata.name, std::slice::from_ref(&warning))
+        .await
+        .unwrap();
+    assert!(written.changed);
+    assert_eq!(written.tenant.spec, tenant.spec);
+    assert!(rv(&written.tenant) > rv(&tenant));
+    let again = store
+        .set_conditions(&tenant.metadata.name, &[warning])
+        .await
+        .unwrap();
+    assert!(!again.changed, "the same condition again writes nothing");
+    let condition = again
+        .tenant
+        .status
+        .condition(ConditionType::StorageWithinAllocation)
+        .unwrap();
+    assert_eq!(condition.reason, "NearLimit");
+
+    store.mark_deleted(&tenant.metadata.name).await.unwrap();
+    store.remove_tenant(&tenant.metadata.name).await.unwrap();
+    assert_eq!(count_rows(&db, "tenant_usage").await, 0);
+    assert_eq!(count_rows(&db, "tenant_bandwidth").await, 0);
+}

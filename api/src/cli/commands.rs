@@ -9,14 +9,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use swarmpress_schema::resource::manifest::{ManifestDocument, parse_manifest};
 use swarmpress_schema::resource::tenant::{Tenant, TenantEvent, TenantStatus};
-use swarmpress_schema::resource::{ActionState, TenantAction};
+use swarmpress_schema::resource::{ActionState, AllocationState, TenantAction, TenantUsage};
 
 use super::client::{Api, SseReader};
 use super::credentials::{self, Credentials};
 use super::error::CliError;
 use super::output::{self, Format};
 use super::{
-    ApplyArgs, Command, DeleteArgs, DescribeArgs, GetArgs, LoginArgs, LogsArgs, ScaleArgs, WaitArgs,
+    ApplyArgs, Command, DeleteArgs, DescribeArgs, GetArgs, LoginArgs, LogsArgs, ScaleArgs,
+    UsageArgs, WaitArgs,
 };
 use crate::auth::cookies::ACCESS_COOKIE;
 use crate::wire::{ApplyAction, ApplyResults, TenantList};
@@ -36,6 +37,7 @@ pub async fn run(command: Command) -> Result<(), CliError> {
         Command::Restart(arg) => action(&api()?, &arg.name, "restart", "restarted").await,
         Command::Rebuild(arg) => action(&api()?, &arg.name, "rebuild", "rebuilt").await,
         Command::PurgeCache(arg) => purge_cache(&api()?, &arg.name).await,
+        Command::Usage(args) => usage(&api()?, &args).await,
         Command::Scale(args) => scale(&api()?, args).await,
         Command::Rollout(command) => super::rollout::run(&api()?, command).await,
         // Handled before the runtime starts.
@@ -677,6 +679,96 @@ async fn action(api: &Api, name: &str, verb: &str, done: &str) -> Result<(), Cli
     api.send(api.request(Method::POST, &path)).await?;
     println!("tenant/{name} {done}");
     Ok(())
+}
+
+/// Prints the tenant's storage and traffic against its plan, measuring first with
+/// `--measure`.
+async fn usage(api: &Api, args: &UsageArgs) -> Result<(), CliError> {
+    let base = tenant_path(&args.name)?;
+    if args.measure {
+        let action: TenantAction = api
+            .json(api.request(Method::POST, &format!("{base}/usage/measure")))
+            .await?;
+        if action.state == ActionState::Failed {
+            return Err(CliError::Failed(format!(
+                "tenant/{}: not measured{}",
+                args.name,
+                action.message.map(|m| format!(": {m}")).unwrap_or_default()
+            )));
+        }
+    }
+    let usage: TenantUsage = api
+        .json(api.request(Method::GET, &format!("{base}/usage")))
+        .await?;
+    print!("{}", usage_table(&usage));
+    Ok(())
+}
+
+fn allocation_word(state: AllocationState) -> &'static str {
+    match state {
+        AllocationState::Within => "",
+        AllocationState::NearLimit => "  (close to the allocation)",
+        AllocationState::Exceeded => "  (OVER the allocation)",
+    }
+}
+
+/// The usage report as the CLI prints it.
+pub fn usage_table(usage: &TenantUsage) -> String {
+    let storage = &usage.storage;
+    let bandwidth = &usage.bandwidth;
+    let mut out = format!(
+        "tenant/{} on the {} plan\n",
+        usage.tenant,
+        usage.plan.as_deref().unwrap_or("(no)")
+    );
+    out.push_str(&format!(
+        "storage    {} of {} ({} %){}\n",
+        human_bytes(storage.total_bytes),
+        human_bytes(storage.allocation_bytes),
+        storage.percent,
+        allocation_word(storage.state)
+    ));
+    out.push_str(&format!(
+        "           files {}, database {}, bucket {}; measured {}\n",
+        human_bytes(storage.volume_bytes),
+        human_bytes(storage.database_bytes),
+        human_bytes(storage.bucket_bytes),
+        storage
+            .measured_at
+            .map_or_else(|| "never yet".to_owned(), |at| at.to_rfc3339())
+    ));
+    out.push_str(&format!(
+        "traffic    {} of {} in {} ({} %){}\n",
+        human_bytes(bandwidth.bytes),
+        human_bytes(bandwidth.allocation_bytes),
+        bandwidth.month,
+        bandwidth.percent,
+        allocation_word(bandwidth.state)
+    ));
+    for month in usage.history.iter().filter(|m| m.month != bandwidth.month) {
+        out.push_str(&format!(
+            "           {} {}\n",
+            month.month,
+            human_bytes(month.bytes)
+        ));
+    }
+    out
+}
+
+/// `bytes` for people: `512 B`, `3.4 MiB`.
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Asks for a purge and prints each replica's report; fails unless every replica purged.

@@ -90,6 +90,11 @@ pub enum Command {
     /// Purge a tenant's caches (object cache, transients, opcache) in every replica.
     #[command(after_help = "Examples:\n  swarmpress purge-cache acme-blog")]
     PurgeCache(NameArg),
+    /// Show what a tenant uses of its plan: storage and this month's traffic.
+    #[command(
+        after_help = "Examples:\n  swarmpress usage acme-blog\n  swarmpress usage acme-blog --measure"
+    )]
+    Usage(UsageArgs),
     /// Change a tenant's replicas or resources.
     #[command(
         after_help = "Examples:\n  swarmpress scale acme-blog --replicas 2\n  swarmpress scale acme-blog --cpu 1 --memory 1Gi"
@@ -197,6 +202,14 @@ pub struct WaitArgs {
 #[derive(Debug, Args)]
 pub struct NameArg {
     pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    pub name: String,
+    /// Measure storage and meter traffic now instead of showing the last figures.
+    #[arg(long)]
+    pub measure: bool,
 }
 
 #[derive(Debug, Args)]

@@ -297,10 +297,13 @@ mod tests {
             max_replicas,
             max_cpu_millis: 500,
             max_memory_mib: 512,
-            storage_gib: 1,
+            storage_mib: 1024,
+            bandwidth_gib: 10,
+            php_workers_per_replica: 12,
             price_cents: 0,
             currency: "EUR".to_owned(),
             features: Vec::new(),
+            feature_details: Vec::new(),
         }
     }
 

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::resource::{
     API_VERSION, ActionKind, Resources, Tenant, TenantAction, TenantEvent, TenantSpec, TenantState,
+    TenantUsage,
 };
 use swarmpress_schema::store::{StoreError, now};
 use uuid::Uuid;
@@ -216,6 +217,27 @@ pub enum ActionResponse {
     /// Asked, not finished yet: read it back at `GET /tenants/{name}/actions/{id}`.
     #[oai(status = 202)]
     Accepted(Json<TenantAction>),
+}
+
+/// Waits up to `action_wait` for the controller to finish `asked`: 200 with its report, or
+/// 202 with where it stands. The controller's leader looks for requests four times a second.
+async fn await_action(state: &AppState, asked: TenantAction) -> ApiResult<ActionResponse> {
+    let deadline = tokio::time::Instant::now() + state.config.action_wait;
+    let mut latest = asked;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        latest = state.store.get_tenant_action(latest.id).await?;
+        if latest.state.is_finished() {
+            return Ok(ActionResponse::Ok(Json(latest)));
+        }
+    }
+    Ok(ActionResponse::Accepted(Json(latest)))
+}
+
+#[derive(ApiResponse)]
+pub enum UsageResponse {
+    #[oai(status = 200)]
+    Ok(Json<TenantUsage>),
 }
 
 #[derive(ApiResponse)]
@@ -712,17 +734,53 @@ impl TenantsApi {
             )
             .await?;
         tracing::info!(tenant = %tenant.metadata.name, action = %asked.id, "cache purge requested");
-        let deadline = tokio::time::Instant::now() + state.config.action_wait;
-        let mut latest = asked;
-        // The controller's leader looks for requests four times a second.
-        while tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            latest = state.store.get_tenant_action(latest.id).await?;
-            if latest.state.is_finished() {
-                return Ok(ActionResponse::Ok(Json(latest)));
-            }
+        Ok(await_action(&state, asked).await?)
+    }
+
+    /// What the site uses of its owner's plan's allocations: storage (volume, database and
+    /// bucket, as last measured — every few minutes, or on request) and edge traffic this
+    /// month and in earlier ones, each with its allocation and whether it is within it,
+    /// close to it (from 80 %) or over it.
+    #[oai(path = "/:name/usage", method = "get", operation_id = "getTenantUsage")]
+    async fn usage(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<TenantName>,
+    ) -> Outcome<UsageResponse, { NOT_FOUND }> {
+        let tenant = load_visible(&state, auth.principal(), &name.0).await?;
+        let usage = state.store.tenant_usage(&tenant, now()).await?;
+        Ok(UsageResponse::Ok(Json(usage)))
+    }
+
+    /// Measures the site's storage and meters its traffic now: after freeing space, uploads
+    /// are accepted again as soon as this says the site is under its allocation. Waits for
+    /// the controller like a cache purge (200 with the report, else 202); the figures are
+    /// then at `GET /tenants/{name}/usage`.
+    #[oai(
+        path = "/:name/usage/measure",
+        method = "post",
+        operation_id = "measureTenantUsage"
+    )]
+    async fn measure_usage(
+        &self,
+        state: Data<&AppState>,
+        auth: Auth,
+        name: Path<TenantName>,
+    ) -> Outcome<ActionResponse, { NOT_FOUND | CONFLICT }> {
+        let tenant = load_visible(&state, auth.principal(), &name.0).await?;
+        if tenant.is_deleting() {
+            return Err(ApiError::Conflict("the site is being deleted".to_owned()).into());
         }
-        Ok(ActionResponse::Accepted(Json(latest)))
+        let asked = state
+            .store
+            .request_tenant_action(
+                tenant.metadata.name.as_str(),
+                ActionKind::MeasureUsage,
+                auth.principal().id(),
+            )
+            .await?;
+        Ok(await_action(&state, asked).await?)
     }
 
     /// One action on the site (a cache purge) with its per-replica report.

@@ -890,3 +890,59 @@ async fn purge_cache_reports_each_replica_and_fails_unless_all_purged() {
     assert!(String::from_utf8_lossy(&failed.stderr).contains("not purged everywhere"));
     controller.await.unwrap();
 }
+
+/// `usage` prints storage and traffic against the plan (Business, as `cli_for` sets), and
+/// `--measure` asks the controller
+/// first (the stand-in here records a measurement and finishes the action).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_prints_storage_and_traffic_against_the_plan() {
+    use swarmpress_schema::resource::{ActionState, MeasuredStorage};
+
+    let Some(app) = spawn().await else { return };
+    let (cli, client) = cli_for(&app, "dave@example.test").await;
+    crate::tenants::create(&client, "dave-blog").await;
+    let store = app.state.store.clone();
+    let controller = tokio::spawn(async move {
+        let action = loop {
+            if let Some(action) = store.claim_tenant_action().await.unwrap() {
+                break action;
+            }
+            tokio::task::yield_now().await;
+        };
+        let name = swarmpress_schema::TenantName::parse(action.tenant.clone()).unwrap();
+        let tenant = store.get_tenant(&name).await.unwrap();
+        let measured = MeasuredStorage {
+            volume_bytes: 90 << 30,
+            database_bytes: 2 << 20,
+            bucket_bytes: 0,
+            measured_at: Some(swarmpress_schema::store::now()),
+        };
+        store.record_storage(&tenant, measured).await.unwrap();
+        store
+            .add_bandwidth(
+                tenant.metadata.uid,
+                3 << 20,
+                swarmpress_schema::store::now(),
+            )
+            .await
+            .unwrap();
+        store
+            .finish_tenant_action(action.id, ActionState::Succeeded, &[], None)
+            .await
+            .unwrap();
+    });
+    let before = cli.ok(&["usage", "dave-blog"]);
+    assert!(before.contains("measured never yet"), "{before}");
+    let measured = cli.ok(&["usage", "dave-blog", "--measure"]);
+    controller.await.unwrap();
+    assert!(
+        measured.contains("storage    90.0 GiB of 100.0 GiB (90 %)  (close to the allocation)"),
+        "{measured}"
+    );
+    assert!(
+        measured.contains("traffic    3.0 MiB of 1000.0 GiB"),
+        "{measured}"
+    );
+    let missing = cli.run(&["usage", "nobody-here"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", describe(&missing));
+}

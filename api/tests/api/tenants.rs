@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, fields, problem, spawn};
+use crate::helpers::{Client, fields, problem, spawn, spawn_with};
 
 pub fn tenant_body(name: &str) -> Value {
     json!({
@@ -661,4 +661,103 @@ async fn a_cache_purge_is_answered_with_the_controllers_report() {
         .await
         .unwrap();
     problem(stopped, 409, "conflict").await;
+}
+
+/// A site's usage against its owner's plan is read by its owner only; a measurement is asked
+/// of the controller, and asking again while one waits queues nothing more.
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_is_read_against_the_plan_and_measured_on_request() {
+    use swarmpress_schema::resource::{ActionKind, MeasuredStorage};
+
+    let Some(app) = spawn_with(|config| config.action_wait = std::time::Duration::ZERO).await
+    else {
+        return;
+    };
+    let alice = app.user("alice@example.test").await;
+    let bob = app.user("bob@example.test").await;
+    create(&alice, "alice-blog").await;
+
+    let usage: Value = alice
+        .get("/tenants/alice-blog/usage")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["plan"], "free");
+    assert_eq!(usage["storage"]["allocationBytes"], 1u64 << 30);
+    assert_eq!(usage["storage"]["measuredAt"], Value::Null);
+    assert_eq!(usage["bandwidth"]["allocationBytes"], 10u64 << 30);
+    assert_eq!(usage["bandwidth"]["state"], "within");
+
+    // What the controller's meter writes, read back against the plan.
+    let tenant = app
+        .state
+        .store
+        .get_tenant(&swarmpress_schema::TenantName::parse("alice-blog").unwrap())
+        .await
+        .unwrap();
+    let store = &app.state.store;
+    store
+        .record_storage(
+            &tenant,
+            MeasuredStorage {
+                volume_bytes: 1100 << 20,
+                database_bytes: 3 << 20,
+                bucket_bytes: 0,
+                measured_at: Some(swarmpress_schema::store::now()),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .add_bandwidth(tenant.metadata.uid, 4096, swarmpress_schema::store::now())
+        .await
+        .unwrap();
+    let usage: Value = alice
+        .get("/tenants/alice-blog/usage")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["storage"]["totalBytes"], 1103u64 << 20);
+    assert_eq!(usage["storage"]["state"], "exceeded");
+    assert_eq!(usage["bandwidth"]["bytes"], 4096);
+
+    let first = alice
+        .post("/tenants/alice-blog/usage/measure")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 202, "no controller here: still pending");
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["kind"], "measureUsage");
+    assert_eq!(first["state"], "pending");
+    let second: Value = alice
+        .post("/tenants/alice-blog/usage/measure")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        second["id"], first["id"],
+        "one pending measurement serves both"
+    );
+    let claimed = store.claim_tenant_action().await.unwrap().unwrap();
+    assert_eq!(claimed.kind, ActionKind::MeasureUsage);
+
+    for response in [
+        bob.get("/tenants/alice-blog/usage").send().await.unwrap(),
+        bob.post("/tenants/alice-blog/usage/measure")
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        problem(response, 404, "not_found").await;
+    }
 }

@@ -61,6 +61,16 @@ pub enum MariaDbError {
     NotTenantIdentifier(String),
 }
 
+/// The option of a site's database that, when present, refuses new uploads (its value is the
+/// sentence shown to the uploader). The image's `wp-config.php` reads the same name.
+pub const UPLOAD_REFUSAL_OPTION: &str = "swarmpress_upload_refusal";
+
+/// Whether `error` is MariaDB's "no such table" or "unknown database".
+fn is_missing_table(error: &DbErr) -> bool {
+    let text = error.to_string();
+    text.contains("1146") || text.contains("1049")
+}
+
 /// Whether `error` means the server was not reached, rather than that it refused a statement
 /// (a refusal needs a fix; an outage only needs waiting out).
 fn is_unreachable(error: &DbErr) -> bool {
@@ -536,6 +546,57 @@ impl TenantDatabases {
             tenant.database_user(),
         )
         .await
+    }
+
+    /// Sets (with the sentence WordPress shows the uploader) or clears the site's upload
+    /// refusal: the `swarmpress_upload_refusal` option, which the image's `wp-config.php`
+    /// checks before WordPress takes an upload. `false` when the site has no options table
+    /// yet (not installed): nothing to refuse then. The option lives in the site's own
+    /// database, so its code could remove it; the measurement that set it would then set it
+    /// again at the next pass, and the owner's warning stays either way.
+    pub async fn set_upload_refusal(
+        &self,
+        tenant: &TenantName,
+        refusal: Option<&str>,
+    ) -> Result<bool, MariaDbError> {
+        let table = format!("`{}`.`wp_options`", tenant.database_name());
+        let backend = self.admin.get_database_backend();
+        let (action, statement) = match refusal {
+            Some(message) => (
+                "refuse uploads",
+                Statement::from_sql_and_values(
+                    backend,
+                    format!(
+                        "INSERT INTO {table} (option_name, option_value, autoload) \
+                         VALUES ('{UPLOAD_REFUSAL_OPTION}', ?, 'yes') \
+                         ON DUPLICATE KEY UPDATE option_value = VALUES(option_value)"
+                    ),
+                    [message.into()],
+                ),
+            ),
+            None => (
+                "accept uploads",
+                Statement::from_string(
+                    backend,
+                    format!("DELETE FROM {table} WHERE option_name = '{UPLOAD_REFUSAL_OPTION}'"),
+                ),
+            ),
+        };
+        match self
+            .bounded(action, self.admin.execute_raw(statement))
+            .await?
+        {
+            Ok(_) => Ok(true),
+            // ER_NO_SUCH_TABLE / ER_BAD_DB_ERROR: not installed (or not created) yet.
+            Err(error) if is_missing_table(&error) => Ok(false),
+            Err(source) => Err(statement_error(&source, action, None, |message| {
+                MariaDbError::Statement {
+                    action,
+                    tenant: tenant.clone(),
+                    message,
+                }
+            })),
+        }
     }
 
     async fn run(

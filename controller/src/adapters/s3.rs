@@ -343,6 +343,27 @@ impl TenantBuckets {
         Ok(())
     }
 
+    /// Bytes of every object in the tenant's bucket (0 when it has no bucket). Lists the
+    /// objects: S3 has no cheaper size call, and a site's bucket holds its media, not millions
+    /// of objects.
+    pub async fn size(&self, tenant: &TenantName) -> Result<u64, BucketError> {
+        let name = tenant.bucket_name();
+        if !self.exists(tenant).await? {
+            return Ok(0);
+        }
+        let store = self.objects(&name)?;
+        store
+            .list(None)
+            .try_fold(0u64, |total, object| async move {
+                Ok(total.saturating_add(object.size))
+            })
+            .await
+            .map_err(|source| BucketError::Objects {
+                bucket: name,
+                source: Arc::new(source),
+            })
+    }
+
     /// Deletes every object of the tenant's bucket, then the bucket. `false` when there was
     /// no bucket. Safe to repeat, and to run when [`Self::ensure`] never did.
     pub async fn delete(&self, tenant: &TenantName) -> Result<bool, BucketError> {

@@ -7,6 +7,7 @@ export const keys = {
     detail: (name: string) => ["tenants", "detail", name] as const,
     events: (name: string) => ["tenants", "events", name] as const,
     inspect: (name: string) => ["tenants", "inspect", name] as const,
+    usage: (name: string) => ["tenants", "usage", name] as const,
   },
   monitoring: {
     summary: ["monitoring", "summary"] as const,

@@ -969,8 +969,8 @@ export interface paths {
         /**
          * Purges the site's caches in every running replica: WordPress's object cache and
          *     transients, and PHP's opcache. The controller does it and reports per replica; the
-         *     answer waits for that report (200) up to 20 s, else says where it stands (202) — read
-         *     it back at `GET /tenants/{name}/actions/{id}`.
+         *     answer waits for that report (200) up to 20 s (`SWARMPRESS_ACTION_WAIT_SECONDS`), else
+         *     says where it stands (202) — read it back at `GET /tenants/{name}/actions/{id}`.
          */
         post: operations["purgeTenantCache"];
         delete?: never;
@@ -1064,6 +1064,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tenants/{name}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the site uses of its owner's plan's allocations: storage (volume, database and
+         *     bucket, as last measured — every few minutes, or on request) and edge traffic this
+         *     month and in earlier ones, each with its allocation and whether it is within it,
+         *     close to it (from 80 %) or over it.
+         */
+        get: operations["getTenantUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{name}/usage/measure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Measures the site's storage and meters its traffic now: after freeing space, uploads
+         *     are accepted again as soon as this says the site is under its allocation. Waits for
+         *     the controller like a cache purge (200 with the report, else 202); the figures are
+         *     then at `GET /tenants/{name}/usage`.
+         */
+        post: operations["measureTenantUsage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1091,7 +1135,7 @@ export interface components {
          * @description What is done.
          * @enum {string}
          */
-        ActionKind: "purgeCache";
+        ActionKind: "purgeCache" | "measureUsage";
         /**
          * @description Where it stands.
          * @enum {string}
@@ -1147,6 +1191,11 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /**
+         * @description Where a figure stands against its allocation.
+         * @enum {string}
+         */
+        AllocationState: "within" | "nearLimit" | "exceeded";
         /**
          * Announcement
          * @description An announcement as stored.
@@ -1253,6 +1302,25 @@ export interface components {
             /** @description `active`, `pause` or `drain`. */
             availability: string;
         };
+        /** BandwidthUsage */
+        BandwidthUsage: {
+            /**
+             * Format: uint64
+             * @description The owner's plan's monthly bandwidth per site (0 when the owner has no plan).
+             */
+            allocationBytes: number;
+            /**
+             * Format: uint64
+             * @description Requests and responses through the edge this month.
+             */
+            bytes: number;
+            /** @description The current month, `YYYY-MM` (UTC). */
+            month: string;
+            /** Format: double */
+            percent: number;
+            /** @description Exceeding it is warned about, never cut off. */
+            state: components["schemas"]["AllocationState"] & unknown;
+        };
         /**
          * @description The kind of write a change-feed entry records; the names of the watch stream's events.
          * @enum {string}
@@ -1335,7 +1403,7 @@ export interface components {
          * @description The aspects of a tenant the controller reports on.
          * @enum {string}
          */
-        ConditionType: "DatabaseReady" | "BucketReady" | "ServiceReady" | "Installed" | "Available";
+        ConditionType: "DatabaseReady" | "BucketReady" | "ServiceReady" | "Installed" | "Available" | "StorageWithinAllocation" | "BandwidthWithinAllocation";
         /**
          * CreatedTenant
          * @description A tenant with the admin password generated for it, shown this once.
@@ -1400,6 +1468,11 @@ export interface components {
          * @enum {string}
          */
         EventType: "Normal" | "Warning";
+        /**
+         * @description Whether a plan's feature is something the platform does or only a name.
+         * @enum {string}
+         */
+        FeatureKind: "measured" | "label";
         /**
          * FieldError
          * @description One broken rule: `field` is a dotted path such as `spec.replicas` or `spec.env.FOO`.
@@ -1666,6 +1739,16 @@ export interface components {
             timestamp: string;
         };
         /**
+         * MonthlyBandwidth
+         * @description Edge traffic of one calendar month.
+         */
+        MonthlyBandwidth: {
+            /** Format: uint64 */
+            bytes: number;
+            /** @description `YYYY-MM` (UTC). */
+            month: string;
+        };
+        /**
          * NewRollout
          * @description The body of `POST /admin/rollouts`: a rollout spec, optionally named.
          */
@@ -1779,7 +1862,18 @@ export interface components {
          * @description A plan of the catalogue (seeded by the migrations).
          */
         Plan: {
+            /**
+             * Format: uint32
+             * @description Edge traffic per site and calendar month (requests and responses), in GiB: metered,
+             *     warned about when exceeded, never cut off.
+             */
+            bandwidthGib: number;
             currency: string;
+            /**
+             * @description Each feature and what it means here: measured (a figure the platform enforces or
+             *     meters) or a label (a promise no part of the platform carries out).
+             */
+            featureDetails: components["schemas"]["PlanFeature"][];
             features: string[];
             /** @description A slug such as `starter-plus`. */
             id: string;
@@ -1803,14 +1897,31 @@ export interface components {
             name: string;
             /**
              * Format: uint32
+             * @description Apache + PHP workers one replica at the plan's memory runs (what sizes its
+             *     concurrency): derived from `max_memory_mib` as the controller sizes replicas.
+             */
+            phpWorkersPerReplica: number;
+            /**
+             * Format: uint32
              * @description Monthly price in the smallest unit of `currency`.
              */
             priceCents: number;
             /**
              * Format: uint32
-             * @description Storage per site (files and database), in GiB: reported, not yet enforced.
+             * @description Storage per site (its volume, database and bucket together), in MiB: at 80 % the
+             *     owner is warned, over it new uploads are refused.
              */
-            storageGib: number;
+            storageMib: number;
+        };
+        /**
+         * PlanFeature
+         * @description One feature of a plan and what it means on this platform.
+         */
+        PlanFeature: {
+            kind: components["schemas"]["FeatureKind"];
+            /** @description What it amounts to, in a sentence. */
+            meaning: string;
+            name: string;
         };
         /**
          * Problem
@@ -2048,6 +2159,39 @@ export interface components {
             /** Format: uint32 */
             replicas?: number | null;
             resources?: components["schemas"]["Resources"] | null;
+        };
+        /** StorageUsage */
+        StorageUsage: {
+            /**
+             * Format: uint64
+             * @description The owner's plan's storage per site (0 when the owner has no plan).
+             */
+            allocationBytes: number;
+            /**
+             * Format: uint64
+             * @description Objects in the site's bucket.
+             */
+            bucketBytes: number;
+            /**
+             * Format: uint64
+             * @description Data and indexes of the site's database.
+             */
+            databaseBytes: number;
+            /**
+             * Format: date-time
+             * @description When the figures were measured; absent before the first measurement.
+             */
+            measuredAt?: string | null;
+            /** Format: double */
+            percent: number;
+            state: components["schemas"]["AllocationState"];
+            /** Format: uint64 */
+            totalBytes: number;
+            /**
+             * Format: uint64
+             * @description The `wp-content` volume (themes, plugins, uploads).
+             */
+            volumeBytes: number;
         };
         /** Subscription */
         Subscription: {
@@ -2305,6 +2449,19 @@ export interface components {
              */
             replicas?: components["schemas"]["ReplicaCounts"] & unknown;
             url?: string | null;
+        };
+        /**
+         * TenantUsage
+         * @description A site's usage of its plan's allocations.
+         */
+        TenantUsage: {
+            bandwidth: components["schemas"]["BandwidthUsage"];
+            /** @description Every month with traffic, newest first (at most a year). */
+            history: components["schemas"]["MonthlyBandwidth"][];
+            /** @description The plan the allocations come from. */
+            plan?: string | null;
+            storage: components["schemas"]["StorageUsage"];
+            tenant: string;
         };
         /** TokenRequest */
         TokenRequest: {
@@ -7385,6 +7542,148 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`) or over the plan's quota (`quota_exceeded`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource visible to the caller (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicting write (`conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantUsage"];
+                };
+            };
+            /** @description Malformed request (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource visible to the caller (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    measureTenantUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: the report of every replica. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantAction"];
+                };
+            };
+            /** @description Asked, not finished yet: read it back at `GET /tenants/{name}/actions/{id}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantAction"];
                 };
             };
             /** @description Malformed request (`validation_failed`) */

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   formatAge,
   formatBytes,
+  formatMib,
   formatMoney,
   formatPercent,
   formatRate,
@@ -30,6 +31,15 @@ describe("formatBytes", () => {
   it("formats rates", () => {
     expect(formatRate(2048)).toBe("2.0 KiB/s");
     expect(formatRate(undefined)).toBe("—");
+  });
+});
+
+describe("formatMib", () => {
+  it("says whole GiB where it can and MiB below one", () => {
+    expect(formatMib(512)).toBe("512 MiB");
+    expect(formatMib(1024)).toBe("1 GiB");
+    expect(formatMib(1536)).toBe("1.5 GiB");
+    expect(formatMib(undefined)).toBe("—");
   });
 });
 

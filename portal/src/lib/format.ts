@@ -21,6 +21,14 @@ export function formatBytes(bytes: number | null | undefined, fractionDigits = 1
   return `${sign}${value.toFixed(digits)} ${BINARY_UNITS[unit]}`;
 }
 
+/** A size given in MiB, whole where it can be: 1024 → "1 GiB", 512 → "512 MiB", 1536 → "1.5 GiB". */
+export function formatMib(mib: number | null | undefined): string {
+  if (!isNumber(mib)) return DASH;
+  if (mib < 1024) return `${mib} MiB`;
+  const gib = mib / 1024;
+  return `${Number.isInteger(gib) ? gib : gib.toFixed(1)} GiB`;
+}
+
 /** A transfer rate: 2048 → "2.0 KiB/s". */
 export function formatRate(bytesPerSecond: number | null | undefined): string {
   return isNumber(bytesPerSecond) ? `${formatBytes(bytesPerSecond)}/s` : DASH;

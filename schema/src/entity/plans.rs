@@ -18,7 +18,8 @@ pub struct Model {
     pub sort_order: i32,
     pub max_cpu_millis: i32,
     pub max_memory_mib: i32,
-    pub storage_gib: i32,
+    pub storage_mib: i32,
+    pub bandwidth_gib: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

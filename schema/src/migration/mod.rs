@@ -21,6 +21,7 @@ mod m20250601_000010_blocking_maintenance;
 mod m20250601_000011_user_administration;
 mod m20250601_000012_invoice_periods;
 mod m20250601_000013_tenant_actions;
+mod m20250601_000014_plan_allocations;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000011_user_administration::Migration),
             Box::new(m20250601_000012_invoice_periods::Migration),
             Box::new(m20250601_000013_tenant_actions::Migration),
+            Box::new(m20250601_000014_plan_allocations::Migration),
         ]
     }
 }

@@ -129,15 +129,131 @@ pub struct Plan {
     pub max_cpu_millis: u32,
     /// Memory per replica, in MiB.
     pub max_memory_mib: u32,
-    /// Storage per site (files and database), in GiB: reported, not yet enforced.
-    pub storage_gib: u32,
+    /// Storage per site (its volume, database and bucket together), in MiB: at 80 % the
+    /// owner is warned, over it new uploads are refused.
+    pub storage_mib: u32,
+    /// Edge traffic per site and calendar month (requests and responses), in GiB: metered,
+    /// warned about when exceeded, never cut off.
+    pub bandwidth_gib: u32,
+    /// Apache + PHP workers one replica at the plan's memory runs (what sizes its
+    /// concurrency): derived from `max_memory_mib` as the controller sizes replicas.
+    pub php_workers_per_replica: u32,
     /// Monthly price in the smallest unit of `currency`.
     pub price_cents: u32,
     pub currency: String,
     pub features: Vec<String>,
+    /// Each feature and what it means here: measured (a figure the platform enforces or
+    /// meters) or a label (a promise no part of the platform carries out).
+    pub feature_details: Vec<PlanFeature>,
+}
+
+/// Whether a plan's feature is something the platform does or only a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "lowercase")]
+#[oai(rename_all = "lowercase")]
+pub enum FeatureKind {
+    /// Carried out and measurable: a limit, an allocation, a figure.
+    Measured,
+    /// A name on the price list that no part of the platform carries out.
+    Label,
+}
+
+/// One feature of a plan and what it means on this platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase")]
+pub struct PlanFeature {
+    pub name: String,
+    pub kind: FeatureKind,
+    /// What it amounts to, in a sentence.
+    pub meaning: String,
+}
+
+/// Memory one busy Apache + mod_php worker of the tenant image takes (WordPress's front page,
+/// opcache shared): what sizes a replica's worker count to its memory limit.
+pub const MEMORY_PER_WORKER: i64 = 40 * 1024 * 1024;
+
+/// Apache workers (`MaxRequestWorkers`) for a replica of `memory_bytes`: as many as fit, at
+/// least 2 (a health probe and a visitor), at most the image's 16 (the database connection
+/// cap counts 16 per replica). A 256 MiB Free replica gets 6, not 16 that would need 640 MiB
+/// under load and meet the OOM killer instead of a queue.
+pub fn workers_for(memory_bytes: i64) -> i64 {
+    (memory_bytes / MEMORY_PER_WORKER).clamp(2, 16)
+}
+
+fn size_mib(mib: u32) -> String {
+    if mib >= 1024 && mib.is_multiple_of(1024) {
+        format!("{} GiB", mib / 1024)
+    } else {
+        format!("{mib} MiB")
+    }
 }
 
 impl Plan {
+    /// What each of `features` means on this platform, given the plan's figures.
+    pub fn describe_features(&self) -> Vec<PlanFeature> {
+        let measured = |name: &str, meaning: String| PlanFeature {
+            name: name.to_owned(),
+            kind: FeatureKind::Measured,
+            meaning,
+        };
+        let label = |name: &str, meaning: &str| PlanFeature {
+            name: name.to_owned(),
+            kind: FeatureKind::Label,
+            meaning: meaning.to_owned(),
+        };
+        let instances = self.max_instances.map_or_else(
+            || "unlimited sites".to_owned(),
+            |n| format!("up to {n} sites"),
+        );
+        self.features
+            .iter()
+            .map(|name| match name.as_str() {
+                "Basic" => measured(
+                    name,
+                    format!(
+                        "{instances}, {} replica(s) each, {} CPU and {} of memory per replica",
+                        self.max_replicas,
+                        f64::from(self.max_cpu_millis) / 1000.0,
+                        size_mib(self.max_memory_mib)
+                    ),
+                ),
+                "More Bandwidth" => measured(
+                    name,
+                    format!("{} GiB of traffic per site a month", self.bandwidth_gib),
+                ),
+                "More Storage" => measured(
+                    name,
+                    format!("{} of storage per site", size_mib(self.storage_mib)),
+                ),
+                "High Performance" => measured(
+                    name,
+                    format!(
+                        "{} CPU and {} of memory per replica, {} PHP workers each",
+                        f64::from(self.max_cpu_millis) / 1000.0,
+                        size_mib(self.max_memory_mib),
+                        self.php_workers_per_replica
+                    ),
+                ),
+                "Custom Domain" => label(
+                    name,
+                    "a label for now: sites are served on the platform's own hostname",
+                ),
+                "Backups" => label(
+                    name,
+                    "a label for now: the platform takes no backups of a site yet",
+                ),
+                other if other.starts_with("Priority Support") || other.contains("Support") => {
+                    label(
+                        name,
+                        "a label: support is arranged with the operator, not by the platform",
+                    )
+                }
+                _ => label(name, "a label: no part of the platform carries it out"),
+            })
+            .collect()
+    }
+
     /// The plan every new user starts on.
     pub const DEFAULT_ID: &'static str = "free";
 

@@ -13,17 +13,23 @@ use uuid::Uuid;
 pub enum ActionKind {
     /// Flush WordPress's object cache and transients and reset PHP's opcache, in every replica.
     PurgeCache,
+    /// Measure the site's storage and meter its traffic now, rather than at the next pass
+    /// (an owner who freed space sees uploads accepted again at once).
+    MeasureUsage,
 }
 
 impl ActionKind {
+    pub const ALL: [Self; 2] = [Self::PurgeCache, Self::MeasureUsage];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PurgeCache => "purgeCache",
+            Self::MeasureUsage => "measureUsage",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        (value == "purgeCache").then_some(Self::PurgeCache)
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
     }
 }
 

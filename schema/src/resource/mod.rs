@@ -11,11 +11,12 @@ pub mod manifest;
 pub mod notice;
 pub mod rollout;
 pub mod tenant;
+pub mod usage;
 pub mod validation;
 
 pub use account::{
-    AccessToken, Invoice, InvoiceStatus, Plan, PlanExceeded, Role, Subscription,
-    SubscriptionStatus, TokenScope, User,
+    AccessToken, FeatureKind, Invoice, InvoiceStatus, Plan, PlanExceeded, PlanFeature, Role,
+    Subscription, SubscriptionStatus, TokenScope, User, workers_for,
 };
 pub use action::{ActionKind, ActionState, ReplicaReport, TenantAction};
 pub use administration::{AdminUser, AuditAction, AuditActor, AuditEntry, AuditTarget};
@@ -34,5 +35,9 @@ pub use tenant::{
     API_VERSION, AdminSpec, ChangeType, Condition, ConditionStatus, ConditionType, EventType,
     ObjectMeta, Phase, ReplicaCounts, Resources, TENANT_KIND, Tenant, TenantEvent, TenantSpec,
     TenantState, TenantStatus,
+};
+pub use usage::{
+    AllocationState, BandwidthUsage, MeasuredStorage, MonthlyBandwidth, StorageUsage, TenantUsage,
+    WARN_PERCENT, month_of,
 };
 pub use validation::{FieldError, SpecLimits, validate_labels};

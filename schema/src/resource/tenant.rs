@@ -304,6 +304,12 @@ pub enum ConditionType {
     ServiceReady,
     Installed,
     Available,
+    /// Storage against the plan's allocation (written by the controller's usage meter): True
+    /// within it (reason `NearLimit` from 80 %), False above it, when uploads are refused.
+    StorageWithinAllocation,
+    /// This month's edge traffic against the plan's allocation: False above it (a warning:
+    /// traffic is never cut off).
+    BandwidthWithinAllocation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, Enum)]

@@ -18,12 +18,24 @@ pub const RECLAIM_AFTER: chrono::Duration = chrono::Duration::minutes(2);
 
 impl Store {
     /// Records that `by` asks for `kind` on `tenant`: pending until the controller takes it.
+    /// An action of the same kind on the tenant that is still pending is the answer instead:
+    /// asking again and again queues nothing more (one will do the work of all).
     pub async fn request_tenant_action(
         &self,
         tenant: &str,
         kind: ActionKind,
         by: Uuid,
     ) -> StoreResult<TenantAction> {
+        let waiting = tenant_actions::Entity::find()
+            .filter(tenant_actions::Column::Tenant.eq(tenant))
+            .filter(tenant_actions::Column::Kind.eq(kind.as_str()))
+            .filter(tenant_actions::Column::State.eq(ActionState::Pending.as_str()))
+            .order_by_asc(tenant_actions::Column::RequestedAt)
+            .one(&self.db)
+            .await?;
+        if let Some(row) = waiting {
+            return row_to_action(row);
+        }
         let action = TenantAction {
             id: Uuid::new_v4(),
             tenant: tenant.to_owned(),

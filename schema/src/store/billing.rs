@@ -19,7 +19,9 @@ use super::{
     StoreError, StoreResult, corrupt, from_json, is_unique_violation, now, to_i32, to_u32,
 };
 use crate::entity::{invoices, plans, subscriptions};
-use crate::resource::{Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus};
+use crate::resource::{
+    Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus, workers_for,
+};
 use crate::store::Store;
 
 impl Store {
@@ -626,19 +628,26 @@ fn row_to_subscription(row: subscriptions::Model) -> StoreResult<Subscription> {
 }
 
 fn row_to_plan(row: plans::Model) -> StoreResult<Plan> {
-    Ok(Plan {
+    let max_memory_mib = to_u32("plans.max_memory_mib", row.max_memory_mib)?;
+    let mut plan = Plan {
         max_instances: row
             .max_instances
             .map(|max| to_u32("plans.max_instances", max))
             .transpose()?,
         max_replicas: to_u32("plans.max_replicas", row.max_replicas)?,
         max_cpu_millis: to_u32("plans.max_cpu_millis", row.max_cpu_millis)?,
-        max_memory_mib: to_u32("plans.max_memory_mib", row.max_memory_mib)?,
-        storage_gib: to_u32("plans.storage_gib", row.storage_gib)?,
+        max_memory_mib,
+        storage_mib: to_u32("plans.storage_mib", row.storage_mib)?,
+        bandwidth_gib: to_u32("plans.bandwidth_gib", row.bandwidth_gib)?,
+        php_workers_per_replica: u32::try_from(workers_for(i64::from(max_memory_mib) << 20))
+            .unwrap_or(u32::MAX),
         price_cents: to_u32("plans.price_cents", row.price_cents)?,
         features: from_json("plans.features", row.features)?,
+        feature_details: Vec::new(),
         id: row.id,
         name: row.name,
         currency: row.currency,
-    })
+    };
+    plan.feature_details = plan.describe_features();
+    Ok(plan)
 }

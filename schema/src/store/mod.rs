@@ -31,6 +31,7 @@ mod notices;
 mod read_lane;
 mod rollouts;
 mod tenants;
+mod usage;
 
 pub use accounts::{NewUser, RefreshRotation, UserCredentials};
 pub use actions::RECLAIM_AFTER;
@@ -38,7 +39,8 @@ pub use administration::NewAuditEntry;
 pub use edge::EdgeRoutes;
 pub use lease::LeaseStatus;
 pub use rollouts::{NewRolloutItem, RolloutCounts};
-pub use tenants::{TenantChange, WriteResult};
+pub use tenants::{NewCondition, TenantChange, WriteResult};
+pub use usage::HISTORY_MONTHS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -20,9 +20,12 @@ use uuid::Uuid;
 
 use super::{StoreError, StoreResult, corrupt, from_json, is_unique_violation, now, to_json};
 use crate::TenantName;
-use crate::entity::{tenant_changes, tenant_events, tenant_secrets, tenants, users};
+use crate::entity::{
+    tenant_bandwidth, tenant_changes, tenant_events, tenant_secrets, tenant_usage, tenants, users,
+};
 use crate::resource::{
-    API_VERSION, ChangeType, ObjectMeta, Phase, TENANT_KIND, Tenant, TenantSpec, TenantStatus,
+    API_VERSION, ChangeType, ConditionStatus, ConditionType, ObjectMeta, Phase, TENANT_KIND,
+    Tenant, TenantSpec, TenantStatus,
 };
 use crate::store::Store;
 
@@ -33,6 +36,15 @@ pub struct TenantChange {
     pub resource_version: i64,
     pub change_type: ChangeType,
     pub tenant: Tenant,
+}
+
+/// A condition to set, as [`Store::set_conditions`] takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCondition {
+    pub type_: ConditionType,
+    pub status: ConditionStatus,
+    pub reason: String,
+    pub message: String,
 }
 
 /// The outcome of a write that may find nothing to change: `changed` is false when the
@@ -401,6 +413,50 @@ impl Store {
         })
     }
 
+    /// Sets `conditions` on the tenant's current status, leaving the rest of it as it is:
+    /// what a controller task other than the reconciler reports (the usage meter). No write
+    /// when nothing changes.
+    pub async fn set_conditions(
+        &self,
+        name: &TenantName,
+        conditions: &[NewCondition],
+    ) -> StoreResult<WriteResult> {
+        let apply = |mut status: TenantStatus| {
+            let at = now();
+            for c in conditions {
+                status.set_condition(c.type_, c.status, c.reason.clone(), c.message.clone(), at);
+            }
+            status
+        };
+        let seen = self.get_tenant(name).await?;
+        if apply(seen.status.clone()) == seen.status {
+            return Ok(WriteResult {
+                tenant: seen,
+                changed: false,
+            });
+        }
+        let tx = self.db.begin().await?;
+        let current = lock_tenant(&tx, name).await?;
+        let status = apply(current.status.clone());
+        if status == current.status {
+            tx.rollback().await?;
+            return Ok(WriteResult {
+                tenant: current,
+                changed: false,
+            });
+        }
+        let mut next = current;
+        next.status = status;
+        let version = next_resource_version(&tx).await?;
+        next.metadata.resource_version = version.to_string();
+        write_tenant(&tx, version, &next).await?;
+        tx.commit().await?;
+        Ok(WriteResult {
+            tenant: next,
+            changed: true,
+        })
+    }
+
     /// Removes a tenant whose deletion was requested and finalized, with its events, and
     /// appends `DELETED` holding the last object. [`StoreError::InvalidTransition`] when
     /// deletion was never requested: a hard delete must not skip the finalizer.
@@ -422,6 +478,13 @@ impl Store {
             .exec(&tx)
             .await?;
         tenant_secrets::Entity::delete_by_id(last.metadata.uid)
+            .exec(&tx)
+            .await?;
+        tenant_usage::Entity::delete_by_id(last.metadata.uid)
+            .exec(&tx)
+            .await?;
+        tenant_bandwidth::Entity::delete_many()
+            .filter(tenant_bandwidth::Column::TenantUid.eq(last.metadata.uid))
             .exec(&tx)
             .await?;
         let version = next_resource_version(&tx).await?;

@@ -47,17 +47,9 @@ pub const TENANT_CAPABILITIES: &[&str] = &[
     "CAP_SETGID",
     "CAP_SETPCAP",
 ];
-/// Memory one busy Apache + mod_php worker of the tenant image takes (WordPress's front page,
-/// opcache shared): what sizes a replica's worker count to its memory limit.
-pub const MEMORY_PER_WORKER: i64 = 40 * 1024 * 1024;
-
-/// Apache workers (`MaxRequestWorkers`) for a replica of `memory_bytes`: as many as fit, at
-/// least 2 (a health probe and a visitor), at most the image's 16 (the database connection
-/// cap counts 16 per replica). A 256 MiB Free replica gets 6, not 16 that would need 640 MiB
-/// under load and meet the OOM killer instead of a queue.
-pub fn workers_for(memory_bytes: i64) -> i64 {
-    (memory_bytes / MEMORY_PER_WORKER).clamp(2, 16)
-}
+/// How a replica's worker count follows its memory: shared with the plan catalogue, which
+/// shows each plan's workers per replica.
+pub use swarmpress_schema::resource::account::workers_for;
 
 /// Processes (threads included) one task may run: Apache's workers (at most 16), PHP's
 /// children, cron. Bounds a fork bomb in a site's code to its own task.

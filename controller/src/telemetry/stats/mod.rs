@@ -1,7 +1,7 @@
 //! The per-tenant resource collector: CPU, memory and network of each running tenant
 //! container every 10 s, read from its cgroup and network files (a one-shot Docker stats
-//! request for a container whose files are not on this host), storage from the volume and
-//! `information_schema`, exported on the controller's `/metrics` with a `tenant` label.
+//! request for a container whose files are not on this host), and the storage the usage meter
+//! (`crate::usage`) measures, exported on the controller's `/metrics` with a `tenant` label.
 //!
 //! Only the leader collects (the collector is a leader task: [`Collector::task`]), so the
 //! engine serves one set of readings, not one per replica, and Prometheus sees each tenant
@@ -15,14 +15,13 @@ mod state;
 mod storage;
 mod streams;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::Docker;
 use futures_util::StreamExt as _;
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;
-use tokio::time::{MissedTickBehavior, interval, sleep};
+use tokio::time::sleep;
 use tokio_util::sync::CancellationToken;
 
 use crate::runtime::leader::LeaderTask;
@@ -33,7 +32,7 @@ pub use exposition::{
 };
 pub use sample::{ContainerSample, read as read_sample};
 pub use state::{StatsState, TenantFigures};
-pub use storage::{StorageError, database_sizes, volume_sizes};
+pub use storage::{MEASURE_EVERY, StorageError, database_sizes, volume_sizes};
 pub use streams::{RunningContainer, Streams, running_tenant_containers};
 
 /// What the collector needs.
@@ -76,16 +75,10 @@ impl Collector {
         );
         let mut events = streams::container_events(&self.docker).boxed();
         let mut relist = streams::relist_ticker();
-        let mut storage = interval(storage::MEASURE_EVERY);
-        storage.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = token.cancelled() => break,
                 _ = relist.tick() => {}
-                _ = storage.tick() => {
-                    self.measure_storage().await;
-                    continue;
-                }
                 event = events.next() => match event {
                     Some(Ok(())) => {}
                     other => {
@@ -108,19 +101,5 @@ impl Collector {
             }
         }
         streams.shut_down().await;
-    }
-
-    async fn measure_storage(&self) {
-        let volumes = volume_sizes(&self.docker).await.unwrap_or_else(|error| {
-            tracing::warn!(%error, "cannot measure tenant volumes");
-            HashMap::new()
-        });
-        let databases = database_sizes(&self.database)
-            .await
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "cannot measure tenant databases");
-                HashMap::new()
-            });
-        self.state.set_storage(volumes, databases);
     }
 }

@@ -24,15 +24,22 @@ pub enum StorageError {
     Database(#[from] sea_orm::DbErr),
 }
 
-/// Bytes of data and indexes of every tenant database, by tenant.
-pub async fn database_sizes(db: &DatabaseConnection) -> Result<HashMap<String, f64>, StorageError> {
+/// Bytes of data and indexes of every tenant database (or only `only`'s), by tenant.
+pub async fn database_sizes(
+    db: &DatabaseConnection,
+    only: Option<&TenantName>,
+) -> Result<HashMap<String, f64>, StorageError> {
     let sql = "SELECT table_schema AS name, \
                CAST(COALESCE(SUM(data_length + index_length), 0) AS SIGNED) AS bytes \
                FROM information_schema.tables WHERE table_schema LIKE 'wp\\_%' \
-               GROUP BY table_schema";
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?;
+               AND (? IS NULL OR table_schema = ?) GROUP BY table_schema";
+    let only = only.map(TenantName::database_name);
+    let statement = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [only.clone().into(), only.into()],
+    );
+    let rows = db.query_all_raw(statement).await?;
     let mut sizes = HashMap::new();
     for row in rows {
         let name: String = row.try_get("", "name")?;
@@ -44,10 +51,17 @@ pub async fn database_sizes(db: &DatabaseConnection) -> Result<HashMap<String, f
     Ok(sizes)
 }
 
-/// Bytes of every tenant volume whose mount point this process can read (the controller's
-/// task mounts the engine's volume directory read-only), by tenant.
-pub async fn volume_sizes(docker: &Docker) -> Result<HashMap<String, f64>, StorageError> {
-    let filters = HashMap::from([("label", vec![TENANT_LABEL])]);
+/// Bytes of every tenant volume (or only `only`'s) whose mount point this process can read
+/// (the controller's task mounts the engine's volume directory read-only), by tenant.
+pub async fn volume_sizes(
+    docker: &Docker,
+    only: Option<&TenantName>,
+) -> Result<HashMap<String, f64>, StorageError> {
+    let label = match only {
+        Some(tenant) => format!("{TENANT_LABEL}={tenant}"),
+        None => TENANT_LABEL.to_owned(),
+    };
+    let filters = HashMap::from([("label", vec![label.as_str()])]);
     let options = ListVolumesOptionsBuilder::new().filters(&filters).build();
     let volumes = docker
         .list_volumes(Some(options))

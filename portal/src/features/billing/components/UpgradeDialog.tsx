@@ -1,4 +1,3 @@
-import { Check } from "lucide-react";
 import { useState } from "react";
 import { usePlans } from "@/api/resources/account";
 import type { Plan } from "@/api/types";
@@ -10,6 +9,7 @@ import { useToast } from "@/components/ui/toast-context";
 import { cn } from "@/lib/cn";
 import { formatMoney } from "@/lib/format";
 import { useUpgrade } from "../api/billing";
+import { PlanAllocations } from "./PlanAllocations";
 
 export function UpgradeDialog({ open, onClose, current }: { open: boolean; onClose: () => void; current: Plan }) {
   const plans = usePlans();
@@ -78,15 +78,9 @@ export function UpgradeDialog({ open, onClose, current }: { open: boolean; onClo
                     {formatMoney(plan.priceCents, plan.currency, { freeLabel: "Free" })}
                     {plan.priceCents > 0 && <span className="text-sm font-normal text-slate-500">/mo</span>}
                   </span>
-                  <ul className="mt-3 space-y-1 text-sm text-slate-600 dark:text-slate-300">
-                    <li>{plan.maxInstances ?? "Unlimited"} sites</li>
-                    <li>Up to {plan.maxReplicas} replicas per site</li>
-                    <li>{plan.maxCpuMillis / 1000} vCPU and {plan.maxMemoryMib >= 1024 ? `${plan.maxMemoryMib / 1024} GiB` : `${plan.maxMemoryMib} MiB`} per replica</li>
-                    <li>{plan.storageGib} GiB storage per site</li>
-                    {plan.features.map((f) => (
-                      <li key={f} className="flex items-start gap-1.5"><Check className="mt-0.5 size-4 text-emerald-600" aria-hidden />{f}</li>
-                    ))}
-                  </ul>
+                  <div className="mt-3">
+                    <PlanAllocations plan={plan} />
+                  </div>
                 </label>
               );
             })}

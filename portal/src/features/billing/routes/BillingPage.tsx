@@ -9,6 +9,7 @@ import { EmptyState, ErrorState, LoadingState, Notice } from "@/components/ui/st
 import { formatDate, formatMoney, usagePercent } from "@/lib/format";
 import { useInvoices } from "../api/billing";
 import { UpgradeDialog } from "../components/UpgradeDialog";
+import { PlanAllocations } from "../components/PlanAllocations";
 
 function Usage({ label, used, allowed }: { label: string; used: number; allowed?: number | null }) {
   return (
@@ -63,11 +64,9 @@ export function BillingPage() {
                     Asked {formatDate(subscription.data.pending.startedAt)}. An administrator approves plan upgrades; your limits change then.
                   </Notice>
                 )}
-                {subscription.data.plan.features.length > 0 && (
-                  <ul className="mt-3 flex flex-wrap gap-1.5">
-                    {subscription.data.plan.features.map((f) => <Badge key={f}>{f}</Badge>)}
-                  </ul>
-                )}
+                <div className="mt-3">
+                  <PlanAllocations plan={subscription.data.plan} />
+                </div>
               </CardBody>
             </Card>
             <Card>

@@ -88,6 +88,24 @@ export function usePurgeCache(name: string) {
   });
 }
 
+/** `GET /tenants/{name}/usage`: storage and traffic against the plan's allocations. */
+export function useTenantUsage(name: string) {
+  return useQuery({
+    queryKey: keys.tenants.usage(name),
+    queryFn: () => unwrap(api.GET("/tenants/{name}/usage", { params: { path: { name } } })),
+    refetchInterval: 60_000,
+  });
+}
+
+/** `POST /tenants/{name}/usage/measure`: measures now, then reads the usage again. */
+export function useMeasureUsage(name: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/tenants/{name}/usage/measure", { params: { path: { name } } })),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.tenants.usage(name) }),
+  });
+}
+
 export function useScaleTenant(name: string) {
   const store = useStoreTenant();
   return useMutation({

@@ -5,17 +5,21 @@ import { formatAge, formatCpu, formatDateTime } from "@/lib/format";
 import { Conditions } from "../components/Conditions";
 import { EventsTimeline } from "../components/EventsTimeline";
 import { Gauges } from "../components/Gauges";
+import { UsageCard, UsageWarnings } from "../components/UsageCard";
+import { useTenantUsage } from "../api/tenant";
 import { useTenantContext } from "../utils/tenant-context";
 
 export function OverviewTab() {
   const t = useTenantContext();
   const status = t.status;
   const converging = (status?.observedGeneration ?? 0) < t.metadata.generation;
+  const usage = useTenantUsage(t.metadata.name);
   return (
     <div className="space-y-6">
       {status?.message && (status.phase === "Failed" || status.phase === "Degraded") && (
         <Notice tone="warning" title={`The site is ${status.phase.toLowerCase()}`}>{status.message}</Notice>
       )}
+      {usage.data && <UsageWarnings usage={usage.data} />}
       <Gauges name={t.metadata.name} running={status?.phase === "Running"} />
       <div className="grid grid-cols-1 gap-6 xl:grid-cols-2">
         <Card>
@@ -42,6 +46,7 @@ export function OverviewTab() {
           </CardBody>
         </Card>
       </div>
+      <UsageCard name={t.metadata.name} />
       <Card>
         <CardHeader title="Events" description="What the controller did, newest first" />
         <CardBody>

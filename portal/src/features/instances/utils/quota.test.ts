@@ -4,7 +4,7 @@ import { envMergePatch } from "./env-patch";
 import { defaultRegion, planAllowingMore, quotaReached, regionOptions } from "./quota";
 
 const plan = (id: string, priceCents: number, maxInstances?: number): Plan =>
-  ({ id, name: id, priceCents, currency: "EUR", maxInstances, maxReplicas: 1, maxCpuMillis: 500, maxMemoryMib: 512, storageGib: 1, features: [] }) as Plan;
+  ({ id, name: id, priceCents, currency: "EUR", maxInstances, maxReplicas: 1, maxCpuMillis: 500, maxMemoryMib: 512, storageMib: 1024, bandwidthGib: 10, phpWorkersPerReplica: 12, features: [], featureDetails: [] }) as Plan;
 
 describe("quota", () => {
   const plans = [plan("business", 9900, 50), plan("free", 0, 1), plan("hobby", 500, 2), plan("enterprise", 99900)];
