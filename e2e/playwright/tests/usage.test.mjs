@@ -48,7 +48,7 @@ test("the plan picker shows allocations and marks label-only features", async ()
 test("a site's overview shows its usage and measures it now", async () => {
   const created = await api(page, "POST", "/tenants", {
     metadata: { name: siteName },
-    spec: { displayName: "Usage Site", admin: { email: "admin@example.test" } },
+    spec: { displayName: "Usage Site", region: "eu-west", admin: { email: "admin@example.test" } },
   });
   assert.equal(created.status(), 201, await created.text());
   await page.goto(`/instances/${siteName}`);
@@ -57,7 +57,7 @@ test("a site's overview shows its usage and measures it now", async () => {
   await page.getByRole("progressbar", { name: "Storage used" }).waitFor();
   await page.getByRole("progressbar", { name: "Traffic this month" }).waitFor();
   await page.getByRole("button", { name: "Measure now" }).click();
-  await card.getByText(/measured /).waitFor({ timeout: 60_000 });
+  await card.getByText(/· measured /).waitFor({ timeout: 60_000 });
   const usage = await (await api(page, "GET", `/tenants/${siteName}/usage`)).json();
   assert.ok(usage.storage.measuredAt, "the measurement is stored");
   assert.equal(usage.storage.allocationBytes, 1024 * 1024 * 1024);

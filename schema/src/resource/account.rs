@@ -212,10 +212,7 @@ impl Plan {
                 "Basic" => measured(
                     name,
                     format!(
-                        "{instances}, {} replica(s) each, {} CPU and {} of memory per replica",
-                        self.max_replicas,
-                        f64::from(self.max_cpu_millis) / 1000.0,
-                        size_mib(self.max_memory_mib)
+                        "{instances}, each with its own WordPress, database, bucket and address"
                     ),
                 ),
                 "More Bandwidth" => measured(
