@@ -261,3 +261,73 @@ async fn a_tenant_user_cannot_open_more_connections_than_its_cap() {
     )
     .await;
 }
+
+/// The usage meter's upload refusal: a row in the site's own `wp_options` (what the image's
+/// upload guard reads), set, replaced and removed; a site not installed yet has nothing to
+/// refuse.
+#[tokio::test]
+async fn the_upload_refusal_is_an_option_of_the_sites_own_database() {
+    let Some(platform) = common::platform().await else {
+        return;
+    };
+    let tenant = common::unique_tenant("itquota");
+    let databases = platform.databases.clone();
+    let body_tenant = tenant.clone();
+    common::with_cleanup(
+        async move {
+            let tenant = body_tenant;
+            let password = GeneratedPassword::generate().unwrap();
+            databases.ensure(&tenant, &password, CAP).await.unwrap();
+            assert!(
+                !databases
+                    .set_upload_refusal(&tenant, Some("full"))
+                    .await
+                    .unwrap(),
+                "no options table: not installed, nothing refused"
+            );
+            let session = connect_as(&tenant, &password).await.unwrap();
+            session
+                .execute_unprepared(
+                    "CREATE TABLE wp_options (option_id BIGINT AUTO_INCREMENT PRIMARY KEY, \
+                     option_name VARCHAR(191) NOT NULL UNIQUE, option_value LONGTEXT NOT NULL, \
+                     autoload VARCHAR(20) NOT NULL DEFAULT 'yes')",
+                )
+                .await
+                .unwrap();
+            let refusal = async || -> Option<String> {
+                session
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        session.get_database_backend(),
+                        "SELECT option_value FROM wp_options \
+                         WHERE option_name = 'swarmpress_upload_refusal'",
+                    ))
+                    .await
+                    .unwrap()
+                    .map(|row| row.try_get::<String>("", "option_value").unwrap())
+            };
+            let quoted = "uses 2 MiB of 1 MiB: it's 'full'";
+            assert!(
+                databases
+                    .set_upload_refusal(&tenant, Some("first"))
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                databases
+                    .set_upload_refusal(&tenant, Some(quoted))
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(
+                refusal().await.as_deref(),
+                Some(quoted),
+                "bound, not spliced"
+            );
+            assert!(databases.set_upload_refusal(&tenant, None).await.unwrap());
+            assert_eq!(refusal().await, None);
+            session.close().await.unwrap();
+        },
+        drop_all(&platform.databases, std::slice::from_ref(&tenant)),
+    )
+    .await;
+}

@@ -46,6 +46,11 @@ async fn ensure_is_idempotent_and_delete_removes_objects_and_bucket() {
                 !buckets.delete(&tenant).await.unwrap(),
                 "deleting a bucket that never existed is not an error"
             );
+            assert_eq!(
+                buckets.size(&tenant).await.unwrap(),
+                0,
+                "no bucket, no bytes"
+            );
 
             buckets.ensure(&tenant).await.unwrap();
             assert!(buckets.exists(&tenant).await.unwrap());
@@ -77,6 +82,8 @@ async fn ensure_is_idempotent_and_delete_removes_objects_and_bucket() {
             buckets.ensure(&tenant).await.unwrap();
             let listed: Vec<_> = store.list(None).try_collect().await.unwrap();
             assert_eq!(listed.len(), 3);
+            // The usage meter's size: every object's bytes.
+            assert_eq!(buckets.size(&tenant).await.unwrap(), 12);
 
             // A bucket with objects is emptied first, then removed.
             assert!(buckets.delete(&tenant).await.unwrap());

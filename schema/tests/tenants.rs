@@ -809,6 +809,12 @@ async fn usage_is_measured_summed_per_month_and_goes_with_the_tenant() {
     assert_eq!(usage.bandwidth.bytes, 1500, "this month's traffic sums");
     assert_eq!(usage.history.len(), 2);
     assert_eq!(usage.history[1].bytes, 7, "last month's, newest first");
+    // The meter's pass reads every tenant at once and sees the same.
+    let snapshot = store.usage_snapshot(at).await.unwrap();
+    let seen = snapshot.usage_of(&tenant);
+    assert_eq!(seen.storage, usage.storage);
+    assert_eq!(seen.bandwidth, usage.bandwidth);
+    assert_eq!(seen.plan.as_deref(), Some("free"));
 
     let warning = NewCondition {
         type_: ConditionType::StorageWithinAllocation,

@@ -169,8 +169,10 @@ impl Meter {
                 self.inner.store.record_storage(tenant, figures).await?;
             }
         }
+        // A few queries for every site, and a write only for a site whose conditions change.
+        let snapshot = self.inner.store.usage_snapshot(Utc::now()).await?;
         for tenant in &live {
-            self.enforce(tenant).await?;
+            self.enforce(tenant, &snapshot.usage_of(tenant)).await?;
         }
         Ok(live.len())
     }
@@ -186,7 +188,9 @@ impl Meter {
         let measured = self.measure_storage(Some(name)).await?;
         let figures = measured.get(name.as_str()).copied().unwrap_or_default();
         self.inner.store.record_storage(&tenant, figures).await?;
-        self.enforce(&tenant).await
+        let usage = self.inner.store.tenant_usage(&tenant, Utc::now()).await?;
+        self.enforce(&tenant, &usage).await?;
+        Ok(usage)
     }
 
     /// Adds each site's traffic since the last reading of every edge instance to its month.
@@ -295,9 +299,8 @@ impl Meter {
         Ok(measured)
     }
 
-    /// The site's conditions and upload refusal from its usage as stored: its report.
-    async fn enforce(&self, tenant: &Tenant) -> Result<TenantUsage, UsageError> {
-        let usage = self.inner.store.tenant_usage(tenant, Utc::now()).await?;
+    /// The site's conditions and upload refusal brought in line with `usage`.
+    async fn enforce(&self, tenant: &Tenant, usage: &TenantUsage) -> Result<(), UsageError> {
         let name = &tenant.metadata.name;
         let mut conditions = vec![bandwidth_condition(&usage.bandwidth)];
         if usage.storage.measured_at.is_some() {
@@ -326,12 +329,23 @@ impl Meter {
                 }
             }
         }
-        match self.inner.store.set_conditions(name, &conditions).await {
-            Ok(_) | Err(StoreError::NotFound) => {}
-            Err(error) => return Err(error.into()),
+        if conditions.iter().all(|c| holds(tenant, c)) {
+            return Ok(());
         }
-        Ok(usage)
+        match self.inner.store.set_conditions(name, &conditions).await {
+            Ok(_) | Err(StoreError::NotFound) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
     }
+}
+
+/// Whether the tenant's status (as listed) already carries `condition`.
+fn holds(tenant: &Tenant, condition: &NewCondition) -> bool {
+    tenant.status.condition(condition.type_).is_some_and(|c| {
+        c.status == condition.status
+            && c.reason == condition.reason
+            && c.message == condition.message
+    })
 }
 
 /// `bytes` for people: `512 B`, `3.4 MiB`, `1.2 GiB`.

@@ -40,7 +40,7 @@ pub use edge::EdgeRoutes;
 pub use lease::LeaseStatus;
 pub use rollouts::{NewRolloutItem, RolloutCounts};
 pub use tenants::{NewCondition, TenantChange, WriteResult};
-pub use usage::HISTORY_MONTHS;
+pub use usage::{HISTORY_MONTHS, UsageSnapshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

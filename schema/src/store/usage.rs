@@ -2,6 +2,8 @@
 //! (one row per tenant incarnation, replaced by each measurement) and edge traffic summed per
 //! calendar month (each metering adds what the edge carried since the last one).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -10,8 +12,47 @@ use uuid::Uuid;
 
 use super::{StoreResult, now};
 use crate::entity::{tenant_bandwidth, tenant_usage};
-use crate::resource::{MeasuredStorage, MonthlyBandwidth, Tenant, TenantUsage, month_of};
+use crate::resource::{MeasuredStorage, MonthlyBandwidth, Plan, Tenant, TenantUsage, month_of};
 use crate::store::Store;
+
+/// Every tenant's usage as of one moment ([`Store::usage_snapshot`]).
+#[derive(Debug, Clone)]
+pub struct UsageSnapshot {
+    pub storage: HashMap<Uuid, MeasuredStorage>,
+    pub this_month: HashMap<Uuid, u64>,
+    pub plans: HashMap<String, Plan>,
+    /// Users' active plans; a user absent here is on [`Plan::DEFAULT_ID`].
+    pub plan_of: HashMap<Uuid, String>,
+    pub at: DateTime<Utc>,
+}
+
+impl UsageSnapshot {
+    /// `tenant`'s usage report (its history only the current month).
+    pub fn usage_of(&self, tenant: &Tenant) -> TenantUsage {
+        let uid = tenant.metadata.uid;
+        let plan_id = self
+            .plan_of
+            .get(&tenant.metadata.owner)
+            .map_or(Plan::DEFAULT_ID, String::as_str);
+        let months = self
+            .this_month
+            .get(&uid)
+            .map(|&bytes| {
+                vec![MonthlyBandwidth {
+                    month: month_of(self.at),
+                    bytes,
+                }]
+            })
+            .unwrap_or_default();
+        TenantUsage::compose(
+            tenant.metadata.name.as_str(),
+            self.plans.get(plan_id),
+            self.storage.get(&uid).copied().unwrap_or_default(),
+            months,
+            self.at,
+        )
+    }
+}
 
 /// Months of traffic a usage report lists.
 pub const HISTORY_MONTHS: u64 = 12;
@@ -112,6 +153,47 @@ impl Store {
                 bytes: to_u64(row.bytes),
             })
             .collect())
+    }
+
+    /// Every tenant's usage in a few queries, for a pass over all of them: measured storage
+    /// and this month's traffic by tenant uid, every plan by id and every user's active plan.
+    pub async fn usage_snapshot(&self, at: DateTime<Utc>) -> StoreResult<UsageSnapshot> {
+        let storage = tenant_usage::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| {
+                (
+                    row.tenant_uid,
+                    MeasuredStorage {
+                        volume_bytes: to_u64(row.volume_bytes),
+                        database_bytes: to_u64(row.database_bytes),
+                        bucket_bytes: to_u64(row.bucket_bytes),
+                        measured_at: Some(row.measured_at),
+                    },
+                )
+            })
+            .collect();
+        let this_month = tenant_bandwidth::Entity::find()
+            .filter(tenant_bandwidth::Column::Month.eq(month_of(at)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| (row.tenant_uid, to_u64(row.bytes)))
+            .collect();
+        let plans = self
+            .list_plans()
+            .await?
+            .into_iter()
+            .map(|plan| (plan.id.clone(), plan))
+            .collect();
+        Ok(UsageSnapshot {
+            storage,
+            this_month,
+            plans,
+            plan_of: self.active_plan_ids().await?,
+            at,
+        })
     }
 
     /// The tenant's usage report against its owner's plan, as of `at`.
