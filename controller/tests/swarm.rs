@@ -190,6 +190,7 @@ async fn tenant_service_is_created_listed_updated_and_removed() {
                 region: None,
                 env: Default::default(),
                 restart_token: "one".into(),
+                rebuild_token: None,
             };
             let service_name = tenant.service_name();
             let id = swarm

@@ -84,7 +84,7 @@ pub enum Command {
     /// Restart every replica of a tenant.
     #[command(after_help = "Examples:\n  swarmpress restart acme-blog")]
     Restart(NameArg),
-    /// Redeploy a tenant, resolving its image again.
+    /// Redeploy a tenant, pulling its image anew and pinning it by digest.
     #[command(after_help = "Examples:\n  swarmpress rebuild acme-blog")]
     Rebuild(NameArg),
     /// Purge a tenant's caches (object cache, transients, opcache) in every replica.

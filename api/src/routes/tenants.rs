@@ -679,7 +679,9 @@ impl TenantsApi {
         Ok(AcceptedResponse::Accepted(Json(tenant)))
     }
 
-    /// Sets a new `spec.rebuildNonce`, which re-pulls the image and redeploys.
+    /// Sets a new `spec.rebuildNonce`: the controller pulls the image anew from its registry,
+    /// names it by digest and redeploys every replica (an image with no registry host is
+    /// redeployed from the engine's copy of its tag).
     #[oai(
         path = "/:name/rebuild",
         method = "post",

@@ -136,6 +136,7 @@ mod tests {
             name: format!("wp_{id}"),
             spec_hash: None,
             restart_token: None,
+            rebuild_token: None,
             force_update: 0,
             desired_replicas: desired,
             running_tasks: running.len() as u64,

@@ -130,6 +130,7 @@ mod tests {
             name: "wp_x".into(),
             spec_hash: None,
             restart_token: None,
+            rebuild_token: None,
             force_update: 0,
             desired_replicas: containers.len() as u64,
             running_tasks: containers.len() as u64,

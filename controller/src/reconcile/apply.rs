@@ -168,7 +168,16 @@ async fn ensure_service<S: TenantStore>(
         facts.service = Some(ServiceFact::OverPlan(exceeded.message.clone()));
         return Err(ReconcileError::OverPlan(exceeded.message));
     }
-    let desired = match service::desired(tenant, ctx, mounted) {
+    let image = match service::image(tenant, ctx, current).await {
+        Ok(image) => image,
+        Err(error) => {
+            facts.service = Some(ServiceFact::Failed(format!(
+                "the rebuild could not pull the image: {error}"
+            )));
+            return Err(error);
+        }
+    };
+    let desired = match service::desired(tenant, ctx, mounted, image) {
         Ok(desired) => desired,
         Err(error) => {
             facts.service = Some(ServiceFact::InvalidSpec(error.to_string()));

@@ -6,7 +6,7 @@ use swarmpress_schema::resource::{Tenant, TenantState};
 
 use super::secrets::MountedSecrets;
 use super::{Context, ReconcileError};
-use crate::adapters::swarm::WordPressService;
+use crate::adapters::swarm::{WordPressService, names_registry};
 use crate::digest::short_hash;
 use crate::views::snapshot::ServiceView;
 
@@ -19,10 +19,55 @@ pub struct Desired {
     pub replicas: u32,
 }
 
+/// The hash a rebuild (`spec.rebuildNonce`) is known by on the service.
+pub fn rebuild_token(tenant: &Tenant) -> Option<String> {
+    tenant
+        .spec
+        .rebuild_nonce
+        .as_ref()
+        .map(|nonce| short_hash(nonce.as_bytes(), 16))
+}
+
+/// The image reference the service is to run. Without a rebuild, the spec's (or the
+/// platform's default) reference as it is: Swarm resolves a tag when it starts a task. For a
+/// rebuild — a `rebuildNonce` the running service was not deployed for — the image is pulled
+/// anew from its registry and named by digest, so the redeploy runs what the registry has
+/// now (on every node alike); once deployed, that pinned reference is kept until the next
+/// rebuild or image change. A reference with no registry host cannot be pulled here: the
+/// rebuild redeploys the engine's copy of the tag.
+pub async fn image<S>(
+    tenant: &Tenant,
+    ctx: &Context<S>,
+    current: Option<&ServiceView>,
+) -> Result<String, ReconcileError> {
+    let wanted = tenant
+        .spec
+        .image
+        .clone()
+        .unwrap_or_else(|| ctx.settings.default_image.clone());
+    let Some(token) = rebuild_token(tenant) else {
+        return Ok(wanted);
+    };
+    if wanted.contains('@') || !names_registry(&wanted) {
+        return Ok(wanted);
+    }
+    if let Some(pinned) = current
+        .filter(|service| service.rebuild_token.as_deref() == Some(token.as_str()))
+        .and_then(|service| service.image.as_deref())
+        .filter(|image| image.split('@').next() == Some(wanted.as_str()))
+    {
+        return Ok(pinned.to_owned());
+    }
+    let pinned = ctx.swarm.pull_by_digest(&wanted).await?;
+    tracing::info!(tenant = %tenant.metadata.name, image = %pinned, "rebuild pulled the image anew");
+    Ok(pinned)
+}
+
 pub fn desired<S>(
     tenant: &Tenant,
     ctx: &Context<S>,
     secrets: &MountedSecrets,
+    image: String,
 ) -> Result<Desired, ReconcileError> {
     let spec = &tenant.spec;
     let name = &tenant.metadata.name;
@@ -47,10 +92,7 @@ pub fn desired<S>(
     );
     let built = WordPressService {
         name: name.clone(),
-        image: spec
-            .image
-            .clone()
-            .unwrap_or_else(|| settings.default_image.clone()),
+        image,
         replicas,
         cpu_nanos: spec
             .resources
@@ -75,6 +117,7 @@ pub fn desired<S>(
         region: (!spec.region.is_empty()).then(|| spec.region.clone()),
         env: spec.env.clone(),
         restart_token: restart_token.clone(),
+        rebuild_token: rebuild_token(tenant),
     }
     .build()?;
     Ok(Desired {

@@ -25,7 +25,8 @@ use tokio::time::Instant;
 use super::placement::Placement;
 pub use crate::adapters::swarm::RESTART_TOKEN_LABEL;
 use crate::adapters::swarm::{
-    ObjectKind, ROUTE_RULE_LABEL, SPEC_HASH_LABEL, SwarmClient, SwarmError, TENANT_LABEL,
+    ObjectKind, REBUILD_TOKEN_LABEL, ROUTE_RULE_LABEL, SPEC_HASH_LABEL, SwarmClient, SwarmError,
+    TENANT_LABEL,
 };
 
 /// What the controller needs to know about one tenant's service.
@@ -35,6 +36,8 @@ pub struct ServiceView {
     pub name: String,
     pub spec_hash: Option<String>,
     pub restart_token: Option<String>,
+    /// The rebuild whose pull the service's image is pinned to (its label).
+    pub rebuild_token: Option<String>,
     pub force_update: u64,
     pub desired_replicas: u64,
     /// Tasks in state `running`: their containers started (the tenant image has no
@@ -404,6 +407,7 @@ fn view_of(
         name,
         spec_hash: labels.get(SPEC_HASH_LABEL).cloned(),
         restart_token: labels.get(RESTART_TOKEN_LABEL).cloned(),
+        rebuild_token: labels.get(REBUILD_TOKEN_LABEL).cloned(),
         force_update: task.as_ref().and_then(|t| t.force_update).unwrap_or(0),
         desired_replicas: spec
             .mode

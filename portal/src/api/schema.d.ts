@@ -988,7 +988,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sets a new `spec.rebuildNonce`, which re-pulls the image and redeploys. */
+        /**
+         * Sets a new `spec.rebuildNonce`: the controller pulls the image anew from its registry,
+         *     names it by digest and redeploys every replica (an image with no registry host is
+         *     redeployed from the engine's copy of its tag).
+         */
         post: operations["rebuildTenant"];
         delete?: never;
         options?: never;

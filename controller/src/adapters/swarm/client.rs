@@ -44,6 +44,10 @@ pub enum SwarmError {
     ServiceStillRunning { name: String, waited: Duration },
     #[error("secret {0} is still used by a service")]
     SecretInUse(String),
+    #[error("pulling {reference} took longer than {waited:?}")]
+    PullTimedOut { reference: String, waited: Duration },
+    #[error("{0} was pulled but its registry gave it no digest")]
+    NoDigest(String),
 }
 
 impl SwarmError {

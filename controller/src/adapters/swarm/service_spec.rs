@@ -22,6 +22,9 @@ pub use swarmpress_schema::TENANT_LABEL;
 pub const SPEC_HASH_LABEL: &str = "swarmpress.spec-hash";
 /// Label with the hash of `restartedAt` and `rebuildNonce` the service was last forced with.
 pub const RESTART_TOKEN_LABEL: &str = "swarmpress.restart-token";
+/// Label with the hash of the `rebuildNonce` whose rebuild pulled the image the service names
+/// by digest (absent for a service never rebuilt).
+pub const REBUILD_TOKEN_LABEL: &str = "swarmpress.rebuild-token";
 /// Label with the edge's routing rule for the site (Traefik's rule syntax).
 pub const ROUTE_RULE_LABEL: &str = "swarmpress.edge.rule";
 /// The environment names the platform sets itself; a spec's `env` cannot override them.
@@ -91,6 +94,8 @@ pub struct WordPressService {
     pub env: BTreeMap<String, String>,
     /// Changes when a restart or rebuild is asked for, so Swarm replaces every task.
     pub restart_token: String,
+    /// The hash of the `rebuildNonce` the image was pulled for (see [`REBUILD_TOKEN_LABEL`]).
+    pub rebuild_token: Option<String>,
 }
 
 /// A finished service spec and the hash it carries in its [`SPEC_HASH_LABEL`].
@@ -181,11 +186,15 @@ impl WordPressService {
     /// Ownership, the restart token and the edge's routing rule (which the controller
     /// publishes to the edge with the tasks' addresses: `crate::edge`).
     fn labels(&self) -> HashMap<String, String> {
-        HashMap::from([
+        let mut labels = HashMap::from([
             (TENANT_LABEL.to_owned(), self.name.to_string()),
             (RESTART_TOKEN_LABEL.to_owned(), self.restart_token.clone()),
             (ROUTE_RULE_LABEL.to_owned(), self.route_rule()),
-        ])
+        ]);
+        if let Some(token) = &self.rebuild_token {
+            labels.insert(REBUILD_TOKEN_LABEL.to_owned(), token.clone());
+        }
+        labels
     }
 
     /// The edge's rule for the site: its host, and its path prefix when it has one.
@@ -418,6 +427,7 @@ mod tests {
                 ("WORDPRESS_DB_HOST".to_owned(), "elsewhere".to_owned()),
             ]),
             restart_token: "abc123".into(),
+            rebuild_token: None,
         }
     }
 

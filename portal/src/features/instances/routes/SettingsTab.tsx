@@ -19,7 +19,7 @@ const ACTIONS: Record<TenantAction, { label: string; done: string; confirm?: str
   start: { label: "Start", done: "Starting" },
   stop: { label: "Stop", done: "Stopping", confirm: "The site goes offline until you start it again. Data is kept." },
   restart: { label: "Restart", done: "Restarting" },
-  rebuild: { label: "Rebuild", done: "Rebuilding", confirm: "Pulls the image again and replaces every replica." },
+  rebuild: { label: "Rebuild", done: "Rebuilding", confirm: "Pulls the image anew from its registry, pins it by digest and replaces every replica (an image with no registry is redeployed from the platform's copy)." },
 };
 
 function ScaleCard() {
