@@ -3,7 +3,7 @@
 // new one at sign-in) and deletes it; each action shows in the audit log.
 import assert from "node:assert/strict";
 import { after, before, test as nodeTest } from "node:test";
-import { adminApi, adminCredentials, launch, login, newPage, register, shot, steps, unique } from "../lib.mjs";
+import { adminApi, adminCredentials, eventually, launch, login, newPage, register, shot, steps, unique } from "../lib.mjs";
 
 const test = steps(nodeTest, () => [admin, user]);
 
@@ -61,13 +61,29 @@ test("the administrator moves the user to another plan", async () => {
   assert.match(await audit(`changed the plan of ${email}`).textContent(), /free → starter/);
 });
 
+/**
+ * Reloads the user's page until it lands on the sign-in page: an administrator's action
+ * reaches the other API replica's credential cache within its 2 s (api/src/auth/cache.rs).
+ */
+async function reloadUntilSignedOut(what) {
+  await eventually(
+    async () => {
+      await user.reload();
+      return user.waitForURL("**/login**", { timeout: 3000 }).then(
+        () => true,
+        () => false,
+      );
+    },
+    { timeout: 15_000, interval: 500, what },
+  );
+}
+
 test("a disabled account is signed out and cannot sign in until enabled", async () => {
   await dialog().getByRole("button", { name: "Disable account" }).click();
   await row().getByText("disabled").waitFor();
   await audit(`disabled ${email}`).waitFor();
 
-  await user.reload();
-  await user.waitForURL("**/login**");
+  await reloadUntilSignedOut("the disabled account to be signed out");
   await signIn(user, password);
   await user.getByText("this account is disabled; ask an administrator").waitFor();
 
@@ -84,8 +100,7 @@ test("after a reset the user chooses a new password before anything else", async
   await row().getByText("password reset").waitFor();
   await shot(admin, "admin-user-reset", { fullPage: false });
 
-  await user.reload();
-  await user.waitForURL("**/login**");
+  await reloadUntilSignedOut("the reset to sign the user out");
   await signIn(user, temporary);
   await user.getByRole("heading", { name: "Choose a new password" }).waitFor();
   await shot(user, "password-required");
