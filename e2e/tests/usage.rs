@@ -287,6 +287,24 @@ async fn traffic_is_metered_and_storage_over_the_allocation_refuses_uploads() {
     let page = client.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK, "the site keeps serving");
 
+    // The refusal is an option of the site's own database, which its code can write: one
+    // removed (as a hostile plugin would) is written again by the next measurement.
+    let removed = platform
+        .execute(
+            &format!(
+                "DELETE FROM `{}`.wp_options WHERE option_name = 'swarmpress_upload_refusal'",
+                tenant.name().database_name()
+            ),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed, 1, "the refusal was in the site's options");
+    measure(&api, &name).await;
+    upload(&client, &base, &session, "sneaked.txt")
+        .await
+        .expect_err("the refusal is back after the next measurement");
+
     // A bigger allocation (an upgrade) takes uploads again at the next measurement.
     set_allocation(&platform, &plan, 1024).await;
     assert_eq!(measure(&api, &name).await["storage"]["state"], "within");

@@ -308,7 +308,10 @@ impl Meter {
             let refusal = refusal_message(&usage.storage);
             let refused = refusal.is_some();
             let applied = self.refusals().get(&tenant.metadata.uid).copied();
-            if applied != Some(refused) {
+            // A refusal is written again on every pass while the site is over its allocation:
+            // it lives in the site's own database, where the site's code could remove it.
+            // Lifting it is written once.
+            if refused || applied != Some(false) {
                 match self
                     .inner
                     .databases
@@ -319,7 +322,7 @@ impl Meter {
                         if installed {
                             self.refusals().insert(tenant.metadata.uid, refused);
                         }
-                        if refused || applied == Some(true) {
+                        if applied != Some(refused) {
                             tracing::info!(tenant = %name, refused, "upload refusal applied");
                         }
                     }
