@@ -56,6 +56,14 @@ pub enum UsageError {
     Storage(String),
 }
 
+/// What one pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassReport {
+    pub sites: usize,
+    /// Storage was measured and recorded for every site.
+    pub storage_measured: bool,
+}
+
 /// The meter; clones share their state.
 #[derive(Clone)]
 pub struct Meter {
@@ -130,11 +138,16 @@ impl Meter {
                         pass = meter.pass(storage) => pass,
                     };
                     match pass {
-                        Ok(sites) => {
-                            if storage {
+                        Ok(report) => {
+                            // Storage not measured (S3 down, say) is tried again next pass.
+                            if report.storage_measured {
                                 measured_at = Some(Instant::now());
                             }
-                            tracing::debug!(sites, storage, "usage metered");
+                            tracing::debug!(
+                                sites = report.sites,
+                                storage = report.storage_measured,
+                                "usage metered"
+                            );
                         }
                         Err(error) => {
                             tracing::warn!(error = %ErrorChain(&error), "usage pass failed");
@@ -153,28 +166,48 @@ impl Meter {
     }
 
     /// One pass over every site: traffic metered, storage measured when `storage`, and each
-    /// site's conditions and upload refusal brought in line. The number of sites.
-    pub async fn pass(&self, storage: bool) -> Result<usize, UsageError> {
+    /// site's conditions and upload refusal brought in line. What fails for one part (S3 or
+    /// the engine while storage is measured, one site's write) is logged and the rest of the
+    /// pass goes on: traffic is still metered and every other site kept in line. Whether
+    /// storage was measured comes back with the number of sites.
+    pub async fn pass(&self, storage: bool) -> Result<PassReport, UsageError> {
         let mut baselines = self.inner.passes.lock().await;
         let tenants = self.inner.store.list_tenants(None, None).await?;
         let live: Vec<&Tenant> = tenants.iter().filter(|t| !t.is_deleting()).collect();
         self.meter_traffic(&mut baselines, &live).await?;
+        drop(baselines);
+        let mut measured = false;
         if storage {
-            let measured = self.measure_storage(None).await?;
-            for tenant in &live {
-                let figures = measured
-                    .get(tenant.metadata.name.as_str())
-                    .copied()
-                    .unwrap_or_default();
-                self.inner.store.record_storage(tenant, figures).await?;
+            match self.measure_storage(None).await {
+                Ok(sizes) => {
+                    measured = true;
+                    for tenant in &live {
+                        let figures = sizes
+                            .get(tenant.metadata.name.as_str())
+                            .copied()
+                            .unwrap_or_default();
+                        if let Err(error) = self.inner.store.record_storage(tenant, figures).await {
+                            measured = false;
+                            tracing::warn!(tenant = %tenant.metadata.name, error = %ErrorChain(&error), "storage not recorded");
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(error = %ErrorChain(&error), "storage not measured this pass");
+                }
             }
         }
         // A few queries for every site, and a write only for a site whose conditions change.
         let snapshot = self.inner.store.usage_snapshot(Utc::now()).await?;
         for tenant in &live {
-            self.enforce(tenant, &snapshot.usage_of(tenant)).await?;
+            if let Err(error) = self.enforce(tenant, &snapshot.usage_of(tenant)).await {
+                tracing::warn!(tenant = %tenant.metadata.name, error = %ErrorChain(&error), "usage conditions not written");
+            }
         }
-        Ok(live.len())
+        Ok(PassReport {
+            sites: live.len(),
+            storage_measured: measured,
+        })
     }
 
     /// Traffic metered for every site and `name`'s storage measured now: its usage report.
