@@ -111,7 +111,6 @@ async fn connect(
     let collector = Collector {
         docker: swarm.docker().clone(),
         host: HostFiles::new(&config.host_root),
-        database: databases.connection().clone(),
         state: StatsState::default(),
     };
     collector

@@ -43,7 +43,6 @@ async fn samplers_follow_containers(host: HostFiles, files_here: bool) {
     let collector = Collector {
         host: host.clone(),
         docker: platform.swarm.docker().clone(),
-        database: databases.connection().clone(),
         state: StatsState::default(),
     };
     collector.register(metrics.registry()).unwrap();

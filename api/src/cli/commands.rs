@@ -9,7 +9,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use swarmpress_schema::resource::manifest::{ManifestDocument, parse_manifest};
 use swarmpress_schema::resource::tenant::{Tenant, TenantEvent, TenantStatus};
-use swarmpress_schema::resource::{ActionState, AllocationState, TenantAction, TenantUsage};
+use swarmpress_schema::resource::{
+    ActionState, AllocationState, TenantAction, TenantUsage, human_bytes,
+};
 
 use super::client::{Api, SseReader};
 use super::credentials::{self, Credentials};
@@ -753,22 +755,6 @@ pub fn usage_table(usage: &TenantUsage) -> String {
         ));
     }
     out
-}
-
-/// `bytes` for people: `512 B`, `3.4 MiB`.
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 /// Asks for a purge and prints each replica's report; fails unless every replica purged.

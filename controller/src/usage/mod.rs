@@ -25,6 +25,7 @@ use bollard::Docker;
 use chrono::Utc;
 use swarmpress_schema::TenantName;
 use swarmpress_schema::error_chain::ErrorChain;
+pub use swarmpress_schema::resource::human_bytes;
 use swarmpress_schema::resource::{
     AllocationState, BandwidthUsage, ConditionStatus, ConditionType, MeasuredStorage, StorageUsage,
     Tenant, TenantUsage,
@@ -382,22 +383,6 @@ fn holds(tenant: &Tenant, condition: &NewCondition) -> bool {
             && c.reason == condition.reason
             && c.message == condition.message
     })
-}
-
-/// `bytes` for people: `512 B`, `3.4 MiB`, `1.2 GiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 fn figure(used: u64, allocation: u64, percent: f64) -> String {

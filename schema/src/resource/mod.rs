@@ -38,6 +38,6 @@ pub use tenant::{
 };
 pub use usage::{
     AllocationState, BandwidthUsage, MeasuredStorage, MonthlyBandwidth, StorageUsage, TenantUsage,
-    WARN_PERCENT, month_of,
+    WARN_PERCENT, human_bytes, month_of,
 };
 pub use validation::{FieldError, SpecLimits, validate_labels};

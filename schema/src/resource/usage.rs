@@ -122,6 +122,22 @@ pub struct TenantUsage {
     pub history: Vec<MonthlyBandwidth>,
 }
 
+/// `bytes` for people, in binary units: `512 B`, `1.5 KiB`, `3.4 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// `YYYY-MM` of `at` (UTC): the key of a month's bandwidth.
 pub fn month_of(at: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", at.year(), at.month())

@@ -20,7 +20,6 @@ use std::time::Duration;
 use bollard::Docker;
 use futures_util::StreamExt as _;
 use prometheus::Registry;
-use sea_orm::DatabaseConnection;
 use tokio::time::sleep;
 use tokio_util::sync::CancellationToken;
 
@@ -41,8 +40,6 @@ pub struct Collector {
     pub docker: Docker,
     /// Where the host's `/proc` and `/sys/fs/cgroup` are seen from here.
     pub host: HostFiles,
-    /// MariaDB's administrative connection (sees every tenant database's tables).
-    pub database: DatabaseConnection,
     pub state: StatsState,
 }
 
