@@ -383,34 +383,7 @@ impl Store {
         name: &TenantName,
         status: TenantStatus,
     ) -> StoreResult<WriteResult> {
-        // Cheap unlocked check first: most reconciles change nothing, and they should not
-        // queue on the counter lock for it.
-        let seen = self.get_tenant(name).await?;
-        if seen.status == status {
-            return Ok(WriteResult {
-                tenant: seen,
-                changed: false,
-            });
-        }
-        let tx = self.db.begin().await?;
-        let current = lock_tenant(&tx, name).await?;
-        if current.status == status {
-            tx.rollback().await?;
-            return Ok(WriteResult {
-                tenant: current,
-                changed: false,
-            });
-        }
-        let mut next = current;
-        next.status = status;
-        let version = next_resource_version(&tx).await?;
-        next.metadata.resource_version = version.to_string();
-        write_tenant(&tx, version, &next).await?;
-        tx.commit().await?;
-        Ok(WriteResult {
-            tenant: next,
-            changed: true,
-        })
+        self.change_status(name, |_| status.clone()).await
     }
 
     /// Sets `conditions` on the tenant's current status, leaving the rest of it as it is:
@@ -421,15 +394,26 @@ impl Store {
         name: &TenantName,
         conditions: &[NewCondition],
     ) -> StoreResult<WriteResult> {
-        let apply = |mut status: TenantStatus| {
+        self.change_status(name, |mut status| {
             let at = now();
             for c in conditions {
                 status.set_condition(c.type_, c.status, c.reason.clone(), c.message.clone(), at);
             }
             status
-        };
+        })
+        .await
+    }
+
+    /// The status `change` makes of the current one, written unless it is the same.
+    async fn change_status(
+        &self,
+        name: &TenantName,
+        change: impl Fn(TenantStatus) -> TenantStatus,
+    ) -> StoreResult<WriteResult> {
+        // Cheap unlocked check first: most reconciles change nothing, and they should not
+        // queue on the counter lock for it.
         let seen = self.get_tenant(name).await?;
-        if apply(seen.status.clone()) == seen.status {
+        if change(seen.status.clone()) == seen.status {
             return Ok(WriteResult {
                 tenant: seen,
                 changed: false,
@@ -437,7 +421,7 @@ impl Store {
         }
         let tx = self.db.begin().await?;
         let current = lock_tenant(&tx, name).await?;
-        let status = apply(current.status.clone());
+        let status = change(current.status.clone());
         if status == current.status {
             tx.rollback().await?;
             return Ok(WriteResult {
