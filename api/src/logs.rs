@@ -224,6 +224,42 @@ pub async fn follow(
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Fuzzing (bounded here; `PROPTEST_CASES=200000` by hand): any frame the engine
+        /// sends splits into lines without a panic, none holding a line break.
+        #[test]
+        fn any_frame_splits_into_single_lines(
+            message in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            stderr in proptest::prelude::any::<bool>(),
+        ) {
+            let output = if stderr {
+                LogOutput::StdErr { message: message.into() }
+            } else {
+                LogOutput::StdOut { message: message.into() }
+            };
+            for line in parse("wp_acme.1", output) {
+                proptest::prop_assert!(!line.line.contains('\n') && !line.timestamp.contains('\n'));
+                proptest::prop_assert!(!line.timestamp.contains(' '));
+                proptest::prop_assert_eq!(line.task.as_str(), "wp_acme.1");
+            }
+        }
+
+        /// Timestamped lines as the engine writes them come back as written.
+        #[test]
+        fn timestamped_lines_come_back_as_written(
+            lines in proptest::collection::vec(("[0-9T:.Z-]{1,30}", "[^\r\n]{0,40}"), 0..8),
+        ) {
+            let frame: String = lines
+                .iter()
+                .map(|(timestamp, line)| format!("{timestamp} {line}\n"))
+                .collect();
+            let parsed = parse("wp_acme.1", LogOutput::StdOut { message: frame.into() });
+            let read: Vec<(String, String)> =
+                parsed.into_iter().map(|line| (line.timestamp, line.line)).collect();
+            proptest::prop_assert_eq!(read, lines);
+        }
+    }
+
     #[test]
     fn parses_timestamped_frames_into_tagged_lines() {
         let out = LogOutput::StdOut {

@@ -28,6 +28,10 @@ pub const RESERVED_TENANT_NAMES: &[&str] = &[
     "swarmpress",
 ];
 
+/// Endings S3 reserves for bucket names (access point aliases); `--ol-s3` needs `--`, which
+/// no slug holds.
+const RESERVED_BUCKET_SUFFIXES: &[&str] = &["-s3alias"];
+
 const MIN_LEN: usize = 3;
 /// 32 keeps every derived name within its backend's limit: MariaDB identifiers (64) and
 /// user names (80), S3 bucket names (63) and DNS labels (63), with the `wp_`/`wp-` prefixes
@@ -49,6 +53,8 @@ pub enum TenantNameError {
     ConsecutiveHyphens,
     #[error("tenant name {0:?} is reserved")]
     Reserved(String),
+    #[error("tenant name must not end with {0:?}: S3 reserves it in bucket names")]
+    ReservedSuffix(&'static str),
 }
 
 /// A tenant's name (its slug): a lowercase DNS label of 3–32 characters that starts with a
@@ -86,6 +92,14 @@ impl TenantName {
         }
         if RESERVED_TENANT_NAMES.contains(&name.as_str()) {
             return Err(TenantNameError::Reserved(name));
+        }
+        // The bucket is `wp-<slug>`, and S3 refuses bucket names ending so (found by the
+        // name fuzzing in `tests/fuzz_parsers.rs`).
+        if let Some(suffix) = RESERVED_BUCKET_SUFFIXES
+            .iter()
+            .find(|suffix| name.ends_with(*suffix))
+        {
+            return Err(TenantNameError::ReservedSuffix(suffix));
         }
         Ok(Self(name))
     }
@@ -343,6 +357,7 @@ mod tests {
             ("abc-", TrailingHyphen),
             ("ab--c", ConsecutiveHyphens),
             ("xn--bcher-kva", ConsecutiveHyphens),
+            ("media-s3alias", ReservedSuffix("-s3alias")),
         ];
         for (input, reason) in cases {
             assert_eq!(TenantName::parse(*input).as_ref(), Err(reason), "{input:?}");

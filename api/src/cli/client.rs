@@ -256,6 +256,84 @@ mod tests {
         assert_eq!(events[1].data, "b");
     }
 
+    /// Splits `bytes` at the (sorted, deduplicated) `cuts`.
+    fn chunked(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
+        let mut cuts: Vec<usize> = cuts.iter().map(|cut| cut % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for cut in cuts.into_iter().chain([bytes.len()]) {
+            chunks.push(bytes[start..cut].to_vec());
+            start = cut;
+        }
+        chunks
+    }
+
+    fn events_of_chunks(chunks: &[Vec<u8>]) -> Vec<SseEvent> {
+        let slices: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+        events_of(&slices)
+    }
+
+    proptest::proptest! {
+        /// Fuzzing (bounded here; `PROPTEST_CASES=200000` by hand): whatever bytes a server
+        /// sends, however the network splits them, the reader neither panics nor reads
+        /// anything but what the whole stream holds.
+        #[test]
+        fn any_bytes_read_the_same_however_they_are_split(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    4 => proptest::sample::select(b"\r\n: adteniv".to_vec()),
+                    1 => proptest::prelude::any::<u8>(),
+                ],
+                0..300,
+            ),
+            cuts in proptest::collection::vec(0_usize..400, 0..8),
+        ) {
+            let whole = events_of(&[&bytes]);
+            proptest::prop_assert_eq!(events_of_chunks(&chunked(&bytes, &cuts)), whole);
+        }
+
+        /// Events written by a server come back as written, with any line terminator.
+        #[test]
+        fn written_events_are_read_back(
+            written in proptest::collection::vec(
+                ("[A-Z]{1,10}", "[0-9]{0,6}", proptest::collection::vec("[^\r\n]{0,20}", 1..4)),
+                0..6,
+            ),
+            terminator in proptest::sample::select(vec!["\n", "\r\n", "\r"]),
+            cuts in proptest::collection::vec(0_usize..2000, 0..8),
+        ) {
+            let mut text = String::from(": hello");
+            text.push_str(terminator);
+            text.push_str(terminator);
+            for (event, id, data) in &written {
+                text.push_str(&format!("event: {event}{terminator}id: {id}{terminator}"));
+                for line in data {
+                    text.push_str(&format!("data: {line}{terminator}"));
+                }
+                text.push_str(terminator);
+            }
+            let read = events_of_chunks(&chunked(text.as_bytes(), &cuts));
+            let expected: Vec<SseEvent> = written
+                .iter()
+                .map(|(event, id, data)| SseEvent {
+                    event: event.clone(),
+                    id: id.clone(),
+                    data: data.join("\n"),
+                })
+                .collect();
+            if terminator == "\r" {
+                // A bare `\r` last in the stream may still be half of `\r\n`: the last
+                // event is held until more bytes come, as a live stream's would be.
+                proptest::prop_assert!(read.len() + 1 >= expected.len());
+                proptest::prop_assert_eq!(&read[..], &expected[..read.len()]);
+            } else {
+                proptest::prop_assert_eq!(read, expected);
+            }
+        }
+    }
+
     #[test]
     fn servers_must_be_urls() {
         assert!(matches!(
