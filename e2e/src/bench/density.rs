@@ -8,9 +8,12 @@
 //! API's `GET /tenants` latency is sampled (p99). Each step's apply is also a burst: the time
 //! until all its sites are Available, the API's `GET /tenants` p99 while they start, and how
 //! many of the platform's own tasks were replaced meanwhile (a restart on a failed health check
-//! shows as a new task) are reported with it.
+//! shows as a new task) are reported with it, next to the machine's own floor: the p99 of the
+//! same sequential requests to a trivial HTTP server in this process on loopback, sampled
+//! side by side (no API, edge or database behind it — only the host's scheduling of two
+//! processes while the burst saturates both cores).
 //!
-//! `SWARMPRESS_BENCH_DENSITY_STEPS` (default `0,10,25`; the issue's full run is `0,25,50,100`)
+//! `SWARMPRESS_BENCH_DENSITY_STEPS` (default `0,25,50,100`)
 //! and `SWARMPRESS_BENCH_DENSITY_WINDOW` (seconds, default 60) shape the run; every site is
 //! deleted at the end whatever the outcome.
 
@@ -208,27 +211,96 @@ async fn platform_tasks(platform: &Platform) -> Result<HashSet<String>, BenchErr
         .collect())
 }
 
-/// Waits until `count` sites are Available, sampling `GET /tenants` one request at a time
-/// meanwhile: (seconds until all were, the samples' p99 in ms).
-async fn wait_available(api: &Api, selector: &str, count: usize) -> Result<(f64, f64), BenchError> {
+/// What the API's latency is compared with while sites start: p99s in ms of the API's
+/// `GET /tenants` and of the host's floor (see the module's note).
+struct BurstLatency {
+    api_p99: f64,
+    floor_p99: f64,
+}
+
+/// Waits until `count` sites are Available, sampling `GET /tenants` and the loopback floor
+/// one request at a time meanwhile: (seconds until all were, the latencies).
+async fn wait_available(
+    api: &Api,
+    selector: &str,
+    count: usize,
+) -> Result<(f64, BurstLatency), BenchError> {
+    let floor = FloorServer::start()?;
+    let client = reqwest::Client::new();
     let done = std::sync::atomic::AtomicBool::new(false);
     let sampler = async {
-        let mut times = Vec::new();
+        let mut api_times = Vec::new();
+        let mut floor_times = Vec::new();
         while !done.load(std::sync::atomic::Ordering::Relaxed) {
             let started = Instant::now();
             api.tenants(selector).await?;
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            api_times.push(started.elapsed().as_secs_f64() * 1000.0);
+            let started = Instant::now();
+            client.get(&floor.url).send().await?.bytes().await?;
+            floor_times.push(started.elapsed().as_secs_f64() * 1000.0);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok::<_, BenchError>(p99(times))
+        Ok::<_, BenchError>(BurstLatency {
+            api_p99: p99(api_times),
+            floor_p99: p99(floor_times),
+        })
     };
     let waiter = async {
         let result = wait_all_available(api, selector, count).await;
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         result
     };
-    let (ready, p99) = tokio::join!(waiter, sampler);
-    Ok((ready?, p99?))
+    let (ready, latency) = tokio::join!(waiter, sampler);
+    Ok((ready?, latency?))
+}
+
+/// A trivial HTTP/1.1 server on loopback answering every request with `ok`: the latency of
+/// asking it is the host's floor under load. Plain threads, so that it is scheduled like any
+/// other process's thread rather than behind this process's async tasks. The threads end
+/// with the process (a bench run is short-lived).
+struct FloorServer {
+    url: String,
+}
+
+impl FloorServer {
+    fn start() -> Result<Self, BenchError> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("floor server"))?;
+        let addr = listener.local_addr().map_err(io("floor server"))?;
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || serve_floor(stream));
+            }
+        });
+        Ok(Self {
+            url: format!("http://{addr}/"),
+        })
+    }
+}
+
+/// Answers requests on one keep-alive connection until the client closes it.
+fn serve_floor(mut stream: std::net::TcpStream) {
+    use std::io::{Read as _, Write as _};
+    let mut buffer = [0_u8; 4096];
+    let mut pending = Vec::new();
+    loop {
+        let Ok(read) = stream.read(&mut buffer) else {
+            return;
+        };
+        if read == 0 {
+            return;
+        }
+        pending.extend_from_slice(&buffer[..read]);
+        // Requests without a body: each ends at its blank line.
+        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            pending.drain(..end + 4);
+            if stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
 }
 
 async fn wait_all_available(api: &Api, selector: &str, count: usize) -> Result<f64, BenchError> {
@@ -294,17 +366,19 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
         if most > 0 {
             let before = platform_tasks(platform).await?;
             api.apply(manifest(&names, &run, "Running")).await?;
-            let (ready_seconds, start_p99) = wait_available(api, &selector, most).await?;
+            let (ready_seconds, latency) = wait_available(api, &selector, most).await?;
             let restarts = platform_tasks(platform).await?.difference(&before).count();
             println!(
                 "density: {most} sites started in one apply: all Available after \
-                 {ready_seconds:.1} s, GET /tenants p99 {start_p99:.1} ms meanwhile, \
-                 {restarts} platform tasks replaced"
+                 {ready_seconds:.1} s, GET /tenants p99 {:.1} ms meanwhile (the host's \
+                 loopback floor {:.1} ms), {restarts} platform tasks replaced",
+                latency.api_p99, latency.floor_p99
             );
             burst = json!({
                 "sites": most,
                 "readySeconds": ready_seconds,
-                "apiGetP99MsWhileStarting": start_p99,
+                "apiGetP99MsWhileStarting": latency.api_p99,
+                "hostFloorP99MsWhileStarting": latency.floor_p99,
                 "platformTasksReplaced": restarts,
             });
         }
@@ -362,7 +436,8 @@ pub async fn run(api: &Api, platform: &Platform) -> Result<Value, BenchError> {
             "notes": "whole-machine CPU (/proc/stat) and the engine's (dockerd, containerd, \
                       shims, runc) over the window after a 15 s settle, minus the empty step's, \
                       per running idle site (one replica, no traffic); the sites are applied in \
-                      one burst (time until all are Available, GET /tenants p99 meanwhile, \
+                      one burst (time until all are Available, GET /tenants p99 meanwhile and \
+                      the host's floor: a trivial loopback HTTP server's p99 sampled alongside, \
                       platform tasks replaced), then deleted down through the steps; memory \
                       from each tenant container's cgroup without inactive page cache; API p99 \
                       of 200 sequential GET /tenants with the most sites",
