@@ -12,6 +12,7 @@ pub mod actions;
 pub mod adapters;
 pub mod billing;
 pub mod config;
+pub mod consistency;
 mod digest;
 pub mod edge;
 pub mod orphans;

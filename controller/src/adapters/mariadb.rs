@@ -171,10 +171,18 @@ pub fn connection_cap(replicas: u32) -> u32 {
         .saturating_add(4)
 }
 
+/// `(privileges, object)` of one `SHOW GRANTS` line: `GRANT <privileges> ON <object> TO …`.
+fn grant_of(line: &str) -> (String, String) {
+    let rest = line.strip_prefix("GRANT ").unwrap_or(line);
+    let (privileges, rest) = rest.split_once(" ON ").unwrap_or((rest, ""));
+    let object = rest.split_once(" TO ").map_or(rest, |(object, _)| object);
+    (privileges.to_owned(), object.to_owned())
+}
+
 /// In a database-level GRANT, `_` is a wildcard: `wp_a_b.*` would also cover the database of
 /// tenant "aab" (`wp_aab`). Escaping it grants exactly one database; `mysql.db` keeps the
 /// escaped form.
-fn grant_pattern(database: &str) -> String {
+pub(crate) fn grant_pattern(database: &str) -> String {
     database.replace('_', "\\_")
 }
 
@@ -451,6 +459,36 @@ impl TenantDatabases {
         ))
     }
 
+    /// What `SHOW GRANTS` says a tenant-like user holds, each grant as `(privileges, object)`
+    /// (`("USAGE", "*.*")`, `("ALL PRIVILEGES", "`wp\\_acme`.*")`): never the statement's
+    /// `IDENTIFIED BY PASSWORD` part, which carries the password's hash. Refuses any name
+    /// that is not a tenant identifier (it is spliced into the statement).
+    pub async fn grants(&self, user: &str) -> Result<Vec<(String, String)>, MariaDbError> {
+        if !is_tenant_identifier(user) {
+            return Err(MariaDbError::List(format!(
+                "{user:?} is not a tenant identifier"
+            )));
+        }
+        let statement = Statement::from_string(
+            self.admin.get_database_backend(),
+            format!("SHOW GRANTS FOR '{user}'@'%'"),
+        );
+        let rows = self
+            .bounded("list a user's grants", self.admin.query_all_raw(statement))
+            .await?
+            .map_err(|source| {
+                statement_error(&source, "list a user's grants", None, MariaDbError::List)
+            })?;
+        rows.iter()
+            .map(|row| {
+                let line = row
+                    .try_get_by_index::<String>(0)
+                    .map_err(|source| MariaDbError::List(source.to_string()))?;
+                Ok(grant_of(&line))
+            })
+            .collect()
+    }
+
     /// Drops a database found by [`Self::list_tenant_like`] that belongs to no tenant.
     /// Refuses any name that is not a tenant identifier.
     pub async fn drop_orphan_database(&self, name: &str) -> Result<(), MariaDbError> {
@@ -656,6 +694,19 @@ mod tests {
     use sea_orm::ConnAcquireErr;
 
     use super::*;
+
+    #[test]
+    fn reads_privileges_and_object_but_never_the_password_from_a_grant() {
+        let (privileges, object) = grant_of(
+            "GRANT USAGE ON *.* TO `wp_acme`@`%` IDENTIFIED BY PASSWORD '*ABCDEF' \
+             WITH MAX_USER_CONNECTIONS 12",
+        );
+        assert_eq!((privileges.as_str(), object.as_str()), ("USAGE", "*.*"));
+        let (privileges, object) =
+            grant_of("GRANT ALL PRIVILEGES ON `wp\\_acme`.* TO `wp_acme`@`%`");
+        assert_eq!(privileges, "ALL PRIVILEGES");
+        assert_eq!(object, "`wp\\_acme`.*");
+    }
 
     fn sqlx(error: sea_orm::sqlx::Error) -> RuntimeErr {
         RuntimeErr::SqlxError(Arc::new(error))
