@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, Database};
-use swarmpress_controller::consistency::{Finding, Sources, compare, observe};
 use swarmpress_controller::reconcile::names::{PURPOSE_DB, secret_labels};
 use swarmpress_controller::reconcile::password::GeneratedPassword;
 use swarmpress_schema::TenantName;
@@ -42,19 +41,7 @@ async fn findings_about(
     tenants: &[Tenant],
     grace: Duration,
 ) -> Vec<String> {
-    let world = observe(&Sources {
-        docker: platform.swarm.docker(),
-        databases: &platform.databases,
-        buckets: &platform.buckets,
-        identities: &platform.identities,
-    })
-    .await
-    .unwrap();
-    compare(tenants, &world, Utc::now(), grace)
-        .iter()
-        .filter(|finding| finding.tenant == name.as_str())
-        .map(Finding::to_string)
-        .collect()
+    common::consistency_findings(platform, name, tenants, grace).await
 }
 
 #[tokio::test]

@@ -489,6 +489,13 @@ async fn a_controller_killed_mid_provisioning_converges_without_duplicates_or_or
                 !reasons.iter().any(|r| r == "AdminPasswordGenerated"),
                 "the stored admin password survived the kills: {reasons:?}"
             );
+            // The consistency checker agrees, held to every rule (no grace): the tenant has
+            // each of its objects, no secret is left unmounted, its status matches the world.
+            let record = store.inner.get(&tenant).expect("the record");
+            assert_eq!(
+                common::consistency_findings(&platform, &tenant, &[record], Duration::ZERO).await,
+                Vec::<String>::new()
+            );
 
             // Deleting it leaves nothing: whatever the killed lives made belongs to the tenant.
             store.inner.mark_deleted(&tenant);
@@ -502,6 +509,11 @@ async fn a_controller_killed_mid_provisioning_converges_without_duplicates_or_or
             )
             .await;
             assert!(common::leftovers(&platform, &tenant).await.is_empty());
+            assert_eq!(
+                common::consistency_findings(&platform, &tenant, &[], Duration::ZERO).await,
+                Vec::<String>::new(),
+                "nothing of the deleted tenant is left for the checker to find"
+            );
             token.cancel();
             third.await.unwrap();
             drop(ctx);

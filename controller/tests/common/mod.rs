@@ -305,3 +305,28 @@ pub async fn owner_on_plan(store: &swarmpress_schema::store::Store, plan: &str) 
         .expect("move the owner to the plan");
     user.id
 }
+
+/// What the consistency checker finds about `name` when the world is compared with
+/// `tenants` (the records the test holds) with no grace: the findings about other tenants
+/// are left out, since other suites' tenants come and go meanwhile.
+pub async fn consistency_findings(
+    platform: &Platform,
+    name: &TenantName,
+    tenants: &[swarmpress_schema::resource::Tenant],
+    grace: Duration,
+) -> Vec<String> {
+    use swarmpress_controller::consistency::{Sources, compare, observe};
+    let world = observe(&Sources {
+        docker: platform.swarm.docker(),
+        databases: &platform.databases,
+        buckets: &platform.buckets,
+        identities: &platform.identities,
+    })
+    .await
+    .expect("the consistency checker lists the world");
+    compare(tenants, &world, chrono::Utc::now(), grace)
+        .iter()
+        .filter(|finding| finding.tenant == name.as_str())
+        .map(ToString::to_string)
+        .collect()
+}
