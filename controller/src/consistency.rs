@@ -17,7 +17,8 @@
 //!   runs another replica count than the spec's, or says the site is available while no task
 //!   of it runs, or stopped while one does;
 //! - a tenant secret older than the grace that its service does not mount;
-//! - a tenant database user holding any grant but `USAGE` on `*.*` and its own database.
+//! - a tenant database user holding any grant but `USAGE` on `*.*` and its own database;
+//! - a tenant S3 identity whose policy allows anything but its own bucket and its objects.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -100,6 +101,8 @@ pub struct World {
     pub grants: BTreeMap<String, Vec<(String, String)>>,
     pub buckets: BTreeSet<String>,
     pub identities: BTreeSet<String>,
+    /// Each tenant identity's inline policy document, as S3 keeps it (`None`: it has none).
+    pub policies: BTreeMap<String, Option<String>>,
 }
 
 /// The adapters the checker reads through.
@@ -252,6 +255,12 @@ pub async fn observe(sources: &Sources<'_>) -> Result<World, CheckError> {
         .await?
         .into_iter()
         .collect();
+    for identity in &world.identities {
+        if let Some(tenant) = TenantName::from_bucket_name(identity) {
+            let policy = sources.identities.inline_policy(&tenant).await?;
+            world.policies.insert(identity.clone(), policy);
+        }
+    }
     Ok(world)
 }
 
@@ -314,8 +323,64 @@ pub fn compare(
             }
         }
     }
+    for (identity, policy) in &world.policies {
+        let Some(policy) = policy else {
+            continue;
+        };
+        for problem in policy_problems(identity, policy) {
+            let tenant = TenantName::from_bucket_name(identity)
+                .map_or_else(|| identity.clone(), String::from);
+            find(&tenant, format!("S3 identity {identity}"), problem);
+        }
+    }
     findings.sort();
     findings
+}
+
+/// What `policy` (an IAM policy document) allows beyond `bucket` — the identity's name is
+/// its bucket's — and its objects; a document that does not parse is a problem too.
+fn policy_problems(bucket: &str, policy: &str) -> Vec<String> {
+    let Ok(document) = serde_json::from_str::<serde_json::Value>(policy) else {
+        return vec!["holds a policy that is not a JSON document".to_owned()];
+    };
+    let own = [
+        format!("arn:aws:s3:::{bucket}"),
+        format!("arn:aws:s3:::{bucket}/*"),
+    ];
+    let as_list = |value: &serde_json::Value| -> Vec<String> {
+        match value {
+            serde_json::Value::String(one) => vec![one.clone()],
+            serde_json::Value::Array(many) => many
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map_or_else(|| item.to_string(), str::to_owned)
+                })
+                .collect(),
+            other => vec![other.to_string()],
+        }
+    };
+    let statements = match &document["Statement"] {
+        serde_json::Value::Array(statements) => statements.clone(),
+        serde_json::Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    };
+    let mut problems = Vec::new();
+    for statement in statements {
+        if statement["Effect"].as_str() != Some("Allow") {
+            continue;
+        }
+        let resources = as_list(&statement["Resource"]);
+        if resources.is_empty() || statement["Resource"].is_null() {
+            problems.push("allows a statement that names no resource".to_owned());
+        }
+        for resource in resources {
+            if !own.contains(&resource) {
+                problems.push(format!("allows {resource}, beyond its own bucket"));
+            }
+        }
+    }
+    problems
 }
 
 fn check_objects(name: &TenantName, world: &World, find: &mut impl FnMut(&str, String, String)) {
@@ -553,6 +618,47 @@ mod tests {
                 "ghost: database wp_ghost: belongs to no tenant",
             ]
         );
+    }
+
+    #[test]
+    fn an_identity_allowed_beyond_its_bucket_is_reported() {
+        let acme = tenant("acme", 600);
+        let mut world = world_of(&acme.metadata.name);
+        let own = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Action":["s3:GetObject"],"Resource":["arn:aws:s3:::wp-acme","arn:aws:s3:::wp-acme/*"]}]}"#;
+        world
+            .policies
+            .insert("wp-acme".to_owned(), Some(own.to_owned()));
+        assert_eq!(
+            compare(std::slice::from_ref(&acme), &world, Utc::now(), GRACE),
+            []
+        );
+        let broad = r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+        world
+            .policies
+            .insert("wp-acme".to_owned(), Some(broad.to_owned()));
+        let described: Vec<String> =
+            compare(std::slice::from_ref(&acme), &world, Utc::now(), GRACE)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+        assert_eq!(
+            described,
+            ["acme: S3 identity wp-acme: allows *, beyond its own bucket"]
+        );
+        let other = r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject",
+            "Resource":["arn:aws:s3:::wp-acme/*","arn:aws:s3:::wp-other/*"]}]}"#;
+        world
+            .policies
+            .insert("wp-acme".to_owned(), Some(other.to_owned()));
+        assert_eq!(
+            compare(std::slice::from_ref(&acme), &world, Utc::now(), GRACE).len(),
+            1
+        );
+        world
+            .policies
+            .insert("wp-acme".to_owned(), Some("not json".to_owned()));
+        assert_eq!(compare(&[acme], &world, Utc::now(), GRACE).len(), 1);
     }
 
     #[test]

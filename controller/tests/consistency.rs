@@ -71,6 +71,9 @@ async fn the_checker_reports_every_difference_between_records_and_the_world() {
                 )
                 .await
                 .unwrap();
+            // Its S3 identity with the policy the reconciler gives it: checked, and found
+            // allowed its own bucket alone.
+            platform.identities.issue_key(&name).await.unwrap();
             let user = name.database_user();
             let database = name.database_name();
 
@@ -78,6 +81,10 @@ async fn the_checker_reports_every_difference_between_records_and_the_world() {
             assert_eq!(
                 findings_about(&platform, &name, &[], Duration::ZERO).await,
                 [
+                    format!(
+                        "{name}: S3 identity {}: belongs to no tenant",
+                        name.bucket_name()
+                    ),
                     format!("{name}: database user {user}: belongs to no tenant"),
                     format!("{name}: database {database}: belongs to no tenant"),
                     format!("{name}: secret {secret_name}: belongs to no tenant"),
@@ -92,7 +99,6 @@ async fn the_checker_reports_every_difference_between_records_and_the_world() {
             assert_eq!(
                 found,
                 [
-                    format!("{name}: S3 identity {bucket}: missing"),
                     format!("{name}: bucket {bucket}: missing"),
                     format!("{name}: secret {secret_name}: mounted by no service"),
                     format!("{name}: service {}: missing", name.service_name()),
@@ -128,6 +134,7 @@ async fn the_checker_reports_every_difference_between_records_and_the_world() {
     let cleanup = async {
         platform.databases.drop(&name).await.unwrap();
         platform.swarm.remove_secret(&secret_name).await.unwrap();
+        platform.identities.delete(&name).await.unwrap();
     };
     common::with_cleanup(body, cleanup).await;
 }

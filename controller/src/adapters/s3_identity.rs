@@ -95,6 +95,82 @@ fn all_tags<'a>(xml: &'a str, tag: &str) -> impl Iterator<Item = &'a str> {
         .into_iter()
 }
 
+/// The policy document of a `GetUserPolicy` answer: XML-escaped in the answer (SeaweedFS
+/// writes numeric entities), and URL-encoded as well where the server follows AWS.
+fn policy_document(body: &str) -> String {
+    let escaped = first_tag(body, "PolicyDocument").unwrap_or_default();
+    let text = xml_unescape(escaped);
+    if text.starts_with('%') {
+        percent_decode(&text)
+    } else {
+        text
+    }
+}
+
+/// XML's five named entities and numeric ones (`&#34;`, `&#x22;`).
+fn xml_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let decoded = after.split_once(';').and_then(|(entity, tail)| {
+            let c = match entity {
+                "quot" => Some('"'),
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "apos" => Some('\''),
+                _ => entity
+                    .strip_prefix("#x")
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .or_else(|| entity.strip_prefix('#').and_then(|dec| dec.parse().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((c, tail))
+        });
+        match decoded {
+            Some((c, tail)) => {
+                out.push(c);
+                rest = tail;
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The policy document allowing `bucket` and its objects alone. (SeaweedFS refuses the
 /// whole document for actions it does not know, such as `s3:ListMultipartUploadParts`;
 /// multipart uploads are covered by `s3:PutObject`.)
@@ -407,19 +483,22 @@ impl TenantIdentities {
         Ok(deleted.is_some())
     }
 
-    /// The tenant's inline bucket policy as SeaweedFS keeps it; `None` when it keeps none.
+    /// The tenant's inline bucket policy document (JSON) as SeaweedFS keeps it; `None` when
+    /// it keeps none.
     pub async fn inline_policy(
         &self,
         tenant: &TenantName,
     ) -> Result<Option<String>, IdentityError> {
         let user = Self::user_name(tenant);
-        self.call_accepting(
-            "GetUserPolicy",
-            &user,
-            &[("UserName", &user), ("PolicyName", POLICY_NAME)],
-            Some("NoSuchEntity"),
-        )
-        .await
+        let answer = self
+            .call_accepting(
+                "GetUserPolicy",
+                &user,
+                &[("UserName", &user), ("PolicyName", POLICY_NAME)],
+                Some("NoSuchEntity"),
+            )
+            .await?;
+        Ok(answer.map(|body| policy_document(&body)))
     }
 
     /// Names of every tenant-like user (`wp-*`), for orphan collection.
@@ -452,6 +531,20 @@ mod tests {
         let error = "<ErrorResponse><Error><Code>NoSuchEntity</Code></Error></ErrorResponse>";
         assert_eq!(first_tag(error, "Code"), Some("NoSuchEntity"));
         assert_eq!(first_tag(error, "Message"), None);
+    }
+
+    #[test]
+    fn reads_the_policy_document_escaped_either_way() {
+        let seaweed = "<GetUserPolicyResult><PolicyDocument>{&#34;Resource&#34;:\
+            [&#34;arn:aws:s3:::wp-a/*&#34;],&quot;x&quot;:&#x22;&lt;&amp;&gt;&#x22;}\
+            </PolicyDocument></GetUserPolicyResult>";
+        assert_eq!(
+            policy_document(seaweed),
+            r#"{"Resource":["arn:aws:s3:::wp-a/*"],"x":"<&>"}"#
+        );
+        let aws = "<PolicyDocument>%7B%22Resource%22%3A%22%2A%22%7D</PolicyDocument>";
+        assert_eq!(policy_document(aws), r#"{"Resource":"*"}"#);
+        assert_eq!(xml_unescape("a & b &bogus; &#xZZ;"), "a & b &bogus; &#xZZ;");
     }
 
     #[test]
