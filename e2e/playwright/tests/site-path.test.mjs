@@ -52,8 +52,19 @@ test("the settings move the site to another path and back to the root", async ()
   await prefix.fill("/news/");
   assert.ok(await page.getByRole("button", { name: "Save path" }).isDisabled(), "an invalid path cannot be saved");
   await prefix.fill("/news");
+  // The saved spec reaches the page through its watch before the PATCH's own answer (held
+  // back here for 3 s): the card, keyed by the path, remounts, and its confirmation must
+  // still come.
+  const holdPatch = async (route) => {
+    if (route.request().method() !== "PATCH") return route.continue();
+    const response = await route.fetch();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    return route.fulfill({ response });
+  };
+  await page.route(`**/api/v1/tenants/${siteName}`, holdPatch);
   await page.getByRole("button", { name: "Save path" }).click();
   await page.getByText("Served at /news").waitFor();
+  await page.unroute(`**/api/v1/tenants/${siteName}`, holdPatch);
   assert.equal((await spec()).pathPrefix, "/news");
   await shot(page, "settings-path");
 

@@ -101,7 +101,7 @@ function EnvCard() {
           <Button
             disabled={!dirty || invalid}
             loading={patch.isPending}
-            onClick={() => patch.mutate({ env: diff }, { onSuccess: () => toast({ title: "Environment saved", tone: "success" }) })}
+            onClick={() => confirmWhenSaved(patch.mutateAsync({ env: diff }), () => toast({ title: "Environment saved", tone: "success" }))}
           >
             Save variables
           </Button>
@@ -109,6 +109,17 @@ function EnvCard() {
       </CardBody>
     </Card>
   );
+}
+
+/**
+ * Runs `confirm` once `saved` succeeds. The environment and path cards are keyed by the spec
+ * they edit, so the saved spec — often announced by the watch stream before the PATCH's own
+ * answer — remounts them; a `mutate(…, { onSuccess })` callback dies with the unmounted card
+ * and the confirmation was lost. The promise outlives the card. A failure needs nothing here:
+ * the card shows the mutation's error, and an unchanged spec does not remount it.
+ */
+function confirmWhenSaved(saved: Promise<unknown>, confirm: () => void) {
+  saved.then(confirm, () => undefined);
 }
 
 /** Where on its address the site is served: `/` or a path such as `/blog`. */
@@ -124,7 +135,7 @@ function PathCard() {
     e.preventDefault();
     if (problem || prefix === current) return;
     // null removes the prefix (merge patch): the site moves back to the root.
-    patch.mutate({ pathPrefix: prefix === "" ? null : prefix }, { onSuccess: () => toast({ title: `Served at ${prefix || "/"}`, tone: "success" }) });
+    confirmWhenSaved(patch.mutateAsync({ pathPrefix: prefix === "" ? null : prefix }), () => toast({ title: `Served at ${prefix || "/"}`, tone: "success" }));
   };
   return (
     <Card>
