@@ -38,9 +38,7 @@ use crate::adapters::mariadb::{MariaDbError, TenantDatabases, grant_pattern};
 use crate::adapters::s3::{BucketError, TenantBuckets};
 use crate::adapters::s3_identity::{IdentityError, TenantIdentities};
 use crate::adapters::swarm::TENANT_LABEL;
-
-/// The label `docker stack deploy` puts on the platform's own objects.
-const STACK_LABEL: &str = "com.docker.stack.namespace";
+use crate::orphans::STACK_LABEL;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -313,8 +311,7 @@ pub fn compare(
         for (privileges, object) in grants {
             let allowed = (privileges == "USAGE" && object == "*.*") || *object == own;
             if !allowed {
-                let tenant =
-                    TenantName::from_database_name(user).map_or_else(|| user.clone(), String::from);
+                let tenant = tenant_or_name(TenantName::from_database_name(user), user);
                 find(
                     &tenant,
                     format!("database user {user}"),
@@ -328,8 +325,7 @@ pub fn compare(
             continue;
         };
         for problem in policy_problems(identity, policy) {
-            let tenant = TenantName::from_bucket_name(identity)
-                .map_or_else(|| identity.clone(), String::from);
+            let tenant = tenant_or_name(TenantName::from_bucket_name(identity), identity);
             find(&tenant, format!("S3 identity {identity}"), problem);
         }
     }
@@ -381,6 +377,11 @@ fn policy_problems(bucket: &str, policy: &str) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The tenant an object's name says it belongs to, or the name itself when it says none.
+fn tenant_or_name(tenant: Option<TenantName>, name: &str) -> String {
+    tenant.map_or_else(|| name.to_owned(), String::from)
 }
 
 fn check_objects(name: &TenantName, world: &World, find: &mut impl FnMut(&str, String, String)) {
@@ -506,28 +507,28 @@ fn check_orphans(
         orphan(
             "database",
             name,
-            Some(TenantName::from_database_name(name).map_or_else(|| name.clone(), String::from)),
+            Some(tenant_or_name(TenantName::from_database_name(name), name)),
         );
     }
     for name in &world.users {
         orphan(
             "database user",
             name,
-            Some(TenantName::from_database_name(name).map_or_else(|| name.clone(), String::from)),
+            Some(tenant_or_name(TenantName::from_database_name(name), name)),
         );
     }
     for name in &world.buckets {
         orphan(
             "bucket",
             name,
-            Some(TenantName::from_bucket_name(name).map_or_else(|| name.clone(), String::from)),
+            Some(tenant_or_name(TenantName::from_bucket_name(name), name)),
         );
     }
     for name in &world.identities {
         orphan(
             "S3 identity",
             name,
-            Some(TenantName::from_bucket_name(name).map_or_else(|| name.clone(), String::from)),
+            Some(tenant_or_name(TenantName::from_bucket_name(name), name)),
         );
     }
 }

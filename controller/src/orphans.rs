@@ -34,7 +34,7 @@ use crate::store::TenantStore;
 
 /// The label `docker stack deploy` puts on everything of a stack: the platform's own
 /// services, networks, secrets and volumes carry it, tenants' objects never do.
-const STACK_LABEL: &str = "com.docker.stack.namespace";
+pub(crate) const STACK_LABEL: &str = "com.docker.stack.namespace";
 
 /// The kinds of object a tenant owns, in the order orphans are removed: the service first
 /// (its containers hold the secrets and the volume), the user before its database (so no new
