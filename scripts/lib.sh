@@ -25,6 +25,10 @@ OPS_SUBNET="$SUBNET_BASE.1.0/24"
 OPS_SUBNET_PATTERN="$SUBNET_BASE.1.%"
 EDGE_SUBNET="$SUBNET_BASE.16.0/20"
 DATA_SUBNET="$SUBNET_BASE.32.0/20"
+# Where every node's engine finds the platform's images: the registry service, forwarded to
+# each node's loopback (engines need no TLS and no insecure-registries entry for 127.0.0.1).
+REGISTRY_PORT="${SWARMPRESS_REGISTRY_PORT:-5000}"
+REGISTRY="127.0.0.1:$REGISTRY_PORT"
 # Accounts one client address may create an hour (the API's registration throttle).
 REGISTRATIONS_PER_HOUR="${SWARMPRESS_REGISTRATIONS_PER_HOUR:-10}"
 export DOCKER_BUILDKIT=0

@@ -53,10 +53,14 @@ pub fn openapi_json() -> String {
     crate::openapi::document(&generated).unwrap_or(generated)
 }
 
+/// How long a starting API waits for its database before it gives up.
+const DATABASE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Connects to the database, runs the migrations, creates the first admin if there is none,
 /// and builds the shared state.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
-    let store = Store::connect(&config.database.url()).await?;
+    // Patient: the API may start beside a MariaDB task that is being replaced.
+    let store = Store::connect_patiently(&config.database.url(), DATABASE_PATIENCE).await?;
     store.migrate().await?;
     let state = AppState {
         jwt: JwtKeys::new(&config.jwt_secret),

@@ -85,13 +85,17 @@ async fn start() -> Result<(), String> {
         .map_err(|e| format!("HTTP server: {}", ErrorChain(&e)))
 }
 
+/// How long a starting controller waits for its database before it gives up.
+const DATABASE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The store (migrated), MariaDB, Swarm and S3 as the reconciler's context, and the stats
 /// collector over the same engine and database, both registered on `metrics`.
 async fn connect(
     config: &Config,
     metrics: &Metrics,
 ) -> Result<(Arc<Context<Store>>, Collector), String> {
-    let store = Store::connect(config.store_url.expose_secret())
+    // Patient: the controller may start beside a MariaDB task that is being replaced.
+    let store = Store::connect_patiently(config.store_url.expose_secret(), DATABASE_PATIENCE)
         .await
         .map_err(|e| format!("store: {}", ErrorChain(&e)))?;
     store

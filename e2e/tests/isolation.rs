@@ -2,8 +2,8 @@
 //! (`docker exec` as www-data, the user a plugin's code runs as), every endpoint of the
 //! platform that is not the site's own is refused or never answers, while the site's own
 //! database and bucket (with its own key) still work and another site's database and bucket
-//! refuse it. From the host, MariaDB, S3
-//! and Prometheus answer on the loopback only.
+//! refuse it. From the host, MariaDB, S3,
+//! Prometheus and the image registry answer on the loopback only.
 // A test crate: its helpers fail the test the same way its assertions do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -80,6 +80,7 @@ fn internal_endpoints() -> Vec<(String, String, u16)> {
         target("seaweedfs s3 grpc (internal port)", "s3", 18334),
         target("seaweedfs s3 gateway (internal port)", "s3", 8334),
         target("prometheus", "prometheus", 9090),
+        target("image registry", "registry", 5000),
         target("api", "api", 8000),
         target("controller metrics", "controller", 9100),
         target("traefik ping and metrics", "traefik", 8081),
@@ -88,6 +89,7 @@ fn internal_endpoints() -> Vec<(String, String, u16)> {
         ("api", &[8000][..]),
         ("controller", &[9100]),
         ("prometheus", &[9090]),
+        ("registry", &[5000]),
         ("traefik", &[8081]),
         ("s3", &[9333, 8888, 8080, 18334]),
     ] {
@@ -114,7 +116,7 @@ fn internal_endpoints() -> Vec<(String, String, u16)> {
     let host_addresses =
         String::from_utf8(Command::new("hostname").arg("-I").output().unwrap().stdout).unwrap();
     for address in std::iter::once(gateway.as_str()).chain(host_addresses.split_whitespace()) {
-        for port in [22, 2375, 2377, 7946, 3306, 8333, 9090, 8080] {
+        for port in [22, 2375, 2377, 5000, 7946, 3306, 8333, 9090, 8080] {
             targets.push(target(
                 &format!("docker host at {address}:{port}"),
                 address,
@@ -368,8 +370,8 @@ echo -n "admin: "; put "" "$WORDPRESS_S3_ENDPOINT/wp-stolen-bucket"; curl -s -o 
     victim.cleanup().await.unwrap();
 }
 
-/// MariaDB, S3 and Prometheus publish nothing beyond the host's loopback: at every other
-/// address of the host the port is closed, while 127.0.0.1 answers.
+/// MariaDB, S3, Prometheus and the image registry publish nothing beyond the host's
+/// loopback: at every other address of the host the port is closed, while 127.0.0.1 answers.
 #[tokio::test]
 async fn stateful_services_answer_on_the_loopback_only() {
     if Platform::connect_or_skip().await.is_none() {
@@ -388,7 +390,7 @@ async fn stateful_services_answer_on_the_loopback_only() {
         let address: std::net::SocketAddr = format!("{address}:{port}").parse().unwrap();
         std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).is_ok()
     };
-    for port in [3306, 8333, 9090] {
+    for port in [3306, 8333, 9090, 5000] {
         assert!(connect("127.0.0.1", port), "127.0.0.1:{port} must answer");
         for address in host_addresses
             .split_whitespace()

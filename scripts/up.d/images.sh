@@ -26,9 +26,12 @@ for dir in "$ROOT"/images/*/; do
     rm -rf "$ctx"
     log "built $tag in $((SECONDS - t0)) s"
   fi
-  # :latest is what tenants and tests name; the stack pins the exact tag.
-  [[ $(docker image inspect -f '{{.Id}}' "swarmpress/$name:latest" 2>/dev/null) == $(docker image inspect -f '{{.Id}}' "$tag") ]] \
-    || docker tag "$tag" "swarmpress/$name:latest"
+  # :latest is what tenants and tests name; the stack pins the exact tag, by the registry's
+  # address (scripts/up.d/registry.sh pushes it there) so that any node can pull it.
+  id=$(docker image inspect -f '{{.Id}}' "$tag")
+  for name_as in "swarmpress/$name:latest" "$REGISTRY/$tag" "$REGISTRY/swarmpress/$name:latest"; do
+    [[ $(docker image inspect -f '{{.Id}}' "$name_as" 2>/dev/null) == "$id" ]] || docker tag "$tag" "$name_as"
+  done
   var="IMAGE_$(echo "$name" | tr 'a-z-' 'A-Z_')"
-  export "$var=$tag"
+  export "$var=$REGISTRY/$tag"
 done

@@ -2,7 +2,7 @@
 # Deploys manifests/stack.yml. Skipped when the rendered stack is the one already deployed and
 # every service exists, so a warm run leaves the services' versions alone.
 export EDGE_PORT BASE_DOMAIN REGISTRATIONS_PER_HOUR CONTROL_SUBNET CONTROL_SUBNET_PREFIX OPS_SUBNET OPS_SUBNET_PATTERN EDGE_SUBNET DATA_SUBNET
-services=(mariadb s3 prometheus traefik docker-proxy api controller)
+services=(mariadb s3 prometheus registry traefik docker-proxy api controller)
 render_hash=$(
   cd "$ROOT/manifests" || exit 1
   { cat stack.yml prometheus.yml; env | grep -E '^(IMAGE_[A-Z_]+|[A-Z_]+_SECRET|JWT_SECRET|PROMETHEUS_CONFIG|EDGE_PORT|BASE_DOMAIN|REGISTRATIONS_PER_HOUR|ADMIN_EMAIL|SECRETS_DIR|CONTROL_SUBNET|CONTROL_SUBNET_PREFIX|OPS_SUBNET|OPS_SUBNET_PATTERN|EDGE_SUBNET|DATA_SUBNET)=' | sort; } | sha256sum | cut -c1-16

@@ -157,6 +157,33 @@ impl Store {
         })
     }
 
+    /// [`Self::connect`], retried with backoff for up to `patience` while the database cannot
+    /// be reached: a platform service starting beside a MariaDB that is itself being
+    /// replaced (one `stack deploy` updates both) waits for it instead of exiting and having
+    /// its update rolled back.
+    pub async fn connect_patiently(url: &str, patience: Duration) -> StoreResult<Self> {
+        use backon::BackoffBuilder as _;
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(Duration::from_secs(5))
+            .without_max_times()
+            .build();
+        loop {
+            match Self::connect(url).await {
+                Err(StoreError::Connect(reason)) => {
+                    let delay = delays.next().unwrap_or(Duration::from_secs(5));
+                    if tokio::time::Instant::now() + delay > deadline {
+                        return Err(StoreError::Connect(reason));
+                    }
+                    tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Wraps an existing pool, which must allow at least two connections for [`Self::migrate`].
     pub fn from_connection(db: DatabaseConnection) -> Self {
         Self { db, reads: None }
