@@ -132,7 +132,14 @@ impl Api {
     /// short-lived token.
     pub async fn admin(edge: SocketAddr) -> Result<Self, E2eError> {
         let (email, password) = swarmpress_testkit::admin_credentials().map_err(E2eError::Setup)?;
+        Self::admin_of(edge, &email, &password).await
+    }
+
+    /// The administrator of the platform whose edge is `edge` (this machine's, or the lab's:
+    /// `localhost` resolves to the edge, as a DNS record would point at it).
+    pub async fn admin_of(edge: SocketAddr, email: &str, password: &str) -> Result<Self, E2eError> {
         let http = reqwest::Client::builder()
+            .resolve("localhost", edge)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(Duration::from_secs(60))

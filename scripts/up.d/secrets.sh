@@ -35,8 +35,10 @@ export ADMIN_EMAIL
   echo "S3_ACCESS_KEY=$(cat "$SECRETS_DIR/s3_access_key")"
   echo "S3_SECRET_KEY=$(cat "$SECRETS_DIR/s3_secret_key")"
 } >"$STATE_DIR/secrets.env.new" && mv "$STATE_DIR/secrets.env.new" "$STATE_DIR/secrets.env"
-mkdir -p "$ROOT/.platform"
-cp "$STATE_DIR/admin.env" "$ROOT/.platform/admin.env"
+# The user's copy in the checkout (the lab's platform keeps its own, .platform/lab-admin.env).
+ADMIN_ENV_COPY="${SWARMPRESS_ADMIN_ENV_COPY:-$ROOT/.platform/admin.env}"
+mkdir -p "$(dirname "$ADMIN_ENV_COPY")"
+cp "$STATE_DIR/admin.env" "$ADMIN_ENV_COPY"
 umask 022
 
 # Swarm secrets and configs are immutable, so each carries a hash of its content in its name:

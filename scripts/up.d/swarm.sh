@@ -12,6 +12,8 @@ add=()
 # The platform's stateful services (MariaDB, S3, Prometheus, the registry) keep their volumes
 # on the node with this label.
 [[ " $have " == *" swarmpress.stateful "* ]] || add+=(--label-add swarmpress.stateful=true)
+# ... and of the edge: Traefik's host port is this node's.
+[[ " $have " == *" swarmpress.edge "* ]] || add+=(--label-add swarmpress.edge=true)
 for r in $REGIONS; do
   [[ " $have " == *" swarmpress.region.$r "* ]] || add+=(--label-add "swarmpress.region.$r=true")
 done
