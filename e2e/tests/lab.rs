@@ -3,7 +3,7 @@
 //! platform deployed on them from the same stack file, images pulled from the platform's
 //! registry. A site stays in its region; a node whose engine dies outright has its sites
 //! serving again from another node of their region, and nothing is duplicated when it
-//! returns.
+//! returns; a node drained through the API moves its sites without a failed request.
 //!
 //! Runs in `scripts/test`'s lab stage, which exports the lab's addresses (`scripts/lab env`);
 //! elsewhere it is skipped, unless `SWARMPRESS_REQUIRE_LAB=1` makes a missing lab a failure.
@@ -160,7 +160,7 @@ impl Drop for NodeRevival {
     }
 }
 
-/// Sets a paused node active again whatever happens to the test.
+/// Sets a paused or drained node active again whatever happens to the test.
 struct Unpause {
     docker_host: String,
     hostname: &'static str,
@@ -200,7 +200,7 @@ fn random_suffix() -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sites_stay_in_their_region_and_serve_again_after_a_node_is_lost() {
+async fn sites_stay_in_their_region_survive_a_lost_node_and_leave_a_drained_one() {
     let Some(lab) = Lab::connect().await else {
         return;
     };
@@ -374,7 +374,116 @@ async fn sites_stay_in_their_region_and_serve_again_after_a_node_is_lost() {
     assert_eq!(running.lines().count(), 1, "{running}");
     assert!(running.starts_with("lab-1 Running"), "{running}");
 
-    for name in [&east, &west] {
+    // A drain moves a site without one failed request: a site placed on lab-2 (lab-1
+    // paused meanwhile), a probe loop through the edge, lab-2 drained through the API.
+    let mover = format!("mover-{suffix}");
+    lab.set_availability(&lab1, "pause").await;
+    let unpause = Unpause {
+        docker_host: lab.docker_host.clone(),
+        hostname: "lab-1",
+    };
+    let (status, body) = lab
+        .call(
+            Method::POST,
+            "/tenants",
+            Some(json!({
+                "metadata": {"name": mover, "labels": {"suite": "lab"}},
+                "spec": {"displayName": format!("Lab {mover}"), "region": "eu-west",
+                         "admin": {"user": "admin", "email": "admin@example.test"}}
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "create {mover}: {body}");
+    let placed = lab
+        .wait_tenant(&mover, "available", CONVERGE, available)
+        .await;
+    lab.set_availability(&lab1, "active").await;
+    drop(unpause);
+    assert_eq!(nodes_of(&placed), ["lab-2"], "{}", placed["status"]);
+    let client = lab.api.site_client(&mover).unwrap();
+    let url = lab.api.site_url(&mover);
+    wait_site(
+        &client,
+        &url,
+        &format!("Lab {mover}"),
+        Duration::from_millis(250),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+
+    let probing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let probes = tokio::spawn({
+        let (probing, client, url) = (std::sync::Arc::clone(&probing), client.clone(), url.clone());
+        async move {
+            let (mut sent, mut failed) = (0_u32, Vec::new());
+            while probing.load(std::sync::atomic::Ordering::Relaxed) {
+                sent += 1;
+                match client.get(&url).send().await {
+                    Ok(response) if response.status() == StatusCode::OK => {}
+                    Ok(response) => failed.push(response.status().to_string()),
+                    Err(error) => failed.push(error.to_string()),
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (sent, failed)
+        }
+    });
+    let lab2 = lab.node_id("lab-2").await;
+    let drain_started = Instant::now();
+    lab.set_availability(&lab2, "drain").await;
+    let undrain = Unpause {
+        docker_host: lab.docker_host.clone(),
+        hostname: "lab-2",
+    };
+    // Drained: the node says so once no site is left on it.
+    loop {
+        let (_, cluster) = lab.call(Method::GET, "/cluster", None).await;
+        let node = cluster["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["hostname"] == "lab-2")
+            .cloned()
+            .unwrap();
+        if node["availability"] == "drain" && node["draining"] == false {
+            assert!(node["sites"].as_array().unwrap().is_empty(), "{node}");
+            break;
+        }
+        assert!(
+            drain_started.elapsed() < Duration::from_secs(120),
+            "lab-2 never drained: {node}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let drained_after = drain_started.elapsed();
+    let moved = lab
+        .wait_tenant(&mover, "on lab-1", Duration::from_secs(60), |t| {
+            available(t) && nodes_of(t) == ["lab-1"]
+        })
+        .await;
+    // A few more probes at the new task, then the loop ends.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    probing.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (sent, failed) = probes.await.unwrap();
+    eprintln!(
+        "drain: lab-2 drained {:.1} s after the request, {sent} probes, {} failed",
+        drained_after.as_secs_f64(),
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "failed probes during the drain: {failed:?}"
+    );
+    assert_eq!(
+        moved["status"]["replicas"]["running"], 1,
+        "{}",
+        moved["status"]
+    );
+    lab.set_availability(&lab2, "active").await;
+    drop(undrain);
+
+    for name in [&east, &west, &mover] {
         lab.api.delete_and_wait(name, CONVERGE).await.unwrap();
     }
 }

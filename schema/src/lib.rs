@@ -15,6 +15,11 @@ pub use tenant_name::{
     BUCKET_PREFIX, OBJECT_PREFIX, RESERVED_TENANT_NAMES, TENANT_LABEL, TenantName, TenantNameError,
 };
 
+/// The node label the API sets on a node being drained: the node takes no new task (Swarm
+/// availability `pause`) while the controller moves each site off it with a start-first
+/// update, then the controller sets the availability to `drain` for whatever else remains.
+pub const DRAINING_NODE_LABEL: &str = "swarmpress.draining";
+
 pub mod entity;
 pub mod migration;
 pub mod store;

@@ -12,7 +12,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
-use swarmpress_schema::TenantName;
+use swarmpress_schema::{DRAINING_NODE_LABEL, TenantName};
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
@@ -29,8 +29,13 @@ pub struct ClusterNode {
     pub hostname: String,
     /// `manager` or `worker`.
     pub role: String,
-    /// `active`, `pause` or `drain`.
+    /// `active`, `pause` or `drain`. A node asked to drain says `drain` from the start,
+    /// while its sites move (see `draining`).
     pub availability: String,
+    /// Sites are still moving off this node: it takes no new task, and each site on it is
+    /// being replaced elsewhere, started before it is stopped. The node becomes Swarm's
+    /// `drain` (and this false) once none is left.
+    pub draining: bool,
     /// `ready`, `down`, `disconnected` or `unknown`.
     pub state: String,
     pub leader: bool,
@@ -100,11 +105,19 @@ fn node(n: bollard::models::Node) -> ClusterNode {
     let description = n.description.unwrap_or_default();
     let resources = description.resources.unwrap_or_default();
     let status = n.status.unwrap_or_default();
+    let labelled_draining = is_labelled_draining(&spec);
+    let draining = labelled_draining && spec.availability != Some(NodeSpecAvailabilityEnum::DRAIN);
+    let availability = if labelled_draining {
+        NodeSpecAvailabilityEnum::DRAIN.to_string()
+    } else {
+        spec.availability.map(|a| a.to_string()).unwrap_or_default()
+    };
     ClusterNode {
         id: n.id.unwrap_or_default(),
         hostname: description.hostname.unwrap_or_default(),
         role: spec.role.map(|r| r.to_string()).unwrap_or_default(),
-        availability: spec.availability.map(|a| a.to_string()).unwrap_or_default(),
+        availability,
+        draining,
         state: status.state.map(|s| s.to_string()).unwrap_or_default(),
         leader: n.manager_status.and_then(|m| m.leader).unwrap_or(false),
         address: status.addr,
@@ -114,6 +127,36 @@ fn node(n: bollard::models::Node) -> ClusterNode {
         regions,
         sites: Vec::new(),
     }
+}
+
+fn is_labelled_draining(spec: &bollard::models::NodeSpec) -> bool {
+    spec.labels
+        .as_ref()
+        .and_then(|labels| labels.get(DRAINING_NODE_LABEL))
+        .is_some_and(|value| value == "true")
+}
+
+/// The engine's spec for a node the API is asked to make `availability`. Draining is
+/// graceful: the node is paused (no new task) and labelled, the controller moves each site
+/// off with a start-first update and then sets Swarm's `drain` itself — Swarm's own drain
+/// stops a site's only task before its replacement runs. A node already drained stays so.
+fn spec_for(
+    current: &bollard::models::NodeSpec,
+    availability: NodeSpecAvailabilityEnum,
+) -> bollard::models::NodeSpec {
+    let mut spec = current.clone();
+    let mut labels = spec.labels.take().unwrap_or_default();
+    if availability == NodeSpecAvailabilityEnum::DRAIN {
+        labels.insert(DRAINING_NODE_LABEL.to_owned(), "true".to_owned());
+        if spec.availability != Some(NodeSpecAvailabilityEnum::DRAIN) {
+            spec.availability = Some(NodeSpecAvailabilityEnum::PAUSE);
+        }
+    } else {
+        labels.remove(DRAINING_NODE_LABEL);
+        spec.availability = Some(availability);
+    }
+    spec.labels = Some(labels);
+    spec
 }
 
 /// Each node's sites: the tenant of every task meant to run (desired state `running`) of a
@@ -295,8 +338,9 @@ impl ClusterApi {
                 ).into());
             }
         }
-        if spec.availability != Some(availability) {
-            spec.availability = Some(availability);
+        let wanted = spec_for(&spec, availability);
+        if wanted != spec {
+            spec = wanted;
             let version = current.version.and_then(|v| v.index).unwrap_or(0);
             let options = UpdateNodeOptionsBuilder::new()
                 .version(version as i64)
@@ -316,9 +360,63 @@ impl ClusterApi {
 
 #[cfg(test)]
 mod tests {
-    use bollard::models::{Service, ServiceSpec, Task};
+    use bollard::models::{NodeSpec, Service, ServiceSpec, Task};
 
     use super::*;
+
+    fn node_spec(availability: NodeSpecAvailabilityEnum, draining: bool) -> NodeSpec {
+        let mut labels =
+            HashMap::from([("swarmpress.region.eu-west".to_owned(), "true".to_owned())]);
+        if draining {
+            labels.insert(DRAINING_NODE_LABEL.to_owned(), "true".to_owned());
+        }
+        NodeSpec {
+            availability: Some(availability),
+            labels: Some(labels),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_drain_pauses_and_labels_the_node_and_undraining_clears_both() {
+        let active = node_spec(NodeSpecAvailabilityEnum::ACTIVE, false);
+        let asked = spec_for(&active, NodeSpecAvailabilityEnum::DRAIN);
+        assert_eq!(asked, node_spec(NodeSpecAvailabilityEnum::PAUSE, true));
+        // Asked again while the controller moves sites, or after it finished: unchanged.
+        assert_eq!(spec_for(&asked, NodeSpecAvailabilityEnum::DRAIN), asked);
+        let drained = node_spec(NodeSpecAvailabilityEnum::DRAIN, true);
+        assert_eq!(spec_for(&drained, NodeSpecAvailabilityEnum::DRAIN), drained);
+        assert_eq!(spec_for(&drained, NodeSpecAvailabilityEnum::ACTIVE), active);
+        assert_eq!(
+            spec_for(&asked, NodeSpecAvailabilityEnum::PAUSE),
+            node_spec(NodeSpecAvailabilityEnum::PAUSE, false)
+        );
+    }
+
+    #[test]
+    fn a_node_being_drained_says_drain_and_whether_sites_still_move() {
+        let of = |spec: NodeSpec| {
+            node(bollard::models::Node {
+                spec: Some(spec),
+                ..Default::default()
+            })
+        };
+        let moving = of(node_spec(NodeSpecAvailabilityEnum::PAUSE, true));
+        assert_eq!(
+            (moving.availability.as_str(), moving.draining),
+            ("drain", true)
+        );
+        let done = of(node_spec(NodeSpecAvailabilityEnum::DRAIN, true));
+        assert_eq!(
+            (done.availability.as_str(), done.draining),
+            ("drain", false)
+        );
+        let paused = of(node_spec(NodeSpecAvailabilityEnum::PAUSE, false));
+        assert_eq!(
+            (paused.availability.as_str(), paused.draining),
+            ("pause", false)
+        );
+    }
 
     fn service(id: &str, name: &str) -> Service {
         Service {

@@ -140,6 +140,36 @@ async fn ensure_service<S: TenantStore>(
 ) -> Result<Outcome, ReconcileError> {
     let snapshot = ctx.observer.snapshot().await?;
     let current = snapshot.services.get(&tenant.metadata.name);
+    // A node being drained takes no new task: the site's tasks there are replaced by a
+    // start-first update of the service as it is, so the site never stops serving. Not
+    // while an update runs (its tasks are still moving), nor after one failed (retrying at
+    // every reconcile would roll it back and forth).
+    if let Some(current) = current
+        && !current.updating
+        && !current.update_failed
+        && let Some(node) = current
+            .nodes
+            .iter()
+            .find(|node| snapshot.placement.is_draining(node))
+    {
+        let hostname = snapshot.placement.hostname(node).to_owned();
+        service::move_off(ctx, current).await?;
+        ctx.recorder(tenant)
+            .publish(
+                EventType::Normal,
+                EventReason::ServiceUpdated,
+                &format!("moving off {hostname}, which is being drained"),
+            )
+            .await?;
+        facts.service = Some(ServiceFact::Ensured {
+            outcome: Outcome::Updated,
+            replicas: u32::try_from(current.desired_replicas).unwrap_or(u32::MAX),
+        });
+        return Ok(Outcome::Updated);
+    }
+    if !snapshot.placement.unfinished_drains().is_empty() {
+        crate::runtime::drain::finish(ctx, &snapshot).await;
+    }
     // The steady state: the service runs what the remembered desired spec hashes to, so the
     // spec need not be built (or serialized and hashed) again.
     let unchanged = current.and_then(|current| {

@@ -147,6 +147,26 @@ impl Desired {
 }
 
 /// What the service step did.
+/// Replaces the service's tasks with the spec it has (`ForceUpdate` + 1): Swarm starts each
+/// new task first, on a node that takes tasks, then stops the old one — how a site leaves a
+/// node being drained without a failed request.
+pub async fn move_off<S>(ctx: &Context<S>, current: &ServiceView) -> Result<(), ReconcileError> {
+    let Some(mut spec) = ctx
+        .swarm
+        .inspect_service(&current.id)
+        .await?
+        .and_then(|service| service.spec)
+    else {
+        return Ok(());
+    };
+    if let Some(task) = spec.task_template.as_mut() {
+        task.force_update = Some(task.force_update.unwrap_or(0).wrapping_add(1));
+    }
+    ctx.swarm.update_service(spec).await?;
+    ctx.observer.invalidate_workload();
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Created,

@@ -3,6 +3,7 @@
 //! CPU weight of tenant containers.
 
 pub mod cpu_weight;
+pub mod drain;
 pub mod leader;
 pub mod queue;
 pub mod recovery;

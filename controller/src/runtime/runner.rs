@@ -256,6 +256,11 @@ async fn docker_events<S: TenantStore>(
                         // Rare (a node joins, leaves, is drained or relabelled, goes down or
                         // comes back) and it may concern any site: everyone looks again.
                         ctx.observer.invalidate_nodes();
+                        // A drain with no site left on its node (or none to begin with)
+                        // finishes here; others as their sites move.
+                        if let Ok(snapshot) = ctx.observer.snapshot().await {
+                            super::drain::finish(&ctx, &snapshot).await;
+                        }
                         queue_all(&ctx, &queue).await;
                         continue;
                     }

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use bollard::models::{Node, NodeSpecAvailabilityEnum, NodeState};
+use swarmpress_schema::DRAINING_NODE_LABEL;
 
 /// The node label prefix a region is named after.
 pub const REGION_LABEL_PREFIX: &str = "swarmpress.region.";
@@ -20,6 +21,9 @@ pub struct Placement {
     schedulable: HashMap<String, u32>,
     /// Every node's hostname, by node id.
     hostnames: HashMap<String, String>,
+    /// Nodes being drained (the API's label), by id: `true` once their availability is
+    /// Swarm's `drain`, `false` while sites are still being moved off (availability `pause`).
+    draining: HashMap<String, bool>,
 }
 
 impl Placement {
@@ -45,8 +49,34 @@ impl Placement {
             ) {
                 placement.hostnames.insert(id.clone(), hostname.clone());
             }
+            let labelled_draining = spec
+                .and_then(|s| s.labels.as_ref())
+                .and_then(|labels| labels.get(DRAINING_NODE_LABEL))
+                .is_some_and(|value| value == "true");
+            if let (true, Some(id)) = (labelled_draining, node.id.as_ref()) {
+                let drained =
+                    spec.and_then(|s| s.availability) == Some(NodeSpecAvailabilityEnum::DRAIN);
+                placement.draining.insert(id.clone(), drained);
+            }
         }
         placement
+    }
+
+    /// Whether the node with this id is being drained (or has been): its sites must move.
+    pub fn is_draining(&self, node_id: &str) -> bool {
+        self.draining.contains_key(node_id)
+    }
+
+    /// Nodes being drained whose availability is not yet Swarm's `drain` (sorted).
+    pub fn unfinished_drains(&self) -> Vec<&str> {
+        let mut nodes: Vec<&str> = self
+            .draining
+            .iter()
+            .filter(|(_, drained)| !**drained)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        nodes.sort_unstable();
+        nodes
     }
 
     /// How many nodes of `region` take new tasks.
@@ -141,5 +171,44 @@ mod tests {
         assert_eq!(placement.schedulable("nowhere"), 0);
         assert_eq!(placement.hostname("c"), "host-c");
         assert_eq!(placement.hostname("zz"), "zz");
+    }
+
+    #[test]
+    fn draining_nodes_are_known_until_and_after_their_drain() {
+        let placement = Placement::of(&[
+            node(
+                "moving",
+                NodeState::READY,
+                NodeSpecAvailabilityEnum::PAUSE,
+                &[
+                    ("swarmpress.region.eu-west", "true"),
+                    (DRAINING_NODE_LABEL, "true"),
+                ],
+            ),
+            node(
+                "drained",
+                NodeState::READY,
+                NodeSpecAvailabilityEnum::DRAIN,
+                &[(DRAINING_NODE_LABEL, "true")],
+            ),
+            node(
+                "paused",
+                NodeState::READY,
+                NodeSpecAvailabilityEnum::PAUSE,
+                &[("swarmpress.region.eu-west", "true")],
+            ),
+        ]);
+        assert!(placement.is_draining("moving"));
+        assert!(placement.is_draining("drained"));
+        assert!(
+            !placement.is_draining("paused"),
+            "paused by hand: its sites stay"
+        );
+        assert_eq!(placement.unfinished_drains(), ["moving"]);
+        assert_eq!(
+            placement.schedulable("eu-west"),
+            0,
+            "neither takes new tasks"
+        );
     }
 }

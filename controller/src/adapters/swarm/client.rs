@@ -305,6 +305,49 @@ impl SwarmClient {
         Ok(self.docker.list_nodes(None::<ListNodesOptions>).await?)
     }
 
+    /// Sets a node the API labelled as draining, and left at `pause` while its sites moved
+    /// off, to Swarm's `drain` (which moves whatever else runs there). `false` when the node
+    /// is no longer such a node (undrained meanwhile, or drained already). The engine
+    /// requires the version read, so a concurrent change (the API's) wins.
+    pub async fn finish_drain(&self, node_id: &str) -> Result<bool, SwarmError> {
+        use bollard::models::NodeSpecAvailabilityEnum;
+        use bollard::query_parameters::UpdateNodeOptionsBuilder;
+        self.count("node_inspect");
+        let node = self.docker.inspect_node(node_id).await?;
+        let Some(mut spec) = node.spec else {
+            return Ok(false);
+        };
+        let labelled = spec
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get(swarmpress_schema::DRAINING_NODE_LABEL))
+            .is_some_and(|value| value == "true");
+        if !labelled || spec.availability != Some(NodeSpecAvailabilityEnum::PAUSE) {
+            return Ok(false);
+        }
+        let version = node
+            .version
+            .and_then(|version| version.index)
+            .ok_or_else(|| SwarmError::MissingField {
+                what: "node version",
+                name: node_id.to_owned(),
+            })?;
+        let version = i64::try_from(version).map_err(|_| SwarmError::VersionOutOfRange {
+            name: node_id.to_owned(),
+            index: version,
+        })?;
+        spec.availability = Some(NodeSpecAvailabilityEnum::DRAIN);
+        self.count("node_update");
+        self.docker
+            .update_node(
+                node_id,
+                spec,
+                UpdateNodeOptionsBuilder::new().version(version).build(),
+            )
+            .await?;
+        Ok(true)
+    }
+
     /// Creates the named local volume; the engine treats an existing one as success.
     pub async fn ensure_volume(
         &self,

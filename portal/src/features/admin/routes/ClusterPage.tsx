@@ -33,7 +33,7 @@ export default function ClusterPage() {
   const cluster = useClusterNodes();
   return (
     <>
-      <PageHeader title="Cluster" description="Swarm nodes. Draining a node moves its sites elsewhere." />
+      <PageHeader title="Cluster" description="Swarm nodes. Draining a node moves its sites elsewhere, each started on another node of its region before it stops here." />
       {cluster.isPending ? (
         <LoadingState label="Loading cluster" />
       ) : cluster.error ? (
@@ -74,7 +74,7 @@ export default function ClusterPage() {
                         )}
                       </div>
                       <Badge tone={n.state.toLowerCase() === "ready" ? "green" : "red"} dot>{n.state}</Badge>
-                      <Badge tone={n.availability.toLowerCase() === "active" ? "green" : "amber"}>{n.availability}</Badge>
+                      <Badge tone={n.availability.toLowerCase() === "active" ? "green" : "amber"}>{n.draining ? "draining: sites moving" : n.availability}</Badge>
                       <NodeActions node={n} />
                     </li>
                   ))}
