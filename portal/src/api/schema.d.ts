@@ -1339,10 +1339,19 @@ export interface components {
         /** ClusterNode */
         ClusterNode: {
             address?: string | null;
-            /** @description `active`, `pause` or `drain`. */
+            /**
+             * @description `active`, `pause` or `drain`. A node asked to drain says `drain` from the start,
+             *     while its sites move (see `draining`).
+             */
             availability: string;
             /** Format: double */
             cpus: number;
+            /**
+             * @description Sites are still moving off this node: it takes no new task, and each site on it is
+             *     being replaced elsewhere, started before it is stopped. The node becomes Swarm's
+             *     `drain` (and this false) once none is left.
+             */
+            draining: boolean;
             engineVersion?: string | null;
             hostname: string;
             id: string;
