@@ -108,6 +108,23 @@ impl Lab {
         }
     }
 
+    /// `POST /tenants` of a one-replica site labelled `suite=lab` in `region`, titled
+    /// `Lab <name>`.
+    async fn create_site(&self, name: &str, region: &str) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/tenants",
+                Some(json!({
+                    "metadata": {"name": name, "labels": {"suite": "lab"}},
+                    "spec": {"displayName": format!("Lab {name}"), "region": region,
+                             "admin": {"user": "admin", "email": "admin@example.test"}}
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create {name}: {body}");
+    }
+
     async fn node_id(&self, hostname: &str) -> String {
         let (status, cluster) = self.call(Method::GET, "/cluster", None).await;
         assert_eq!(status, StatusCode::OK, "{cluster}");
@@ -161,12 +178,12 @@ impl Drop for NodeRevival {
 }
 
 /// Sets a paused or drained node active again whatever happens to the test.
-struct Unpause {
+struct Reactivate {
     docker_host: String,
     hostname: &'static str,
 }
 
-impl Drop for Unpause {
+impl Drop for Reactivate {
     fn drop(&mut self) {
         let _ = Command::new("docker")
             .env("DOCKER_HOST", &self.docker_host)
@@ -232,26 +249,14 @@ async fn sites_stay_in_their_region_survive_a_lost_node_and_leave_a_drained_one(
     // while the sites are placed it takes no new task, so the eu-west site lands on lab-2.
     let lab1 = lab.node_id("lab-1").await;
     lab.set_availability(&lab1, "pause").await;
-    let unpause = Unpause {
+    let reactivate = Reactivate {
         docker_host: lab.docker_host.clone(),
         hostname: "lab-1",
     };
     let suffix = random_suffix();
     let (east, west) = (format!("east-{suffix}"), format!("west-{suffix}"));
-    for (name, region) in [(&east, "us-east"), (&west, "eu-west")] {
-        let (status, body) = lab
-            .call(
-                Method::POST,
-                "/tenants",
-                Some(json!({
-                    "metadata": {"name": name, "labels": {"suite": "lab"}},
-                    "spec": {"displayName": format!("Lab {name}"), "region": region,
-                             "admin": {"user": "admin", "email": "admin@example.test"}}
-                })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "create {name}: {body}");
-    }
+    lab.create_site(&east, "us-east").await;
+    lab.create_site(&west, "eu-west").await;
     let east_tenant = lab
         .wait_tenant(&east, "available", CONVERGE, available)
         .await;
@@ -259,7 +264,7 @@ async fn sites_stay_in_their_region_survive_a_lost_node_and_leave_a_drained_one(
         .wait_tenant(&west, "available", CONVERGE, available)
         .await;
     lab.set_availability(&lab1, "active").await;
-    drop(unpause);
+    drop(reactivate);
 
     // Each on a node of its own region: lab-3 is us-east's only node (it pulled the site's
     // image from the registry: node 1 is the only node it was loaded into).
@@ -378,27 +383,16 @@ async fn sites_stay_in_their_region_survive_a_lost_node_and_leave_a_drained_one(
     // paused meanwhile), a probe loop through the edge, lab-2 drained through the API.
     let mover = format!("mover-{suffix}");
     lab.set_availability(&lab1, "pause").await;
-    let unpause = Unpause {
+    let reactivate = Reactivate {
         docker_host: lab.docker_host.clone(),
         hostname: "lab-1",
     };
-    let (status, body) = lab
-        .call(
-            Method::POST,
-            "/tenants",
-            Some(json!({
-                "metadata": {"name": mover, "labels": {"suite": "lab"}},
-                "spec": {"displayName": format!("Lab {mover}"), "region": "eu-west",
-                         "admin": {"user": "admin", "email": "admin@example.test"}}
-            })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "create {mover}: {body}");
+    lab.create_site(&mover, "eu-west").await;
     let placed = lab
         .wait_tenant(&mover, "available", CONVERGE, available)
         .await;
     lab.set_availability(&lab1, "active").await;
-    drop(unpause);
+    drop(reactivate);
     assert_eq!(nodes_of(&placed), ["lab-2"], "{}", placed["status"]);
     let client = lab.api.site_client(&mover).unwrap();
     let url = lab.api.site_url(&mover);
@@ -432,7 +426,7 @@ async fn sites_stay_in_their_region_survive_a_lost_node_and_leave_a_drained_one(
     let lab2 = lab.node_id("lab-2").await;
     let drain_started = Instant::now();
     lab.set_availability(&lab2, "drain").await;
-    let undrain = Unpause {
+    let undrain = Reactivate {
         docker_host: lab.docker_host.clone(),
         hostname: "lab-2",
     };

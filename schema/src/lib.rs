@@ -20,6 +20,13 @@ pub use tenant_name::{
 /// update, then the controller sets the availability to `drain` for whatever else remains.
 pub const DRAINING_NODE_LABEL: &str = "swarmpress.draining";
 
+/// Whether a node's labels mark it as being drained (see [`DRAINING_NODE_LABEL`]).
+pub fn labelled_draining(labels: Option<&std::collections::HashMap<String, String>>) -> bool {
+    labels
+        .and_then(|labels| labels.get(DRAINING_NODE_LABEL))
+        .is_some_and(|value| value == "true")
+}
+
 pub mod entity;
 pub mod migration;
 pub mod store;

@@ -27,9 +27,10 @@ for dir in "$ROOT"/images/*/; do
     log "built $tag in $((SECONDS - t0)) s"
   fi
   # :latest is what tenants and tests name; the stack pins the exact tag, by the registry's
-  # address (scripts/up.d/registry.sh pushes it there) so that any node can pull it.
+  # address (scripts/up.d/registry.sh pushes it there, with the registry's :latest) so that
+  # any node can pull it.
   id=$(docker image inspect -f '{{.Id}}' "$tag")
-  for name_as in "swarmpress/$name:latest" "$REGISTRY/$tag" "$REGISTRY/swarmpress/$name:latest"; do
+  for name_as in "swarmpress/$name:latest" "$REGISTRY/$tag"; do
     [[ $(docker image inspect -f '{{.Id}}' "$name_as" 2>/dev/null) == "$id" ]] || docker tag "$tag" "$name_as"
   done
   var="IMAGE_$(echo "$name" | tr 'a-z-' 'A-Z_')"

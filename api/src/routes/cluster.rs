@@ -12,7 +12,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
-use swarmpress_schema::{DRAINING_NODE_LABEL, TenantName};
+use swarmpress_schema::{DRAINING_NODE_LABEL, TenantName, labelled_draining};
 
 use crate::auth::Auth;
 use crate::body::JsonBody;
@@ -105,9 +105,9 @@ fn node(n: bollard::models::Node) -> ClusterNode {
     let description = n.description.unwrap_or_default();
     let resources = description.resources.unwrap_or_default();
     let status = n.status.unwrap_or_default();
-    let labelled_draining = is_labelled_draining(&spec);
-    let draining = labelled_draining && spec.availability != Some(NodeSpecAvailabilityEnum::DRAIN);
-    let availability = if labelled_draining {
+    let asked_to_drain = labelled_draining(spec.labels.as_ref());
+    let draining = asked_to_drain && spec.availability != Some(NodeSpecAvailabilityEnum::DRAIN);
+    let availability = if asked_to_drain {
         NodeSpecAvailabilityEnum::DRAIN.to_string()
     } else {
         spec.availability.map(|a| a.to_string()).unwrap_or_default()
@@ -127,13 +127,6 @@ fn node(n: bollard::models::Node) -> ClusterNode {
         regions,
         sites: Vec::new(),
     }
-}
-
-fn is_labelled_draining(spec: &bollard::models::NodeSpec) -> bool {
-    spec.labels
-        .as_ref()
-        .and_then(|labels| labels.get(DRAINING_NODE_LABEL))
-        .is_some_and(|value| value == "true")
 }
 
 /// The engine's spec for a node the API is asked to make `availability`. Draining is

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use bollard::models::{Node, NodeSpecAvailabilityEnum, NodeState};
-use swarmpress_schema::DRAINING_NODE_LABEL;
+use swarmpress_schema::labelled_draining;
 
 /// The node label prefix a region is named after.
 pub const REGION_LABEL_PREFIX: &str = "swarmpress.region.";
@@ -49,11 +49,8 @@ impl Placement {
             ) {
                 placement.hostnames.insert(id.clone(), hostname.clone());
             }
-            let labelled_draining = spec
-                .and_then(|s| s.labels.as_ref())
-                .and_then(|labels| labels.get(DRAINING_NODE_LABEL))
-                .is_some_and(|value| value == "true");
-            if let (true, Some(id)) = (labelled_draining, node.id.as_ref()) {
+            let draining = labelled_draining(spec.and_then(|s| s.labels.as_ref()));
+            if let (true, Some(id)) = (draining, node.id.as_ref()) {
                 let drained =
                     spec.and_then(|s| s.availability) == Some(NodeSpecAvailabilityEnum::DRAIN);
                 placement.draining.insert(id.clone(), drained);
@@ -94,6 +91,8 @@ impl Placement {
 #[cfg(test)]
 mod tests {
     use bollard::models::{NodeDescription, NodeSpec, NodeStatus};
+
+    use swarmpress_schema::DRAINING_NODE_LABEL;
 
     use super::*;
 

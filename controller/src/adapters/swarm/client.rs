@@ -317,12 +317,9 @@ impl SwarmClient {
         let Some(mut spec) = node.spec else {
             return Ok(false);
         };
-        let labelled = spec
-            .labels
-            .as_ref()
-            .and_then(|labels| labels.get(swarmpress_schema::DRAINING_NODE_LABEL))
-            .is_some_and(|value| value == "true");
-        if !labelled || spec.availability != Some(NodeSpecAvailabilityEnum::PAUSE) {
+        if !swarmpress_schema::labelled_draining(spec.labels.as_ref())
+            || spec.availability != Some(NodeSpecAvailabilityEnum::PAUSE)
+        {
             return Ok(false);
         }
         let version = node
